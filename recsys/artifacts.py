@@ -1,0 +1,212 @@
+"""The artifact store: trained models cached on disk so nothing is trained twice.
+
+An artifact is a folder `<model>-<key>/` under `artifacts/models/` holding `state.npz`, the Keras
+model as `model.keras` where there is one, `ids.json` (maps back to raw ids), `meta.json`
+(model, config, dataset, split, metrics, history, versions, timestamps, seed, fit seconds) and
+`manifest.json` (size and SHA-256 of every other file). The key is a hash of (dataset
+fingerprint, split, model name, config, format version). Writes go to a temporary folder that is
+renamed into place, so a reader never sees a partial artifact and two writers of one key leave
+one valid artifact. Reading checks the manifest and the format version first.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from recsys.dataset import Dataset
+from recsys.errors import ArtifactError
+from recsys.models import MODELS, ModelConfig, Recommender, model_class
+from recsys.sources import artifacts_root
+from recsys.split import Split
+
+FORMAT_VERSION = 1
+KEY_PATTERN = re.compile(r"^[0-9a-f]{16}$")
+FOLDER_PATTERN = re.compile(r"^(?P<model>[a-z0-9-]+)-(?P<key>[0-9a-f]{16})$")
+
+
+def artifact_key(fingerprint: str, split: Split, model_name: str, config: ModelConfig) -> str:
+    """The hash that names an artifact."""
+    payload = json.dumps({"dataset": fingerprint, "split": split.as_dict(), "model": model_name,
+                          "config": config.as_dict(), "format": FORMAT_VERSION}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class LoadedArtifact:
+    model: Recommender
+    meta: dict
+    path: Path
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _json_ids(ids: np.ndarray) -> list:
+    return [int(v) if isinstance(v, (int, np.integer)) else str(v) for v in ids.tolist()]
+
+
+class ArtifactStore:
+    """List, save, load and delete trained-model artifacts under one root folder."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = Path(root) if root is not None else artifacts_root() / "models"
+
+    def folder(self, model_name: str, key: str) -> Path:
+        """The artifact folder for a key; refuses names that could leave the store."""
+        if model_name not in MODELS:
+            raise ArtifactError(f"unknown model name {model_name!r} in artifact reference")
+        if not KEY_PATTERN.match(key or ""):
+            raise ArtifactError(f"invalid artifact key {key!r}: expected 16 hex digits")
+        return self.root / f"{model_name}-{key}"
+
+    def exists(self, model_name: str, key: str) -> bool:
+        return self.folder(model_name, key).is_dir()
+
+    def save(self, key: str, model: Recommender, dataset: Dataset, split: Split, meta: dict) -> Path:
+        """Write atomically; if another writer got there first, keep theirs when it is valid."""
+        final = self.folder(model.name, key)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".tmp-{model.name}-{key}-", dir=self.root))
+        except OSError as error:
+            raise ArtifactError(f"cannot write to the artifact folder {self.root}: {error}") from None
+        try:
+            model.save(staging)
+            (staging / "ids.json").write_text(json.dumps({"users": _json_ids(dataset.user_ids),
+                                                          "items": _json_ids(dataset.item_ids)}))
+            full_meta = {
+                "format_version": FORMAT_VERSION, "key": key, "model": model.name,
+                "config": model.config.as_dict(), "dataset": dataset.name,
+                "dataset_fingerprint": dataset.fingerprint, "split": split.as_dict(),
+                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "versions": _versions(), **meta}
+            (staging / "meta.json").write_text(json.dumps(full_meta, indent=2, default=_json_default))
+            manifest = {p.name: {"bytes": p.stat().st_size, "sha256": _sha256(p)}
+                        for p in sorted(staging.iterdir()) if p.is_file()}
+            (staging / "manifest.json").write_text(json.dumps(manifest, indent=2))
+            _fsync_tree(staging)
+            try:
+                os.rename(staging, final)
+            except OSError:
+                if final.is_dir():  # another process saved the same key first
+                    shutil.rmtree(staging, ignore_errors=True)
+                    self.verify(final)
+                    return final
+                raise
+        except OSError as error:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise ArtifactError(f"could not save the artifact to {final}: {error}") from None
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return final
+
+    def verify(self, folder: Path) -> dict:
+        """Check the manifest and format version; return meta. `ArtifactError` names the problem."""
+        manifest_path = folder / "manifest.json"
+        try:
+            manifest = json.loads(manifest_path.read_text())
+        except (OSError, ValueError) as error:
+            raise ArtifactError(f"artifact {folder.name}: manifest.json missing or unreadable ({error})") from None
+        if not isinstance(manifest, dict) or "meta.json" not in manifest:
+            raise ArtifactError(f"artifact {folder.name}: manifest.json is malformed")
+        for name, expected in manifest.items():
+            path = folder / name
+            if Path(name).name != name or not path.is_file():
+                raise ArtifactError(f"artifact {folder.name}: file {name} is missing")
+            if path.stat().st_size != expected.get("bytes") or _sha256(path) != expected.get("sha256"):
+                raise ArtifactError(f"artifact {folder.name}: file {name} was truncated or edited "
+                                    "(checksum mismatch)")
+        meta = json.loads((folder / "meta.json").read_text())
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise ArtifactError(f"artifact {folder.name} has format version {meta.get('format_version')!r}; "
+                                f"this version of recsys reads version {FORMAT_VERSION}: retrain it")
+        return meta
+
+    def load(self, model_name: str, key: str) -> LoadedArtifact:
+        """Load and validate one artifact."""
+        folder = self.folder(model_name, key)
+        if not folder.is_dir():
+            raise ArtifactError(f"no artifact {folder.name} in {self.root}")
+        meta = self.verify(folder)
+        if meta.get("model") != model_name:
+            raise ArtifactError(f"artifact {folder.name} holds model {meta.get('model')!r}, not {model_name!r}")
+        cls = model_class(model_name)
+        config = cls.config_type.from_dict(meta["config"])
+        return LoadedArtifact(cls.load(folder, config), meta, folder)
+
+    def entries(self) -> pd.DataFrame:
+        """One row per artifact folder: model, key, dataset, split, created, RMSE, size, status."""
+        rows = []
+        for folder in sorted(self.root.glob("*-*")) if self.root.is_dir() else []:
+            match = FOLDER_PATTERN.match(folder.name)
+            if not match or not folder.is_dir():
+                continue
+            row = {"model": match["model"], "key": match["key"], "dataset": "", "split": "", "created": "",
+                   "rmse": np.nan, "ndcg": np.nan, "fit_seconds": np.nan,
+                   "megabytes": sum(p.stat().st_size for p in folder.iterdir() if p.is_file()) / 1e6}
+            try:
+                meta = self.verify(folder)
+                metrics = meta.get("metrics", {})
+                row.update(dataset=meta.get("dataset", ""), split=Split(**meta["split"]).label(),
+                           created=meta.get("created", ""), rmse=metrics.get("rmse", np.nan),
+                           ndcg=metrics.get("ndcg", np.nan), fit_seconds=meta.get("fit_seconds", np.nan),
+                           status="ok")
+            except (ArtifactError, ValueError, KeyError, TypeError) as error:
+                row["status"] = f"broken: {error}"
+            rows.append(row)
+        columns = ["model", "key", "dataset", "split", "created", "rmse", "ndcg", "fit_seconds", "megabytes", "status"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def delete(self, model_name: str, key: str) -> None:
+        folder = self.folder(model_name, key)
+        if not folder.is_dir():
+            raise ArtifactError(f"no artifact {folder.name} in {self.root}")
+        trash = folder.with_name(f".trash-{folder.name}-{os.getpid()}")
+        os.rename(folder, trash)
+        shutil.rmtree(trash, ignore_errors=True)
+
+
+def _versions() -> dict:
+    import sklearn
+
+    versions = {"python": platform.python_version(), "numpy": np.__version__, "pandas": pd.__version__,
+                "scikit-learn": sklearn.__version__}
+    try:
+        from importlib.metadata import version
+
+        versions["keras"] = version("keras")
+    except Exception:  # keras not installed is fine for numpy-only models
+        pass
+    return versions
+
+
+def _json_default(value):
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.iterdir():
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())

@@ -1,0 +1,238 @@
+"""`python -m recsys`: data, train, evaluate, recommend and artifacts from the command line."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from recsys import sources
+from recsys.artifacts import ArtifactStore, FOLDER_PATTERN
+from recsys.catalog import DEFAULT_EVALUATION, DEFAULT_RATING_MODEL, Preset, all_labels, preset
+from recsys.dataset import Dataset
+from recsys.errors import ArtifactError, ConfigError, RecsysError
+from recsys.evaluate import summarise_folds
+from recsys.split import KINDS, Split, fold_splits
+from recsys.stats import rating_histogram, summary
+from recsys.training import ProgressPrinter, TrainResult, train
+
+TABLE_COLUMNS = ["model", "rmse", "mae", "precision", "recall", "ndcg", "hit_rate", "map", "coverage",
+                 "fit_seconds", "source"]
+
+
+def _parse_value(text: str):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _overrides(pairs: Sequence[str]) -> dict:
+    values = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise ConfigError(f"--set expects NAME=VALUE, got {pair!r}")
+        name, value = pair.split("=", 1)
+        values[name.strip()] = _parse_value(value.strip())
+    return values
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _download_progress(done: int, total: int) -> None:
+    if total:
+        _err(f"\r  downloading {done / 1e6:.1f} / {total / 1e6:.1f} MB ({100 * done / total:.0f}%)")
+
+
+def _load(args) -> Dataset:
+    return sources.load(args.dataset, path=getattr(args, "path", None), progress=_download_progress)
+
+
+def _split(args) -> Split:
+    if args.split == "official":
+        return Split("official", name=args.fold_name)
+    if args.split == "kfold":
+        return Split("kfold", seed=args.seed, folds=args.folds, fold=0)
+    return Split(args.split, fraction=args.fraction, seed=args.seed)
+
+
+def cmd_data(args) -> int:
+    if args.action == "list":
+        for spec in sources.REGISTRY.values():
+            print(f"{spec.name:16} {spec.description}")
+        return 0
+    if not args.name:
+        raise ConfigError(f"`data {args.action}` needs a dataset name")
+    if args.action == "fetch":
+        folder = sources.locate(args.name, progress=_download_progress)
+        print(f"{args.name} is available at {folder}")
+        return 0
+    dataset = sources.load(args.name, progress=_download_progress)
+    for key, value in summary(dataset).items():
+        print(f"{key:>18}: {value}")
+    histogram = rating_histogram(dataset)
+    width = 50 / max(histogram["count"].max(), 1)
+    print("  rating histogram:")
+    for row in histogram.itertuples():
+        print(f"    {row.rating:>4g} {'#' * int(round(row.count * width)):<50} {row.count:,}")
+    return 0
+
+
+def _run(dataset: Dataset, chosen: Preset, split: Split, store: ArtifactStore, retrain: bool,
+         quiet: bool = False) -> TrainResult:
+    printer = ProgressPrinter(chosen.label, write=_err) if not quiet else None
+    result = train(dataset, chosen.model, chosen.overrides, split=split, store=store,
+                   callbacks=[printer] if printer else [], retrain=retrain, on_corrupt="retrain")
+    for note in result.notes:
+        _err(f"  note: {note}")
+    return result
+
+
+def cmd_train(args) -> int:
+    dataset = _load(args)
+    chosen = preset(args.model, **_overrides(args.set))
+    started = time.perf_counter()
+    result = _run(dataset, chosen, _split(args), ArtifactStore(), args.retrain)
+    source = "loaded from cache" if result.loaded else f"trained in {result.fit_seconds:.1f}s"
+    print(f"{chosen.label} on {dataset.name} ({_split(args).label()}): {source}; artifact {result.path}")
+    for name, value in result.metrics.items():
+        print(f"  {name:>16}: {value:.4f}")
+    print(f"  total {time.perf_counter() - started:.1f}s")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    dataset = _load(args)
+    labels = args.models.split(",") if args.models else list(DEFAULT_EVALUATION)
+    overrides = _overrides(args.set)
+    splits = fold_splits(dataset, args.folds, args.seed) if args.split == "folds" else [_split(args)]
+    store, rows, started = ArtifactStore(), [], time.perf_counter()
+    for label in labels:
+        chosen = preset(label.strip())
+        known = _known_overrides(chosen, overrides)
+        for split in splits:
+            try:
+                result = _run(dataset, Preset(chosen.label, chosen.model, {**chosen.overrides, **known}),
+                              split, store, args.retrain, quiet=args.quiet)
+            except ConfigError as error:
+                _err(f"  skipped {chosen.label}: {error}")
+                break
+            rows.append({"model": chosen.label, "split": split.label(), **result.metrics,
+                         "fit_seconds": result.fit_seconds, "source": "cache" if result.loaded else "trained"})
+    if not rows:
+        raise ConfigError("no model could be evaluated")
+    table = pd.DataFrame(rows)
+    if len(splits) > 1:
+        table = summarise_folds(table.drop(columns="source"))
+    columns = [c for c in TABLE_COLUMNS if c in table] + [c for c in table if c.endswith("_std") and "seconds" not in c]
+    print(f"\n{dataset.name}, {splits[0].label() if len(splits) == 1 else f'{len(splits)} folds'}, "
+          f"top-{args.k} relevant = rating >= 4")
+    print(table[columns].to_string(index=False, float_format=lambda v: f"{v:.4f}", na_rep="-"))
+    print(f"\n{len(rows)} run(s) in {time.perf_counter() - started:.1f}s")
+    if args.csv:
+        table.to_csv(args.csv, index=False)
+    return 0
+
+
+def _known_overrides(chosen: Preset, overrides: dict) -> dict:
+    from dataclasses import fields
+
+    from recsys.models import model_class
+
+    names = {f.name for f in fields(model_class(chosen.model).config_type)}
+    return {k: v for k, v in overrides.items() if k in names}
+
+
+def cmd_recommend(args) -> int:
+    dataset = _load(args)
+    chosen = preset(args.model)
+    result = _run(dataset, chosen, _split(args), ArtifactStore(), retrain=False)
+    user = dataset.user_index(args.user)
+    recs = result.model.recommend(user, k=args.k)
+    print(f"top-{args.k} for user {args.user} by {chosen.label} ({recs.score_label}):")
+    for rank, (item, score) in enumerate(zip(recs.items, recs.scores), 1):
+        genres = ", ".join(dataset.items.at[int(item), "genres"])
+        print(f"  {rank:>2}. {score:6.3f}  {dataset.items.at[int(item), 'title']}  [{genres}]")
+    return 0
+
+
+def cmd_artifacts(args) -> int:
+    store = ArtifactStore()
+    if args.action == "list":
+        table = store.entries()
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}") if len(table) else
+              f"no artifacts in {store.root}")
+        return 0
+    match = FOLDER_PATTERN.match(args.name or "")
+    if not match:
+        raise ArtifactError(f"expected an artifact name like biased-mf-0123456789abcdef, got {args.name!r}")
+    store.delete(match["model"], match["key"])
+    print(f"deleted {args.name}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m recsys", description="Latent-factor recommenders on MovieLens.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    data = sub.add_parser("data", help="list, fetch or describe datasets")
+    data.add_argument("action", choices=["list", "fetch", "info"])
+    data.add_argument("name", nargs="?", choices=list(sources.REGISTRY))
+    data.set_defaults(run=cmd_data)
+
+    def dataset_args(p, default_split="holdout"):
+        p.add_argument("--dataset", default="ml-latest-small", choices=list(sources.REGISTRY))
+        p.add_argument("--path", help="folder holding the dataset's files (overrides the search)")
+        p.add_argument("--split", default=default_split, choices=[*KINDS, "folds"] if p.prog.endswith("evaluate") else KINDS)
+        p.add_argument("--fraction", type=float, default=0.2, help="test fraction (holdout, temporal)")
+        p.add_argument("--seed", type=int, default=42)
+        p.add_argument("--folds", type=int, default=5)
+        p.add_argument("--fold-name", default="u1", help="official ml-100k fold (u1-u5, ua, ub)")
+
+    tr = sub.add_parser("train", help="train one model (or load it from the cache)")
+    dataset_args(tr)
+    tr.add_argument("--model", default=DEFAULT_RATING_MODEL, choices=all_labels())
+    tr.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="hyper-parameter")
+    tr.add_argument("--retrain", action="store_true")
+    tr.set_defaults(run=cmd_train)
+
+    ev = sub.add_parser("evaluate", help="evaluate models over a split or folds")
+    dataset_args(ev)
+    ev.add_argument("--models", help=f"comma-separated; default: {','.join(DEFAULT_EVALUATION)}")
+    ev.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    ev.add_argument("--retrain", action="store_true")
+    ev.add_argument("--k", type=int, default=10, choices=[10])
+    ev.add_argument("--csv", help="also write the table as CSV")
+    ev.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+    ev.set_defaults(run=cmd_evaluate)
+
+    rec = sub.add_parser("recommend", help="top-k movies for one user")
+    dataset_args(rec)
+    rec.add_argument("--model", default="gmf-ranking", choices=all_labels())
+    rec.add_argument("--user", required=True, help="raw user id as in the dataset")
+    rec.add_argument("-k", type=int, default=10)
+    rec.set_defaults(run=cmd_recommend)
+
+    art = sub.add_parser("artifacts", help="list or remove cached models")
+    art.add_argument("action", choices=["list", "rm"])
+    art.add_argument("name", nargs="?", help="artifact folder name (for rm)")
+    art.set_defaults(run=cmd_artifacts)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except RecsysError as error:
+        _err(f"error: {error}")
+        return 1
+    except KeyboardInterrupt:
+        _err("interrupted; nothing partial was saved")
+        return 130

@@ -1,0 +1,323 @@
+"""The one interface every model implements, and what all models share: config validation,
+the seen-items matrix, the bias fallback for unknown ids, top-k and persistence of arrays."""
+from __future__ import annotations
+
+import threading
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Callable, ClassVar, Sequence
+
+import numpy as np
+import pandas as pd
+
+from recsys.dataset import RatingScale, Ratings
+from recsys.errors import ArtifactError, ConfigError, UnknownIdError
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Base of every model's frozen hyper-parameter dataclass."""
+
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise `ConfigError` for values out of range. Subclasses extend this."""
+        check_int(self, "seed", 0)
+
+    def as_dict(self) -> dict:
+        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
+                for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "ModelConfig":
+        """Build from a plain dict (e.g. meta.json or CLI), refusing unknown keys."""
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ConfigError(f"unknown hyper-parameter(s) {', '.join(unknown)} for {cls.__name__}; "
+                              f"known: {', '.join(known)}")
+        converted = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+        return cls(**converted)
+
+
+def check_int(config: object, name: str, low: int, high: int | None = None) -> None:
+    value = getattr(config, name)
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ConfigError(f"{name} must be a whole number, got {value!r}")
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise ConfigError(f"{name} must be {bound}, got {value}")
+
+
+def check_float(config: object, name: str, low: float, high: float, low_inclusive: bool = True) -> None:
+    value = getattr(config, name)
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise ConfigError(f"{name} must be a number, got {value!r}")
+    too_low = value < low if low_inclusive else value <= low
+    if not np.isfinite(value) or too_low or value > high:
+        side = "[" if low_inclusive else "("
+        raise ConfigError(f"{name} must be in {side}{low:g}, {high:g}], got {value}")
+
+
+@dataclass(frozen=True)
+class EpochLog:
+    """What one epoch of training reports to callbacks."""
+
+    epoch: int
+    epochs: int
+    loss: float
+    val_loss: float | None
+    val_rmse: float | None
+    seconds: float
+
+
+@dataclass
+class History:
+    """The per-epoch log of one `fit`, with the epoch whose weights were kept."""
+
+    logs: list[EpochLog] = field(default_factory=list)
+    best_epoch: int | None = None
+    stopped: bool = False
+    seconds: float = 0.0
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame([vars(log) for log in self.logs],
+                            columns=["epoch", "epochs", "loss", "val_loss", "val_rmse", "seconds"])
+
+
+@dataclass(frozen=True)
+class Recommendations:
+    """Top-k item indices with their scores, best first."""
+
+    items: np.ndarray
+    scores: np.ndarray
+    score_label: str = "predicted rating"
+
+
+@dataclass(frozen=True)
+class Factors:
+    """Latent vectors: one row per user and one per item (index order)."""
+
+    users: np.ndarray
+    items: np.ndarray
+
+
+EpochCallback = Callable[[EpochLog], None]
+
+
+def fit_biases(train: Ratings, reg_user: float = 5.0, reg_item: float = 5.0,
+               iterations: int = 10) -> tuple[float, np.ndarray, np.ndarray]:
+    """Regularised user and item biases around the global mean, by alternating least squares."""
+    mu = train.global_mean
+    residual = train.values.astype(np.float64) - mu
+    b_user = np.zeros(train.n_users)
+    b_item = np.zeros(train.n_items)
+    n_user = np.bincount(train.users, minlength=train.n_users)
+    n_item = np.bincount(train.items, minlength=train.n_items)
+    for _ in range(iterations):
+        b_item = np.bincount(train.items, residual - b_user[train.users], train.n_items) / (n_item + reg_item)
+        b_user = np.bincount(train.users, residual - b_item[train.items], train.n_users) / (n_user + reg_user)
+    return mu, b_user, b_item
+
+
+class Recommender(ABC):
+    """One interface for every model: fit, predict, recommend, factors, save/load.
+
+    Indices are the dataset's contiguous user/item indices. A user or item index outside the
+    trained range (e.g. -1 or a new id) is *unknown* and gets the bias fallback: global mean plus
+    whichever of the user and item biases is known. Predictions are clipped to the rating scale.
+    """
+
+    name: ClassVar[str]
+    config_type: ClassVar[type[ModelConfig]] = ModelConfig
+    description: ClassVar[str] = ""
+
+    def __init__(self, config: ModelConfig | None = None) -> None:
+        config = config if config is not None else self.config_type()
+        if not isinstance(config, self.config_type):
+            raise ConfigError(f"{self.name} needs a {self.config_type.__name__}, got {type(config).__name__}")
+        self.config = config
+        self.n_users = 0
+        self.n_items = 0
+        self.scale = RatingScale(1, 5, 1)
+        self._fallback: tuple[float, np.ndarray, np.ndarray] | None = None
+        self._seen_indptr = np.zeros(1, dtype=np.int64)
+        self._seen_indices = np.zeros(0, dtype=np.int32)
+
+    # ----- properties every caller may ask -----
+    @property
+    def predicts_ratings(self) -> bool:
+        """False for ranking-trained models, whose RMSE is not meaningful."""
+        return getattr(self.config, "objective", "rating") == "rating"
+
+    @property
+    def is_fitted(self) -> bool:
+        return self._fallback is not None
+
+    # ----- fit -----
+    def fit(self, train: Ratings, valid: Ratings | None = None,
+            callbacks: Sequence[EpochCallback] = (), stop: threading.Event | None = None) -> History:
+        """Train on `train`; report each epoch to `callbacks`; end early when `stop` is set."""
+        if len(train) == 0:
+            raise ConfigError("cannot fit on an empty training set")
+        started = time.perf_counter()
+        self.n_users, self.n_items, self.scale = train.n_users, train.n_items, train.scale
+        self._fallback = fit_biases(train)
+        order = np.lexsort((train.items, train.users))
+        self._seen_indptr = np.r_[0, np.cumsum(np.bincount(train.users, minlength=train.n_users))].astype(np.int64)
+        self._seen_indices = train.items[order].astype(np.int32)
+        history = self._fit(train, valid, list(callbacks), stop)
+        history.seconds = time.perf_counter() - started
+        return history
+
+    @abstractmethod
+    def _fit(self, train: Ratings, valid: Ratings | None, callbacks: list[EpochCallback],
+             stop: threading.Event | None) -> History:
+        """Model-specific training."""
+
+    # ----- predict -----
+    def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """Predicted ratings for (user, item) index pairs, clipped to the scale."""
+        self._require_fitted()
+        users = np.asarray(users, dtype=np.int64).ravel()
+        items = np.asarray(items, dtype=np.int64).ravel()
+        if users.shape != items.shape:
+            raise ConfigError(f"users and items must have the same length ({users.size} != {items.size})")
+        known_u = (users >= 0) & (users < self.n_users)
+        known_i = (items >= 0) & (items < self.n_items)
+        out = self._fallback_prediction(users, items, known_u, known_i)
+        both = known_u & known_i
+        if both.any():
+            out[both] = self._predict_known(users[both], items[both])
+        return self.scale.clip(out).astype(np.float32)
+
+    def _fallback_prediction(self, users, items, known_u, known_i) -> np.ndarray:
+        mu, b_user, b_item = self._fallback  # type: ignore[misc]
+        out = np.full(users.shape, mu, dtype=np.float64)
+        out[known_u] += b_user[users[known_u]]
+        out[known_i] += b_item[items[known_i]]
+        return out
+
+    @abstractmethod
+    def _predict_known(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """Ratings for known pairs (before clipping)."""
+
+    def score_all(self, users: np.ndarray) -> np.ndarray:
+        """Ranking scores of every item for each known user: shape (len(users), n_items).
+        Higher is better; the default ranks by predicted rating."""
+        users = np.asarray(users, dtype=np.int64)
+        grid_u = np.repeat(users, self.n_items)
+        grid_i = np.tile(np.arange(self.n_items), users.size)
+        return self._predict_known(grid_u, grid_i).reshape(users.size, self.n_items)
+
+    def scores_to_output(self, scores: np.ndarray) -> np.ndarray:
+        """Turn `score_all` values into what `recommend` reports (a rating, by default)."""
+        return self.scale.clip(scores)
+
+    @property
+    def score_label(self) -> str:
+        return "predicted rating" if self.predicts_ratings else "relevance (0-1)"
+
+    # ----- recommend -----
+    def seen_items(self, user: int) -> np.ndarray:
+        """Items the user rated in the training data."""
+        if not 0 <= user < self.n_users:
+            return np.zeros(0, dtype=np.int32)
+        return self._seen_indices[self._seen_indptr[user]: self._seen_indptr[user + 1]]
+
+    def recommend(self, user: int, k: int = 10, exclude_seen: bool = True,
+                  exclude: np.ndarray | None = None) -> Recommendations:
+        """The top-k items for a user index. Unknown users get the items with the highest
+        regularised bias (a popularity-with-quality fallback)."""
+        self._require_fitted()
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ConfigError(f"k must be a positive whole number, got {k!r}")
+        if 0 <= user < self.n_users:
+            scores = self.score_all(np.array([user]))[0].astype(np.float64)
+        else:
+            scores = self._fallback[2].astype(np.float64).copy() + self._fallback[0]  # type: ignore[index]
+        if exclude_seen:
+            scores[self.seen_items(user)] = -np.inf
+        if exclude is not None:
+            scores[np.asarray(exclude, dtype=np.int64)] = -np.inf
+        top = top_k_indices(scores, k)
+        top = top[np.isfinite(scores[top])]
+        return Recommendations(top, self.scores_to_output(scores[top]), self.score_label)
+
+    def check_user(self, user: int) -> int:
+        """Raise `UnknownIdError` for a user index outside the trained range."""
+        if not 0 <= user < self.n_users:
+            raise UnknownIdError(f"user index {user} is outside the trained range 0-{self.n_users - 1}")
+        return user
+
+    def factors(self) -> Factors | None:
+        """User and item latent vectors, where the model has them."""
+        return None
+
+    # ----- persistence -----
+    def save(self, folder: Path) -> None:
+        """Write the model's arrays (state.npz) and any framework files into `folder`."""
+        self._require_fitted()
+        mu, b_user, b_item = self._fallback  # type: ignore[misc]
+        arrays = {"shape": np.array([self.n_users, self.n_items]),
+                  "scale": np.array([self.scale.low, self.scale.high, self.scale.step]),
+                  "fallback_mu": np.array([mu]), "fallback_user": b_user, "fallback_item": b_item,
+                  "seen_indptr": self._seen_indptr, "seen_indices": self._seen_indices,
+                  **{f"model_{k}": v for k, v in self._state().items()}}
+        np.savez(folder / "state.npz", **arrays)
+        self._save_extra(folder)
+
+    @classmethod
+    def load(cls, folder: Path, config: ModelConfig) -> "Recommender":
+        """Rebuild a fitted model from `save` output; `ArtifactError` if anything is off."""
+        model = cls(config)
+        try:
+            with np.load(folder / "state.npz", allow_pickle=False) as data:
+                arrays = {k: data[k] for k in data.files}
+        except (OSError, ValueError, EOFError) as error:
+            raise ArtifactError(f"{folder / 'state.npz'} is unreadable: {error}") from None
+        try:
+            model.n_users, model.n_items = (int(v) for v in arrays["shape"])
+            model.scale = RatingScale(*(float(v) for v in arrays["scale"]))
+            model._fallback = (float(arrays["fallback_mu"][0]), arrays["fallback_user"], arrays["fallback_item"])
+            model._seen_indptr, model._seen_indices = arrays["seen_indptr"], arrays["seen_indices"]
+            model._load_state({k[6:]: v for k, v in arrays.items() if k.startswith("model_")})
+            model._load_extra(folder)
+        except (KeyError, ValueError, IndexError) as error:
+            raise ArtifactError(f"{folder} holds an incomplete or inconsistent model: {error}") from None
+        model._check_loaded()
+        return model
+
+    def _state(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def _load_state(self, arrays: dict[str, np.ndarray]) -> None:
+        """Restore from `_state` arrays."""
+
+    def _save_extra(self, folder: Path) -> None:
+        """Write framework files (e.g. model.keras)."""
+
+    def _load_extra(self, folder: Path) -> None:
+        """Read framework files."""
+
+    def _check_loaded(self) -> None:
+        ok = (self._fallback is not None and self._fallback[1].shape == (self.n_users,)
+              and self._fallback[2].shape == (self.n_items,) and self._seen_indptr.shape == (self.n_users + 1,))
+        if not ok:
+            raise ArtifactError("saved model arrays do not match its recorded shape")
+
+    def _require_fitted(self) -> None:
+        if not self.is_fitted:
+            raise ConfigError(f"{self.name} is not fitted yet: call fit() or load an artifact")
+
+
+def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k largest scores, best first (vectorised partial sort)."""
+    k = min(k, scores.size)
+    part = np.argpartition(-scores, k - 1)[:k]
+    return part[np.argsort(-scores[part], kind="stable")]

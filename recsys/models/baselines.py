@@ -1,0 +1,161 @@
+"""Non-neural models: the global mean, regularised user + item biases, and masked NMF."""
+from __future__ import annotations
+
+import threading
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from recsys.dataset import Ratings
+from recsys.errors import ConfigError
+from recsys.models.base import (EpochCallback, EpochLog, Factors, History, ModelConfig, Recommender,
+                                check_float, check_int, fit_biases)
+
+
+class GlobalMean(Recommender):
+    """Predicts the training mean for everything; ranks items by nothing (all ties)."""
+
+    name = "global-mean"
+    description = "the mean training rating, for everyone"
+
+    def _fit(self, train, valid, callbacks, stop) -> History:
+        return History()
+
+    def _predict_known(self, users, items):
+        return np.full(users.shape, self._fallback[0])  # type: ignore[index]
+
+    def score_all(self, users):
+        return np.full((len(users), self.n_items), self._fallback[0])  # type: ignore[index]
+
+
+@dataclass(frozen=True)
+class BiasConfig(ModelConfig):
+    reg_user: float = 5.0
+    reg_item: float = 5.0
+    iterations: int = 15
+
+    def validate(self) -> None:
+        super().validate()
+        check_float(self, "reg_user", 0.0, 1e6)
+        check_float(self, "reg_item", 0.0, 1e6)
+        check_int(self, "iterations", 1, 1000)
+
+
+class Biases(Recommender):
+    """Global mean + regularised user bias + item bias (alternating least squares)."""
+
+    name = "biases"
+    config_type = BiasConfig
+    description = "global mean + regularised user and item biases"
+
+    def _fit(self, train, valid, callbacks, stop) -> History:
+        cfg = self.config
+        self._biases = fit_biases(train, cfg.reg_user, cfg.reg_item, cfg.iterations)
+        return History()
+
+    def _predict_known(self, users, items):
+        mu, b_user, b_item = self._biases
+        return mu + b_user[users] + b_item[items]
+
+    def score_all(self, users):
+        mu, b_user, b_item = self._biases
+        return mu + b_user[np.asarray(users)][:, None] + b_item[None, :]
+
+    def _state(self):
+        mu, b_user, b_item = self._biases
+        return {"mu": np.array([mu]), "user": b_user, "item": b_item}
+
+    def _load_state(self, arrays):
+        self._biases = (float(arrays["mu"][0]), arrays["user"], arrays["item"])
+
+
+@dataclass(frozen=True)
+class NMFConfig(ModelConfig):
+    factors: int = 2
+    em_rounds: int = 40
+    max_cells: int = 5_000_000
+
+    def validate(self) -> None:
+        super().validate()
+        check_int(self, "factors", 1, 500)
+        check_int(self, "em_rounds", 1, 1000)
+        check_int(self, "max_cells", 1)
+
+
+class NMF(Recommender):
+    """scikit-learn NMF with the missing cells masked by EM imputation.
+
+    Plain `sklearn.decomposition.NMF` treats a missing rating as a 0, which drags every blank
+    towards zero. Here the blanks start at the user's mean and are replaced by the reconstruction
+    after each round (warm-started NMF), so only known cells drive the fit. It works on a dense
+    users x items matrix, so it is meant for the mini demo and small matrices (up to `max_cells`).
+    """
+
+    name = "nmf"
+    config_type = NMFConfig
+    description = "scikit-learn NMF, missing cells masked (mini demo and small matrices)"
+
+    def _fit(self, train, valid, callbacks, stop) -> History:
+        from sklearn.decomposition import NMF as SkNMF
+        from sklearn.exceptions import ConvergenceWarning
+
+        cfg = self.config
+        cells = train.n_users * train.n_items
+        if cells > cfg.max_cells:
+            raise ConfigError(f"nmf works on a dense matrix: {cells:,} cells is more than max_cells "
+                              f"({cfg.max_cells:,}); use it on the mini or a small dataset")
+        dense = np.zeros((train.n_users, train.n_items))
+        mask = np.zeros_like(dense, dtype=bool)
+        dense[train.users, train.items] = train.values
+        mask[train.users, train.items] = True
+        counts = np.maximum(mask.sum(1, keepdims=True), 1)
+        filled = np.where(mask, dense, dense.sum(1, keepdims=True) / counts)
+        history = History()
+        w = h = None
+        for round_ in range(cfg.em_rounds):
+            started = time.perf_counter()
+            init = "nndsvda" if w is None else "custom"
+            model = SkNMF(n_components=cfg.factors, init=init, random_state=cfg.seed, max_iter=400)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                w = model.fit_transform(filled, W=w, H=h) if w is not None else model.fit_transform(filled)
+            h = model.components_
+            recon = w @ h
+            filled = np.where(mask, dense, recon)
+            loss = float(np.sqrt(np.mean((recon[mask] - dense[mask]) ** 2)))
+            _report(history, callbacks, round_, cfg.em_rounds, loss, valid, self, started, recon)
+            if stop is not None and stop.is_set():
+                history.stopped = True
+                break
+        self._w, self._h = w, h
+        return history
+
+    def _predict_known(self, users, items):
+        return np.einsum("nk,kn->n", self._w[users], self._h[:, items])
+
+    def score_all(self, users):
+        return self._w[np.asarray(users)] @ self._h
+
+    def factors(self) -> Factors:
+        return Factors(self._w, self._h.T)
+
+    def _state(self):
+        return {"w": self._w, "h": self._h}
+
+    def _load_state(self, arrays):
+        self._w, self._h = arrays["w"], arrays["h"]
+
+
+def _report(history: History, callbacks: list[EpochCallback], epoch: int, epochs: int, loss: float,
+            valid: Ratings | None, model: NMF, started: float, recon: np.ndarray) -> None:
+    val_rmse = None
+    if valid is not None and len(valid):
+        predicted = np.clip(recon[valid.users, valid.items], valid.scale.low, valid.scale.high)
+        val_rmse = float(np.sqrt(np.mean((predicted - valid.values) ** 2)))
+    log = EpochLog(epoch + 1, epochs, loss, val_rmse ** 2 if val_rmse is not None else None, val_rmse,
+                   time.perf_counter() - started)
+    history.logs.append(log)
+    for callback in callbacks:
+        callback(log)

@@ -1,0 +1,510 @@
+"""The Keras latent-factor family: MF, BiasedMF, DeepMF, RecommenderNet, GMF, MLP and NeuMF.
+
+Each model is a small builder from its frozen config to a Keras functional model that maps
+(user index, item index) to one raw score. One training loop serves them all, for two
+objectives:
+- "rating": regress the rating (MSE on the rating minus the global mean; RecommenderNet uses a
+  sigmoid on min-max scaled ratings with binary cross-entropy instead);
+- "ranking": implicit feedback; every rated item is a positive, `negatives` unrated items per
+  positive are sampled afresh each epoch, and the score is a logit under binary cross-entropy
+  (He et al. 2017). Ranking models predict a relevance probability, so their RMSE is not
+  reported.
+L2 regularisation applies to the embeddings looked up in each batch (Keras activity
+regularisation, averaged over the batch), not to whole tables every step, which pins rarely seen
+vectors at zero. Models are saved in the native `.keras` format and loaded with safe_mode=True;
+no Lambda layers or custom objects are used.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+
+from recsys.dataset import Ratings
+from recsys.errors import ArtifactError, ConfigError
+from recsys.models.base import (EpochCallback, EpochLog, Factors, History, ModelConfig, Recommender,
+                                check_float, check_int)
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+OBJECTIVES = ("rating", "ranking")
+PREDICT_BATCH = 1 << 16
+
+
+@dataclass(frozen=True)
+class KerasConfig(ModelConfig):
+    """Hyper-parameters shared by the Keras models (defaults tuned on ml-latest-small)."""
+
+    factors: int = 64
+    epochs: int = 30
+    learning_rate: float = 0.005
+    l2: float = 0.1
+    batch_size: int = 1024
+    patience: int = 3
+    objective: str = "rating"
+    negatives: int = 4
+    center: bool = True
+    non_negative: bool = False
+
+    def validate(self) -> None:
+        super().validate()
+        check_int(self, "factors", 1, 1024)
+        check_int(self, "epochs", 1, 10_000)
+        check_float(self, "learning_rate", 0.0, 1.0, low_inclusive=False)
+        check_float(self, "l2", 0.0, 10.0)
+        check_int(self, "batch_size", 1, 1 << 20)
+        check_int(self, "patience", 0, 10_000)
+        check_int(self, "negatives", 1, 100)
+        for flag in ("center", "non_negative"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ConfigError(f"{flag} must be true or false, got {getattr(self, flag)!r}")
+        if self.objective not in OBJECTIVES:
+            raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
+
+
+@dataclass(frozen=True)
+class DeepConfig(KerasConfig):
+    """Adds a dense tower: `layers` sizes (ReLU) and `dropout` between them."""
+
+    factors: int = 32
+    layers: tuple[int, ...] = (64, 32)
+    dropout: float = 0.0
+    learning_rate: float = 0.002
+
+    def validate(self) -> None:
+        super().validate()
+        if not isinstance(self.layers, tuple) or not self.layers or \
+                not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and 1 <= n <= 4096
+                        for n in self.layers):
+            raise ConfigError(f"layers must be a non-empty list of sizes between 1 and 4096, got {self.layers!r}")
+        check_float(self, "dropout", 0.0, 0.9)
+
+
+def _inputs():
+    import keras
+
+    return keras.Input(shape=(), dtype="int32", name="user"), keras.Input(shape=(), dtype="int32", name="item")
+
+
+def _embed(index, count: int, dim: int, l2: float, name: str, init: str = "random_normal",
+           non_negative: bool = False):
+    import keras
+
+    if init == "random_normal":
+        initializer = keras.initializers.RandomUniform(0.0, 0.1) if non_negative else \
+            keras.initializers.RandomNormal(stddev=0.05)
+    else:
+        initializer = init
+    return keras.layers.Embedding(count, dim, embeddings_initializer=initializer, name=name,
+                                  embeddings_constraint=keras.constraints.NonNeg() if non_negative else None,
+                                  activity_regularizer=keras.regularizers.L2(l2) if l2 else None)(index)
+
+
+def _tower(x, layers: tuple[int, ...], dropout: float, prefix: str):
+    import keras
+
+    for depth, units in enumerate(layers):
+        x = keras.layers.Dense(units, activation="relu", name=f"{prefix}_dense_{depth}")(x)
+        if dropout:
+            x = keras.layers.Dropout(dropout, name=f"{prefix}_dropout_{depth}")(x)
+    return x
+
+
+class KerasRecommender(Recommender):
+    """Shared training loop, scoring and persistence for the Keras models."""
+
+    config_type: ClassVar[type[ModelConfig]] = KerasConfig
+    #: "centered" (rating - mean, MSE) or "sigmoid" (min-max scaled, BCE) for the rating objective
+    rating_head: ClassVar[str] = "centered"
+
+    def __init__(self, config: ModelConfig | None = None) -> None:
+        super().__init__(config)
+        self.keras_model = None
+        self._offset = 0.0
+        self._linear = None
+
+    # ----- architecture -----
+    def build(self, n_users: int, n_items: int):
+        """The Keras model mapping (user, item) index batches to a (batch, 1) score."""
+        raise NotImplementedError
+
+    def _linear_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """(user_vecs, user_bias, item_vecs, item_bias) when score = bu + bi + p.q (+ offset)."""
+        return None
+
+    # ----- objective -----
+    @property
+    def _uses_sigmoid(self) -> bool:
+        return not self.predicts_ratings or self.rating_head == "sigmoid"
+
+    def _rating_targets(self, ratings: Ratings) -> np.ndarray:
+        if self.rating_head == "sigmoid":
+            return (ratings.values - self.scale.low) / (self.scale.high - self.scale.low)
+        return ratings.values - self._offset
+
+    def scores_to_output(self, scores: np.ndarray) -> np.ndarray:
+        if not self.predicts_ratings:
+            return 1.0 / (1.0 + np.exp(-scores))
+        return self.scale.clip(self._score_to_rating(scores))
+
+    def _score_to_rating(self, scores: np.ndarray) -> np.ndarray:
+        if self._uses_sigmoid:
+            return self.scale.low + (self.scale.high - self.scale.low) / (1.0 + np.exp(-scores))
+        return scores + self._offset
+
+    # ----- training -----
+    def _fit(self, train: Ratings, valid: Ratings | None, callbacks: list[EpochCallback],
+             stop: threading.Event | None) -> History:
+        import keras
+
+        cfg = self.config
+        keras.utils.set_random_seed(cfg.seed)
+        centered = self.rating_head == "centered" and self.config.center
+        self._offset = train.global_mean if centered else 0.0
+        self._linear = None
+        self.keras_model = self.build(train.n_users, train.n_items)
+        loss = keras.losses.BinaryCrossentropy(from_logits=True) if self._uses_sigmoid else "mse"
+        self.keras_model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=loss)
+        rng = np.random.default_rng(cfg.seed)
+        valid_data = self._validation_data(valid, rng) if valid is not None and len(valid) else None
+        monitor = _EpochMonitor(self, valid, valid_data, callbacks, stop)
+        if self.predicts_ratings:  # one Keras loop over fixed data: no per-epoch call overhead
+            users, items, targets = self._epoch_data(train, rng)
+            self.keras_model.fit([users, items], targets[:, None], batch_size=cfg.batch_size,
+                                 epochs=cfg.epochs, shuffle=True, verbose=0, callbacks=[monitor.callback])
+        else:  # fresh negatives every epoch
+            for epoch in range(cfg.epochs):
+                users, items, targets = self._epoch_data(train, rng)
+                self.keras_model.fit([users, items], targets[:, None], batch_size=cfg.batch_size,
+                                     initial_epoch=epoch, epochs=epoch + 1, shuffle=True, verbose=0,
+                                     callbacks=[monitor.callback])
+                if monitor.finished:
+                    break
+        if monitor.best_weights is not None:
+            self.keras_model.set_weights(monitor.best_weights)
+        self._linear = self._linear_terms()
+        return monitor.history
+
+    def _epoch_data(self, train: Ratings, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self.predicts_ratings:
+            return train.users, train.items, self._rating_targets(train).astype(np.float32)
+        return self._with_negatives(train.users, train.items, rng)
+
+    def _with_negatives(self, users: np.ndarray, items: np.ndarray, rng: np.random.Generator):
+        """Positives plus `negatives` sampled unrated items per positive, labelled 1 and 0."""
+        n_neg = self.config.negatives
+        neg_users = np.repeat(users, n_neg)
+        neg_items = rng.integers(0, self.n_items, neg_users.size, dtype=np.int64)
+        seen_keys = (users.astype(np.int64) * self.n_items + items).copy()
+        seen_keys.sort()
+        for _ in range(3):  # resample the few negatives that hit a rated item
+            keys = neg_users.astype(np.int64) * self.n_items + neg_items
+            pos = np.searchsorted(seen_keys, keys)
+            hit = seen_keys[np.minimum(pos, seen_keys.size - 1)] == keys
+            if not hit.any():
+                break
+            neg_items[hit] = rng.integers(0, self.n_items, int(hit.sum()))
+        all_users = np.concatenate([users, neg_users]).astype(np.int32)
+        all_items = np.concatenate([items, neg_items]).astype(np.int32)
+        labels = np.concatenate([np.ones(users.size), np.zeros(neg_users.size)]).astype(np.float32)
+        return all_users, all_items, labels
+
+    def _validation_data(self, valid: Ratings, rng: np.random.Generator):
+        if self.predicts_ratings:
+            return valid.users, valid.items, self._rating_targets(valid)
+        return self._with_negatives(valid.users, valid.items, rng)
+
+    def _validate(self, valid: Ratings | None, data) -> tuple[float | None, float | None]:
+        if data is None:
+            return None, None
+        users, items, targets = data
+        scores = self._raw_scores(users, items)
+        if self._uses_sigmoid:
+            probs = np.clip(1.0 / (1.0 + np.exp(-scores)), 1e-7, 1 - 1e-7)
+            val_loss = float(-np.mean(targets * np.log(probs) + (1 - targets) * np.log(1 - probs)))
+        else:
+            val_loss = float(np.mean((scores - targets) ** 2))
+        if not self.predicts_ratings:
+            return val_loss, None
+        predicted = self.scale.clip(self._score_to_rating(scores))
+        return val_loss, float(np.sqrt(np.mean((predicted - valid.values) ** 2)))
+
+    # ----- scoring -----
+    def _raw_scores(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        if self._linear is not None:
+            p, bu, q, bi = self._linear
+            return np.einsum("nk,nk->n", p[users], q[items]) + bu[users] + bi[items]
+        users = np.asarray(users, dtype=np.int32)
+        items = np.asarray(items, dtype=np.int32)
+        out = np.empty(users.size, dtype=np.float32)
+        for start in range(0, users.size, PREDICT_BATCH):
+            end = start + PREDICT_BATCH
+            out[start:end] = np.asarray(self.keras_model.predict_on_batch([users[start:end], items[start:end]])).ravel()
+        return out
+
+    def _predict_known(self, users, items):
+        return self._score_to_rating(self._raw_scores(users, items))
+
+    def score_all(self, users):
+        users = np.asarray(users, dtype=np.int64)
+        if self._linear is not None:
+            p, bu, q, bi = self._linear
+            return p[users] @ q.T + bu[users][:, None] + bi[None, :]
+        grid_u = np.repeat(users, self.n_items)
+        grid_i = np.tile(np.arange(self.n_items), users.size)
+        return self._raw_scores(grid_u, grid_i).reshape(users.size, self.n_items)
+
+    def _weights(self, layer: str) -> np.ndarray:
+        return np.asarray(self.keras_model.get_layer(layer).get_weights()[0])
+
+    def factors(self) -> Factors:
+        return Factors(self._weights("user_embedding"), self._weights("item_embedding"))
+
+    def fold_in(self, items: np.ndarray, ratings: np.ndarray, reg: float = 1.0) -> np.ndarray:
+        """Scores of every item for a new user who rated `items`, without retraining: the user's
+        vector is the ridge-regression fit of their ratings on the trained item vectors."""
+        if self._linear is None:
+            raise ConfigError(f"{self.name} has no linear item factors to fold a new user into")
+        items = np.asarray(items, dtype=np.int64)
+        if items.size == 0 or items.min() < 0 or items.max() >= self.n_items:
+            raise ConfigError("fold-in needs at least one rated, known item")
+        _, _, q, bi = self._linear
+        ratings = np.asarray(ratings, dtype=np.float64)
+        if self.predicts_ratings and not self._uses_sigmoid:
+            targets = ratings - self._offset - bi[items]
+        else:  # logit space: liked above the scale's midpoint, disliked below
+            mid = (self.scale.low + self.scale.high) / 2
+            targets = 2.0 * (ratings - mid) / (self.scale.high - self.scale.low) * 3.0 - bi[items]
+        basis = q[items]
+        user_vec = np.linalg.solve(basis.T @ basis + reg * np.eye(q.shape[1]), basis.T @ targets)
+        return q @ user_vec + bi
+
+    # ----- persistence -----
+    def _state(self):
+        return {"offset": np.array([self._offset])}
+
+    def _load_state(self, arrays):
+        self._offset = float(arrays["offset"][0])
+
+    def _save_extra(self, folder: Path) -> None:
+        self.keras_model.save(folder / "model.keras")
+
+    def _load_extra(self, folder: Path) -> None:
+        import keras
+
+        path = folder / "model.keras"
+        try:
+            self.keras_model = keras.saving.load_model(path, safe_mode=True, compile=False)
+        except Exception as error:  # Keras raises many types for a bad file; all mean "corrupt"
+            raise ArtifactError(f"{path} could not be loaded safely: {type(error).__name__}: "
+                                f"{str(error)[:300]}") from None
+        shapes = [tuple(w.shape) for w in self.keras_model.get_layer("user_embedding").get_weights()] + \
+                 [tuple(w.shape) for w in self.keras_model.get_layer("item_embedding").get_weights()]
+        if shapes[0][0] != self.n_users or shapes[1][0] != self.n_items:
+            raise ArtifactError(f"{path} embeddings {shapes} do not match {self.n_users} users x {self.n_items} items")
+        self._linear = self._linear_terms()
+
+
+class _EpochMonitor:
+    """Per-epoch validation, logging, early stopping with best weights, and the stop flag
+    (checked after every batch), as one Keras callback."""
+
+    def __init__(self, owner: KerasRecommender, valid: Ratings | None, valid_data,
+                 callbacks: list[EpochCallback], stop: threading.Event | None) -> None:
+        import keras
+
+        self.history = History()
+        self.best_weights = None
+        self.finished = False
+        best = {"metric": np.inf, "waited": 0, "started": time.perf_counter()}
+        monitor = self
+
+        class Callback(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                best["started"] = time.perf_counter()
+
+            def on_train_batch_end(self, batch, logs=None):
+                if stop is not None and stop.is_set():
+                    monitor.history.stopped = monitor.finished = True
+                    self.model.stop_training = True
+
+            def on_epoch_end(self, epoch, logs=None):
+                if monitor.history.stopped:
+                    return
+                cfg = owner.config
+                val_loss, val_rmse = owner._validate(valid, valid_data)
+                log = EpochLog(epoch + 1, cfg.epochs, float((logs or {}).get("loss", np.nan)), val_loss,
+                               val_rmse, time.perf_counter() - best["started"])
+                monitor.history.logs.append(log)
+                for callback in callbacks:
+                    callback(log)
+                metric = val_rmse if val_rmse is not None else val_loss
+                if metric is None:
+                    monitor.history.best_epoch = epoch + 1
+                elif metric < best["metric"] - 1e-5:
+                    best.update(metric=metric, waited=0)
+                    monitor.best_weights = self.model.get_weights()
+                    monitor.history.best_epoch = epoch + 1
+                else:
+                    best["waited"] += 1
+                    if best["waited"] > cfg.patience:
+                        monitor.finished = True
+                        self.model.stop_training = True
+
+        self.callback = Callback()
+
+
+class MF(KerasRecommender):
+    """Dot product of user and item embeddings around the global mean: r = mu + p_u . q_i.
+    With center=False and non_negative=True it is the Keras twin of NMF (r = p_u . q_i, p, q >= 0),
+    which the mini demo uses so that its two axes read as "romance" and "sci-fi"."""
+
+    name = "mf"
+    description = "dot product of user and item embeddings (L2)"
+
+    def build(self, n_users, n_items):
+        import keras
+
+        cfg = self.config
+        user, item = _inputs()
+        p = _embed(user, n_users, cfg.factors, cfg.l2, "user_embedding", non_negative=cfg.non_negative)
+        q = _embed(item, n_items, cfg.factors, cfg.l2, "item_embedding", non_negative=cfg.non_negative)
+        return keras.Model([user, item], keras.layers.Dot(axes=1, name="score")([p, q]), name=self.name)
+
+    def _linear_terms(self):
+        p, q = self._weights("user_embedding"), self._weights("item_embedding")
+        return p, np.zeros(len(p)), q, np.zeros(len(q))
+
+
+def _biases(user, item, n_users, n_items, l2):
+    bu = _embed(user, n_users, 1, l2, "user_bias", init="zeros")
+    bi = _embed(item, n_items, 1, l2, "item_bias", init="zeros")
+    return bu, bi
+
+
+class BiasedMF(MF):
+    """r = mu + b_u + b_i + p_u . q_i."""
+
+    name = "biased-mf"
+    description = "dot product + user bias + item bias + global mean"
+
+    def build(self, n_users, n_items):
+        import keras
+
+        cfg = self.config
+        user, item = _inputs()
+        p = _embed(user, n_users, cfg.factors, cfg.l2, "user_embedding")
+        q = _embed(item, n_items, cfg.factors, cfg.l2, "item_embedding")
+        bu, bi = _biases(user, item, n_users, n_items, cfg.l2)
+        dot = keras.layers.Dot(axes=1, name="dot")([p, q])
+        return keras.Model([user, item], keras.layers.Add(name="score")([dot, bu, bi]), name=self.name)
+
+    def _linear_terms(self):
+        return (self._weights("user_embedding"), self._weights("user_bias")[:, 0],
+                self._weights("item_embedding"), self._weights("item_bias")[:, 0])
+
+
+@dataclass(frozen=True)
+class RecommenderNetConfig(KerasConfig):
+    """RecommenderNet works in logit space, where a lighter L2 fits best."""
+
+    l2: float = 0.01
+
+
+class RecommenderNet(BiasedMF):
+    """The Keras example's model, fixed: sigmoid(p_u . q_i + b_u + b_i) on min-max scaled ratings
+    with binary cross-entropy, rescaled to the rating scale. The original computes
+    `ops.tensordot(user, movie, 2)`, which sums over the whole batch so every row shares one
+    interaction term; here the dot product is per row (`Dot(axes=1)`)."""
+
+    name = "recommender-net"
+    config_type = RecommenderNetConfig
+    rating_head = "sigmoid"
+    description = "sigmoid(dot + biases) on scaled ratings, per-row dot product"
+
+
+class DeepMF(KerasRecommender):
+    """Concatenated user/item embeddings and biases into a configurable dense tower."""
+
+    name = "deep-mf"
+    config_type = DeepConfig
+    description = "concatenated embeddings and biases into dense layers"
+
+    def build(self, n_users, n_items):
+        import keras
+
+        cfg = self.config
+        user, item = _inputs()
+        p = _embed(user, n_users, cfg.factors, cfg.l2, "user_embedding")
+        q = _embed(item, n_items, cfg.factors, cfg.l2, "item_embedding")
+        bu, bi = _biases(user, item, n_users, n_items, cfg.l2)
+        x = keras.layers.Concatenate(name="concat")([p, q, bu, bi])
+        x = _tower(x, cfg.layers, cfg.dropout, "tower")
+        return keras.Model([user, item], keras.layers.Dense(1, name="score")(x), name=self.name)
+
+
+class GMF(KerasRecommender):
+    """Generalised MF (He et al. 2017): a learned weighting of p_u * q_i."""
+
+    name = "gmf"
+    description = "NCF: weighted element-wise product of embeddings"
+
+    def build(self, n_users, n_items):
+        import keras
+
+        cfg = self.config
+        user, item = _inputs()
+        p = _embed(user, n_users, cfg.factors, cfg.l2, "user_embedding")
+        q = _embed(item, n_items, cfg.factors, cfg.l2, "item_embedding")
+        x = keras.layers.Multiply(name="product")([p, q])
+        return keras.Model([user, item], keras.layers.Dense(1, name="score")(x), name=self.name)
+
+    def _linear_terms(self):
+        weight, bias = self.keras_model.get_layer("score").get_weights()
+        p = self._weights("user_embedding")
+        q = self._weights("item_embedding") * weight[:, 0][None, :]
+        return p, np.zeros(len(p)), q, np.full(len(q), float(bias[0]))
+
+
+class MLP(KerasRecommender):
+    """NCF's MLP: concatenated embeddings through a ReLU tower."""
+
+    name = "mlp"
+    config_type = DeepConfig
+    description = "NCF: concatenated embeddings through a ReLU tower"
+
+    def build(self, n_users, n_items):
+        import keras
+
+        cfg = self.config
+        user, item = _inputs()
+        p = _embed(user, n_users, cfg.factors, cfg.l2, "user_embedding")
+        q = _embed(item, n_items, cfg.factors, cfg.l2, "item_embedding")
+        x = _tower(keras.layers.Concatenate(name="concat")([p, q]), cfg.layers, cfg.dropout, "tower")
+        return keras.Model([user, item], keras.layers.Dense(1, name="score")(x), name=self.name)
+
+
+class NeuMF(KerasRecommender):
+    """NCF's NeuMF: a GMF branch and an MLP branch (separate embeddings) fused by one dense layer."""
+
+    name = "neumf"
+    config_type = DeepConfig
+    description = "NCF: GMF and MLP branches fused"
+
+    def build(self, n_users, n_items):
+        import keras
+
+        cfg = self.config
+        user, item = _inputs()
+        p = _embed(user, n_users, cfg.factors, cfg.l2, "user_embedding")
+        q = _embed(item, n_items, cfg.factors, cfg.l2, "item_embedding")
+        gmf = keras.layers.Multiply(name="product")([p, q])
+        pm = _embed(user, n_users, cfg.factors, cfg.l2, "user_embedding_mlp")
+        qm = _embed(item, n_items, cfg.factors, cfg.l2, "item_embedding_mlp")
+        mlp = _tower(keras.layers.Concatenate(name="concat")([pm, qm]), cfg.layers, cfg.dropout, "tower")
+        fused = keras.layers.Concatenate(name="fuse")([gmf, mlp])
+        return keras.Model([user, item], keras.layers.Dense(1, name="score")(fused), name=self.name)

@@ -1,0 +1,124 @@
+"""The one `train()` used by the CLI, the dashboard and the benchmarks: load the cached artifact
+for these settings if there is one, otherwise fit with progress callbacks, early stopping and a
+stop flag, evaluate on the test part, and save the artifact atomically."""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import pandas as pd
+
+from recsys.artifacts import ArtifactStore, artifact_key
+from recsys.dataset import Dataset
+from recsys.errors import ArtifactError
+from recsys.evaluate import evaluate
+from recsys.models import History, ModelConfig, Recommender, model_class
+from recsys.models.base import EpochCallback, EpochLog
+from recsys.split import Split, validation_split
+
+VALIDATION_FRACTION = 0.1
+
+
+@dataclass
+class TrainResult:
+    """What one `train()` call produced or loaded."""
+
+    model: Recommender
+    key: str
+    history: pd.DataFrame
+    metrics: dict = field(default_factory=dict)
+    fit_seconds: float = 0.0
+    path: Path | None = None
+    loaded: bool = False
+    stopped: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def resolve_config(model_name: str, config: ModelConfig | Mapping | None) -> ModelConfig:
+    """A validated config for `model_name` from a config object, a dict of overrides or None."""
+    cls = model_class(model_name)
+    if config is None:
+        return cls.config_type()
+    if isinstance(config, ModelConfig):
+        return config
+    return cls.config_type.from_dict(dict(config))
+
+
+def train(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | None = None,
+          split: Split = Split(), store: ArtifactStore | None = None,
+          callbacks: Sequence[EpochCallback] = (), stop: threading.Event | None = None,
+          retrain: bool = False, on_corrupt: str = "raise", k: int = 10) -> TrainResult:
+    """Train (or load) `model_name` on `split` of `dataset`.
+
+    A valid cached artifact with the same key is loaded unless `retrain`. A broken one raises
+    `ArtifactError` (`on_corrupt="raise"`) or is replaced (`on_corrupt="retrain"`, with a note).
+    Early stopping uses a seeded 10% validation part of the training split; the test part is
+    used only for the final metrics. A stopped run is returned but not saved. If saving fails
+    (e.g. a read-only folder), the result is returned with a note instead of being lost.
+    """
+    config = resolve_config(model_name, config)
+    store = store or ArtifactStore()
+    key = artifact_key(dataset.fingerprint, split, model_name, config)
+    notes: list[str] = []
+    if not retrain and store.exists(model_name, key):
+        try:
+            return _from_artifact(store, model_name, key)
+        except ArtifactError as error:
+            if on_corrupt != "retrain":
+                raise
+            notes.append(f"the cached artifact was broken and has been retrained: {error}")
+            store.delete(model_name, key)
+    train_part, test_part = split.apply(dataset)
+    fit_part, valid_part = validation_split(train_part, VALIDATION_FRACTION, seed=config.seed)
+    model = model_class(model_name)(config)
+    history = model.fit(fit_part, valid_part, callbacks=callbacks, stop=stop)
+    result = TrainResult(model, key, history.frame(), fit_seconds=history.seconds, notes=notes,
+                         stopped=history.stopped)
+    if history.stopped:
+        result.notes.append("training was stopped; nothing was saved")
+        return result
+    result.metrics = evaluate(model, train_part, test_part, k=k)
+    meta = {"metrics": result.metrics, "history": history.frame().to_dict("records"),
+            "fit_seconds": history.seconds, "best_epoch": history.best_epoch, "seed": config.seed,
+            "n_train": len(train_part), "n_test": len(test_part)}
+    try:
+        result.path = store.save(key, model, dataset, split, meta)
+    except ArtifactError as error:
+        result.notes.append(f"the model could not be cached: {error}")
+    return result
+
+
+def _from_artifact(store: ArtifactStore, model_name: str, key: str) -> TrainResult:
+    loaded = store.load(model_name, key)
+    meta = loaded.meta
+    history = pd.DataFrame(meta.get("history", []),
+                           columns=["epoch", "epochs", "loss", "val_loss", "val_rmse", "seconds"])
+    return TrainResult(loaded.model, key, history, dict(meta.get("metrics", {})),
+                       float(meta.get("fit_seconds", 0.0)), loaded.path, loaded=True)
+
+
+def lookup(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | None = None,
+           split: Split = Split(), store: ArtifactStore | None = None) -> TrainResult | None:
+    """The cached result for these settings, or None when there is none (errors propagate)."""
+    config = resolve_config(model_name, config)
+    store = store or ArtifactStore()
+    key = artifact_key(dataset.fingerprint, split, model_name, config)
+    return _from_artifact(store, model_name, key) if store.exists(model_name, key) else None
+
+
+class ProgressPrinter:
+    """An epoch callback that prints one line per epoch with an estimate of the time left."""
+
+    def __init__(self, label: str, write=print) -> None:
+        self.label, self.write, self.started = label, write, time.perf_counter()
+
+    def __call__(self, log: EpochLog) -> None:
+        elapsed = time.perf_counter() - self.started
+        left = elapsed / log.epoch * (log.epochs - log.epoch)
+        val = f" val_rmse {log.val_rmse:.4f}" if log.val_rmse is not None else \
+            (f" val_loss {log.val_loss:.4f}" if log.val_loss is not None else "")
+        self.write(f"  {self.label} epoch {log.epoch}/{log.epochs} loss {log.loss:.4f}{val} "
+                   f"({log.seconds:.1f}s, at most {left:.0f}s left)")
