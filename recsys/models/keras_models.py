@@ -42,13 +42,20 @@ class KerasConfig(ModelConfig):
     factors: int = 64
     epochs: int = 30
     learning_rate: float = 0.005
-    l2: float = 0.1
+    l2: float | None = None
     batch_size: int = 1024
     patience: int = 3
     objective: str = "rating"
     negatives: int = 4
     center: bool = True
     non_negative: bool = False
+    #: L2 used when `l2` is left as None, by objective (ranking logits want a lighter penalty)
+    default_l2: ClassVar[dict[str, float]] = {"rating": 0.1, "ranking": 0.01}
+
+    def __post_init__(self) -> None:
+        if self.l2 is None and self.objective in self.default_l2:
+            object.__setattr__(self, "l2", self.default_l2[self.objective])
+        super().__post_init__()
 
     def validate(self) -> None:
         super().validate()
@@ -412,7 +419,7 @@ class BiasedMF(MF):
 class RecommenderNetConfig(KerasConfig):
     """RecommenderNet works in logit space, where a lighter L2 fits best."""
 
-    l2: float = 0.01
+    default_l2: ClassVar[dict[str, float]] = {"rating": 0.01, "ranking": 0.01}
 
 
 class RecommenderNet(BiasedMF):

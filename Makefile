@@ -1,0 +1,40 @@
+# One-command set-up: `make run` starts the dashboard, `make test` runs the whole suite.
+# Both create .venv and install requirements on first use.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Local MovieLens copy: RECSYS_DATA_DIR if set, else ../shared/data when present.
+DATA_DIR := $(or $(RECSYS_DATA_DIR),$(wildcard $(abspath ../shared/data)))
+export RECSYS_DATA_DIR := $(DATA_DIR)
+PORT ?= 8501
+
+.PHONY: setup data browser run test test-fast bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Finds ml-latest-small locally (RECSYS_DATA_DIR) or downloads and verifies the official zip.
+# A failure here is reported but does not stop the dashboard, which explains how to add data.
+data: setup
+	-$(PY) -m recsys data fetch ml-latest-small
+
+# Debian's Chromium for the browser tests (Playwright drives the system browser).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+run: setup data
+	$(PY) -m streamlit run dashboard/app.py --server.address localhost --server.port $(PORT)
+
+test: setup browser
+	$(PY) -m pytest
+
+test-fast: setup
+	$(PY) -m pytest -m "not browser and not slow"
+
+clean:
+	rm -rf $(VENV) .pytest_cache
