@@ -59,6 +59,8 @@ class KerasConfig(ModelConfig):
 
     def validate(self) -> None:
         super().validate()
+        if self.objective not in OBJECTIVES:
+            raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
         check_int(self, "factors", 1, 1024)
         check_int(self, "epochs", 1, 10_000)
         check_float(self, "learning_rate", 0.0, 1.0, low_inclusive=False)

@@ -1,0 +1,1 @@
+"""The Latent Factor Explorer Streamlit dashboard (pages in dashboard/app_pages/)."""

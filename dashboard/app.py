@@ -1,0 +1,30 @@
+"""Latent Factor Explorer: `streamlit run dashboard/app.py`. Declares the pages and the shared
+sidebar; every page lives in dashboard/app_pages/."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import services  # noqa: E402
+
+st.set_page_config(page_title="Latent Factor Explorer", page_icon=":material/movie:", layout="wide")
+
+PAGES = [
+    st.Page("app_pages/dataset.py", title="Dataset", icon=":material/bar_chart:", default=True),
+    st.Page("app_pages/matrix.py", title="Rating matrix", icon=":material/grid_on:"),
+    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("app_pages/factors.py", title="Latent factors", icon=":material/scatter_plot:"),
+    st.Page("app_pages/recommend.py", title="Recommendations", icon=":material/movie:"),
+    st.Page("app_pages/mini.py", title="Mini demo", icon=":material/lightbulb:"),
+    st.Page("app_pages/compare.py", title="Compare models", icon=":material/leaderboard:"),
+]
+
+page = st.navigation(PAGES)
+services.dataset_sidebar()
+page.run()

@@ -1,0 +1,73 @@
+"""Compare models: RMSE/MAE bars (with spread over folds), top-10 metrics, curves, fit time."""
+import pandas as pd
+import streamlit as st
+
+from dashboard import figures, services
+from recsys.catalog import DEFAULT_EVALUATION, all_labels
+from recsys.errors import ArtifactError, RecsysError
+from recsys.evaluate import summarise_folds
+from recsys.split import fold_splits
+
+st.title("Compare models")
+st.caption("Every number comes from cached artifacts; train what is missing with one button.")
+
+dataset = services.current_dataset()
+if dataset is not None:
+    default = [m for m in ("biases", "biased-mf", "recommender-net", "gmf-ranking") if m in all_labels()]
+    labels = st.multiselect("Models", all_labels(), key=services.persistent("compare_models", default),
+                            on_change=services.keep, args=("compare_models",))
+    protocol = st.radio("Protocol", ["single split", "folds (mean and spread)"], horizontal=True,
+                        key=services.persistent("compare_protocol", "single split"),
+                        on_change=services.keep, args=("compare_protocol",))
+    if protocol == "single split":
+        split_name = st.selectbox("Split", [n for n, s in services.SPLITS.items()
+                                            if s.kind != "official" or s.name in dataset.folds])
+        splits = [services.SPLITS[split_name]]
+    else:
+        splits = fold_splits(dataset, 5)
+        st.caption(f"{len(splits)} folds: " + ", ".join(s.label() for s in splits))
+
+    found, missing, broken = {}, [], []
+    for label in labels:
+        for split in splits:
+            try:
+                result = services.cached_result(dataset, label, split)
+            except (ArtifactError, RecsysError) as error:
+                broken.append(f"{label} ({split.label()}): {error}")
+                result = None
+            if result is None:
+                missing.append((label, split))
+            else:
+                found[(label, split)] = result
+    for problem in broken:
+        st.error(f"Broken artifact, will be retrained: {problem}")
+    if missing:
+        st.info(f"{len(missing)} of {len(labels) * len(splits)} runs are not trained yet: "
+                + ", ".join(sorted({label for label, _ in missing})))
+        if st.button(f"Train the {len(missing)} missing run(s)", type="primary", key="train_missing"):
+            overall = st.progress(0.0, text="training missing models")
+            for done, (label, split) in enumerate(missing, 1):
+                result = services.obtain_model(dataset, label, split, retrain=any(label in b for b in broken))
+                if result is not None:
+                    found[(label, split)] = result
+                overall.progress(done / len(missing), text=f"{done} of {len(missing)} trained")
+    if found:
+        rows = [{"model": label, "split": split.label(), **result.metrics, "fit_seconds": result.fit_seconds}
+                for (label, split), result in found.items()]
+        table = pd.DataFrame(rows)
+        if len(splits) > 1:
+            table = summarise_folds(table)
+        metrics = ["model", "rmse", "mae", "precision", "recall", "ndcg", "hit_rate", "map", "coverage", "fit_seconds"]
+        shown = table[[c for c in metrics if c in table] + [c for c in table if c.endswith("_std")]]
+        left, right = st.columns(2)
+        left.plotly_chart(figures.metric_bars(table))
+        right.plotly_chart(figures.top_k_bars(table))
+        st.dataframe(shown.round(4), hide_index=True)
+        services.csv_download(shown, "Download the comparison (CSV)", "model-comparison.csv", key="download_compare")
+        left, right = st.columns(2)
+        histories = {f"{label}" + (f" {split.label()}" if len(splits) > 1 else ""): result.history
+                     for (label, split), result in found.items()}
+        left.plotly_chart(figures.overlaid_curves(histories))
+        right.plotly_chart(figures.fit_time_bars(table))
+    elif not missing:
+        st.info("Choose at least one model.")

@@ -1,0 +1,65 @@
+"""A user's favourites next to their top-10, with reasons, a genre profile, and "rate a few
+movies yourself" (folded into the trained factors, no retraining)."""
+import numpy as np
+import streamlit as st
+
+from dashboard import figures, services
+from recsys import explore, stats
+from recsys.catalog import DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, all_labels
+from recsys.errors import RecsysError
+
+st.title("Recommendations")
+st.caption("Favourites on the left, the model's top-10 among movies the user has not rated on the right.")
+
+dataset = services.current_dataset()
+if dataset is not None:
+    users = list(dataset.user_ids)
+    c1, c2, c3 = st.columns([2, 1, 2])
+    if c2.button("Random user", key="random_user"):
+        pick = users[np.random.default_rng().integers(len(users))]
+        st.session_state["user"] = st.session_state["_keep_user"] = pick
+    user_id = c1.selectbox("User", users, key=services.persistent("user", users[0]),
+                           on_change=services.keep, args=("user",))
+    labels = [DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL] + [m for m in all_labels()
+                                                                if m not in (DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL)]
+    label = c3.selectbox("Model", labels, key=services.persistent("rec_model", DEFAULT_RANKING_MODEL),
+                         on_change=services.keep, args=("rec_model",),
+                         help="gmf-ranking is trained for top-k lists; biased-mf for rating error. "
+                              "Compare the two for the same user.")
+    user = dataset.user_index(user_id)
+    try:
+        result = services.obtain_model(dataset, label)
+    except RecsysError as error:
+        st.error(f"Could not get the {label} model: {error}")
+        result = None
+    if result is not None:
+        favourites = stats.user_favourites(dataset, user, 10)
+        recs = explore.recommendation_table(result.model, dataset, user, 10)
+        left, right = st.columns(2)
+        left.subheader(f"User {user_id}'s favourites")
+        left.dataframe(favourites.drop(columns="item"), hide_index=True)
+        right.subheader(f"Top-10 by {label}")
+        right.dataframe(recs.drop(columns="item"), hide_index=True)
+        services.csv_download(recs.drop(columns="item").assign(user=user_id), "Download these recommendations (CSV)",
+                              f"recommendations-user-{user_id}-{label}.csv", key="download_recs")
+        profile = explore.genre_profile(dataset, {"favourites": favourites["item"].to_numpy(),
+                                                  "recommendations": recs["item"].to_numpy()})
+        st.plotly_chart(figures.genre_profile(profile))
+
+        st.divider()
+        st.subheader("Rate a few movies yourself")
+        st.caption("Your ratings are folded into the trained movie factors: a top-10 at once, no retraining.")
+        popular = stats.item_table(dataset).sort_values("count", ascending=False).index[:300].tolist()
+        picked = st.multiselect("Movies you have seen", popular, format_func=lambda i: dataset.titles([i])[0],
+                                key=services.persistent("my_movies", []), on_change=services.keep,
+                                args=("my_movies",), max_selections=20)
+        my_ratings = [st.slider(dataset.titles([i])[0], float(dataset.scale.low), float(dataset.scale.high),
+                                float(dataset.scale.high), float(dataset.scale.step), key=f"my_rating_{i}")
+                      for i in picked]
+        if picked:
+            try:
+                mine = explore.new_user_recommendations(result.model, dataset, picked, my_ratings, 10)
+            except RecsysError as error:
+                st.warning(f"{error}")
+            else:
+                st.dataframe(mine.drop(columns="item"), hide_index=True)

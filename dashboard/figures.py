@@ -1,0 +1,182 @@
+"""Pure Plotly figure builders: frames and arrays in, figures out. No Streamlit here."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+TEMPLATE = "plotly_white"
+
+
+def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
+    fig.update_layout(title=title, template=TEMPLATE, height=height, margin=dict(l=40, r=20, t=50, b=40))
+    return fig
+
+
+def rating_histogram(hist: pd.DataFrame) -> go.Figure:
+    fig = go.Figure(go.Bar(x=hist["rating"].astype(str), y=hist["count"], name="ratings"))
+    fig.update_xaxes(title="rating", type="category")
+    fig.update_yaxes(title="number of ratings")
+    return _layout(fig, "Rating histogram")
+
+
+def long_tail(counts: pd.Series, what: str) -> go.Figure:
+    """Ratings per user or per movie, ranked, on a log scale."""
+    fig = go.Figure(go.Scatter(x=np.arange(1, len(counts) + 1), y=counts.to_numpy(), mode="lines",
+                               fill="tozeroy", name=what))
+    fig.update_xaxes(title=f"{what} rank (most active first)")
+    fig.update_yaxes(title="ratings (log scale)", type="log")
+    return _layout(fig, f"Ratings per {what}: the long tail")
+
+
+def genre_bars(genres: pd.DataFrame) -> go.Figure:
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(go.Bar(x=genres["genre"], y=genres["ratings"], name="ratings"), secondary_y=False)
+    fig.add_trace(go.Scatter(x=genres["genre"], y=genres["mean_rating"], name="mean rating",
+                             mode="markers+lines"), secondary_y=True)
+    fig.update_yaxes(title_text="ratings", secondary_y=False)
+    fig.update_yaxes(title_text="mean rating", secondary_y=True)
+    return _layout(fig, "Genres: number of ratings and mean rating")
+
+
+def ratings_over_time(frame: pd.DataFrame) -> go.Figure:
+    fig = go.Figure(go.Bar(x=frame["period"], y=frame["ratings"], name="ratings per month"))
+    fig.update_xaxes(title="month")
+    fig.update_yaxes(title="ratings")
+    return _layout(fig, "Ratings over time")
+
+
+def matrix_density(binned: np.ndarray, n_users: int, n_items: int) -> go.Figure:
+    """The binned user x movie matrix: the share of filled cells in each bin."""
+    fig = go.Figure(go.Heatmap(z=binned, colorscale="Blues", zmin=0, zmax=max(float(binned.max()), 1e-9),
+                               colorbar=dict(title="filled"), hovertemplate="users bin %{y}<br>movies bin %{x}"
+                               "<br>filled %{z:.1%}<extra></extra>"))
+    fig.update_xaxes(title=f"{n_items:,} movies, most rated first (binned)")
+    fig.update_yaxes(title=f"{n_users:,} users, most active first (binned)", autorange="reversed")
+    return _layout(fig, "The whole rating matrix: white is empty", height=460)
+
+
+def matrix_window(window: pd.DataFrame) -> go.Figure:
+    fig = go.Figure(go.Heatmap(z=window.to_numpy(), x=[str(c)[:28] for c in window.columns],
+                               y=[str(i) for i in window.index], colorscale="YlOrRd", zmin=0.5, zmax=5,
+                               colorbar=dict(title="rating"), hoverongaps=False))
+    fig.update_xaxes(title="movie", tickangle=45)
+    fig.update_yaxes(title="user", type="category", autorange="reversed")
+    return _layout(fig, "A window of actual cells (blank = no rating)", height=480)
+
+
+def training_curves(history: pd.DataFrame) -> go.Figure:
+    """Train and validation loss, and validation RMSE, per epoch."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "validation RMSE"))
+    fig.add_trace(go.Scatter(x=history["epoch"], y=history["loss"], name="train loss", mode="lines+markers"), 1, 1)
+    if history["val_loss"].notna().any():
+        fig.add_trace(go.Scatter(x=history["epoch"], y=history["val_loss"], name="validation loss",
+                                 mode="lines+markers"), 1, 1)
+    if history["val_rmse"].notna().any():
+        fig.add_trace(go.Scatter(x=history["epoch"], y=history["val_rmse"], name="validation RMSE",
+                                 mode="lines+markers"), 1, 2)
+    fig.update_xaxes(title="epoch")
+    return _layout(fig, "Training curves")
+
+
+def latent_map(points: pd.DataFrame, title: str, highlight: np.ndarray | None = None,
+               selected: int | None = None) -> go.Figure:
+    """Scatter of item vectors in 2-D: colour = first genre, size = popularity."""
+    size = np.sqrt(points["count"].clip(lower=1)) if "count" in points else None
+    fig = px.scatter(points, x="x", y="y", color="genre" if "genre" in points else None, size=size,
+                     size_max=18, hover_name="title" if "title" in points else None,
+                     hover_data={c: True for c in ("year", "mean_rating", "count", "genres") if c in points}
+                     | {"x": False, "y": False})
+    if highlight is not None and len(highlight):
+        near = points[points["item"].isin(highlight)]
+        fig.add_trace(go.Scatter(x=near["x"], y=near["y"], mode="markers", name="nearest neighbours",
+                                 marker=dict(size=14, symbol="circle-open", line=dict(width=3, color="black")),
+                                 text=near["title"], hoverinfo="text"))
+    if selected is not None:
+        chosen = points[points["item"] == selected]
+        fig.add_trace(go.Scatter(x=chosen["x"], y=chosen["y"], mode="markers", name="selected movie",
+                                 marker=dict(size=20, symbol="star", color="gold", line=dict(width=1, color="black")),
+                                 text=chosen["title"], hoverinfo="text"))
+    fig.update_xaxes(title="component 1")
+    fig.update_yaxes(title="component 2")
+    return _layout(fig, title, height=560)
+
+
+def user_map(points: pd.DataFrame, title: str) -> go.Figure:
+    fig = px.scatter(points, x="x", y="y", color="mean_rating", size=np.sqrt(points["count"]), size_max=16,
+                     hover_name=points["user"].astype(str), color_continuous_scale="RdYlBu",
+                     hover_data={"count": True, "mean_rating": ":.2f", "x": False, "y": False})
+    fig.update_xaxes(title="component 1")
+    fig.update_yaxes(title="component 2")
+    return _layout(fig, title, height=520)
+
+
+def genre_profile(profile: pd.DataFrame) -> go.Figure:
+    fig = px.bar(profile, x="genre", y="share", color="group", barmode="group")
+    fig.update_yaxes(title="share of movies", tickformat=".0%")
+    return _layout(fig, "Genre profile: favourites vs recommendations")
+
+
+def mini_factor_map(users: pd.DataFrame, movies: pd.DataFrame, title: str) -> go.Figure:
+    """Users and movies in the 2-factor space; axes read "romance" and "sci-fi"."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=movies.iloc[:, 0], y=movies.iloc[:, 1], mode="markers+text", name="movies (Q)",
+                             text=movies.index, textposition="top center", marker=dict(size=13, symbol="square")))
+    fig.add_trace(go.Scatter(x=users.iloc[:, 0], y=users.iloc[:, 1], mode="markers+text", name="users (P)",
+                             text=users.index, textposition="bottom center", marker=dict(size=13)))
+    fig.update_xaxes(title="romance", rangemode="tozero")
+    fig.update_yaxes(title="sci-fi", rangemode="tozero")
+    return _layout(fig, title, height=420)
+
+
+def rating_heatmap(matrix: pd.DataFrame, title: str, blanks: np.ndarray | None = None) -> go.Figure:
+    """A small ratings matrix with every value written in its cell (blank cells stay empty)."""
+    values = matrix.to_numpy(dtype=float)
+    text = [["" if np.isnan(v) else f"{v:.1f}" for v in row] for row in values]
+    fig = go.Figure(go.Heatmap(z=values, x=list(matrix.columns), y=list(matrix.index), text=text,
+                               texttemplate="%{text}", colorscale="RdBu_r", zmin=1, zmax=5, hoverongaps=False))
+    if blanks is not None:
+        for row, col in zip(*np.nonzero(blanks)):
+            fig.add_shape(type="rect", x0=col - 0.5, x1=col + 0.5, y0=row - 0.5, y1=row + 0.5,
+                          line=dict(color="black", width=3))
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, title, height=320)
+
+
+def metric_bars(table: pd.DataFrame, metrics: tuple[str, ...] = ("rmse", "mae")) -> go.Figure:
+    """RMSE and MAE per model, with error bars when a *_std column exists (folds)."""
+    fig = go.Figure()
+    for metric in metrics:
+        if metric not in table or table[metric].isna().all():
+            continue
+        std = table.get(f"{metric}_std")
+        fig.add_trace(go.Bar(x=table["model"], y=table[metric], name=metric.upper(),
+                             error_y=dict(type="data", array=std) if std is not None else None))
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title="error (lower is better)")
+    return _layout(fig, "Rating error per model")
+
+
+def top_k_bars(table: pd.DataFrame, metrics: tuple[str, ...] = ("precision", "recall", "ndcg", "hit_rate")) -> go.Figure:
+    long = table.melt(id_vars="model", value_vars=[m for m in metrics if m in table], var_name="metric")
+    fig = px.bar(long, x="model", y="value", color="metric", barmode="group")
+    fig.update_yaxes(title="top-10 metric (higher is better)")
+    return _layout(fig, "Top-10 quality per model")
+
+
+def overlaid_curves(histories: dict[str, pd.DataFrame], column: str = "val_rmse") -> go.Figure:
+    fig = go.Figure()
+    for label, history in histories.items():
+        if column in history and history[column].notna().any():
+            fig.add_trace(go.Scatter(x=history["epoch"], y=history[column], mode="lines+markers", name=label))
+    fig.update_xaxes(title="epoch")
+    fig.update_yaxes(title=column.replace("_", " "))
+    return _layout(fig, f"Training curves overlaid ({column.replace('_', ' ')})")
+
+
+def fit_time_bars(table: pd.DataFrame) -> go.Figure:
+    fig = go.Figure(go.Bar(x=table["model"], y=table["fit_seconds"], name="fit seconds"))
+    fig.update_yaxes(title="seconds to fit")
+    return _layout(fig, "Fit time per model")

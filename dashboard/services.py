@@ -1,0 +1,191 @@
+"""The dashboard's only door into recsys: cached data and model access, shared widgets and
+messages. Pages call these; nothing here parses files or fits models by itself."""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+import pandas as pd
+import streamlit as st
+
+from recsys import sources
+from recsys.artifacts import artifact_key
+from recsys.catalog import DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, preset
+from recsys.dataset import Dataset
+from recsys.errors import ArtifactError, RecsysError
+from recsys.models.base import EpochLog
+from recsys.split import Split
+from recsys.training import TrainResult, lookup, resolve_config, train
+from recsys.upload import read_ratings_file
+
+DATASETS = ("ml-latest-small", "ml-100k", "mini")
+UPLOAD = "uploaded file"
+SPLITS = {
+    "random 80/20 holdout": Split(),
+    "temporal: last 20% of each user": Split("temporal", fraction=0.2),
+    "5-fold, fold 1": Split("kfold", folds=5, fold=0),
+    "ml-100k official u1": Split("official", name="u1"),
+}
+_lock = threading.Lock()
+
+
+# ----- state that survives moving between pages -----
+def persistent(key: str, default):
+    """Key for a widget whose value is kept across pages (Streamlit forgets unrendered widgets)."""
+    store = f"_keep_{key}"
+    if store not in st.session_state:
+        st.session_state[store] = default
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state[store]
+    return key
+
+
+def keep(key: str) -> None:
+    """on_change hook that copies a widget's value to its kept slot."""
+    st.session_state[f"_keep_{key}"] = st.session_state[key]
+
+
+# ----- datasets -----
+@st.cache_resource(show_spinner="Loading the dataset…")
+def load_dataset(name: str) -> Dataset:
+    return sources.load(name)
+
+
+def dataset_sidebar() -> None:
+    """The dataset picker shown on every page."""
+    choices = list(DATASETS) + ([UPLOAD] if "uploaded_dataset" in st.session_state else [])
+    st.sidebar.selectbox("Dataset", choices, key=persistent("dataset", DATASETS[0]),
+                         on_change=keep, args=("dataset",),
+                         help="ml-latest-small by default; upload your own file on the Dataset page")
+    st.sidebar.caption("Models are cached in artifacts/ and reused across pages and sessions.")
+
+
+def current_dataset(show_error: bool = True) -> Dataset | None:
+    """The chosen dataset, or None after explaining in the page why it is not available."""
+    name = st.session_state.get("dataset", DATASETS[0])
+    if name == UPLOAD:
+        return st.session_state.get("uploaded_dataset")
+    try:
+        return load_dataset(name)
+    except RecsysError as error:
+        if show_error:
+            st.error(f"**{name} is not available.**\n\n{error}")
+            st.info("The mini demo works without any download. To use MovieLens, set RECSYS_DATA_DIR to a "
+                    "folder holding `ml-latest-small/` (as GroupLens unzips it) and restart, or run "
+                    "`python -m recsys data fetch ml-latest-small` where the internet is reachable.")
+        return None
+
+
+def handle_upload() -> None:
+    """on_change hook of the uploader: validate the file through recsys, remember the outcome,
+    and switch the dataset picker to it when it is valid."""
+    upload = st.session_state.get("upload_file")
+    if upload is None:
+        st.session_state.pop("upload_outcome", None)
+        return
+    try:
+        dataset = read_ratings_file(upload.getvalue(), name=f"upload:{upload.name}")
+    except RecsysError as error:
+        st.session_state["upload_outcome"] = ("error", f"**{upload.name} was not loaded.** {error}", ())
+        return
+    st.session_state["uploaded_dataset"] = dataset
+    st.session_state["dataset"] = st.session_state["_keep_dataset"] = UPLOAD
+    st.session_state["upload_outcome"] = ("success", f"Loaded {dataset.n_ratings:,} ratings from {upload.name}; "
+                                          f"the pages now show “{UPLOAD}” (switch back in the sidebar).",
+                                          dataset.notes)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def cached_table(fingerprint: str, name: str, _build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """A frame derived from a dataset, cached by the dataset's fingerprint and a table name."""
+    return _build()
+
+
+# ----- models -----
+@st.cache_resource
+def _model_cache() -> dict[str, TrainResult]:
+    """Trained or loaded models shared by every session, keyed by artifact key."""
+    return {}
+
+
+def model_key(dataset: Dataset, label: str, split: Split, overrides: dict | None = None) -> tuple[str, str, object]:
+    chosen = preset(label, **(overrides or {}))
+    config = resolve_config(chosen.model, chosen.overrides)
+    return artifact_key(dataset.fingerprint, split, chosen.model, config), chosen.model, config
+
+
+def cached_result(dataset: Dataset, label: str, split: Split = Split(),
+                  overrides: dict | None = None) -> TrainResult | None:
+    """A model already in memory or in the artifact store (never trains). Raises ArtifactError."""
+    key, model_name, config = model_key(dataset, label, split, overrides)
+    cache = _model_cache()
+    if key in cache:
+        return cache[key]
+    with _lock:
+        if key in cache:
+            return cache[key]
+        result = lookup(dataset, model_name, config, split)
+        if result is not None:
+            cache[key] = result
+    return result
+
+
+def obtain_model(dataset: Dataset, label: str, split: Split = Split(), overrides: dict | None = None,
+                 retrain: bool = False) -> TrainResult | None:
+    """The model for these settings: from memory, from the artifact store, or trained now with a
+    progress bar. A broken artifact is reported with a button to retrain it."""
+    key, model_name, config = model_key(dataset, label, split, overrides)
+    if not retrain:
+        try:
+            result = cached_result(dataset, label, split, overrides)
+        except ArtifactError as error:
+            st.error(f"The cached {label} model is broken: {error}")
+            if not st.button(f"Retrain {label}", key=f"retrain-broken-{key}"):
+                return None
+            retrain = True
+        else:
+            if result is not None:
+                return result
+    with st.status(f"Training {label} on {dataset.name}…", expanded=True) as status:
+        bar, line = st.progress(0.0), st.empty()
+        result = train(dataset, model_name, config, split, callbacks=[progress_callback(bar, line)],
+                       retrain=retrain, on_corrupt="retrain")
+        status.update(label=f"Trained {label} in {result.fit_seconds:.1f}s", state="complete", expanded=False)
+    for note in result.notes:
+        st.warning(note)
+    _model_cache()[key] = result
+    return result
+
+
+def forget_model(dataset: Dataset, label: str, split: Split, overrides: dict | None = None) -> None:
+    key, _, _ = model_key(dataset, label, split, overrides)
+    _model_cache().pop(key, None)
+
+
+def progress_callback(bar, line, on_epoch: Callable[[EpochLog], None] | None = None) -> Callable[[EpochLog], None]:
+    """An epoch callback that moves a progress bar and shows elapsed time and time left."""
+    started = time.perf_counter()
+
+    def update(log: EpochLog) -> None:
+        elapsed = time.perf_counter() - started
+        left = elapsed / log.epoch * (log.epochs - log.epoch)
+        rmse = f", validation RMSE {log.val_rmse:.4f}" if log.val_rmse is not None else ""
+        bar.progress(log.epoch / log.epochs, text=f"epoch {log.epoch} of at most {log.epochs}")
+        line.caption(f"loss {log.loss:.4f}{rmse} · {elapsed:.1f}s elapsed · at most {left:.0f}s left "
+                     "(early stopping may end sooner)")
+        if on_epoch is not None:
+            on_epoch(log)
+    return update
+
+
+def rating_model_choice() -> str:
+    return DEFAULT_RATING_MODEL
+
+
+def ranking_model_choice() -> str:
+    return DEFAULT_RANKING_MODEL
+
+
+def csv_download(frame: pd.DataFrame, label: str, filename: str, key: str) -> None:
+    st.download_button(label, frame.to_csv(index=False).encode(), file_name=filename, mime="text/csv", key=key)

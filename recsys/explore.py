@@ -1,0 +1,140 @@
+"""What a trained model learned: 2-D maps of latent vectors, nearest neighbours, the reason
+behind a recommendation, genre profiles and top-k for a new user (pure functions)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from recsys.dataset import Dataset
+from recsys.errors import ConfigError
+from recsys.models import Recommender, top_k_indices
+from recsys.stats import item_table
+
+PROJECTIONS = ("pca", "tsne", "raw")
+
+
+def project(vectors: np.ndarray, method: str = "pca", seed: int = 0) -> np.ndarray:
+    """Vectors reduced to two columns: PCA, t-SNE, or the raw first two factors."""
+    if method not in PROJECTIONS:
+        raise ConfigError(f"projection must be one of {', '.join(PROJECTIONS)}, got {method!r}")
+    vectors = np.asarray(vectors, dtype=np.float64)
+    if vectors.ndim != 2 or vectors.shape[0] < 3:
+        raise ConfigError("need at least three vectors to draw a map")
+    if method == "raw" or vectors.shape[1] <= 2:
+        return np.pad(vectors[:, :2], ((0, 0), (0, max(0, 2 - vectors.shape[1]))))
+    if method == "pca":
+        from sklearn.decomposition import PCA
+
+        return PCA(n_components=2, random_state=seed).fit_transform(vectors)
+    from sklearn.manifold import TSNE
+
+    perplexity = float(min(30, max(2, (vectors.shape[0] - 1) // 3)))
+    return TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(vectors)
+
+
+def cosine_neighbours(vectors: np.ndarray, index: int, k: int = 10,
+                      among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The k nearest rows to row `index` by cosine similarity (optionally among a subset)."""
+    if not 0 <= index < len(vectors):
+        raise ConfigError(f"index {index} is outside 0-{len(vectors) - 1}")
+    norms = np.linalg.norm(vectors, axis=1) + 1e-12
+    similarity = (vectors @ vectors[index]) / (norms * norms[index])
+    candidates = np.arange(len(vectors)) if among is None else np.asarray(among, dtype=np.int64)
+    candidates = candidates[candidates != index]
+    if candidates.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0)
+    best = candidates[top_k_indices(similarity[candidates], k)]
+    return best, similarity[best]
+
+
+def item_map(dataset: Dataset, model: Recommender, method: str = "pca", min_count: int = 1,
+             genres: list[str] | None = None) -> pd.DataFrame:
+    """Item vectors as a 2-D map with title, year, genre, mean rating and count per point."""
+    factors = model.factors()
+    if factors is None:
+        raise ConfigError(f"{model.name} has no latent factors to draw")
+    table = item_table(dataset)
+    keep = table["count"].to_numpy() >= min_count
+    if genres:
+        keep &= table["genres"].map(lambda g: bool(set(g) & set(genres))).to_numpy()
+    rows = np.flatnonzero(keep)
+    if rows.size < 3:
+        raise ConfigError("fewer than three movies pass the filters; lower the minimum count")
+    xy = project(factors.items[rows], method)
+    out = table.iloc[rows].reset_index(drop=True)
+    return out.assign(item=rows, x=xy[:, 0], y=xy[:, 1],
+                      genre=out["genres"].map(lambda g: g[0] if g else "(none)"),
+                      genres=out["genres"].map(" | ".join))
+
+
+def user_map(dataset: Dataset, model: Recommender, method: str = "pca") -> pd.DataFrame:
+    """User vectors as a 2-D map with each user's rating count and mean rating."""
+    factors = model.factors()
+    if factors is None:
+        raise ConfigError(f"{model.name} has no latent factors to draw")
+    r = dataset.ratings
+    count = np.bincount(r.users, minlength=dataset.n_users)
+    mean = np.bincount(r.users, weights=r.values, minlength=dataset.n_users) / np.maximum(count, 1)
+    xy = project(factors.users, method)
+    return pd.DataFrame({"user": dataset.user_ids, "x": xy[:, 0], "y": xy[:, 1], "count": count,
+                         "mean_rating": mean})
+
+
+def liked_items(dataset: Dataset, user: int, threshold: float | None = None) -> np.ndarray:
+    """Items the user rated at or above `threshold` (default: their own mean)."""
+    r = dataset.ratings
+    mine = r.users == user
+    cut = r.values[mine].mean() if threshold is None else threshold
+    return r.items[mine & (r.values >= cut)]
+
+
+def reasons(model: Recommender, dataset: Dataset, user: int, items: np.ndarray, n: int = 2) -> list[str]:
+    """'because you liked X, Y': the nearest of the user's liked movies to each recommended item
+    in the model's item latent space (empty strings when the model has no factors)."""
+    factors = model.factors()
+    liked = liked_items(dataset, user)
+    if factors is None or liked.size == 0:
+        return [""] * len(items)
+    vectors = factors.items
+    out = []
+    for item in items:
+        nearest, _ = cosine_neighbours(vectors, int(item), n, among=liked)
+        out.append("because you liked " + ", ".join(dataset.titles(nearest)) if nearest.size else "")
+    return out
+
+
+def recommendation_table(model: Recommender, dataset: Dataset, user: int, k: int = 10) -> pd.DataFrame:
+    """Top-k movies the user has not rated anywhere in the dataset (the model may have been fitted
+    on a train split only), with score, genres and a one-line reason."""
+    rated = dataset.ratings.items[dataset.ratings.users == user]
+    recs = model.recommend(model.check_user(user), k=k, exclude=rated)
+    return pd.DataFrame({
+        "title": dataset.titles(recs.items), recs.score_label: np.round(recs.scores, 3),
+        "genres": [" | ".join(dataset.items.at[int(i), "genres"]) for i in recs.items],
+        "reason": reasons(model, dataset, user, recs.items), "item": recs.items})
+
+
+def new_user_recommendations(model: Recommender, dataset: Dataset, items: list[int], ratings: list[float],
+                             k: int = 10) -> pd.DataFrame:
+    """Top-k for a person who just rated `items`, folded into the trained item factors."""
+    if len(items) == 0:
+        raise ConfigError("rate at least one movie first")
+    if not hasattr(model, "fold_in"):
+        raise ConfigError(f"{model.name} cannot fold in a new user; choose a factor model")
+    scores = model.fold_in(np.asarray(items), np.asarray(ratings, dtype=float))
+    scores = scores.astype(np.float64)
+    scores[np.asarray(items)] = -np.inf
+    top = top_k_indices(scores, k)
+    return pd.DataFrame({"title": dataset.titles(top), model.score_label: np.round(model.scores_to_output(scores[top]), 3),
+                         "genres": [" | ".join(dataset.items.at[int(i), "genres"]) for i in top], "item": top})
+
+
+def genre_profile(dataset: Dataset, groups: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Share of each genre among the items of each named group (long format)."""
+    rows = []
+    for group, items in groups.items():
+        genres = [g for i in np.asarray(items, dtype=np.int64) for g in dataset.items.at[int(i), "genres"]]
+        counts = pd.Series(genres, dtype=object).value_counts()
+        total = max(len(items), 1)
+        rows += [{"group": group, "genre": genre, "share": count / total} for genre, count in counts.items()]
+    return pd.DataFrame(rows, columns=["group", "genre", "share"])

@@ -1,0 +1,73 @@
+"""Figure builders are pure functions: tested without Streamlit."""
+import numpy as np
+import pandas as pd
+
+from dashboard import figures
+from recsys import stats
+from recsys.mini import factorise
+
+
+def test_dataset_figures(ml_small):
+    hist = stats.rating_histogram(ml_small)
+    fig = figures.rating_histogram(hist)
+    assert len(fig.data) == 1 and list(fig.data[0].y) == hist["count"].tolist()
+    assert len(hist) == 10 and hist["count"].sum() == ml_small.n_ratings
+    tail = figures.long_tail(stats.counts_per(ml_small, "user"), "user")
+    assert tail.layout.yaxis.type == "log" and len(tail.data[0].y) == 610
+    genres = figures.genre_bars(stats.genre_table(ml_small))
+    assert [t.name for t in genres.data] == ["ratings", "mean rating"]
+    times = figures.ratings_over_time(stats.ratings_over_time(ml_small))
+    assert times.data[0].y.sum() == ml_small.n_ratings
+
+
+def test_matrix_figures(ml_small):
+    binned = stats.binned_matrix(ml_small, 50, 80)
+    assert binned.shape == (50, 80) and 0 <= binned.min() and binned.max() <= 1
+    # the busiest corner is denser than the average
+    assert binned[0, 0] > ml_small.density
+    fig = figures.matrix_density(binned, ml_small.n_users, ml_small.n_items)
+    assert fig.data[0].z.shape == (50, 80)
+    users, items = stats.activity_order(ml_small)
+    window = stats.matrix_window(ml_small, users[:5], items[:7])
+    assert window.shape == (5, 7) and window.notna().to_numpy().sum() > 0
+    assert figures.matrix_window(window).data[0].z.shape == (5, 7)
+
+
+def test_training_curves_have_loss_and_rmse():
+    history = pd.DataFrame({"epoch": [1, 2], "epochs": [2, 2], "loss": [1.0, 0.8], "val_loss": [1.1, 0.9],
+                            "val_rmse": [1.0, 0.95], "seconds": [0.1, 0.1]})
+    fig = figures.training_curves(history)
+    assert [t.name for t in fig.data] == ["train loss", "validation loss", "validation RMSE"]
+
+
+def test_latent_and_profile_figures():
+    points = pd.DataFrame({"item": [0, 1, 2, 3], "x": [0, 1, 2, 3], "y": [1, 0, 1, 0], "title": list("abcd"),
+                           "year": [2000] * 4, "mean_rating": [3.0] * 4, "count": [5, 6, 7, 8],
+                           "genres": ["Drama"] * 4, "genre": ["Drama", "Drama", "Comedy", "Comedy"]})
+    fig = figures.latent_map(points, "map", highlight=np.array([1, 2]), selected=0)
+    names = [t.name for t in fig.data]
+    assert "nearest neighbours" in names and "selected movie" in names
+    assert len([t for t in fig.data if t.name == "nearest neighbours"][0].x) == 2
+    profile = pd.DataFrame({"group": ["favourites", "recommendations"], "genre": ["Drama", "Drama"], "share": [0.5, 0.7]})
+    assert len(figures.genre_profile(profile).data) == 2
+
+
+def test_mini_figures():
+    result = factorise("nmf")
+    fig = figures.mini_factor_map(result.user_factors, result.movie_factors, "mini")
+    assert fig.layout.xaxis.title.text == "romance" and fig.layout.yaxis.title.text == "sci-fi"
+    assert len(fig.data[0].x) == 5 and len(fig.data[1].x) == 4
+    heat = figures.rating_heatmap(result.reconstruction, "recon", np.isnan(result.reconstruction.to_numpy()))
+    assert heat.data[0].z.shape == (4, 5)
+
+
+def test_comparison_figures():
+    table = pd.DataFrame({"model": ["a", "b"], "rmse": [0.9, 0.85], "rmse_std": [0.01, 0.02], "mae": [0.7, 0.65],
+                          "precision": [0.1, 0.2], "recall": [0.1, 0.2], "ndcg": [0.1, 0.2], "hit_rate": [0.5, 0.6],
+                          "fit_seconds": [1.0, 2.0]})
+    bars = figures.metric_bars(table)
+    assert [t.name for t in bars.data] == ["RMSE", "MAE"] and list(bars.data[0].error_y.array) == [0.01, 0.02]
+    assert len(figures.top_k_bars(table).data) == 4
+    curves = figures.overlaid_curves({"a": pd.DataFrame({"epoch": [1, 2], "val_rmse": [1.0, 0.9]})})
+    assert len(curves.data) == 1
+    assert list(figures.fit_time_bars(table).data[0].y) == [1.0, 2.0]

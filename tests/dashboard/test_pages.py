@@ -1,0 +1,163 @@
+"""Every page through streamlit.testing.v1.AppTest on real ml-latest-small."""
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import REPO
+
+APP = str(REPO / "dashboard" / "app.py")
+TIMEOUT = 300
+
+
+@pytest.fixture()
+def app(movielens_dir) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _open(at: AppTest, page: str) -> AppTest:
+    at.switch_page(f"app_pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _charts(at: AppTest) -> int:
+    return len(at.get("plotly_chart"))
+
+
+def test_dataset_page(app):
+    assert app.title[0].value == "Dataset"
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Ratings"] == "100,836" and metrics["Users"] == "610" and metrics["Movies"] == "9,724"
+    assert _charts(app) >= 5
+    assert app.slider(key="min_count").value == 50
+    assert len(app.dataframe) == 2
+    assert app.sidebar.selectbox(key="dataset").value == "ml-latest-small"
+
+
+def test_bad_upload_shows_an_error_not_an_exception(app):
+    app.file_uploader(key="upload_file").set_value(("mine.csv", b"userId,movieId\n1,2\n", "text/csv")).run()
+    assert not app.exception
+    assert any("missing required column(s) rating" in e.value for e in app.error)
+
+
+def test_good_upload_becomes_a_dataset(app, movielens_dir):
+    lines = (movielens_dir / "ml-latest-small" / "ratings.csv").read_text().splitlines()[:3001]
+    app.file_uploader(key="upload_file").set_value(("mine.csv", ("\n".join(lines)).encode(), "text/csv")).run()
+    assert any("Loaded 3,000 ratings" in s.value for s in app.success)
+    assert app.sidebar.selectbox(key="dataset").value == "uploaded file"
+    assert not app.exception
+    assert {m.label: m.value for m in app.metric}["Ratings"] == "3,000"
+
+
+def test_rating_matrix_page(app):
+    at = _open(app, "matrix")
+    assert at.title[0].value == "Rating matrix"
+    assert at.metric[0].value == "1.700%"
+    assert _charts(at) == 2 and len(at.dataframe) == 1
+    at.radio(key="window_mode").set_value("pick users and movies").run()
+    assert not at.exception and len(at.multiselect) == 2
+
+
+def test_training_page_trains_a_tiny_model_and_shows_curves(app):
+    at = _open(app, "train")
+    assert at.selectbox(key="train_model").value == "biased-mf"
+    at.slider[0].set_value(8)   # factors
+    at.slider[1].set_value(2)   # epochs
+    at.button(key="start_training").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.subheader[0].value == "Finished"
+    assert _charts(at) >= 1
+    labels = {m.label: m.value for m in at.metric}
+    assert float(labels["Test RMSE"]) < 1.2
+    assert any("artifact" in c.value for c in at.caption)
+    # the same settings now load from the cache, with a retrain option
+    at.run()
+    assert any("Loaded the cached model" in i.value for i in at.info)
+    assert at.button(key="start_training").label == "Retrain"
+
+
+def test_latent_factors_page(app):
+    at = _open(app, "factors")
+    assert at.title[0].value == "Latent factors"
+    assert _charts(at) >= 2
+    assert len(at.dataframe) >= 1 and at.dataframe[0].value.shape[0] == 10  # ten neighbours
+
+
+def test_recommendations_for_a_known_user_and_a_new_profile(app, ml_small):
+    at = _open(app, "recommend")
+    at.selectbox(key="user").set_value(1).run()
+    assert not at.exception
+    favourites, recs = at.dataframe[0].value, at.dataframe[1].value
+    assert len(recs) == 10
+    user = ml_small.user_index(1)
+    seen = set(ml_small.titles(ml_small.ratings.items[ml_small.ratings.users == user]))
+    assert not set(recs["title"]) & seen
+    assert recs["reason"].str.startswith("because you liked").all()
+    assert favourites["rating"].max() == 5.0
+    # rate a few movies yourself
+    options = at.multiselect(key="my_movies").options
+    at.multiselect(key="my_movies").set_value([ml_small.item_index(260), ml_small.item_index(1196)]).run()
+    assert not at.exception
+    mine = at.dataframe[-1].value
+    assert len(mine) == 10 and not {"Star Wars: Episode IV - A New Hope (1977)"} & set(mine["title"])
+    assert options
+
+
+def test_unknown_user_in_state_is_handled(app):
+    at = _open(app, "recommend")
+    assert len(at.selectbox(key="user").options) == 610
+
+
+def test_mini_demo_predicts_the_blanks(app):
+    at = _open(app, "mini")
+    values = {m.label: float(m.value) for m in at.metric}
+    assert len(values) == 2  # one pair per tab, labels repeat
+    assert values["Bob / Beauty Inside"] == pytest.approx(4.5, abs=0.5)
+    assert values["Carol / Love Story"] == pytest.approx(1.0, abs=0.5)
+    assert len(at.metric) == 4 and _charts(at) == 6
+
+
+def test_compare_page_trains_missing_and_compares(app):
+    at = _open(app, "compare")
+    at.multiselect(key="compare_models").set_value(["biases", "global-mean"]).run()
+    assert any("not trained yet" in i.value for i in at.info) or at.dataframe
+    if len(at.button) and any(b.key == "train_missing" for b in at.button):
+        at.button(key="train_missing").click().run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert set(table["model"]) == {"biases", "global-mean"}
+    assert table.set_index("model").at["biases", "rmse"] < table.set_index("model").at["global-mean", "rmse"]
+    assert _charts(at) == 4
+
+
+def test_missing_data_still_opens_and_mini_works(tmp_path, monkeypatch):
+    monkeypatch.setenv("RECSYS_DATA_DIR", str(tmp_path / "empty"))
+    monkeypatch.setenv("RECSYS_ARTIFACTS_DIR", str(tmp_path / "artifacts"))
+    import urllib.request
+
+    def offline(*args, **kwargs):
+        raise OSError("no network in this test")
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    import streamlit as st
+
+    st.cache_resource.clear()  # datasets loaded by earlier tests live in this process's cache
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    assert any("not available" in e.value for e in at.error)
+    assert any("RECSYS_DATA_DIR" in i.value for i in at.info)
+    at.switch_page("app_pages/mini.py").run()
+    assert not at.exception and len(at.metric) == 4
+    st.cache_resource.clear()
+
+
+def test_page_state_survives_navigation(app):
+    at = _open(app, "recommend")
+    at.selectbox(key="user").set_value(7).run()
+    _open(at, "dataset")
+    _open(at, "recommend")
+    assert at.selectbox(key="user").value == 7
