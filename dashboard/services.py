@@ -134,7 +134,8 @@ def cached_result(dataset: Dataset, label: str, split: Split = Split(),
 def obtain_model(dataset: Dataset, label: str, split: Split = Split(), overrides: dict | None = None,
                  retrain: bool = False) -> TrainResult | None:
     """The model for these settings: from memory, from the artifact store, or trained now with a
-    progress bar. A broken artifact is reported with a button to retrain it."""
+    progress bar. A broken artifact is reported with a button to retrain it; any other problem is
+    shown in the page and gives None."""
     key, model_name, config = model_key(dataset, label, split, overrides)
     if not retrain:
         try:
@@ -149,8 +150,13 @@ def obtain_model(dataset: Dataset, label: str, split: Split = Split(), overrides
                 return result
     with st.status(f"Training {label} on {dataset.name}…", expanded=True) as status:
         bar, line = st.progress(0.0), st.empty()
-        result = train(dataset, model_name, config, split, callbacks=[progress_callback(bar, line)],
-                       retrain=retrain, on_corrupt="retrain")
+        try:
+            result = train(dataset, model_name, config, split, callbacks=[progress_callback(bar, line)],
+                           retrain=retrain, on_corrupt="retrain")
+        except RecsysError as error:
+            status.update(label=f"Could not train {label}", state="error")
+            st.error(f"Could not train {label} on {dataset.name}: {error}")
+            return None
         status.update(label=f"Trained {label} in {result.fit_seconds:.1f}s", state="complete", expanded=False)
     for note in result.notes:
         st.warning(note)

@@ -27,11 +27,7 @@ if dataset is not None:
                          help="gmf-ranking is trained for top-k lists; biased-mf for rating error. "
                               "Compare the two for the same user.")
     user = dataset.user_index(user_id)
-    try:
-        result = services.obtain_model(dataset, label)
-    except RecsysError as error:
-        st.error(f"Could not get the {label} model: {error}")
-        result = None
+    result = services.obtain_model(dataset, label)
     if result is not None:
         favourites = stats.user_favourites(dataset, user, 10)
         recs = explore.recommendation_table(result.model, dataset, user, 10)

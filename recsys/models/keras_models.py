@@ -138,7 +138,19 @@ class KerasRecommender(Recommender):
 
     # ----- architecture -----
     def build(self, n_users: int, n_items: int):
-        """The Keras model mapping (user, item) index batches to a (batch, 1) score."""
+        """The Keras model mapping (user, item) index batches to a (batch, 1) score: shared inputs
+        and embeddings, then the model's own `_head`."""
+        import keras
+
+        cfg = self.config
+        user, item = _inputs()
+        p = _embed(user, n_users, cfg.factors, cfg.l2, "user_embedding", non_negative=cfg.non_negative)
+        q = _embed(item, n_items, cfg.factors, cfg.l2, "item_embedding", non_negative=cfg.non_negative)
+        score = self._head(user, item, p, q, n_users, n_items)
+        return keras.Model([user, item], score, name=self.name)
+
+    def _head(self, user, item, p, q, n_users: int, n_items: int):
+        """The layers from the looked-up embeddings p, q to the (batch, 1) score."""
         raise NotImplementedError
 
     def _linear_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
@@ -375,14 +387,10 @@ class MF(KerasRecommender):
     name = "mf"
     description = "dot product of user and item embeddings (L2)"
 
-    def build(self, n_users, n_items):
+    def _head(self, user, item, p, q, n_users, n_items):
         import keras
 
-        cfg = self.config
-        user, item = _inputs()
-        p = _embed(user, n_users, cfg.factors, cfg.l2, "user_embedding", non_negative=cfg.non_negative)
-        q = _embed(item, n_items, cfg.factors, cfg.l2, "item_embedding", non_negative=cfg.non_negative)
-        return keras.Model([user, item], keras.layers.Dot(axes=1, name="score")([p, q]), name=self.name)
+        return keras.layers.Dot(axes=1, name="score")([p, q])
 
     def _linear_terms(self):
         p, q = self._weights("user_embedding"), self._weights("item_embedding")
@@ -401,16 +409,12 @@ class BiasedMF(MF):
     name = "biased-mf"
     description = "dot product + user bias + item bias + global mean"
 
-    def build(self, n_users, n_items):
+    def _head(self, user, item, p, q, n_users, n_items):
         import keras
 
-        cfg = self.config
-        user, item = _inputs()
-        p = _embed(user, n_users, cfg.factors, cfg.l2, "user_embedding")
-        q = _embed(item, n_items, cfg.factors, cfg.l2, "item_embedding")
-        bu, bi = _biases(user, item, n_users, n_items, cfg.l2)
+        bu, bi = _biases(user, item, n_users, n_items, self.config.l2)
         dot = keras.layers.Dot(axes=1, name="dot")([p, q])
-        return keras.Model([user, item], keras.layers.Add(name="score")([dot, bu, bi]), name=self.name)
+        return keras.layers.Add(name="score")([dot, bu, bi])
 
     def _linear_terms(self):
         return (self._weights("user_embedding"), self._weights("user_bias")[:, 0],
@@ -443,17 +447,13 @@ class DeepMF(KerasRecommender):
     config_type = DeepConfig
     description = "concatenated embeddings and biases into dense layers"
 
-    def build(self, n_users, n_items):
+    def _head(self, user, item, p, q, n_users, n_items):
         import keras
 
         cfg = self.config
-        user, item = _inputs()
-        p = _embed(user, n_users, cfg.factors, cfg.l2, "user_embedding")
-        q = _embed(item, n_items, cfg.factors, cfg.l2, "item_embedding")
         bu, bi = _biases(user, item, n_users, n_items, cfg.l2)
         x = keras.layers.Concatenate(name="concat")([p, q, bu, bi])
-        x = _tower(x, cfg.layers, cfg.dropout, "tower")
-        return keras.Model([user, item], keras.layers.Dense(1, name="score")(x), name=self.name)
+        return keras.layers.Dense(1, name="score")(_tower(x, cfg.layers, cfg.dropout, "tower"))
 
 
 class GMF(KerasRecommender):
@@ -462,15 +462,10 @@ class GMF(KerasRecommender):
     name = "gmf"
     description = "NCF: weighted element-wise product of embeddings"
 
-    def build(self, n_users, n_items):
+    def _head(self, user, item, p, q, n_users, n_items):
         import keras
 
-        cfg = self.config
-        user, item = _inputs()
-        p = _embed(user, n_users, cfg.factors, cfg.l2, "user_embedding")
-        q = _embed(item, n_items, cfg.factors, cfg.l2, "item_embedding")
-        x = keras.layers.Multiply(name="product")([p, q])
-        return keras.Model([user, item], keras.layers.Dense(1, name="score")(x), name=self.name)
+        return keras.layers.Dense(1, name="score")(keras.layers.Multiply(name="product")([p, q]))
 
     def _linear_terms(self):
         weight, bias = self.keras_model.get_layer("score").get_weights()
@@ -486,15 +481,12 @@ class MLP(KerasRecommender):
     config_type = DeepConfig
     description = "NCF: concatenated embeddings through a ReLU tower"
 
-    def build(self, n_users, n_items):
+    def _head(self, user, item, p, q, n_users, n_items):
         import keras
 
         cfg = self.config
-        user, item = _inputs()
-        p = _embed(user, n_users, cfg.factors, cfg.l2, "user_embedding")
-        q = _embed(item, n_items, cfg.factors, cfg.l2, "item_embedding")
         x = _tower(keras.layers.Concatenate(name="concat")([p, q]), cfg.layers, cfg.dropout, "tower")
-        return keras.Model([user, item], keras.layers.Dense(1, name="score")(x), name=self.name)
+        return keras.layers.Dense(1, name="score")(x)
 
 
 class NeuMF(KerasRecommender):
@@ -504,16 +496,12 @@ class NeuMF(KerasRecommender):
     config_type = DeepConfig
     description = "NCF: GMF and MLP branches fused"
 
-    def build(self, n_users, n_items):
+    def _head(self, user, item, p, q, n_users, n_items):
         import keras
 
         cfg = self.config
-        user, item = _inputs()
-        p = _embed(user, n_users, cfg.factors, cfg.l2, "user_embedding")
-        q = _embed(item, n_items, cfg.factors, cfg.l2, "item_embedding")
         gmf = keras.layers.Multiply(name="product")([p, q])
         pm = _embed(user, n_users, cfg.factors, cfg.l2, "user_embedding_mlp")
         qm = _embed(item, n_items, cfg.factors, cfg.l2, "item_embedding_mlp")
         mlp = _tower(keras.layers.Concatenate(name="concat")([pm, qm]), cfg.layers, cfg.dropout, "tower")
-        fused = keras.layers.Concatenate(name="fuse")([gmf, mlp])
-        return keras.Model([user, item], keras.layers.Dense(1, name="score")(fused), name=self.name)
+        return keras.layers.Dense(1, name="score")(keras.layers.Concatenate(name="fuse")([gmf, mlp]))
