@@ -77,14 +77,17 @@ def test_every_page_in_a_real_browser(server):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(server)
         page.get_by_text("Rating histogram").first.wait_for(timeout=90_000)
-        for link, expected, wait in PAGES:
-            started = time.perf_counter()
-            page.get_by_role("link", name=link).first.click()
-            page.get_by_text(expected).first.wait_for(timeout=wait * 1000)
-            page.wait_for_timeout(800)  # let charts finish drawing before the screenshot
-            timings[link] = time.perf_counter() - started
-            assert page.get_by_text("Traceback").count() == 0, f"{link} shows a traceback"
-            page.screenshot(path=str(OUTPUT / f"{link.lower().replace(' ', '-')}.png"), full_page=True)
+        for visit in ("first", "second"):  # the second visit finds models and tables cached
+            for link, expected, wait in PAGES:
+                started = time.perf_counter()
+                page.get_by_role("link", name=link).first.click()
+                page.get_by_text(expected).first.wait_for(timeout=wait * 1000)
+                timings[(link, visit)] = time.perf_counter() - started
+                page.wait_for_timeout(800)  # let charts finish drawing before the screenshot
+                assert page.get_by_text("Traceback").count() == 0, f"{link} shows a traceback"
+                if visit == "first":
+                    page.screenshot(path=str(OUTPUT / f"{link.lower().replace(' ', '-')}.png"), full_page=True)
         browser.close()
-    (OUTPUT / "timings.txt").write_text("".join(f"{k}: {v:.1f}s\n" for k, v in timings.items()))
+    (OUTPUT / "timings.txt").write_text("page: first visit / second visit (seconds until its key text shows)\n" + "".join(
+        f"{link}: {timings[(link, 'first')]:.1f} / {timings[(link, 'second')]:.1f}\n" for link, _, _ in PAGES))
     assert len(list(OUTPUT.glob("*.png"))) >= len(PAGES)

@@ -1,0 +1,152 @@
+"""Accuracy of recsys next to Surprise and implicit, on the same splits, in one process.
+
+    python bench/accuracy.py                 # all protocols
+    python bench/accuracy.py --protocols P2  # one protocol
+
+P1: ml-100k official folds u1-u5 (mean and std of RMSE and MAE).
+P2: ml-latest-small random 80/20 (perm = default_rng(42).permutation(n), first 20% test).
+P3: ml-100k, the same recipe over u.data in file order.
+P4: ml-latest-small, per user the last 20% by time (at least one) is test; top-10 over every item
+    not rated in train, relevant = test rating >= 4.
+Writes bench/results/accuracy.md and .csv and prints the table.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.peers import ImplicitALS, MostPopular, PeerModel, surprise_peers  # noqa: E402
+from recsys import sources  # noqa: E402
+from recsys.catalog import DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, preset  # noqa: E402
+from recsys.dataset import Dataset  # noqa: E402
+from recsys.evaluate import evaluate_top_k, mae, rmse  # noqa: E402
+from recsys.split import Split  # noqa: E402
+from recsys.training import train  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+OUR_RATING = ("biases", "biased-mf", "recommender-net", DEFAULT_RATING_MODEL)
+OUR_RANKING = (DEFAULT_RANKING_MODEL, "neumf-ranking", "biased-mf")
+PROTOCOLS = {
+    "P1": ("ml-100k", [Split("official", name=f"u{i}") for i in range(1, 6)], "rating"),
+    "P2": ("ml-latest-small", [Split("holdout", fraction=0.2, seed=42)], "rating"),
+    "P3": ("ml-100k", [Split("holdout", fraction=0.2, seed=42)], "rating"),
+    "P4": ("ml-latest-small", [Split("temporal", fraction=0.2)], "top-k"),
+}
+COLUMNS = ["dataset", "protocol", "model", "RMSE", "MAE", "P@10", "R@10", "NDCG@10", "HR@10", "coverage",
+           "fit seconds", "predict seconds", "settings"]
+
+
+def _ours(dataset: Dataset, label: str, split: Split, kind: str, retrain: bool) -> dict:
+    chosen = preset(label)
+    result = train(dataset, chosen.model, chosen.overrides, split=split, retrain=retrain)
+    train_part, test_part = split.apply(dataset)
+    return _score(result.model, train_part, test_part, kind) | {
+        "fit seconds": result.fit_seconds, "settings": str(result.model.config.as_dict())}
+
+
+def _peer(model: PeerModel, dataset: Dataset, split: Split, kind: str) -> dict:
+    train_part, test_part = split.apply(dataset)
+    history = model.fit(train_part)
+    return _score(model, train_part, test_part, kind) | {"fit seconds": history.seconds, "settings": model.settings}
+
+
+def _score(model, train_part, test_part, kind: str) -> dict:
+    started = time.perf_counter()
+    row = {}
+    if kind == "rating":
+        predicted = model.predict(test_part.users, test_part.items)
+        row.update(RMSE=rmse(predicted, test_part.values), MAE=mae(predicted, test_part.values))
+    else:
+        top = evaluate_top_k(model, train_part, test_part, k=10, threshold=4.0)
+        row.update({"P@10": top.precision, "R@10": top.recall, "NDCG@10": top.ndcg, "HR@10": top.hit_rate,
+                    "coverage": top.coverage})
+    row["predict seconds"] = time.perf_counter() - started
+    return row
+
+
+def run_protocol(name: str, retrain: bool, peers: bool, log) -> pd.DataFrame:
+    dataset_name, splits, kind = PROTOCOLS[name]
+    dataset = sources.load(dataset_name)
+    entries: list[tuple[str, object]] = []
+    ours = OUR_RATING if kind == "rating" else OUR_RANKING
+    for label in dict.fromkeys(ours):
+        entries.append((f"recsys {label}", label))
+    if peers:
+        if kind == "rating":
+            entries += [(p.label, p) for p in surprise_peers()]
+        else:
+            entries += [("implicit ALS", ImplicitALS()), ("most popular", MostPopular())]
+    rows = []
+    for model_name, what in entries:
+        for split in splits:
+            log(f"{name} {dataset_name} {split.label()}: {model_name}")
+            if isinstance(what, str):
+                row = _ours(dataset, what, split, kind, retrain)
+            else:
+                fresh = next(p for p in (surprise_peers() if kind == "rating" else [ImplicitALS(), MostPopular()])
+                             if p.label == model_name)
+                row = _peer(fresh, dataset, split, kind)
+            rows.append({"dataset": dataset_name, "protocol": name, "model": model_name, **row})
+    frame = pd.DataFrame(rows)
+    if len(splits) > 1:
+        numeric = [c for c in COLUMNS if c in frame and pd.api.types.is_numeric_dtype(frame[c])]
+        grouped = frame.groupby(["dataset", "protocol", "model", "settings"], sort=False)[numeric]
+        mean, std = grouped.mean().reset_index(), grouped.std(ddof=1).reset_index()
+        for metric in ("RMSE", "MAE"):
+            if metric in mean:
+                mean[f"{metric} std"] = std[metric]
+        frame = mean
+    return frame
+
+
+def to_markdown(table: pd.DataFrame) -> str:
+    shown = table.copy()
+    for metric in ("RMSE", "MAE"):
+        if f"{metric} std" in shown:
+            shown[metric] = [f"{m:.4f} ± {s:.4f}" if pd.notna(s) else (f"{m:.4f}" if pd.notna(m) else "")
+                             for m, s in zip(shown[metric], shown[f"{metric} std"])]
+    columns = [c for c in COLUMNS if c in shown and c != "settings"]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for _, row in shown.iterrows():
+        cells = []
+        for column in columns:
+            value = row[column]
+            if isinstance(value, float):
+                cells.append("" if np.isnan(value) else (f"{value:.1f}" if "seconds" in column else f"{value:.4f}"))
+            else:
+                cells.append(str(value))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--protocols", default="P1,P2,P3,P4")
+    parser.add_argument("--retrain", action="store_true", help="ignore cached recsys artifacts")
+    parser.add_argument("--no-peers", action="store_true", help="only the recsys models")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    log = lambda message: print(f"[{time.perf_counter() - started:6.0f}s] {message}", file=sys.stderr, flush=True)
+    tables = [run_protocol(p.strip(), args.retrain, not args.no_peers, log) for p in args.protocols.split(",")]
+    table = pd.concat(tables, ignore_index=True)
+    RESULTS.mkdir(exist_ok=True)
+    table.to_csv(RESULTS / "accuracy.csv", index=False)
+    markdown = to_markdown(table)
+    settings = "\n".join(f"- {m}: {s}" for m, s in table.drop_duplicates("model")[["model", "settings"]].values)
+    stamp = time.strftime("%Y-%m-%d")
+    (RESULTS / "accuracy.md").write_text(f"# Accuracy ({stamp})\n\n{markdown}\n\nSettings:\n{settings}\n")
+    print(markdown)
+    print("\nSettings:\n" + settings)
+    print(f"\n{time.perf_counter() - started:.0f}s in all")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""Peer libraries behind the recsys model interface, so one evaluation code path scores all.
+
+Surprise models predict ratings (and rank by predicted rating); implicit's ALS and the
+most-popular baseline only rank. Indices are recsys's contiguous user/item indices."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from recsys.dataset import Ratings
+from recsys.models.base import History, Recommender
+
+
+class PeerModel(Recommender):
+    """A recsys Recommender wrapping a peer library's model."""
+
+    name = "peer"
+    settings = ""
+
+    def __init__(self, label: str, settings: str) -> None:
+        super().__init__()
+        self.label, self.settings = label, settings
+
+
+class SurprisePeer(PeerModel):
+    """A Surprise algorithm trained on the same train part."""
+
+    def __init__(self, label: str, factory, settings: str) -> None:
+        super().__init__(label, settings)
+        self.factory = factory
+
+    def _fit(self, train: Ratings, valid, callbacks, stop) -> History:
+        from surprise import Dataset as SurpriseDataset, Reader
+
+        frame = pd.DataFrame({"user": train.users, "item": train.items, "rating": train.values})
+        reader = Reader(rating_scale=(train.scale.low, train.scale.high))
+        trainset = SurpriseDataset.load_from_df(frame, reader).build_full_trainset()
+        self.algo = self.factory()
+        self.algo.fit(trainset)
+        return History()
+
+    def _predict_known(self, users, items):
+        return np.array([self.algo.predict(int(u), int(i), clip=False).est for u, i in zip(users, items)])
+
+
+class ImplicitALS(PeerModel):
+    """implicit's AlternatingLeastSquares on the binary train interactions (ranking only)."""
+
+    @property
+    def predicts_ratings(self) -> bool:
+        return False
+
+    def __init__(self, factors: int = 64, regularization: float = 0.05, iterations: int = 15) -> None:
+        super().__init__("implicit ALS", f"factors={factors}, regularization={regularization}, "
+                         f"iterations={iterations}")
+        self.params = dict(factors=factors, regularization=regularization, iterations=iterations)
+
+    def _fit(self, train, valid, callbacks, stop) -> History:
+        from implicit.cpu.als import AlternatingLeastSquares
+
+        matrix = sparse.csr_matrix((np.ones(len(train), dtype=np.float32), (train.users, train.items)),
+                                   shape=(train.n_users, train.n_items))
+        self.algo = AlternatingLeastSquares(random_state=0, **self.params)
+        self.algo.fit(matrix, show_progress=False)
+        return History()
+
+    def _predict_known(self, users, items):
+        return np.einsum("nk,nk->n", self.algo.user_factors[users], self.algo.item_factors[items])
+
+    def score_all(self, users):
+        return np.asarray(self.algo.user_factors)[np.asarray(users)] @ np.asarray(self.algo.item_factors).T
+
+
+class MostPopular(PeerModel):
+    """Ranks items by their number of train ratings."""
+
+    @property
+    def predicts_ratings(self) -> bool:
+        return False
+
+    def __init__(self) -> None:
+        super().__init__("most popular", "rank by train rating count")
+
+    def _fit(self, train, valid, callbacks, stop) -> History:
+        self.counts = np.bincount(train.items, minlength=train.n_items).astype(np.float64)
+        return History()
+
+    def _predict_known(self, users, items):
+        return self.counts[items]
+
+    def score_all(self, users):
+        return np.broadcast_to(self.counts, (len(users), self.n_items)).copy()
+
+
+def surprise_peers() -> list[SurprisePeer]:
+    """The Surprise models the README compares against, with their settings."""
+    from surprise import SVD, BaselineOnly, KNNBaseline, SVDpp
+
+    return [
+        SurprisePeer("Surprise BaselineOnly", BaselineOnly, "defaults (ALS)"),
+        SurprisePeer("Surprise SVD", lambda: SVD(random_state=0), "defaults"),
+        SurprisePeer("Surprise SVD f200", lambda: SVD(n_factors=200, n_epochs=60, lr_all=0.005, reg_all=0.1,
+                                                       random_state=0),
+                     "n_factors=200, n_epochs=60, lr_all=0.005, reg_all=0.1"),
+        SurprisePeer("Surprise SVD++", lambda: SVDpp(cache_ratings=True, random_state=0), "cache_ratings=True"),
+        SurprisePeer("Surprise KNNBaseline", lambda: KNNBaseline(sim_options={"name": "pearson_baseline",
+                                                                              "user_based": False}, verbose=False),
+                     "item-based, pearson_baseline"),
+    ]
