@@ -19,7 +19,7 @@ OUTPUT = REPO / "test-output" / "e2e"
 PAGES = [  # (link text, text that must appear, seconds to wait)
     ("Dataset", "Rating histogram", 60),
     ("Rating matrix", "A window of actual cells", 60),
-    ("Train", "Start training", 60),
+    ("Train", "Results are cached", 60),
     ("Latent factors", "Nearest to", 180),
     ("Recommendations", "Top-10 by", 240),
     ("Mini demo", "Bob / Beauty Inside", 120),
