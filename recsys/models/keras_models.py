@@ -27,6 +27,7 @@ import numpy as np
 
 from recsys.dataset import Ratings
 from recsys.errors import ArtifactError, ConfigError
+from recsys.models.optimizers import lazy_adam
 from recsys.models.base import (EpochCallback, EpochLog, Factors, History, ModelConfig, Recommender,
                                 check_float, check_int)
 
@@ -189,7 +190,11 @@ class KerasRecommender(Recommender):
         self._linear = None
         self.keras_model = self.build(train.n_users, train.n_items)
         loss = keras.losses.BinaryCrossentropy(from_logits=True) if self._uses_sigmoid else "mse"
-        self.keras_model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=loss)
+        # Measured here (biased-mf, 2 cores): on ml-latest-small, dense Adam 0.67 s per epoch, with
+        # XLA 0.30, row-sparse LazyAdam without XLA 0.29; on 1M synthetic ratings (batch 65536)
+        # dense Adam + XLA 9.4 s, LazyAdam 1.7 s, LazyAdam + XLA 3.3 s (XLA cannot compile the
+        # row de-duplication). So: LazyAdam, no XLA.
+        self.keras_model.compile(optimizer=lazy_adam(cfg.learning_rate), loss=loss, jit_compile=False)
         rng = np.random.default_rng(cfg.seed)
         valid_data = self._validation_data(valid, rng) if valid is not None and len(valid) else None
         monitor = _EpochMonitor(self, valid, valid_data, callbacks, stop)

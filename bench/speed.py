@@ -1,0 +1,187 @@
+"""Speed, side by side in one run; medians and ratios to the peer.
+
+    python bench/speed.py                      # everything
+    python bench/speed.py --parts train,recommend,dashboard,growth --sizes 100000,1000000
+
+- train: wall time of the default rating model on P2 (ml-latest-small random 80/20) next to
+  Surprise SVD f200 on the same split, and the time until our model's test RMSE first reaches
+  0.856 (Surprise SVD f200's P2 result).
+- recommend: recommend() top-10 for one user (p50, p99) and top-10 for every user.
+- dashboard: server start to first page usable, and each page's open time with warm caches.
+- growth: synthetic ratings with MovieLens-25M's shape (labelled synthetic): seconds per epoch,
+  ratings per second and peak RSS of the default model, each size in a fresh process.
+Writes bench/results/speed.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from recsys import sources  # noqa: E402
+from recsys.catalog import DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, preset  # noqa: E402
+from recsys.evaluate import rmse  # noqa: E402
+from recsys.models import make_model  # noqa: E402
+from recsys.split import Split, validation_split  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SVD_F200_P2 = 0.856
+
+
+def _model(label: str, **extra):
+    chosen = preset(label)
+    return make_model(chosen.model, **{**chosen.overrides, **extra})
+
+
+def bench_train(repeats: int) -> list[str]:
+    from bench.peers import surprise_peers
+
+    dataset = sources.load("ml-latest-small")
+    train, test = Split().apply(dataset)
+    fit, valid = validation_split(train, 0.1, seed=42)
+    ours, peer, reach = [], [], []
+    for _ in range(repeats):
+        model = _model(DEFAULT_RATING_MODEL)
+        started, hit = time.perf_counter(), []
+
+        def watch(log, model=model, started=started, hit=hit):
+            if not hit and rmse(model.predict(test.users, test.items), test.values) <= SVD_F200_P2:
+                hit.append(time.perf_counter() - started)
+        model.fit(fit, valid, callbacks=[watch])
+        ours.append(time.perf_counter() - started)
+        reach.append(hit[0] if hit else float("nan"))
+        svd = next(p for p in surprise_peers() if p.label == "Surprise SVD f200")
+        started = time.perf_counter()
+        svd.fit(train)
+        peer.append(time.perf_counter() - started)
+    ours_s, peer_s = statistics.median(ours), statistics.median(peer)
+    return ["## Training on P2 (ml-latest-small random 80/20)", "",
+            "| what | median seconds | ratio to Surprise SVD f200 |", "|---|---|---|",
+            f"| recsys {DEFAULT_RATING_MODEL} (early stopping, full run) | {ours_s:.1f} | {ours_s / peer_s:.2f}x |",
+            f"| recsys {DEFAULT_RATING_MODEL}: until test RMSE <= {SVD_F200_P2} | {np.nanmedian(reach):.1f} | "
+            f"{np.nanmedian(reach) / peer_s:.2f}x |",
+            f"| Surprise SVD f200 (n_factors=200, n_epochs=60) | {peer_s:.1f} | 1.00x |",
+            "", f"{repeats} repeat(s), medians.", ""]
+
+
+def bench_recommend() -> list[str]:
+    dataset = sources.load("ml-latest-small")
+    train, _ = Split().apply(dataset)
+    lines = ["## recommend() on ml-latest-small", "", "| model | top-10 one user p50 (ms) | p99 (ms) | "
+             "top-10 for all 610 users (s) |", "|---|---|---|---|"]
+    for label in (DEFAULT_RATING_MODEL, DEFAULT_RANKING_MODEL):
+        model = _model(label, epochs=2)
+        model.fit(train)
+        model.recommend(0)
+        times = []
+        for user in np.random.default_rng(0).integers(0, dataset.n_users, 2000):
+            started = time.perf_counter()
+            model.recommend(int(user), k=10)
+            times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        for user in range(dataset.n_users):
+            model.recommend(user, k=10)
+        everyone = time.perf_counter() - started
+        lines.append(f"| {label} | {np.percentile(times, 50) * 1e3:.2f} | {np.percentile(times, 99) * 1e3:.2f} | "
+                     f"{everyone:.2f} |")
+    return lines + ["", "Timed after training (2 epochs; timing does not depend on accuracy).", ""]
+
+
+def bench_dashboard() -> list[str]:
+    from bench.dashboard_driver import PAGES, serve, visit_pages
+
+    with tempfile.TemporaryDirectory() as artifacts:
+        env = {"RECSYS_ARTIFACTS_DIR": artifacts}
+        started = time.perf_counter()
+        with serve(env) as (url, listening):
+            timings = visit_pages(url, visits=3)
+        first_usable = timings["first page"] + listening
+    lines = ["## Dashboard (ml-latest-small, headless Chromium)", "",
+             f"Server start to the first page usable: {first_usable:.1f}s "
+             f"(listening after {listening:.1f}s).", "",
+             "| page | first visit (s, trains what it needs) | warm: median of visits 2-3 (s) |", "|---|---|---|"]
+    for link, _, _ in PAGES:
+        warm = statistics.median([timings[(link, 2)], timings[(link, 3)]])
+        lines.append(f"| {link} | {timings[(link, 1)]:.2f} | {warm:.2f} |")
+    return lines + ["", f"whole run {time.perf_counter() - started:.0f}s", ""]
+
+
+def growth_child(size: int) -> dict:
+    """One growth measurement in this (fresh) process."""
+    from recsys.dataset import Ratings
+    from recsys.synthetic import synthetic_dataset
+
+    started = time.perf_counter()
+    dataset = synthetic_dataset(size, seed=0)
+    generate = time.perf_counter() - started
+    model = _model(DEFAULT_RATING_MODEL, epochs=2, patience=10, batch_size=_batch_for(size))
+    logs = []
+    model.fit(dataset.ratings, callbacks=[logs.append])
+    epoch = logs[-1].seconds  # the second epoch: compilation excluded
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    assert isinstance(dataset.ratings, Ratings)
+    return {"size": dataset.n_ratings, "users": dataset.n_users, "items": dataset.n_items,
+            "generate_s": generate, "epoch_s": epoch, "first_epoch_s": logs[0].seconds,
+            "ratings_per_s": dataset.n_ratings / epoch, "peak_rss_gib": peak, "batch": model.config.batch_size}
+
+
+def _batch_for(size: int) -> int:
+    return int(min(65536, max(1024, 2 ** int(np.log2(max(size, 1) / 400)))))
+
+
+def bench_growth(sizes: list[int]) -> list[str]:
+    lines = ["## Growth (synthetic ratings shaped like MovieLens-25M: 162k users, 59k movies)", "",
+             "| ratings | users seen | movies seen | batch | s per epoch | ratings per s | peak RSS (GiB) |",
+             "|---|---|---|---|---|---|---|"]
+    for size in sizes:
+        done = subprocess.run([sys.executable, __file__, "--growth-child", str(size)], capture_output=True, text=True)
+        if done.returncode != 0:
+            lines.append(f"| {size:,} | failed: {done.stderr.strip().splitlines()[-1][:80]} | | | | | |")
+            continue
+        row = json.loads(done.stdout.strip().splitlines()[-1])
+        lines.append(f"| {row['size']:,} | {row['users']:,} | {row['items']:,} | {row['batch']} | {row['epoch_s']:.1f} | "
+                     f"{row['ratings_per_s'] / 1e6:.2f}M | {row['peak_rss_gib']:.2f} |")
+    return lines + ["", f"Default model {DEFAULT_RATING_MODEL}; second epoch timed (the first includes XLA "
+                    "compilation); the batch grows with the data.", ""]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--parts", default="train,recommend,dashboard,growth")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--sizes", default="100000,1000000,10000000,25000000")
+    parser.add_argument("--growth-child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.growth_child:
+        print(json.dumps(growth_child(args.growth_child)))
+        return 0
+    parts = args.parts.split(",")
+    lines = [f"# Speed ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPU cores)", ""]
+    if "train" in parts:
+        lines += bench_train(args.repeats)
+    if "recommend" in parts:
+        lines += bench_recommend()
+    if "dashboard" in parts:
+        lines += bench_dashboard()
+    if "growth" in parts:
+        lines += bench_growth([int(s) for s in args.sizes.split(",")])
+    text = "\n".join(lines)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "speed.md").write_text(text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""Synthetic ratings with MovieLens-25M's shape, for speed and scale benchmarks only.
+
+Users and movies get long-tailed activity and popularity (power laws), ratings come from a
+latent-factor model plus noise, rounded to half stars. Every dataset made here is marked
+`synthetic=True` and named `synthetic-...`, so no page or table can pass it off as MovieLens."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from recsys.dataset import Dataset, build_dataset
+from recsys.errors import ConfigError
+from recsys.readers import HALF_STARS
+
+ML25M_USERS = 162_541
+ML25M_ITEMS = 59_047
+
+
+def _long_tail(n: int, exponent: float, rng: np.random.Generator) -> np.ndarray:
+    weights = 1.0 / np.arange(1, n + 1) ** exponent
+    rng.shuffle(weights)
+    return weights / weights.sum()
+
+
+def synthetic_dataset(n_ratings: int, n_users: int = ML25M_USERS, n_items: int = ML25M_ITEMS,
+                      factors: int = 8, noise: float = 0.8, seed: int = 0) -> Dataset:
+    """About `n_ratings` distinct (user, item) ratings (duplicates drawn are dropped)."""
+    if n_ratings < 10 or n_users < 2 or n_items < 2:
+        raise ConfigError("a synthetic dataset needs at least 10 ratings, 2 users and 2 items")
+    if n_ratings > 0.5 * n_users * n_items:
+        raise ConfigError("too many ratings for the matrix: keep it below half full")
+    rng = np.random.default_rng(seed)
+    user_p, item_p = _long_tail(n_users, 0.9, rng), _long_tail(n_items, 1.1, rng)
+    keys = np.zeros(0, dtype=np.int64)
+    for _ in range(50):  # popular pairs collide: draw again until there are enough distinct ones
+        missing = n_ratings - keys.size
+        if missing <= 0:
+            break
+        draw = int(missing * 1.2) + 1000
+        users = rng.choice(n_users, size=draw, p=user_p).astype(np.int64)
+        items = rng.choice(n_items, size=draw, p=item_p).astype(np.int64)
+        keys = np.unique(np.concatenate([keys, users * n_items + items]))
+    keys = rng.permutation(keys)[:n_ratings]
+    users, items = keys // n_items, keys % n_items
+    p = rng.normal(0, 0.45, (n_users, factors)).astype(np.float32)
+    q = rng.normal(0, 0.45, (n_items, factors)).astype(np.float32)
+    b_user = rng.normal(0, 0.4, n_users).astype(np.float32)
+    b_item = rng.normal(0, 0.5, n_items).astype(np.float32)
+    raw = 3.5 + b_user[users] + b_item[items] + np.einsum("nk,nk->n", p[users], q[items]) + \
+        rng.normal(0, noise, users.size).astype(np.float32)
+    ratings = np.clip(np.round(raw * 2) / 2, HALF_STARS.low, HALF_STARS.high).astype(np.float32)
+    frame = pd.DataFrame({"user": users + 1, "item": items + 1, "rating": ratings,
+                          "timestamp": rng.integers(789_652_009, 1_574_327_703, users.size)})
+    return build_dataset(f"synthetic-{n_ratings}", frame, None, HALF_STARS,
+                         notes=["synthetic ratings (not MovieLens), for benchmarks"], synthetic=True)
