@@ -70,7 +70,12 @@ def matrix_window(window: pd.DataFrame) -> go.Figure:
 def training_curves(history: pd.DataFrame) -> go.Figure:
     """Train and validation loss, and validation RMSE, per epoch."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "validation RMSE"))
+    refit = history[history["phase"] == "refit"] if "phase" in history else history.iloc[:0]
+    history = history[history["phase"] != "refit"] if "phase" in history else history
     fig.add_trace(go.Scatter(x=history["epoch"], y=history["loss"], name="train loss", mode="lines+markers"), 1, 1)
+    if len(refit):
+        fig.add_trace(go.Scatter(x=refit["epoch"], y=refit["loss"], name="refit on all training data",
+                                 mode="lines+markers", line=dict(dash="dot")), 1, 1)
     if history["val_loss"].notna().any():
         fig.add_trace(go.Scatter(x=history["epoch"], y=history["val_loss"], name="validation loss",
                                  mode="lines+markers"), 1, 1)

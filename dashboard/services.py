@@ -177,7 +177,8 @@ def progress_callback(bar, line, on_epoch: Callable[[EpochLog], None] | None = N
         elapsed = time.perf_counter() - started
         left = elapsed / log.epoch * (log.epochs - log.epoch)
         rmse = f", validation RMSE {log.val_rmse:.4f}" if log.val_rmse is not None else ""
-        bar.progress(log.epoch / log.epochs, text=f"epoch {log.epoch} of at most {log.epochs}")
+        phase = "refitting on all training data: " if log.phase == "refit" else ""
+        bar.progress(log.epoch / log.epochs, text=f"{phase}epoch {log.epoch} of at most {log.epochs}")
         line.caption(f"loss {log.loss:.4f}{rmse} · {elapsed:.1f}s elapsed · at most {left:.0f}s left "
                      "(early stopping may end sooner)")
         if on_epoch is not None:

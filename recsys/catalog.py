@@ -14,7 +14,7 @@ RANKING_SUFFIX = "-ranking"
 DEFAULT_EVALUATION = ("global-mean", "biases", "nmf", "mf", "biased-mf", "deep-mf", "recommender-net",
                       "gmf", "mlp", "neumf", "gmf-ranking", "neumf-ranking")
 #: The model the dashboard offers first for rating prediction, and for top-10 lists.
-DEFAULT_RATING_MODEL = "biased-mf"
+DEFAULT_RATING_MODEL = "recommender-net"
 DEFAULT_RANKING_MODEL = "gmf-ranking"
 
 

@@ -67,6 +67,12 @@ class Ratings:
         return Ratings(self.users[rows], self.items[rows], self.values[rows], self.timestamps[rows],
                        self.n_users, self.n_items, self.scale)
 
+    def concat(self, other: "Ratings") -> "Ratings":
+        """These ratings followed by `other`'s (same matrix shape)."""
+        return Ratings(np.concatenate([self.users, other.users]), np.concatenate([self.items, other.items]),
+                       np.concatenate([self.values, other.values]),
+                       np.concatenate([self.timestamps, other.timestamps]), self.n_users, self.n_items, self.scale)
+
     @property
     def global_mean(self) -> float:
         return float(self.values.mean()) if len(self) else float((self.scale.low + self.scale.high) / 2)

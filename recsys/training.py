@@ -16,7 +16,7 @@ from recsys.dataset import Dataset
 from recsys.errors import ArtifactError
 from recsys.evaluate import evaluate
 from recsys.models import History, ModelConfig, Recommender, model_class
-from recsys.models.base import EpochCallback, EpochLog
+from recsys.models.base import HISTORY_COLUMNS, EpochCallback, EpochLog
 from recsys.split import Split, validation_split
 
 VALIDATION_FRACTION = 0.1
@@ -94,8 +94,7 @@ def train(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | Non
 def _from_artifact(store: ArtifactStore, model_name: str, key: str) -> TrainResult:
     loaded = store.load(model_name, key)
     meta = loaded.meta
-    history = pd.DataFrame(meta.get("history", []),
-                           columns=["epoch", "epochs", "loss", "val_loss", "val_rmse", "seconds"])
+    history = pd.DataFrame(meta.get("history", []), columns=HISTORY_COLUMNS)
     return TrainResult(loaded.model, key, history, dict(meta.get("metrics", {})),
                        float(meta.get("fit_seconds", 0.0)), loaded.path, loaded=True)
 

@@ -64,6 +64,9 @@ def check_float(config: object, name: str, low: float, high: float, low_inclusiv
         raise ConfigError(f"{name} must be in {side}{low:g}, {high:g}], got {value}")
 
 
+HISTORY_COLUMNS = ["epoch", "epochs", "loss", "val_loss", "val_rmse", "seconds", "phase"]
+
+
 @dataclass(frozen=True)
 class EpochLog:
     """What one epoch of training reports to callbacks."""
@@ -74,6 +77,7 @@ class EpochLog:
     val_loss: float | None
     val_rmse: float | None
     seconds: float
+    phase: str = "fit"  # "fit" (with validation) or "refit" (on all training data)
 
 
 @dataclass
@@ -86,8 +90,7 @@ class History:
     seconds: float = 0.0
 
     def frame(self) -> pd.DataFrame:
-        return pd.DataFrame([vars(log) for log in self.logs],
-                            columns=["epoch", "epochs", "loss", "val_loss", "val_rmse", "seconds"])
+        return pd.DataFrame([vars(log) for log in self.logs], columns=HISTORY_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -167,10 +170,11 @@ class Recommender(ABC):
             raise ConfigError("cannot fit on an empty training set")
         started = time.perf_counter()
         self.n_users, self.n_items, self.scale = train.n_users, train.n_items, train.scale
-        self._fallback = fit_biases(train)
-        order = np.lexsort((train.items, train.users))
-        self._seen_indptr = np.r_[0, np.cumsum(np.bincount(train.users, minlength=train.n_users))].astype(np.int64)
-        self._seen_indices = train.items[order].astype(np.int32)
+        known = train.concat(valid) if valid is not None else train  # all the training data
+        self._fallback = fit_biases(known)
+        order = np.lexsort((known.items, known.users))
+        self._seen_indptr = np.r_[0, np.cumsum(np.bincount(known.users, minlength=known.n_users))].astype(np.int64)
+        self._seen_indices = known.items[order].astype(np.int32)
         history = self._fit(train, valid, list(callbacks), stop)
         history.seconds = time.perf_counter() - started
         return history

@@ -50,6 +50,7 @@ class KerasConfig(ModelConfig):
     negatives: int = 4
     center: bool = True
     non_negative: bool = False
+    refit: bool = True
     #: L2 used when `l2` is left as None, by objective (ranking logits want a lighter penalty)
     default_l2: ClassVar[dict[str, float]] = {"rating": 0.1, "ranking": 0.01}
 
@@ -69,7 +70,7 @@ class KerasConfig(ModelConfig):
         check_int(self, "batch_size", 1, 1 << 20)
         check_int(self, "patience", 0, 10_000)
         check_int(self, "negatives", 1, 100)
-        for flag in ("center", "non_negative"):
+        for flag in ("center", "non_negative", "refit"):
             if not isinstance(getattr(self, flag), bool):
                 raise ConfigError(f"{flag} must be true or false, got {getattr(self, flag)!r}")
         if self.objective not in OBJECTIVES:
@@ -212,8 +213,40 @@ class KerasRecommender(Recommender):
                     break
         if monitor.best_weights is not None:
             self.keras_model.set_weights(monitor.best_weights)
+        history = monitor.history
+        if cfg.refit and valid is not None and len(valid) and history.best_epoch and not history.stopped:
+            self._refit(train, valid, history, callbacks, stop, rng)
         self._linear = self._linear_terms()
-        return monitor.history
+        return history
+
+    def _refit(self, train: Ratings, valid: Ratings, history: History, callbacks: list[EpochCallback],
+               stop: threading.Event | None, rng: np.random.Generator) -> None:
+        """Train a fresh model on train + validation for the best epoch count found with early
+        stopping: the validation ratings are used for learning too, not only for choosing when to
+        stop. The early-stopped weights stay if this run is stopped."""
+        import keras
+
+        cfg, epochs = self.config, int(history.best_epoch)
+        everything = train.concat(valid)
+        best_model = self.keras_model
+        keras.utils.set_random_seed(cfg.seed + 1)
+        self.keras_model = self.build(train.n_users, train.n_items)
+        self.keras_model.compile(optimizer=lazy_adam(cfg.learning_rate), loss=best_model.loss, jit_compile=False)
+        monitor = _EpochMonitor(self, None, None, [], stop)
+        for epoch in range(epochs):
+            users, items, targets = self._epoch_data(everything, rng)
+            started = time.perf_counter()
+            result = self.keras_model.fit([users, items], targets[:, None], batch_size=cfg.batch_size,
+                                          initial_epoch=epoch, epochs=epoch + 1, shuffle=True, verbose=0,
+                                          callbacks=[monitor.callback])
+            if monitor.history.stopped:
+                self.keras_model = best_model
+                return
+            log = EpochLog(epoch + 1, epochs, float(result.history["loss"][-1]), None, None,
+                           time.perf_counter() - started, phase="refit")
+            history.logs.append(log)
+            for callback in callbacks:
+                callback(log)
 
     def _epoch_data(self, train: Ratings, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self.predicts_ratings:

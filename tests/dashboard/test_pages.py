@@ -64,7 +64,7 @@ def test_rating_matrix_page(app):
 
 def test_training_page_trains_a_tiny_model_and_shows_curves(app):
     at = _open(app, "train")
-    assert at.selectbox(key="train_model").value == "biased-mf"
+    assert at.selectbox(key="train_model").value == "recommender-net"
     at.slider[0].set_value(8)   # factors
     at.slider[1].set_value(2)   # epochs
     at.button(key="start_training").click().run()

@@ -55,8 +55,11 @@ def test_model_conformance(label, ml100k_split, tmp_path):
     again = model_class(model.name).load(tmp_path, model.config)
     assert np.allclose(again.predict(test.users[:500], test.items[:500]), predicted, atol=1e-5)
     assert np.array_equal(again.recommend(user, k=10).items, recs.items)
-    if history.logs:
-        assert history.logs[-1].epochs >= len(history.logs)
+    fitted = [log for log in history.logs if log.phase == "fit"]
+    if fitted:
+        assert fitted[-1].epochs >= len(fitted)
+        refits = [log for log in history.logs if log.phase == "refit"]
+        assert len(refits) in (0, history.best_epoch)  # refit on all training data for the best epoch count
 
 
 def test_factors_shapes(ml100k_split):

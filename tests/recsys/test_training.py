@@ -12,8 +12,11 @@ def test_callbacks_receive_every_epoch_and_stop_saves_nothing(store, ml100k):
     logs = []
     result = train(ml100k, "biased-mf", {"epochs": 3, "factors": 8, "patience": 10},
                    split=Split("official", name="u1"), store=store, callbacks=[logs.append])
-    assert [log.epoch for log in logs] == [1, 2, 3]
-    assert all(log.val_rmse is not None and log.seconds > 0 for log in logs)
+    fitted = [log for log in logs if log.phase == "fit"]
+    assert [log.epoch for log in fitted] == [1, 2, 3]
+    assert all(log.val_rmse is not None and log.seconds > 0 for log in fitted)
+    refits = [log for log in logs if log.phase == "refit"]
+    assert [log.epoch for log in refits] == list(range(1, len(refits) + 1)) and len(refits) >= 1
     assert result.path is not None and result.metrics["rmse"] < 1.2
     stop = threading.Event()
     stopped = train(ml100k, "biased-mf", {"epochs": 30, "factors": 8}, split=Split("official", name="u2"),
