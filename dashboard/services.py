@@ -196,3 +196,20 @@ def ranking_model_choice() -> str:
 
 def csv_download(frame: pd.DataFrame, label: str, filename: str, key: str) -> None:
     st.download_button(label, frame.to_csv(index=False).encode(), file_name=filename, mime="text/csv", key=key)
+
+
+@st.cache_data(show_spinner="Projecting the movie vectors…", max_entries=64)
+def item_points(model_key: str, method: str, min_count: int, genres: tuple[str, ...], _dataset: Dataset,
+                _result: TrainResult) -> pd.DataFrame:
+    """The movie map of a trained model, cached by its artifact key and the map's settings."""
+    from recsys import explore
+
+    return explore.item_map(_dataset, _result.model, method, min_count, list(genres))
+
+
+@st.cache_data(show_spinner="Projecting the user vectors…", max_entries=64)
+def user_points(model_key: str, method: str, _dataset: Dataset, _result: TrainResult) -> pd.DataFrame:
+    """The user map of a trained model, cached by its artifact key and projection."""
+    from recsys import explore
+
+    return explore.user_map(_dataset, _result.model, method)

@@ -26,7 +26,7 @@ if dataset is not None:
     if result is not None:
         model = result.model
         try:
-            points = explore.item_map(dataset, model, method, min_count, genres)
+            points = services.item_points(result.key, method, min_count, tuple(genres), dataset, result)
         except RecsysError as error:
             st.warning(str(error))
             st.stop()
@@ -44,5 +44,6 @@ if dataset is not None:
             right.dataframe({"movie": dataset.titles(neighbours), "cosine": np.round(similarity, 3)},
                             hide_index=True)
         with tab_users:
-            users = explore.user_map(dataset, model, "pca" if method == "tsne" and dataset.n_users > 2000 else method)
+            users = services.user_points(result.key, "pca" if method == "tsne" and dataset.n_users > 2000 else method,
+                                         dataset, result)
             st.plotly_chart(figures.user_map(users, f"User vectors of {label}"))
