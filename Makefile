@@ -36,5 +36,11 @@ test: setup browser
 test-fast: setup
 	$(PY) -m pytest -m "not browser and not slow"
 
+# Accuracy and speed next to Surprise and implicit (bench-only requirements).
+bench: setup browser
+	$(PY) -m pip install --quiet -r bench/requirements.txt
+	$(PY) bench/accuracy.py
+	$(PY) bench/speed.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache

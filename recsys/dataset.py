@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Mapping, Sequence
 
@@ -129,8 +130,13 @@ class Dataset:
         """The contiguous index of a raw item id; `UnknownIdError` if it is not in the data."""
         return _lookup(self.item_ids, raw_id, "item", self.name)
 
+    @cached_property
+    def _title_array(self) -> np.ndarray:
+        return np.array([str(t) for t in self.items["title"]], dtype=object)
+
     def titles(self, items: Sequence[int] | np.ndarray) -> list[str]:
-        return [str(t) for t in self.items["title"].to_numpy()[np.asarray(items, dtype=np.int64)]]
+        """Titles of item indices (a lookup into an array built once)."""
+        return self._title_array[np.asarray(items, dtype=np.int64)].tolist()
 
 
 def _lookup(ids: np.ndarray, raw_id: object, kind: str, dataset: str) -> int:
