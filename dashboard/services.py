@@ -11,7 +11,7 @@ import streamlit as st
 
 from recsys import sources
 from recsys.artifacts import artifact_key
-from recsys.catalog import DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, preset
+from recsys.catalog import preset
 from recsys.dataset import Dataset
 from recsys.errors import ArtifactError, RecsysError
 from recsys.models.base import EpochLog
@@ -184,14 +184,6 @@ def progress_callback(bar, line, on_epoch: Callable[[EpochLog], None] | None = N
         if on_epoch is not None:
             on_epoch(log)
     return update
-
-
-def rating_model_choice() -> str:
-    return DEFAULT_RATING_MODEL
-
-
-def ranking_model_choice() -> str:
-    return DEFAULT_RANKING_MODEL
 
 
 def csv_download(frame: pd.DataFrame, label: str, filename: str, key: str) -> None:

@@ -7,7 +7,6 @@ import sys
 import time
 from typing import Sequence
 
-import numpy as np
 import pandas as pd
 
 from recsys import sources

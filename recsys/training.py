@@ -15,7 +15,7 @@ from recsys.artifacts import ArtifactStore, artifact_key
 from recsys.dataset import Dataset
 from recsys.errors import ArtifactError
 from recsys.evaluate import evaluate
-from recsys.models import History, ModelConfig, Recommender, model_class
+from recsys.models import ModelConfig, Recommender, model_class
 from recsys.models.base import HISTORY_COLUMNS, EpochCallback, EpochLog
 from recsys.split import Split, validation_split
 

@@ -6,7 +6,6 @@ Nothing is written to disk: the file is read from memory.
 from __future__ import annotations
 
 import io
-import zipfile
 from pathlib import Path
 
 import numpy as np

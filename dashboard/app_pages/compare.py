@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import figures, services
-from recsys.catalog import DEFAULT_EVALUATION, all_labels
+from recsys.catalog import all_labels
 from recsys.errors import ArtifactError, RecsysError
 from recsys.evaluate import summarise_folds
 from recsys.split import fold_splits

@@ -1,7 +1,6 @@
 """Non-neural models: the global mean, regularised user + item biases, and masked NMF."""
 from __future__ import annotations
 
-import threading
 import time
 import warnings
 from dataclasses import dataclass
