@@ -5,6 +5,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Sequence
 
 import pandas as pd
@@ -18,6 +19,7 @@ from recsys.evaluate import summarise_folds
 from recsys.split import KINDS, Split, fold_splits
 from recsys.stats import rating_histogram, summary
 from recsys.training import ProgressPrinter, TrainResult, train
+from recsys.upload import read_ratings_file
 
 TABLE_COLUMNS = ["model", "rmse", "mae", "precision", "recall", "ndcg", "hit_rate", "map", "coverage",
                  "fit_seconds", "source"]
@@ -50,6 +52,11 @@ def _download_progress(done: int, total: int) -> None:
 
 
 def _load(args) -> Dataset:
+    if getattr(args, "file", None):
+        dataset = read_ratings_file(args.file, name=f"file:{Path(args.file).name}")
+        for note in dataset.notes:
+            _err(f"  note: {note}")
+        return dataset
     return sources.load(args.dataset, path=getattr(args, "path", None), progress=_download_progress)
 
 
@@ -65,6 +72,13 @@ def cmd_data(args) -> int:
     if args.action == "list":
         for spec in sources.REGISTRY.values():
             print(f"{spec.name:16} {spec.description}")
+        return 0
+    if args.action == "check":
+        if not args.file:
+            raise ConfigError("`data check` needs --file PATH (a ratings CSV, or a zip holding one)")
+        dataset = _load(args)
+        print(f"{args.file} is valid: {dataset.n_ratings:,} ratings, {dataset.n_users:,} users, "
+              f"{dataset.n_items:,} items")
         return 0
     if not args.name:
         raise ConfigError(f"`data {args.action}` needs a dataset name")
@@ -181,13 +195,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     data = sub.add_parser("data", help="list, fetch or describe datasets")
-    data.add_argument("action", choices=["list", "fetch", "info"])
+    data.add_argument("action", choices=["list", "fetch", "info", "check"])
     data.add_argument("name", nargs="?", choices=list(sources.REGISTRY))
+    data.add_argument("--file", help="a ratings file to validate (check)")
     data.set_defaults(run=cmd_data)
 
     def dataset_args(p, default_split="holdout"):
         p.add_argument("--dataset", default="ml-latest-small", choices=list(sources.REGISTRY))
         p.add_argument("--path", help="folder holding the dataset's files (overrides the search)")
+        p.add_argument("--file", help="your own ratings file (CSV or zip; columns user, item, rating"
+                       "[, timestamp]) instead of --dataset")
         p.add_argument("--split", default=default_split, choices=[*KINDS, "folds"] if p.prog.endswith("evaluate") else KINDS)
         p.add_argument("--fraction", type=float, default=0.2, help="test fraction (holdout, temporal)")
         p.add_argument("--seed", type=int, default=42)

@@ -50,3 +50,18 @@ def test_bad_arguments_show_usage_in_a_subprocess():
     done = subprocess.run([sys.executable, "-m", "recsys", "train", "--model", "nope"], cwd=REPO,
                           capture_output=True, text=True)
     assert done.returncode == 2 and "usage:" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_own_ratings_file_through_the_cli(capsys, tmp_path, movielens_dir):
+    lines = (movielens_dir / "ml-latest-small" / "ratings.csv").read_text().splitlines()[:2001]
+    good = tmp_path / "mine.csv"
+    good.write_text("\n".join(lines) + "\n")
+    assert main(["data", "check", "--file", str(good)]) == 0
+    assert "2,000 ratings" in capsys.readouterr().out
+    assert main(["evaluate", "--file", str(good), "--models", "biases", "--quiet"]) == 0
+    assert "biases" in capsys.readouterr().out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("\n".join(lines[:5] + ["1,50,abc,964982931"]) + "\n")
+    assert main(["data", "check", "--file", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "line 6: rating 'abc' is not a number" in err and "Traceback" not in err
