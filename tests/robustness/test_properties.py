@@ -1,5 +1,4 @@
 """Property-based tests (hypothesis) for the loader, the splits and the metrics."""
-import io
 
 import numpy as np
 import pandas as pd
