@@ -12,10 +12,10 @@ from recsys.models import MODELS, KerasRecommender
 RANKING_SUFFIX = "-ranking"
 #: What `evaluate` runs by default: every rating model, and the ranking-trained NCF models.
 DEFAULT_EVALUATION = ("global-mean", "biases", "nmf", "mf", "biased-mf", "deep-mf", "recommender-net",
-                      "gmf", "mlp", "neumf", "gmf-ranking", "neumf-ranking")
+                      "gmf", "mlp", "neumf", "gmf-ranking", "neumf-ranking", "ials")
 #: The model the dashboard offers first for rating prediction, and for top-10 lists.
 DEFAULT_RATING_MODEL = "recommender-net"
-DEFAULT_RANKING_MODEL = "gmf-ranking"
+DEFAULT_RANKING_MODEL = "ials"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from recsys import sources
 from recsys.artifacts import ArtifactStore, FOLDER_PATTERN
-from recsys.catalog import DEFAULT_EVALUATION, DEFAULT_RATING_MODEL, Preset, all_labels, preset
+from recsys.catalog import DEFAULT_EVALUATION, DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, Preset, all_labels, preset
 from recsys.dataset import Dataset
 from recsys.errors import ArtifactError, ConfigError, RecsysError
 from recsys.evaluate import summarise_folds
@@ -230,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rec = sub.add_parser("recommend", help="top-k movies for one user")
     dataset_args(rec)
-    rec.add_argument("--model", default="gmf-ranking", choices=all_labels())
+    rec.add_argument("--model", default=DEFAULT_RANKING_MODEL, choices=all_labels())
     rec.add_argument("--user", required=True, help="raw user id as in the dataset")
     rec.add_argument("-k", type=int, default=10)
     rec.set_defaults(run=cmd_recommend)

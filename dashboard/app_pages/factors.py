@@ -12,7 +12,7 @@ st.caption("Each movie is a vector the model learned. Movies people rate alike e
 
 dataset = services.current_dataset()
 if dataset is not None:
-    factor_models = [m for m in ranking_capable() if m not in ("deep-mf",)] + ["gmf-ranking", "nmf"]
+    factor_models = [m for m in ranking_capable() if m not in ("deep-mf",)] + ["gmf-ranking", "ials", "nmf"]
     c1, c2, c3 = st.columns(3)
     label = c1.selectbox("Model", factor_models, key=services.persistent("factors_model", DEFAULT_RATING_MODEL),
                          on_change=services.keep, args=("factors_model",))

@@ -24,7 +24,7 @@ if dataset is not None:
                                                                 if m not in (DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL)]
     label = c3.selectbox("Model", labels, key=services.persistent("rec_model", DEFAULT_RANKING_MODEL),
                          on_change=services.keep, args=("rec_model",),
-                         help="gmf-ranking is trained for top-k lists; biased-mf for rating error. "
+                         help=f"{DEFAULT_RANKING_MODEL} is trained for top-k lists; {DEFAULT_RATING_MODEL} for rating error. "
                               "Compare the two for the same user.")
     user = dataset.user_index(user_id)
     result = services.obtain_model(dataset, label)

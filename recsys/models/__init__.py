@@ -4,12 +4,12 @@ from __future__ import annotations
 from recsys.errors import ConfigError
 from recsys.models.base import (EpochLog, Factors, History, ModelConfig, Recommendations, Recommender,
                                 top_k_indices)
-from recsys.models.baselines import NMF, Biases, GlobalMean
+from recsys.models.baselines import IALS, NMF, Biases, GlobalMean
 from recsys.models.keras_models import (GMF, MF, MLP, BiasedMF, DeepMF, KerasRecommender, NeuMF,
                                         RecommenderNet)
 
 MODELS: dict[str, type[Recommender]] = {cls.name: cls for cls in (
-    GlobalMean, Biases, NMF, MF, BiasedMF, DeepMF, RecommenderNet, GMF, MLP, NeuMF)}
+    GlobalMean, Biases, NMF, MF, BiasedMF, DeepMF, RecommenderNet, GMF, MLP, NeuMF, IALS)}
 
 
 def model_class(name: str) -> type[Recommender]:

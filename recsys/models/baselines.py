@@ -158,3 +158,111 @@ def _report(history: History, callbacks: list[EpochCallback], epoch: int, epochs
     history.logs.append(log)
     for callback in callbacks:
         callback(log)
+
+
+@dataclass(frozen=True)
+class IALSConfig(ModelConfig):
+    factors: int = 64
+    reg: float = 30.0
+    alpha: float = 2.0
+    iterations: int = 15
+
+    def validate(self) -> None:
+        super().validate()
+        check_int(self, "factors", 1, 512)
+        check_float(self, "reg", 0.0, 1e4)
+        check_float(self, "alpha", 0.0, 1e4)
+        check_int(self, "iterations", 1, 200)
+
+
+class IALS(Recommender):
+    """Implicit-feedback ALS (Hu, Koren and Volinsky 2008), a ranking model: every rated item is
+    a positive with confidence 1 + alpha, every other item a zero with confidence 1; users and
+    items are solved in turn in closed form. Its `predict` maps the preference score onto the
+    rating scale; RMSE is not meaningful for it."""
+
+    name = "ials"
+    config_type = IALSConfig
+    description = "implicit-feedback ALS (ranking), solved in closed form"
+
+    @property
+    def predicts_ratings(self) -> bool:
+        return False
+
+    @property
+    def score_label(self) -> str:
+        return "preference score"
+
+    def _fit(self, train, valid, callbacks, stop) -> History:
+        cfg = self.config
+        data = train.concat(valid) if valid is not None else train
+        rng = np.random.default_rng(cfg.seed)
+        x = rng.normal(0, 0.01, (data.n_users, cfg.factors))
+        y = rng.normal(0, 0.01, (data.n_items, cfg.factors))
+        by_user = _groups(data.users, data.items, data.n_users)
+        by_item = _groups(data.items, data.users, data.n_items)
+        history = History()
+        for iteration in range(cfg.iterations):
+            started = time.perf_counter()
+            x = _solve_side(y, by_user, cfg.reg, cfg.alpha)
+            y = _solve_side(x, by_item, cfg.reg, cfg.alpha)
+            log = EpochLog(iteration + 1, cfg.iterations, float("nan"), None, None, time.perf_counter() - started)
+            history.logs.append(log)
+            for callback in callbacks:
+                callback(log)
+            if stop is not None and stop.is_set():
+                history.stopped = True
+                break
+        self._x, self._y = x, y
+        return history
+
+    def _predict_known(self, users, items):
+        scores = np.einsum("nk,nk->n", self._x[users], self._y[items])
+        return self.scale.low + (self.scale.high - self.scale.low) * np.clip(scores, 0.0, 1.0)
+
+    def score_all(self, users):
+        return self._x[np.asarray(users)] @ self._y.T
+
+    def scores_to_output(self, scores):
+        return scores
+
+    def factors(self) -> Factors:
+        return Factors(self._x, self._y)
+
+    def fold_in(self, items: np.ndarray, ratings: np.ndarray) -> np.ndarray:
+        """Scores of every item for a new user: their liked items (rated at or above the scale's
+        midpoint) solved against the trained item vectors, as in one ALS half-step."""
+        items = np.asarray(items, dtype=np.int64)
+        if items.size == 0 or items.min() < 0 or items.max() >= self.n_items:
+            raise ConfigError("fold-in needs at least one rated, known item")
+        liked = items[np.asarray(ratings, dtype=float) >= (self.scale.low + self.scale.high) / 2]
+        if liked.size == 0:
+            raise ConfigError("rate at least one movie at or above the middle of the scale")
+        cfg = self.config
+        user = _solve_side(self._y, [liked], cfg.reg, cfg.alpha)[0]
+        return self._y @ user
+
+    def _state(self):
+        return {"x": self._x, "y": self._y}
+
+    def _load_state(self, arrays):
+        self._x, self._y = arrays["x"], arrays["y"]
+
+
+def _groups(keys: np.ndarray, values: np.ndarray, n: int) -> list[np.ndarray]:
+    order = np.argsort(keys, kind="stable")
+    bounds = np.searchsorted(keys[order], np.arange(n + 1))
+    return [values[order[bounds[k]: bounds[k + 1]]] for k in range(n)]
+
+
+def _solve_side(other: np.ndarray, groups: list[np.ndarray], reg: float, alpha: float) -> np.ndarray:
+    """One ALS half-step: each row's vector given the other side's fixed vectors."""
+    k = other.shape[1]
+    gram = other.T @ other + reg * np.eye(k)
+    out = np.zeros((len(groups), k))
+    for row, members in enumerate(groups):
+        if members.size == 0:
+            continue
+        block = other[members]
+        out[row] = np.linalg.solve(gram + alpha * block.T @ block, (1.0 + alpha) * block.sum(axis=0))
+    return out
