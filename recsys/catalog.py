@@ -4,10 +4,10 @@
 top-k ranking from implicit feedback (negative sampling)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from recsys.errors import ConfigError
-from recsys.models import MODELS, KerasRecommender
+from recsys.models import MODELS, KerasRecommender, model_class
 
 RANKING_SUFFIX = "-ranking"
 #: What `evaluate` runs by default: every rating model, and the ranking-trained NCF models.
@@ -44,3 +44,8 @@ def ranking_capable() -> list[str]:
 
 def all_labels() -> list[str]:
     return list(MODELS) + [f"{name}{RANKING_SUFFIX}" for name in ranking_capable()]
+
+
+def known_parameters(model_name: str) -> set[str]:
+    """The hyper-parameter names a model's config accepts."""
+    return {f.name for f in fields(model_class(model_name).config_type)}

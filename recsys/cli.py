@@ -12,7 +12,7 @@ import pandas as pd
 
 from recsys import sources
 from recsys.artifacts import ArtifactStore, FOLDER_PATTERN
-from recsys.catalog import DEFAULT_EVALUATION, DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, Preset, all_labels, preset
+from recsys.catalog import DEFAULT_EVALUATION, DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, Preset, all_labels, known_parameters, preset
 from recsys.dataset import Dataset
 from recsys.errors import ArtifactError, ConfigError, RecsysError
 from recsys.evaluate import summarise_folds
@@ -154,11 +154,7 @@ def cmd_evaluate(args) -> int:
 
 
 def _known_overrides(chosen: Preset, overrides: dict) -> dict:
-    from dataclasses import fields
-
-    from recsys.models import model_class
-
-    names = {f.name for f in fields(model_class(chosen.model).config_type)}
+    names = known_parameters(chosen.model)
     return {k: v for k, v in overrides.items() if k in names}
 
 

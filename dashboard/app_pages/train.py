@@ -1,12 +1,10 @@
 """Train a model live: pick it and its hyper-parameters, watch the curves grow, stop any time."""
 import time
-from dataclasses import fields
-
 import pandas as pd
 import streamlit as st
 
 from dashboard import figures, services
-from recsys.catalog import DEFAULT_RATING_MODEL, all_labels, preset
+from recsys.catalog import DEFAULT_RATING_MODEL, all_labels, known_parameters, preset
 from recsys.errors import ArtifactError, RecsysError
 from recsys.models import model_class
 from recsys.training import lookup, resolve_config, train
@@ -25,7 +23,7 @@ if dataset is not None:
         cls = model_class(chosen.model)
         st.caption(cls.description)
         defaults = resolve_config(chosen.model, chosen.overrides)
-        names = {f.name for f in fields(cls.config_type)}
+        names = known_parameters(chosen.model)
         overrides = dict(chosen.overrides)
         if "factors" in names:
             overrides["factors"] = st.slider("Factors", 1, 256, int(defaults.factors))

@@ -4,7 +4,7 @@ import threading
 import numpy as np
 import pytest
 
-from recsys.catalog import all_labels, preset
+from recsys.catalog import all_labels, known_parameters, preset
 from recsys.errors import ConfigError
 from recsys.models import make_model, model_class
 from recsys.split import Split
@@ -14,10 +14,7 @@ FAST = {"epochs": 2, "factors": 8, "batch_size": 4096}
 
 def _small_model(label: str):
     chosen = preset(label)
-    cls = model_class(chosen.model)
-    from dataclasses import fields
-
-    names = {f.name for f in fields(cls.config_type)}
+    names = known_parameters(chosen.model)
     overrides = {k: v for k, v in FAST.items() if k in names}
     if chosen.model == "nmf":
         overrides = {"factors": 4, "em_rounds": 3}
