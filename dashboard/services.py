@@ -17,10 +17,11 @@ from recsys.errors import ArtifactError, RecsysError
 from recsys.models.base import EpochLog
 from recsys.split import Split
 from recsys.training import TrainResult, lookup, resolve_config, train
-from recsys.upload import read_ratings_file
+from recsys.upload import SCALES, read_ratings_file
 
 DATASETS = ("ml-latest-small", "ml-100k", "mini")
 UPLOAD = "uploaded file"
+UPLOAD_SCALES = {"0.5-5 in half stars": "half-stars", "1-5 whole stars": "whole-stars"}
 SPLITS = {
     "random 80/20 holdout": Split(),
     "temporal: last 20% of each user": Split("temporal", fraction=0.2),
@@ -85,7 +86,8 @@ def handle_upload() -> None:
         st.session_state.pop("upload_outcome", None)
         return
     try:
-        dataset = read_ratings_file(upload.getvalue(), name=f"upload:{upload.name}")
+        scale = SCALES[UPLOAD_SCALES[st.session_state.get("upload_scale", next(iter(UPLOAD_SCALES)))]]
+        dataset = read_ratings_file(upload.getvalue(), name=f"upload:{upload.name}", scale=scale)
     except RecsysError as error:
         st.session_state["upload_outcome"] = ("error", f"**{upload.name} was not loaded.** {error}", ())
         return

@@ -19,7 +19,7 @@ from recsys.evaluate import summarise_folds
 from recsys.split import KINDS, Split, fold_splits
 from recsys.stats import rating_histogram, summary
 from recsys.training import ProgressPrinter, TrainResult, train
-from recsys.upload import read_ratings_file
+from recsys.upload import SCALES, read_ratings_file
 
 TABLE_COLUMNS = ["model", "rmse", "mae", "precision", "recall", "ndcg", "hit_rate", "map", "coverage",
                  "fit_seconds", "source"]
@@ -53,7 +53,7 @@ def _download_progress(done: int, total: int) -> None:
 
 def _load(args) -> Dataset:
     if getattr(args, "file", None):
-        dataset = read_ratings_file(args.file, name=f"file:{Path(args.file).name}")
+        dataset = read_ratings_file(args.file, name=f"file:{Path(args.file).name}", scale=SCALES[args.scale])
         for note in dataset.notes:
             _err(f"  note: {note}")
         return dataset
@@ -190,10 +190,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m recsys", description="Latent-factor recommenders on MovieLens.")
     sub = parser.add_subparsers(dest="command", required=True)
 
+    def scale_arg(p):
+        p.add_argument("--scale", default="half-stars", choices=list(SCALES),
+                       help="rating scale of --file: 0.5-5 in halves (default) or whole stars 1-5")
+
     data = sub.add_parser("data", help="list, fetch or describe datasets")
     data.add_argument("action", choices=["list", "fetch", "info", "check"])
     data.add_argument("name", nargs="?", choices=list(sources.REGISTRY))
     data.add_argument("--file", help="a ratings file to validate (check)")
+    scale_arg(data)
     data.set_defaults(run=cmd_data)
 
     def dataset_args(p, default_split="holdout"):
@@ -201,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--path", help="folder holding the dataset's files (overrides the search)")
         p.add_argument("--file", help="your own ratings file (CSV or zip; columns user, item, rating"
                        "[, timestamp]) instead of --dataset")
+        scale_arg(p)
         p.add_argument("--split", default=default_split, choices=[*KINDS, "folds"] if p.prog.endswith("evaluate") else KINDS)
         p.add_argument("--fraction", type=float, default=0.2, help="test fraction (holdout, temporal)")
         p.add_argument("--seed", type=int, default=42)

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from recsys.dataset import Dataset, Ratings
-from recsys.errors import ConfigError
+from recsys.errors import ConfigError, DataError
 
 KINDS = ("holdout", "kfold", "temporal", "official")
 
@@ -77,6 +77,10 @@ class Split:
         """(train, test) ratings."""
         test = np.zeros(dataset.n_ratings, dtype=bool)
         test[self.test_rows(dataset)] = True
+        if test.all() or not test.any():
+            part = "training" if test.all() else "test"
+            raise DataError(f"the {self.label()} split of {dataset.name!r} leaves the {part} part empty: "
+                            f"{dataset.n_ratings} rating(s) are too few for it")
         return dataset.ratings.take(~test), dataset.ratings.take(test)
 
 

@@ -6,6 +6,8 @@ Nothing is written to disk: the file is read from memory.
 from __future__ import annotations
 
 import io
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +16,11 @@ import pandas as pd
 from recsys.archive import checked_members, open_zip, read_member
 from recsys.dataset import Dataset, RatingScale, build_dataset
 from recsys.errors import DataError
-from recsys.readers import HALF_STARS
+from recsys.readers import HALF_STARS, WHOLE_STARS
 
 MAX_BYTES = 200 * 1024**2
 MAX_ID = 10**12
+MIN_RATINGS = 10
 COLUMN_ALIASES = {
     "user": ("user", "userid", "user_id", "uid"),
     "item": ("item", "itemid", "item_id", "movie", "movieid", "movie_id", "iid"),
@@ -25,6 +28,7 @@ COLUMN_ALIASES = {
     "timestamp": ("timestamp", "time", "ts"),
 }
 DELIMITERS = (",", "\t", ";", "|")
+SCALES = {"half-stars": HALF_STARS, "whole-stars": WHOLE_STARS}  # names for the CLI and the dashboard
 
 
 def read_ratings_file(source: str | Path | bytes, name: str = "upload", scale: RatingScale = HALF_STARS,
@@ -41,6 +45,9 @@ def read_ratings_file(source: str | Path | bytes, name: str = "upload", scale: R
     if "timestamp" in frame:
         frame["timestamp"] = _integers(frame["timestamp"], "timestamp", allow_negative=False)
     frame, notes = _drop_duplicates(frame)
+    if len(frame) < MIN_RATINGS:
+        raise DataError(f"the ratings file holds only {len(frame)} rating(s); at least {MIN_RATINGS} are "
+                        "needed to split it into train and test and fit a model")
     items = _read_items(items_source) if items_source is not None else None
     return build_dataset(name, frame.reset_index(drop=True), items, scale, notes=notes)
 
@@ -100,14 +107,38 @@ def _parse(text: str, what: str) -> pd.DataFrame:
         raise DataError(f"the {what}'s header {header[:80]!r} has a single column; expected columns "
                         "separated by commas (or tabs, ';' or '|')")
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
-                            skipinitialspace=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
+                                skipinitialspace=True, index_col=False)
+    except pd.errors.ParserWarning:
+        raise DataError(f"the {what} is not a well-formed table: {_longer_than_header(text, delimiter)}") from None
     except (pd.errors.ParserError, ValueError) as error:
-        raise DataError(f"the {what} is not a well-formed table: {error}") from None
+        raise DataError(f"the {what} is not a well-formed table: {_parser_problem(error)}") from None
     if frame.empty:
         raise DataError(f"the {what} has a header but no rows")
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
+
+
+def _parser_problem(error: Exception) -> str:
+    """pandas' tokenizer message in the words the rest of this module uses."""
+    text = str(error).strip().replace("Error tokenizing data. C error: ", "")
+    match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    if match:
+        return f"line {match[2]} has {match[3]} fields but the header has {match[1]}"
+    if "EOF inside string" in text:
+        return "a quoted field is never closed (the file ends inside quotes)"
+    return text
+
+
+def _longer_than_header(text: str, delimiter: str) -> str:
+    """Name the first line with more fields than the header (only called on the error path)."""
+    lines = text.splitlines()
+    width = lines[0].count(delimiter)
+    line = next((n for n, row in enumerate(lines[1:], start=2) if row.count(delimiter) > width), None)
+    where = f"line {line} has {lines[line - 1].count(delimiter) + 1} fields" if line else "a line has more fields"
+    return f"{where} but the header has {width + 1}"
 
 
 def _map_columns(frame: pd.DataFrame, required: tuple[str, ...], optional: tuple[str, ...]) -> dict[str, str]:

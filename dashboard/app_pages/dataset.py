@@ -8,8 +8,9 @@ st.title("Dataset")
 st.caption("What the data looks like before any model sees it.")
 
 with st.expander("Upload your own ratings (CSV, or a zip holding one)"):
-    st.write("Columns: user, item, rating and optionally timestamp (userId/movieId also work); ratings "
-             "0.5-5 in halves. The file is validated; nothing is written to disk.")
+    st.write("Columns: user, item, rating and optionally timestamp (userId/movieId also work). The file "
+             "is validated; nothing is written to disk.")
+    st.radio("Rating scale", list(services.UPLOAD_SCALES), key="upload_scale", horizontal=True)
     st.file_uploader("Ratings file", type=["csv", "tsv", "txt", "zip"], key="upload_file",
                      on_change=services.handle_upload)
     outcome = st.session_state.get("upload_outcome")

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -10,7 +11,7 @@ from recsys.errors import DataError
 from recsys.evaluate import mae, ranking_metrics, rmse
 from recsys.readers import HALF_STARS
 from recsys.split import Split
-from recsys.upload import read_ratings_file
+from recsys.upload import MIN_RATINGS, read_ratings_file
 
 ratings_rows = st.lists(st.tuples(st.integers(1, 40), st.integers(1, 60), st.sampled_from(HALF_STARS.levels.tolist()),
                                   st.integers(0, 2_000_000_000)), min_size=3, max_size=300)
@@ -29,6 +30,10 @@ def test_splits_are_disjoint_complete_and_deterministic(rows, kind, seed):
     test_rows = split.test_rows(dataset)
     assert np.array_equal(test_rows, split.test_rows(dataset))
     assert np.unique(test_rows).size == test_rows.size
+    if test_rows.size in (0, dataset.n_ratings):  # nothing left to train on or to test with
+        with pytest.raises(DataError, match="leaves the (training|test) part empty"):
+            split.apply(dataset)
+        return
     train, test = split.apply(dataset)
     assert len(train) + len(test) == dataset.n_ratings
     pairs_train = set(zip(train.users.tolist(), train.items.tolist()))
@@ -41,8 +46,13 @@ def test_splits_are_disjoint_complete_and_deterministic(rows, kind, seed):
 def test_loader_round_trips_valid_files(rows):
     frame = pd.DataFrame(rows, columns=["userId", "movieId", "rating", "timestamp"])
     text = frame.to_csv(index=False).encode()
+    expected = frame.drop_duplicates(["userId", "movieId"]).shape[0]
+    if expected < MIN_RATINGS:
+        with pytest.raises(DataError, match=f"holds only {expected} rating"):
+            read_ratings_file(text)
+        return
     dataset = read_ratings_file(text)
-    assert dataset.n_ratings == frame.drop_duplicates(["userId", "movieId"]).shape[0]
+    assert dataset.n_ratings == expected
     assert dataset.ratings.values.min() >= 0.5 and dataset.ratings.values.max() <= 5.0
 
 
