@@ -33,6 +33,7 @@ from recsys.split import Split
 FORMAT_VERSION = 1
 KEY_PATTERN = re.compile(r"^[0-9a-f]{16}$")
 FOLDER_PATTERN = re.compile(r"^(?P<model>[a-z0-9-]+)-(?P<key>[0-9a-f]{16})$")
+LEFTOVER_PATTERN = re.compile(r"^\.(tmp|trash)-(?P<pid>\d+)-")  # staging or trash of a writer
 
 
 def artifact_key(fingerprint: str, split: Split, model_name: str, config: ModelConfig) -> str:
@@ -83,7 +84,8 @@ class ArtifactStore:
         final = self.folder(model.name, key)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=f".tmp-{model.name}-{key}-", dir=self.root))
+            self.sweep()
+            staging = Path(tempfile.mkdtemp(prefix=f".tmp-{os.getpid()}-{model.name}-{key}-", dir=self.root))
         except OSError as error:
             raise ArtifactError(f"cannot write to the artifact folder {self.root}: {error}") from None
         try:
@@ -174,13 +176,37 @@ class ArtifactStore:
         columns = ["model", "key", "dataset", "split", "created", "rmse", "ndcg", "fit_seconds", "megabytes", "status"]
         return pd.DataFrame(rows, columns=columns)
 
+    def sweep(self) -> list[str]:
+        """Remove staging and trash folders left by writers that died (e.g. killed mid-save).
+        They were never visible as artifacts; this only reclaims their space."""
+        removed = []
+        for path in self.root.iterdir() if self.root.is_dir() else []:
+            match = LEFTOVER_PATTERN.match(path.name)
+            if match and path.is_dir() and not _alive(int(match["pid"])):
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path.name)
+        return removed
+
     def delete(self, model_name: str, key: str) -> None:
         folder = self.folder(model_name, key)
         if not folder.is_dir():
             raise ArtifactError(f"no artifact {folder.name} in {self.root}")
-        trash = folder.with_name(f".trash-{folder.name}-{os.getpid()}")
+        trash = folder.with_name(f".trash-{os.getpid()}-{folder.name}")
         os.rename(folder, trash)
         shutil.rmtree(trash, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def _versions() -> dict:
