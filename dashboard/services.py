@@ -139,17 +139,17 @@ def obtain_model(dataset: Dataset, label: str, split: Split = Split(), overrides
     progress bar. A broken artifact is reported with a button to retrain it; any other problem is
     shown in the page and gives None."""
     key, model_name, config = model_key(dataset, label, split, overrides)
+    retrain = st.session_state.pop(f"retrain-requested-{key}", False) or retrain
     if not retrain:
         try:
             result = cached_result(dataset, label, split, overrides)
         except ArtifactError as error:
             st.error(f"The cached {label} model is broken: {error}")
-            if not st.button(f"Retrain {label}", key=f"retrain-broken-{key}"):
-                return None
-            retrain = True
-        else:
-            if result is not None:
-                return result
+            st.button(f"Retrain {label}", key=f"retrain-broken-{key}", type="primary",
+                      on_click=lambda: st.session_state.update({f"retrain-requested-{key}": True}))
+            return None
+        if result is not None:
+            return result
     with st.status(f"Training {label} on {dataset.name}…", expanded=True) as status:
         bar, line = st.progress(0.0), st.empty()
         try:

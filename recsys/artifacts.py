@@ -106,11 +106,16 @@ class ArtifactStore:
             try:
                 os.rename(staging, final)
             except OSError:
-                if final.is_dir():  # another process saved the same key first
-                    shutil.rmtree(staging, ignore_errors=True)
+                if not final.is_dir():
+                    raise
+                try:  # another process saved the same key first: keep theirs if it is valid
                     self.verify(final)
+                except ArtifactError:  # a broken one is replaced by this one
+                    self._discard(final)
+                    os.rename(staging, final)
                     return final
-                raise
+                shutil.rmtree(staging, ignore_errors=True)
+                return final
         except OSError as error:
             shutil.rmtree(staging, ignore_errors=True)
             raise ArtifactError(f"could not save the artifact to {final}: {error}") from None
@@ -191,6 +196,10 @@ class ArtifactStore:
         folder = self.folder(model_name, key)
         if not folder.is_dir():
             raise ArtifactError(f"no artifact {folder.name} in {self.root}")
+        self._discard(folder)
+
+    def _discard(self, folder: Path) -> None:
+        """Take a folder out of sight at once (rename), then remove it."""
         trash = folder.with_name(f".trash-{os.getpid()}-{folder.name}")
         os.rename(folder, trash)
         shutil.rmtree(trash, ignore_errors=True)

@@ -83,6 +83,10 @@ def test_broken_artifact_can_be_retrained(mini, store):
                   on_corrupt="retrain")
     assert not again.loaded and "broken" in again.notes[0]
     assert _quick(mini, store).loaded
+    (again.path / "ids.json").write_text("[]")  # broken again; an explicit retrain replaces it
+    forced = _quick(mini, store, retrain=True)
+    assert forced.path == again.path and not forced.notes
+    assert _quick(mini, store).loaded
 
 
 def test_list_and_delete(mini, store):
