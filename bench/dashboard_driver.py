@@ -35,14 +35,17 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(env: dict[str, str], port: int | None = None, timeout: float = 60) -> Iterator[tuple[str, float]]:
-    """Run `streamlit run dashboard/app.py` on 127.0.0.1; yields (url, seconds until it listened)."""
+def serve(env: dict[str, str], port: int | None = None, timeout: float = 60,
+          log: Path | None = None) -> Iterator[tuple[str, float, int]]:
+    """Run `streamlit run dashboard/app.py` on 127.0.0.1; yields (url, seconds until it listened,
+    the server's process id). The server's stderr goes to `log` when given."""
     port = port or free_port()
     started = time.perf_counter()
+    errors = open(log, "w") if log is not None else subprocess.DEVNULL
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / "app.py"), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cwd=REPO, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=errors)
     try:
         deadline = time.time() + timeout
         while True:
@@ -53,13 +56,15 @@ def serve(env: dict[str, str], port: int | None = None, timeout: float = 60) -> 
                 if time.time() > deadline or process.poll() is not None:
                     raise RuntimeError("the dashboard did not start listening") from None
                 time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}/", time.perf_counter() - started
+        yield f"http://127.0.0.1:{port}/", time.perf_counter() - started, process.pid
     finally:
         process.terminate()
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+        if log is not None:
+            errors.close()
 
 
 def visit_pages(url: str, visits: int = 2, screenshots: Path | None = None) -> dict:
@@ -89,3 +94,50 @@ def visit_pages(url: str, visits: int = 2, screenshots: Path | None = None) -> d
                     page.screenshot(path=str(screenshots / f"{link.lower().replace(' ', '-')}.png"), full_page=True)
         browser.close()
     return timings
+
+
+def memory_mib(pid: int) -> dict[str, float]:
+    """Resident memory now and at its peak for a process, from /proc."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return {"rss": int(fields["VmRSS"].split()[0]) / 1024, "peak": int(fields["VmHWM"].split()[0]) / 1024}
+
+
+def concurrent_sessions(url: str, sessions: int, timeout_scale: float = 4.0) -> list[dict]:
+    """`sessions` browser sessions at once (one Chromium, a context each) open every page and ask
+    the Recommendations page for a random user. Returns one dict per session: its seconds per page,
+    its total, and the error that ended it (None when it went through)."""
+    import asyncio
+
+    from playwright.async_api import async_playwright
+
+    async def one(browser, number: int) -> dict:
+        context = await browser.new_context(viewport={"width": 1280, "height": 900})
+        page, record, started = await context.new_page(), {"session": number, "error": None}, time.perf_counter()
+        try:
+            await page.goto(url)
+            await page.get_by_text(PAGES[0][1]).first.wait_for(timeout=120_000 * timeout_scale)
+            for link, expected, wait in PAGES:
+                begun = time.perf_counter()
+                await page.get_by_role("link", name=link).first.click()
+                await page.get_by_text(expected).first.wait_for(timeout=wait * 1000 * timeout_scale)
+                if link == "Recommendations":
+                    await page.get_by_role("button", name="Random user").click()
+                    await page.wait_for_timeout(500)
+                    await page.get_by_text(expected).first.wait_for(timeout=wait * 1000 * timeout_scale)
+                record[link] = time.perf_counter() - begun
+                if await page.locator('[data-testid="stException"]').count() or \
+                        await page.get_by_text("Traceback").count():
+                    raise AssertionError(f"{link} shows an exception")
+        except Exception as error:  # reported per session, so one failure does not hide the others
+            record["error"] = f"{type(error).__name__}: {str(error)[:300]}"
+        record["total"] = time.perf_counter() - started
+        await context.close()
+        return record
+
+    async def run() -> list[dict]:
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            records = await asyncio.gather(*(one(browser, n) for n in range(sessions)))
+            await browser.close()
+            return list(records)
+    return asyncio.run(run())

@@ -104,7 +104,7 @@ def bench_dashboard() -> list[str]:
     with tempfile.TemporaryDirectory() as artifacts:
         env = {"RECSYS_ARTIFACTS_DIR": artifacts}
         started = time.perf_counter()
-        with serve(env) as (url, listening):
+        with serve(env) as (url, listening, _):
             timings = visit_pages(url, visits=3)
         first_usable = timings["first page"] + listening
     lines = ["## Dashboard (ml-latest-small, headless Chromium)", "",

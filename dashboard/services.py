@@ -2,6 +2,8 @@
 messages. Pages call these; nothing here parses files or fits models by itself."""
 from __future__ import annotations
 
+import logging
+import sys
 import threading
 import time
 from typing import Callable
@@ -29,6 +31,21 @@ SPLITS = {
     "ml-100k official u1": Split("official", name="u1"),
 }
 _lock = threading.Lock()
+
+
+def _server_log() -> logging.Logger:
+    """Lines on the server's stderr when a model is loaded or trained (one per model per server)."""
+    logger = logging.getLogger("latent_factor_explorer")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s latent-factor-explorer %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    return logger
+
+
+log = _server_log()
 
 
 # ----- state that survives moving between pages -----
@@ -130,6 +147,7 @@ def cached_result(dataset: Dataset, label: str, split: Split = Split(),
         result = lookup(dataset, model_name, config, split)
         if result is not None:
             cache[key] = result
+            log.info("model loaded from the artifact store: %s %s (%s)", model_name, key, dataset.name)
     return result
 
 
@@ -150,6 +168,20 @@ def obtain_model(dataset: Dataset, label: str, split: Split = Split(), overrides
             return None
         if result is not None:
             return result
+    lock = _training_lock(key)  # other sessions asking for the same model wait for this one
+    if not lock.acquire(blocking=False):
+        with st.spinner(f"Another session is training {label} with these settings; waiting for it…"):
+            lock.acquire()
+    try:
+        if not retrain and key in _model_cache():
+            return _model_cache()[key]
+        return _train_with_progress(dataset, label, model_name, config, split, key, retrain)
+    finally:
+        lock.release()
+
+
+def _train_with_progress(dataset: Dataset, label: str, model_name: str, config, split: Split, key: str,
+                         retrain: bool) -> TrainResult | None:
     with st.status(f"Training {label} on {dataset.name}…", expanded=True) as status:
         bar, line = st.progress(0.0), st.empty()
         try:
@@ -160,10 +192,22 @@ def obtain_model(dataset: Dataset, label: str, split: Split = Split(), overrides
             st.error(f"Could not train {label} on {dataset.name}: {error}")
             return None
         status.update(label=f"Trained {label} in {result.fit_seconds:.1f}s", state="complete", expanded=False)
+    log.info("model trained: %s %s (%s) in %.1fs", model_name, key, dataset.name, result.fit_seconds)
     for note in result.notes:
         st.warning(note)
     _model_cache()[key] = result
     return result
+
+
+@st.cache_resource
+def _training_locks() -> dict[str, threading.Lock]:
+    return {}
+
+
+def _training_lock(key: str) -> threading.Lock:
+    """One lock per artifact key, shared by every session of this server."""
+    with _lock:
+        return _training_locks().setdefault(key, threading.Lock())
 
 
 def forget_model(dataset: Dataset, label: str, split: Split, overrides: dict | None = None) -> None:

@@ -20,7 +20,7 @@ def test_every_page_in_a_real_browser(movielens_dir, tmp_path):
             pytest.fail(message)
         pytest.skip(message)
     env = {"RECSYS_ARTIFACTS_DIR": str(tmp_path / "artifacts"), "RECSYS_DATA_DIR": str(movielens_dir)}
-    with serve(env) as (url, _):
+    with serve(env) as (url, _, _):
         timings = visit_pages(url, visits=2, screenshots=OUTPUT)
     (OUTPUT / "timings.txt").write_text("page: first visit / second visit (seconds until its key text shows)\n" + "".join(
         f"{link}: {timings[(link, 1)]:.1f} / {timings[(link, 2)]:.1f}\n" for link, _, _ in PAGES))
