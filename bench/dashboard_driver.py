@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -141,3 +144,42 @@ def concurrent_sessions(url: str, sessions: int, timeout_scale: float = 4.0) -> 
             await browser.close()
             return list(records)
     return asyncio.run(run())
+
+
+@dataclass
+class Wave:
+    """One wave of concurrent sessions: what each did, the server's memory after it, and the
+    model loads and trainings the server had logged by then."""
+
+    records: list[dict]
+    memory: dict[str, float]
+    loads: Counter
+    trainings: Counter
+
+    @property
+    def failures(self) -> list[dict]:
+        return [r for r in self.records if r["error"]]
+
+    def describe(self, number: int) -> str:
+        totals = sorted(r["total"] for r in self.records)
+        return (f"wave {number}: {len(self.records)} sessions at once, {len(self.records) - len(self.failures)} "
+                f"went through; each session's wall time median {totals[len(totals) // 2]:.1f}s, max "
+                f"{totals[-1]:.1f}s; server RSS {self.memory['rss']:.0f} MiB (peak {self.memory['peak']:.0f}); "
+                f"models loaded so far {dict(self.loads)}, trained {dict(self.trainings)}")
+
+
+def server_events(log_text: str) -> tuple[Counter, Counter]:
+    """(loads, trainings) per model name, from the server's log lines."""
+    loads = Counter(re.findall(r"model loaded from the artifact store: (\S+)", log_text))
+    trainings = Counter(re.findall(r"model trained: (\S+)", log_text))
+    return loads, trainings
+
+
+def load_waves(env: dict[str, str], log: Path, sessions: int, waves: int) -> list[Wave]:
+    """Start one server and send it `waves` waves of `sessions` concurrent browser sessions."""
+    results = []
+    with serve(env, log=log) as (url, _, pid):
+        for _ in range(waves):
+            records = concurrent_sessions(url, sessions)
+            results.append(Wave(records, memory_mib(pid), *server_events(log.read_text())))
+    return results

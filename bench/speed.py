@@ -8,6 +8,8 @@
   0.856 (Surprise SVD f200's P2 result).
 - recommend: recommend() top-10 for one user (p50, p99) and top-10 for every user.
 - dashboard: server start to first page usable, and each page's open time with warm caches.
+- load: waves of ten concurrent browser sessions against one server (every page, recommendations
+  for a random user): sessions that went through, wall times, model loads and trainings, server memory.
 - growth: synthetic ratings with MovieLens-25M's shape (labelled synthetic): seconds per epoch,
   ratings per second and peak RSS of the default model, each size in a fresh process.
 Writes bench/results/speed.md.
@@ -117,6 +119,25 @@ def bench_dashboard() -> list[str]:
     return lines + ["", f"whole run {time.perf_counter() - started:.0f}s", ""]
 
 
+def bench_load(sessions: int = 10, waves: int = 3) -> list[str]:
+    from bench.dashboard_driver import load_waves
+
+    with tempfile.TemporaryDirectory() as folder:
+        dataset = sources.load("ml-latest-small")
+        rating = preset(DEFAULT_RATING_MODEL)
+        from recsys.artifacts import ArtifactStore
+        from recsys.training import train
+
+        train(dataset, rating.model, rating.overrides, store=ArtifactStore(Path(folder) / "models"))
+        results = load_waves({"RECSYS_ARTIFACTS_DIR": folder}, Path(folder) / "server.log", sessions, waves)
+    lines = [f"## Load ({sessions} concurrent headless-Chromium sessions, one server, ml-latest-small)", "",
+             f"{DEFAULT_RATING_MODEL} was in the artifact store before the server started; {DEFAULT_RANKING_MODEL} "
+             "was not (the first session to ask trains it, the others wait for it).", ""]
+    lines += [f"- {wave.describe(number)}" for number, wave in enumerate(results, start=1)]
+    growth = results[-1].memory["rss"] - results[0].memory["rss"]
+    return lines + ["", f"Server RSS change from wave 1 to wave {waves}: {growth:+.0f} MiB.", ""]
+
+
 def growth_child(size: int) -> dict:
     """One growth measurement in this (fresh) process."""
     from recsys.dataset import Ratings
@@ -159,7 +180,7 @@ def bench_growth(sizes: list[int]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", default="train,recommend,dashboard,growth")
+    parser.add_argument("--parts", default="train,recommend,dashboard,load,growth")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sizes", default="100000,1000000,10000000,25000000")
     parser.add_argument("--growth-child", type=int, help=argparse.SUPPRESS)
@@ -175,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
         lines += bench_recommend()
     if "dashboard" in parts:
         lines += bench_dashboard()
+    if "load" in parts:
+        lines += bench_load()
     if "growth" in parts:
         lines += bench_growth([int(s) for s in args.sizes.split(",")])
     text = "\n".join(lines)
