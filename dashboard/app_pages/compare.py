@@ -13,7 +13,7 @@ st.caption("Every number comes from cached artifacts; train what is missing with
 
 dataset = services.current_dataset()
 if dataset is not None:
-    default = [m for m in ("biases", "biased-mf", "recommender-net", "ials") if m in all_labels()]
+    default = [m for m in ("biases", "biased-mf", "recommender-net", "blend", "ials") if m in all_labels()]
     labels = st.multiselect("Models", all_labels(), key=services.persistent("compare_models", default),
                             on_change=services.keep, args=("compare_models",))
     protocol = st.radio("Protocol", ["single split", "folds (mean and spread)"], horizontal=True,

@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import figures, services
 from recsys import explore
-from recsys.catalog import DEFAULT_RATING_MODEL, ranking_capable
+from recsys.catalog import DEFAULT_FACTOR_MODEL, ranking_capable
 from recsys.errors import RecsysError
 
 st.title("Latent factors")
@@ -14,7 +14,7 @@ dataset = services.current_dataset()
 if dataset is not None:
     factor_models = [m for m in ranking_capable() if m not in ("deep-mf",)] + ["gmf-ranking", "ials", "nmf"]
     c1, c2, c3 = st.columns(3)
-    label = c1.selectbox("Model", factor_models, key=services.persistent("factors_model", DEFAULT_RATING_MODEL),
+    label = c1.selectbox("Model", factor_models, key=services.persistent("factors_model", DEFAULT_FACTOR_MODEL),
                          on_change=services.keep, args=("factors_model",))
     method = c2.radio("Projection", ["pca", "tsne", "raw"], horizontal=True,
                       format_func={"pca": "PCA", "tsne": "t-SNE", "raw": "first two factors"}.get,

@@ -5,11 +5,13 @@ from recsys.errors import ConfigError
 from recsys.models.base import (EpochLog, Factors, History, ModelConfig, Recommendations, Recommender,
                                 top_k_indices)
 from recsys.models.baselines import IALS, NMF, Biases, GlobalMean
+from recsys.models.blend import Blend
+from recsys.models.neighbours import ItemKNN
 from recsys.models.keras_models import (GMF, MF, MLP, BiasedMF, DeepMF, KerasRecommender, NeuMF,
                                         RecommenderNet)
 
 MODELS: dict[str, type[Recommender]] = {cls.name: cls for cls in (
-    GlobalMean, Biases, NMF, MF, BiasedMF, DeepMF, RecommenderNet, GMF, MLP, NeuMF, IALS)}
+    GlobalMean, Biases, NMF, ItemKNN, MF, BiasedMF, DeepMF, RecommenderNet, GMF, MLP, NeuMF, IALS, Blend)}
 
 
 def model_class(name: str) -> type[Recommender]:

@@ -151,6 +151,9 @@ class Recommender(ABC):
         self._fallback: tuple[float, np.ndarray, np.ndarray] | None = None
         self._seen_indptr = np.zeros(1, dtype=np.int64)
         self._seen_indices = np.zeros(0, dtype=np.int32)
+        #: predictions of the validation ratings made before they were trained on (set by models
+        #: with early stopping and refit; blends learn their weights from them)
+        self.validation_predictions: np.ndarray | None = None
 
     # ----- properties every caller may ask -----
     @property

@@ -214,6 +214,8 @@ class KerasRecommender(Recommender):
         if monitor.best_weights is not None:
             self.keras_model.set_weights(monitor.best_weights)
         history = monitor.history
+        if valid is not None and len(valid):  # out-of-sample, before any refit sees them (for blends)
+            self.validation_predictions = self.scale.clip(self._predict_known(valid.users, valid.items))
         if cfg.refit and valid is not None and len(valid) and history.best_epoch and not history.stopped:
             self._refit(train, valid, history, callbacks, stop, rng)
         self._linear = self._linear_terms()

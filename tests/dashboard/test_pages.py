@@ -4,6 +4,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from recsys.catalog import DEFAULT_RATING_MODEL
+
 from tests.conftest import REPO
 
 APP = str(REPO / "dashboard" / "app.py")
@@ -64,7 +66,8 @@ def test_rating_matrix_page(app):
 
 def test_training_page_trains_a_tiny_model_and_shows_curves(app):
     at = _open(app, "train")
-    assert at.selectbox(key="train_model").value == "recommender-net"
+    assert at.selectbox(key="train_model").value == DEFAULT_RATING_MODEL
+    at.selectbox(key="train_model").set_value("recommender-net").run()
     at.slider[0].set_value(8)   # factors
     at.slider[1].set_value(2)   # epochs
     at.button(key="start_training").click().run()

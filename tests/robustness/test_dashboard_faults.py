@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import services
 from recsys.artifacts import ArtifactStore
-from recsys.catalog import DEFAULT_RATING_MODEL
+from recsys.catalog import DEFAULT_FACTOR_MODEL
 from tests.conftest import REPO
 from tests.robustness.test_faults import CASES, DAMAGE, _other_format_version
 
@@ -54,7 +54,7 @@ def test_a_damaged_artifact_is_reported_and_the_page_retrains_it(fresh, pristine
     folder = fresh / "models" / pristine.name
     (DAMAGE.get(how) or (lambda path: _other_format_version(path.parent)))(folder / name)
     at = _on_mini("factors")
-    assert any(f"The cached {DEFAULT_RATING_MODEL} model is broken" in e.value for e in at.error), \
+    assert any(f"The cached {DEFAULT_FACTOR_MODEL} model is broken" in e.value for e in at.error), \
         [e.value for e in at.error]
     assert not at.get("plotly_chart")
     at.button(key=next(b.key for b in at.button if b.key.startswith("retrain-broken-"))).click().run()

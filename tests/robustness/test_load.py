@@ -13,7 +13,7 @@ import pytest
 from bench.dashboard_driver import CHROMIUM, load_waves
 from dashboard.services import SPLITS, model_key
 from recsys.artifacts import ArtifactStore
-from recsys.catalog import DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL
+from recsys.catalog import DEFAULT_FACTOR_MODEL, DEFAULT_RANKING_MODEL
 from recsys.training import train
 from tests.conftest import REPO
 
@@ -30,13 +30,13 @@ def test_ten_sessions_at_once(ml_small, movielens_dir, tmp_path):
             pytest.fail(message)
         pytest.skip(message)
     artifacts = tmp_path / "artifacts"
-    _, model_name, config = model_key(ml_small, DEFAULT_RATING_MODEL, SPLITS["random 80/20 holdout"])
+    _, model_name, config = model_key(ml_small, DEFAULT_FACTOR_MODEL, SPLITS["random 80/20 holdout"])
     train(ml_small, model_name, config, store=ArtifactStore(artifacts / "models"))  # stored, not in memory
     env = {"RECSYS_ARTIFACTS_DIR": str(artifacts), "RECSYS_DATA_DIR": str(movielens_dir)}
     (wave,) = load_waves(env, tmp_path / "server.log", SESSIONS, waves=1)
     OUTPUT.mkdir(parents=True, exist_ok=True)
     (OUTPUT / "report.txt").write_text(wave.describe(1) + "\n")
     assert not wave.failures, wave.failures
-    assert wave.loads == Counter({DEFAULT_RATING_MODEL: 1}), wave.loads  # loaded once, shared by all ten
+    assert wave.loads == Counter({DEFAULT_FACTOR_MODEL: 1}), wave.loads  # loaded once, shared by all ten
     assert wave.trainings == Counter({DEFAULT_RANKING_MODEL: 1}), wave.trainings  # trained once, others waited
     assert wave.memory["peak"] < PEAK_RSS_MIB, wave.memory

@@ -1,0 +1,142 @@
+"""Item-based k-nearest neighbours on baseline residuals (the KNNBaseline family).
+
+A rating is the baseline (global mean + user bias + item bias) plus a similarity-weighted average
+of the user's residuals on the k items most similar to the target among those the user rated.
+Similarity is the shrunk Pearson-baseline correlation: over the users who rated both items,
+    sim(i, j) = sum r_ui r_uj / sqrt(sum r_ui^2 * sum r_uj^2) * (n_ij - 1) / (n_ij - 1 + shrinkage)
+with r the residuals from the baseline. Similarities are computed from the sparse residual matrix
+in blocks of target items when needed, so memory stays at one block, not items x items.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from recsys.errors import ConfigError
+from recsys.models.base import History, ModelConfig, Recommender, check_float, check_int, fit_biases
+
+BLOCK = 256  # target items per similarity block
+FEW_USERS = 8  # up to this many users, score_all works user by user
+
+
+@dataclass(frozen=True)
+class ItemKNNConfig(ModelConfig):
+    k: int = 40
+    shrinkage: float = 100.0
+    reg_user: float = 15.0
+    reg_item: float = 10.0
+    max_items: int = 100_000
+
+    def validate(self) -> None:
+        super().validate()
+        check_int(self, "k", 1, 10_000)
+        check_float(self, "shrinkage", 0.0, 1e6)
+        check_float(self, "reg_user", 0.0, 1e6)
+        check_float(self, "reg_item", 0.0, 1e6)
+        check_int(self, "max_items", 1, 10_000_000)
+
+
+class ItemKNN(Recommender):
+    """Baseline + item-item neighbourhood on residuals; uses all training data (no epochs)."""
+
+    name = "item-knn"
+    config_type = ItemKNNConfig
+    description = "baseline + k most similar rated items (shrunk Pearson-baseline similarity), like KNNBaseline"
+
+    def _fit(self, train, valid, callbacks, stop) -> History:
+        known = train.concat(valid) if valid is not None else train
+        if known.n_items > self.config.max_items:
+            raise ConfigError(f"item-knn is limited to {self.config.max_items:,} items; this data has "
+                              f"{known.n_items:,} (raise max_items, or use a factor model)")
+        cfg = self.config
+        self._baseline = fit_biases(known, cfg.reg_user, cfg.reg_item, iterations=10)
+        mu, b_user, b_item = self._baseline
+        residual = known.values - (mu + b_user[known.users] + b_item[known.items])
+        self._set_residuals(sparse.csr_matrix((residual.astype(np.float64), (known.users, known.items)),
+                                              shape=(known.n_users, known.n_items)))
+        return History()
+
+    def _set_residuals(self, matrix: sparse.csr_matrix) -> None:
+        matrix.sort_indices()
+        self._rows = matrix  # users x items, residuals of the training ratings
+        columns = matrix.tocsc()
+        self._cols = columns
+        self._cols_binary = columns.copy()
+        self._cols_binary.data[:] = 1.0
+        self._cols_square = columns.multiply(columns).tocsc()
+
+    def similarity(self, targets: np.ndarray, others: np.ndarray | None = None) -> np.ndarray:
+        """Dense shrunk Pearson-baseline similarities, shape (len(targets), len(others) or n_items)."""
+        pick = (lambda m: m) if others is None else (lambda m: m[:, others])
+        a, a_bin, a_sq = self._cols[:, targets], self._cols_binary[:, targets], self._cols_square[:, targets]
+        b, b_bin, b_sq = pick(self._cols), pick(self._cols_binary), pick(self._cols_square)
+        numerator = (a.T @ b).toarray()
+        support = (a_bin.T @ b_bin).toarray()
+        denominator = np.sqrt((a_sq.T @ b_bin).toarray() * (a_bin.T @ b_sq).toarray())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sim = np.where(denominator > 0, numerator / denominator, 0.0)
+        shrunk = np.maximum(support - 1, 0)
+        return sim * shrunk / (shrunk + self.config.shrinkage + 1e-12)
+
+    def _neighbourhood(self, sims: np.ndarray, residuals: np.ndarray) -> np.ndarray:
+        """Per column of `sims` (neighbours x targets): the weighted residual of its k most similar
+        neighbours with positive similarity (0 where there is none)."""
+        sims = np.where(sims > 0, sims, 0.0)
+        k = self.config.k
+        if sims.shape[0] > k:
+            threshold = -np.partition(-sims, k - 1, axis=0)[k - 1]
+            sims = np.where(sims >= threshold[None, :], sims, 0.0)
+        weight = sims.sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(weight > 0, (sims * residuals[:, None]).sum(axis=0) / weight, 0.0)
+
+    def _predict_known(self, users, items):
+        mu, b_user, b_item = self._baseline
+        out = mu + b_user[users] + b_item[items]
+        order = np.argsort(items, kind="stable")
+        sorted_items, unique_items = items[order], np.unique(items)
+        for start in range(0, unique_items.size, BLOCK):
+            block = unique_items[start:start + BLOCK]
+            sims = self.similarity(block)  # block x n_items
+            lo = np.searchsorted(sorted_items, block[0], side="left")
+            hi = np.searchsorted(sorted_items, block[-1], side="right")
+            for position in order[lo:hi]:
+                user, row = users[position], np.searchsorted(block, items[position])
+                rated = self._rows.indices[self._rows.indptr[user]:self._rows.indptr[user + 1]]
+                residuals = self._rows.data[self._rows.indptr[user]:self._rows.indptr[user + 1]]
+                out[position] += self._neighbourhood(sims[row, rated][:, None], residuals)[0]
+        return out
+
+    def score_all(self, users):
+        """Predicted ratings of every item. A few users: one similarity block per user (their rated
+        items x all items); many users: one block of target items at a time, shared by all users."""
+        mu, b_user, b_item = self._baseline
+        users = np.asarray(users, dtype=np.int64)
+        scores = mu + b_user[users][:, None] + b_item[None, :]
+        history = [(self._rows.indices[self._rows.indptr[u]:self._rows.indptr[u + 1]],
+                    self._rows.data[self._rows.indptr[u]:self._rows.indptr[u + 1]]) for u in users]
+        if users.size <= FEW_USERS:
+            for row, (rated, residuals) in enumerate(history):
+                if rated.size:
+                    scores[row] += self._neighbourhood(self.similarity(rated), residuals)
+            return scores
+        for start in range(0, self.n_items, BLOCK):
+            block = np.arange(start, min(start + BLOCK, self.n_items))
+            sims = self.similarity(block)  # block x n_items
+            for row, (rated, residuals) in enumerate(history):
+                if rated.size:
+                    scores[row, block] += self._neighbourhood(sims[:, rated].T, residuals)
+        return scores
+
+    def _state(self):
+        mu, b_user, b_item = self._baseline
+        rows = self._rows
+        return {"mu": np.array([mu]), "user": b_user, "item": b_item, "indptr": rows.indptr,
+                "indices": rows.indices, "residuals": rows.data}
+
+    def _load_state(self, arrays):
+        self._baseline = (float(arrays["mu"][0]), arrays["user"], arrays["item"])
+        self._set_residuals(sparse.csr_matrix((arrays["residuals"], arrays["indices"], arrays["indptr"]),
+                                              shape=(self.n_users, self.n_items)))

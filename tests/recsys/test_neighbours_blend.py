@@ -1,0 +1,83 @@
+"""item-knn against a brute-force reading of its formula, and the blend against its parts."""
+import numpy as np
+import pytest
+
+from recsys.errors import ConfigError
+from recsys.evaluate import rmse
+from recsys.models import make_model
+from recsys.split import Split, validation_split
+
+
+@pytest.fixture(scope="module")
+def parts(ml100k):
+    return Split("official", name="u1").apply(ml100k)
+
+
+def _brute_force_similarity(model, i: int, j: int) -> float:
+    """sim(i, j) straight from the definition, over the users who rated both."""
+    cols = model._cols.toarray()
+    rated = (model._cols_binary.toarray() > 0)
+    both = rated[:, i] & rated[:, j]
+    n = both.sum()
+    if n == 0:
+        return 0.0
+    a, b = cols[both, i], cols[both, j]
+    denominator = np.sqrt((a * a).sum() * (b * b).sum())
+    raw = (a * b).sum() / denominator if denominator > 0 else 0.0
+    return raw * max(n - 1, 0) / (max(n - 1, 0) + model.config.shrinkage)
+
+
+def test_item_knn_matches_its_definition(parts):
+    train, test = parts
+    model = make_model("item-knn", k=5)
+    model.fit(train)
+    rng = np.random.default_rng(0)
+    targets = rng.choice(train.n_items, 6, replace=False)
+    sims = model.similarity(targets)
+    for row, i in enumerate(targets):
+        for j in rng.choice(train.n_items, 6, replace=False):
+            assert sims[row, j] == pytest.approx(_brute_force_similarity(model, int(i), int(j)), abs=1e-9)
+    # one prediction by hand: baseline + weighted residuals of the 5 most similar rated items
+    user, item = int(test.users[0]), int(test.items[0])
+    mu, bu, bi = model._baseline
+    rated = model._rows.indices[model._rows.indptr[user]:model._rows.indptr[user + 1]]
+    residuals = model._rows.data[model._rows.indptr[user]:model._rows.indptr[user + 1]]
+    s = np.array([_brute_force_similarity(model, item, int(j)) for j in rated])
+    top = np.argsort(-s)[:5]
+    top = top[s[top] > 0]
+    expected = mu + bu[user] + bi[item] + (s[top] @ residuals[top]) / s[top].sum()
+    assert model.predict(np.array([user]), np.array([item]))[0] == pytest.approx(np.clip(expected, 1, 5), abs=1e-5)
+    # the per-user and the shared-block paths of score_all agree
+    few, many = model.score_all(np.arange(3)), model.score_all(np.arange(20))[:3]
+    assert np.allclose(few, many)
+
+
+def test_blend_beats_each_of_its_parts(parts):
+    train, test = parts
+    fit, valid = validation_split(train, 0.1, seed=42)
+    errors = {}
+    for name in ("recommender-net", "item-knn", "blend"):
+        model = make_model(name)
+        model.fit(fit, valid)
+        errors[name] = rmse(model.predict(test.users, test.items), test.values)
+    assert errors["blend"] < min(errors["recommender-net"], errors["item-knn"]) - 0.003, errors
+    assert model.weights.shape == (3,) and (model.weights[:2] > 0).all()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"components": ("blend",)}, "cannot blend blend"),
+    ({"components": ("mf", "gmf")}, "at most one Keras model"),
+    ({"components": ()}, "non-empty list"),
+    ({"validation_fraction": 0.9}, "validation_fraction must be in"),
+])
+def test_bad_blend_settings_are_refused(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        make_model("blend", **kwargs)
+
+
+def test_item_knn_refuses_too_large_catalogues(parts):
+    train, _ = parts
+    with pytest.raises(ConfigError, match="limited to 100 items"):
+        make_model("item-knn", max_items=100).fit(train)
+    with pytest.raises(ConfigError, match="k must be between 1"):
+        make_model("item-knn", k=0)
