@@ -32,7 +32,7 @@ from recsys.training import train  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 OUR_RATING = ("biases", "item-knn", "biased-mf", "recommender-net", DEFAULT_RATING_MODEL)
-OUR_RANKING = (DEFAULT_RANKING_MODEL, "gmf-ranking", "neumf-ranking", "biased-mf")
+OUR_RANKING = (DEFAULT_RANKING_MODEL, "ials", "gmf-ranking", "neumf-ranking", "biased-mf")
 PROTOCOLS = {
     "P1": ("ml-100k", [Split("official", name=f"u{i}") for i in range(1, 6)], "rating"),
     "P2": ("ml-latest-small", [Split("holdout", fraction=0.2, seed=42)], "rating"),

@@ -89,16 +89,18 @@ def liked_items(dataset: Dataset, user: int, threshold: float | None = None) -> 
 
 
 def reasons(model: Recommender, dataset: Dataset, user: int, items: np.ndarray, n: int = 2) -> list[str]:
-    """'because you liked X, Y': the nearest of the user's liked movies to each recommended item
-    in the model's item latent space (empty strings when the model has no factors)."""
+    """'because you liked X, Y': the user's liked movies that explain each recommended item: the
+    nearest in the model's item latent space, or for an item-item model (EASE) the ones with the
+    largest weights (empty strings when the model has neither)."""
     factors = model.factors()
     liked = liked_items(dataset, user)
-    if factors is None or liked.size == 0:
+    explains = hasattr(model, "because")  # item-item models say which liked items weigh most
+    if (factors is None and not explains) or liked.size == 0:
         return [""] * len(items)
-    vectors = factors.items
     out = []
     for item in items:
-        nearest, _ = cosine_neighbours(vectors, int(item), n, among=liked)
+        nearest = model.because(int(item), liked, n) if explains else \
+            cosine_neighbours(factors.items, int(item), n, among=liked)[0]
         out.append("because you liked " + ", ".join(dataset.titles(nearest)) if nearest.size else "")
     return out
 

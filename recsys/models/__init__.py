@@ -6,12 +6,12 @@ from recsys.models.base import (EpochLog, Factors, History, ModelConfig, Recomme
                                 top_k_indices)
 from recsys.models.baselines import IALS, NMF, Biases, GlobalMean
 from recsys.models.blend import Blend
-from recsys.models.neighbours import ItemKNN
+from recsys.models.neighbours import EASE, ItemKNN
 from recsys.models.keras_models import (GMF, MF, MLP, BiasedMF, DeepMF, KerasRecommender, NeuMF,
                                         RecommenderNet)
 
 MODELS: dict[str, type[Recommender]] = {cls.name: cls for cls in (
-    GlobalMean, Biases, NMF, ItemKNN, MF, BiasedMF, DeepMF, RecommenderNet, GMF, MLP, NeuMF, IALS, Blend)}
+    GlobalMean, Biases, NMF, ItemKNN, MF, BiasedMF, DeepMF, RecommenderNet, GMF, MLP, NeuMF, IALS, EASE, Blend)}
 
 
 def model_class(name: str) -> type[Recommender]:

@@ -81,3 +81,26 @@ def test_item_knn_refuses_too_large_catalogues(parts):
         make_model("item-knn", max_items=100).fit(train)
     with pytest.raises(ConfigError, match="k must be between 1"):
         make_model("item-knn", k=0)
+
+
+def test_ease_solves_its_closed_form(parts):
+    """B minimises ||X - X B||^2 + reg ||B||^2 with diag(B) = 0: the stationarity condition
+    (X^T X + reg I) B = X^T X - diag(mu) holds for some mu, i.e. off the diagonal."""
+    train, _ = parts
+    model = make_model("ease", reg=50.0, min_count=20)
+    model.fit(train)
+    x = model._binary[:, model._keep].toarray().astype(np.float64)
+    gram = x.T @ x
+    b = model._weights.astype(np.float64)
+    residual = (gram + 50.0 * np.eye(len(gram))) @ b - gram
+    off_diagonal = residual - np.diag(np.diag(residual))
+    assert np.abs(off_diagonal).max() < 1e-3 * np.abs(gram).max()
+    assert np.all(np.diag(b) == 0)
+    # items under min_count are never recommended; a new user's fold-in matches a trained row
+    rare = np.setdiff1d(np.arange(train.n_items), model._keep)
+    recs = model.recommend(0, k=50).items
+    assert not set(recs.tolist()) & set(rare.tolist())
+    liked = model._binary[0].indices
+    assert np.allclose(model.fold_in(liked, np.full(liked.size, 5.0)), model.score_all(np.array([0]))[0], atol=1e-5)
+    reasons = model.because(int(recs[0]), liked, 2)
+    assert reasons.size >= 1 and set(reasons.tolist()) <= set(liked.tolist())
