@@ -323,6 +323,32 @@ class Recommender(ABC):
             raise ConfigError(f"{self.name} is not fitted yet: call fit() or load an artifact")
 
 
+class RankingOnly:
+    """Mixin for models trained for top-k lists only: their scores are preferences, not ratings."""
+
+    @property
+    def predicts_ratings(self) -> bool:
+        return False
+
+    @property
+    def score_label(self) -> str:
+        return "preference score"
+
+    def scores_to_output(self, scores: np.ndarray) -> np.ndarray:
+        return scores
+
+
+def liked_for_fold_in(items: np.ndarray, ratings: np.ndarray, n_items: int, scale: RatingScale) -> np.ndarray:
+    """The items a new user liked (rated at or above the scale's midpoint), for implicit fold-in."""
+    items = np.asarray(items, dtype=np.int64)
+    if items.size == 0 or items.min() < 0 or items.max() >= n_items:
+        raise ConfigError("fold-in needs at least one rated, known item")
+    liked = items[np.asarray(ratings, dtype=float) >= (scale.low + scale.high) / 2]
+    if liked.size == 0:
+        raise ConfigError("rate at least one movie at or above the middle of the scale")
+    return liked
+
+
 def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the k largest scores, best first (vectorised partial sort)."""
     k = min(k, scores.size)

@@ -9,8 +9,8 @@ import numpy as np
 
 from recsys.dataset import Ratings
 from recsys.errors import ConfigError
-from recsys.models.base import (EpochCallback, EpochLog, Factors, History, ModelConfig, Recommender,
-                                check_float, check_int, fit_biases)
+from recsys.models.base import (EpochCallback, EpochLog, Factors, History, ModelConfig, RankingOnly,
+                                Recommender, check_float, check_int, fit_biases, liked_for_fold_in)
 
 
 class GlobalMean(Recommender):
@@ -175,7 +175,7 @@ class IALSConfig(ModelConfig):
         check_int(self, "iterations", 1, 200)
 
 
-class IALS(Recommender):
+class IALS(RankingOnly, Recommender):
     """Implicit-feedback ALS (Hu, Koren and Volinsky 2008), a ranking model: every rated item is
     a positive with confidence 1 + alpha, every other item a zero with confidence 1; users and
     items are solved in turn in closed form. Its `predict` maps the preference score onto the
@@ -184,14 +184,6 @@ class IALS(Recommender):
     name = "ials"
     config_type = IALSConfig
     description = "implicit-feedback ALS (ranking), solved in closed form"
-
-    @property
-    def predicts_ratings(self) -> bool:
-        return False
-
-    @property
-    def score_label(self) -> str:
-        return "preference score"
 
     def _fit(self, train, valid, callbacks, stop) -> History:
         cfg = self.config
@@ -223,21 +215,13 @@ class IALS(Recommender):
     def score_all(self, users):
         return self._x[np.asarray(users)] @ self._y.T
 
-    def scores_to_output(self, scores):
-        return scores
-
     def factors(self) -> Factors:
         return Factors(self._x, self._y)
 
     def fold_in(self, items: np.ndarray, ratings: np.ndarray) -> np.ndarray:
         """Scores of every item for a new user: their liked items (rated at or above the scale's
         midpoint) solved against the trained item vectors, as in one ALS half-step."""
-        items = np.asarray(items, dtype=np.int64)
-        if items.size == 0 or items.min() < 0 or items.max() >= self.n_items:
-            raise ConfigError("fold-in needs at least one rated, known item")
-        liked = items[np.asarray(ratings, dtype=float) >= (self.scale.low + self.scale.high) / 2]
-        if liked.size == 0:
-            raise ConfigError("rate at least one movie at or above the middle of the scale")
+        liked = liked_for_fold_in(items, ratings, self.n_items, self.scale)
         cfg = self.config
         user = _solve_side(self._y, [liked], cfg.reg, cfg.alpha)[0]
         return self._y @ user

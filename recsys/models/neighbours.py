@@ -15,26 +15,29 @@ import numpy as np
 from scipy import sparse
 
 from recsys.errors import ConfigError
-from recsys.models.base import History, ModelConfig, Recommender, check_float, check_int, fit_biases
+from recsys.models.base import (History, ModelConfig, RankingOnly, Recommender, check_float, check_int,
+                                fit_biases, liked_for_fold_in)
+from recsys.models.baselines import BiasConfig
 
 BLOCK = 256  # target items per similarity block
 FEW_USERS = 8  # up to this many users, score_all works user by user
 
 
 @dataclass(frozen=True)
-class ItemKNNConfig(ModelConfig):
-    k: int = 40
-    shrinkage: float = 100.0
+class ItemKNNConfig(BiasConfig):
+    """The baseline's settings (as Surprise's KNNBaseline: ALS with 15/10) plus the neighbourhood's."""
+
     reg_user: float = 15.0
     reg_item: float = 10.0
+    iterations: int = 10
+    k: int = 40
+    shrinkage: float = 100.0
     max_items: int = 100_000
 
     def validate(self) -> None:
         super().validate()
         check_int(self, "k", 1, 10_000)
         check_float(self, "shrinkage", 0.0, 1e6)
-        check_float(self, "reg_user", 0.0, 1e6)
-        check_float(self, "reg_item", 0.0, 1e6)
         check_int(self, "max_items", 1, 10_000_000)
 
 
@@ -51,7 +54,7 @@ class ItemKNN(Recommender):
             raise ConfigError(f"item-knn is limited to {self.config.max_items:,} items; this data has "
                               f"{known.n_items:,} (raise max_items, or use a factor model)")
         cfg = self.config
-        self._baseline = fit_biases(known, cfg.reg_user, cfg.reg_item, iterations=10)
+        self._baseline = fit_biases(known, cfg.reg_user, cfg.reg_item, cfg.iterations)
         mu, b_user, b_item = self._baseline
         residual = known.values - (mu + b_user[known.users] + b_item[known.items])
         self._set_residuals(sparse.csr_matrix((residual.astype(np.float64), (known.users, known.items)),
@@ -155,7 +158,7 @@ class EASEConfig(ModelConfig):
         check_int(self, "max_items", 1, 100_000)
 
 
-class EASE(Recommender):
+class EASE(RankingOnly, Recommender):
     """EASE (Steck 2019), a ranking model: an item-item weight matrix B with a zero diagonal that
     reconstructs each user's binary row, X ~ X B, in closed form: B = I - P diag(1/diag(P)) with
     P = (X^T X + reg I)^-1. Only items with at least `min_count` training interactions get a
@@ -165,14 +168,6 @@ class EASE(Recommender):
     name = "ease"
     config_type = EASEConfig
     description = "EASE item-item model in closed form (ranking; Steck 2019)"
-
-    @property
-    def predicts_ratings(self) -> bool:
-        return False
-
-    @property
-    def score_label(self) -> str:
-        return "preference score"
 
     def _fit(self, train, valid, callbacks, stop) -> History:
         cfg = self.config
@@ -210,18 +205,10 @@ class EASE(Recommender):
         scores[known] = np.asarray(rows.multiply(self._weights[:, position[items[known]]].T).sum(axis=1)).ravel()
         return self.scale.low + (self.scale.high - self.scale.low) * np.clip(scores, 0.0, 1.0)
 
-    def scores_to_output(self, scores):
-        return scores
-
     def fold_in(self, items: np.ndarray, ratings: np.ndarray) -> np.ndarray:
         """Scores of every item for a new user from the items they liked (rated at or above the
         scale's midpoint): their binary row times B, no retraining."""
-        items = np.asarray(items, dtype=np.int64)
-        if items.size == 0 or items.min() < 0 or items.max() >= self.n_items:
-            raise ConfigError("fold-in needs at least one rated, known item")
-        liked = items[np.asarray(ratings, dtype=float) >= (self.scale.low + self.scale.high) / 2]
-        if liked.size == 0:
-            raise ConfigError("rate at least one movie at or above the middle of the scale")
+        liked = liked_for_fold_in(items, ratings, self.n_items, self.scale)
         row = sparse.csr_matrix((np.ones(liked.size), (np.zeros(liked.size, dtype=np.int64), liked)),
                                 shape=(1, self.n_items))
         return self._columns(row)[0]
