@@ -34,10 +34,10 @@ class BlendConfig(ModelConfig):
             raise ConfigError(f"components must be a non-empty list of model names, got {names!r}")
         unknown = [n for n in names if n not in MODELS or n == "blend"]
         if unknown:
-            raise ConfigError(f"cannot blend {', '.join(unknown)}; choose among "
+            raise ConfigError(f"components: cannot blend {', '.join(unknown)}; choose among "
                               f"{', '.join(m for m in MODELS if m != 'blend')}")
         if sum(issubclass(MODELS[n], KerasRecommender) for n in names) > 1 or len(set(names)) != len(names):
-            raise ConfigError("a blend holds each model once and at most one Keras model")
+            raise ConfigError("components: a blend holds each model once and at most one Keras model")
 
 
 class Blend(Recommender):
