@@ -186,7 +186,7 @@ def _train_with_progress(dataset: Dataset, label: str, model_name: str, config, 
         bar, line = st.progress(0.0), st.empty()
         try:
             result = train(dataset, model_name, config, split, callbacks=[progress_callback(bar, line)],
-                           retrain=retrain, on_corrupt="retrain")
+                           retrain=retrain, on_corrupt="retrain", on_stage=stage_caption(line))
         except RecsysError as error:
             status.update(label=f"Could not train {label}", state="error")
             st.error(f"Could not train {label} on {dataset.name}: {error}")
@@ -230,6 +230,18 @@ def progress_callback(bar, line, on_epoch: Callable[[EpochLog], None] | None = N
         if on_epoch is not None:
             on_epoch(log)
     return update
+
+
+STAGE_TEXT = {"fitting": "fitting…", "evaluating": "evaluating on the test part (RMSE and top-10 for every user)…",
+              "saving": "saving the artifact…"}
+
+
+def stage_caption(line) -> Callable[[str], None]:
+    """A `train(on_stage=...)` hook that says in `line` what training is doing after the epochs."""
+    def show(stage: str) -> None:
+        if stage != "fitting":
+            line.caption(STAGE_TEXT.get(stage, stage))
+    return show
 
 
 def csv_download(frame: pd.DataFrame, label: str, filename: str, key: str) -> None:

@@ -7,7 +7,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import pandas as pd
 
@@ -50,7 +50,8 @@ def resolve_config(model_name: str, config: ModelConfig | Mapping | None) -> Mod
 def train(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | None = None,
           split: Split = Split(), store: ArtifactStore | None = None,
           callbacks: Sequence[EpochCallback] = (), stop: threading.Event | None = None,
-          retrain: bool = False, on_corrupt: str = "raise", k: int = 10) -> TrainResult:
+          retrain: bool = False, on_corrupt: str = "raise", k: int = 10,
+          on_stage: Callable[[str], None] | None = None) -> TrainResult:
     """Train (or load) `model_name` on `split` of `dataset`.
 
     A valid cached artifact with the same key is loaded unless `retrain`. A broken one raises
@@ -58,7 +59,9 @@ def train(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | Non
     Early stopping uses a seeded 10% validation part of the training split; the test part is
     used only for the final metrics. A stopped run is returned but not saved. If saving fails
     (e.g. a read-only folder), the result is returned with a note instead of being lost.
+    `on_stage` hears "fitting", "evaluating" and "saving" as each begins (for progress displays).
     """
+    stage = on_stage or (lambda name: None)
     config = resolve_config(model_name, config)
     store = store or ArtifactStore()
     key = artifact_key(dataset.fingerprint, split, model_name, config)
@@ -74,16 +77,19 @@ def train(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | Non
     train_part, test_part = split.apply(dataset)
     fit_part, valid_part = validation_split(train_part, VALIDATION_FRACTION, seed=config.seed)
     model = model_class(model_name)(config)
+    stage("fitting")
     history = model.fit(fit_part, valid_part, callbacks=callbacks, stop=stop)
     result = TrainResult(model, key, history.frame(), fit_seconds=history.seconds, notes=notes,
                          stopped=history.stopped)
     if history.stopped:
         result.notes.append("training was stopped; nothing was saved")
         return result
+    stage("evaluating")
     result.metrics = evaluate(model, train_part, test_part, k=k)
     meta = {"metrics": result.metrics, "history": history.frame().to_dict("records"),
             "fit_seconds": history.seconds, "best_epoch": history.best_epoch, "seed": config.seed,
             "n_train": len(train_part), "n_test": len(test_part)}
+    stage("saving")
     try:
         result.path = store.save(key, model, dataset, split, meta)
     except ArtifactError as error:

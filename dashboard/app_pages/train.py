@@ -82,7 +82,8 @@ if dataset is not None:
             started = time.perf_counter()
             try:
                 result = train(dataset, chosen.model, config, split, retrain=True,
-                               callbacks=[services.progress_callback(bar, line, redraw)])
+                               callbacks=[services.progress_callback(bar, line, redraw)],
+                               on_stage=services.stage_caption(line))
             except RecsysError as error:
                 st.error(f"Training failed: {error}")
                 st.stop()

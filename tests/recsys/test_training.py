@@ -9,9 +9,10 @@ from recsys.training import ProgressPrinter, lookup, train
 
 
 def test_callbacks_receive_every_epoch_and_stop_saves_nothing(store, ml100k):
-    logs = []
+    logs, stages = [], []
     result = train(ml100k, "biased-mf", {"epochs": 3, "factors": 8, "patience": 10},
-                   split=Split("official", name="u1"), store=store, callbacks=[logs.append])
+                   split=Split("official", name="u1"), store=store, callbacks=[logs.append], on_stage=stages.append)
+    assert stages == ["fitting", "evaluating", "saving"]
     fitted = [log for log in logs if log.phase == "fit"]
     assert [log.epoch for log in fitted] == [1, 2, 3]
     assert all(log.val_rmse is not None and log.seconds > 0 for log in fitted)
@@ -20,7 +21,8 @@ def test_callbacks_receive_every_epoch_and_stop_saves_nothing(store, ml100k):
     assert result.path is not None and result.metrics["rmse"] < 1.2
     stop = threading.Event()
     stopped = train(ml100k, "biased-mf", {"epochs": 30, "factors": 8}, split=Split("official", name="u2"),
-                    store=store, callbacks=[lambda log: stop.set()], stop=stop)
+                    store=store, callbacks=[lambda log: stop.set()], stop=stop, on_stage=stages.append)
+    assert stages[3:] == ["fitting"], "a stopped run is neither evaluated nor saved"
     assert stopped.stopped and stopped.path is None and "nothing was saved" in stopped.notes[0]
     assert lookup(ml100k, "biased-mf", {"epochs": 30, "factors": 8}, Split("official", name="u2"), store) is None
     assert len(store.entries()) == 1
