@@ -22,6 +22,16 @@ class PeerModel(Recommender):
         super().__init__()
         self.label, self.settings = label, settings
 
+    # A peer answers for every index itself, with its own handling of users and movies it did
+    # not see in training (Surprise: its baseline; implicit: whatever its factors say).
+    def known_users(self, users: np.ndarray) -> np.ndarray:
+        users = np.asarray(users, dtype=np.int64)
+        return (users >= 0) & (users < self.n_users)
+
+    def _remember_training_data(self, known: Ratings) -> None:
+        super()._remember_training_data(known)
+        self._item_known = np.ones(known.n_items, dtype=bool)
+
 
 class SurprisePeer(PeerModel):
     """A Surprise algorithm trained on the same train part."""
@@ -68,7 +78,7 @@ class ImplicitALS(PeerModel):
     def _predict_known(self, users, items):
         return np.einsum("nk,nk->n", self.algo.user_factors[users], self.algo.item_factors[items])
 
-    def score_all(self, users):
+    def _score_known(self, users):
         return np.asarray(self.algo.user_factors)[np.asarray(users)] @ np.asarray(self.algo.item_factors).T
 
 
@@ -89,7 +99,7 @@ class MostPopular(PeerModel):
     def _predict_known(self, users, items):
         return self.counts[items]
 
-    def score_all(self, users):
+    def _score_known(self, users):
         return np.broadcast_to(self.counts, (len(users), self.n_items)).copy()
 
 

@@ -30,7 +30,7 @@ from recsys.models import MODELS, ModelConfig, Recommender, model_class
 from recsys.sources import artifacts_root
 from recsys.split import Split
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: models record the movies they know (state.npz item_known)
 KEY_PATTERN = re.compile(r"^[0-9a-f]{16}$")
 FOLDER_PATTERN = re.compile(r"^(?P<model>[a-z0-9-]+)-(?P<key>[0-9a-f]{16})$")
 LEFTOVER_PATTERN = re.compile(r"^\.(tmp|trash)-(?P<pid>\d+)-")  # staging or trash of a writer

@@ -134,6 +134,26 @@ class Dataset:
     def _title_array(self) -> np.ndarray:
         return np.array([str(t) for t in self.items["title"]], dtype=object)
 
+    @cached_property
+    def _by_user(self) -> tuple[np.ndarray, np.ndarray]:
+        order = np.argsort(self.ratings.users, kind="stable")
+        bounds = np.searchsorted(self.ratings.users[order], np.arange(self.n_users + 1))
+        return order, bounds
+
+    def user_ratings(self, user: int) -> tuple[np.ndarray, np.ndarray]:
+        """(items, ratings) of everything a user index rated in the dataset, in file order."""
+        if not 0 <= user < self.n_users:
+            raise UnknownIdError(f"user index {user} is outside 0-{self.n_users - 1} in dataset {self.name!r}")
+        order, bounds = self._by_user
+        rows = order[bounds[user]: bounds[user + 1]]
+        return self.ratings.items[rows], self.ratings.values[rows]
+
+    @property
+    def has_timestamps(self) -> bool:
+        """False when the ratings carry no time (no column, or all equal)."""
+        stamps = self.ratings.timestamps
+        return bool(stamps.size) and bool(stamps.min() != stamps.max())
+
     def titles(self, items: Sequence[int] | np.ndarray) -> list[str]:
         """Titles of item indices (a lookup into an array built once)."""
         return self._title_array[np.asarray(items, dtype=np.int64)].tolist()

@@ -80,20 +80,20 @@ def user_map(dataset: Dataset, model: Recommender, method: str = "pca") -> pd.Da
                          "mean_rating": mean})
 
 
-def liked_items(dataset: Dataset, user: int, threshold: float | None = None) -> np.ndarray:
-    """Items the user rated at or above `threshold` (default: their own mean)."""
-    r = dataset.ratings
-    mine = r.users == user
-    cut = r.values[mine].mean() if threshold is None else threshold
-    return r.items[mine & (r.values >= cut)]
+def liked_items(items: np.ndarray, ratings: np.ndarray, threshold: float | None = None) -> np.ndarray:
+    """The movies among `items` rated at or above `threshold` (default: the mean of `ratings`)."""
+    items, ratings = np.asarray(items, dtype=np.int64), np.asarray(ratings, dtype=np.float64)
+    if items.size == 0:
+        return items
+    cut = ratings.mean() if threshold is None else threshold
+    return items[ratings >= cut]
 
 
-def reasons(model: Recommender, dataset: Dataset, user: int, items: np.ndarray, n: int = 2) -> list[str]:
-    """'because you liked X, Y': the user's liked movies that explain each recommended item: the
+def reasons(model: Recommender, dataset: Dataset, liked: np.ndarray, items: np.ndarray, n: int = 2) -> list[str]:
+    """'because you liked X, Y': the liked movies that explain each recommended item: the
     nearest in the model's item latent space, or for an item-item model (EASE) the ones with the
     largest weights (empty strings when the model has neither)."""
     factors = model.factors()
-    liked = liked_items(dataset, user)
     explains = hasattr(model, "because")  # item-item models say which liked items weigh most
     if (factors is None and not explains) or liked.size == 0:
         return [""] * len(items)
@@ -103,32 +103,6 @@ def reasons(model: Recommender, dataset: Dataset, user: int, items: np.ndarray, 
             cosine_neighbours(factors.items, int(item), n, among=liked)[0]
         out.append("because you liked " + ", ".join(dataset.titles(nearest)) if nearest.size else "")
     return out
-
-
-def recommendation_table(model: Recommender, dataset: Dataset, user: int, k: int = 10) -> pd.DataFrame:
-    """Top-k movies the user has not rated anywhere in the dataset (the model may have been fitted
-    on a train split only), with score, genres and a one-line reason."""
-    rated = dataset.ratings.items[dataset.ratings.users == user]
-    recs = model.recommend(model.check_user(user), k=k, exclude=rated)
-    return pd.DataFrame({
-        "title": dataset.titles(recs.items), recs.score_label: np.round(recs.scores, 3),
-        "genres": [" | ".join(dataset.items.at[int(i), "genres"]) for i in recs.items],
-        "reason": reasons(model, dataset, user, recs.items), "item": recs.items})
-
-
-def new_user_recommendations(model: Recommender, dataset: Dataset, items: list[int], ratings: list[float],
-                             k: int = 10) -> pd.DataFrame:
-    """Top-k for a person who just rated `items`, folded into the trained item factors."""
-    if len(items) == 0:
-        raise ConfigError("rate at least one movie first")
-    if not hasattr(model, "fold_in"):
-        raise ConfigError(f"{model.name} cannot fold in a new user; choose a factor model")
-    scores = model.fold_in(np.asarray(items), np.asarray(ratings, dtype=float))
-    scores = scores.astype(np.float64)
-    scores[np.asarray(items)] = -np.inf
-    top = top_k_indices(scores, k)
-    return pd.DataFrame({"title": dataset.titles(top), model.score_label: np.round(model.scores_to_output(scores[top]), 3),
-                         "genres": [" | ".join(dataset.items.at[int(i), "genres"]) for i in top], "item": top})
 
 
 def genre_profile(dataset: Dataset, groups: dict[str, np.ndarray]) -> pd.DataFrame:

@@ -1,5 +1,6 @@
 """The one interface every model implements, and what all models share: config validation,
-the seen-items matrix, the bias fallback for unknown ids, top-k and persistence of arrays."""
+the seen-items matrix, what the model knows (the users and movies it was fitted on), the bias
+fallback for everything else, fold-in of a new user, top-k and persistence of arrays."""
 from __future__ import annotations
 
 import threading
@@ -93,13 +94,18 @@ class History:
         return pd.DataFrame([vars(log) for log in self.logs], columns=HISTORY_COLUMNS)
 
 
+FALLBACK_LABEL = "predicted rating (mean + movie bias: no training data for this user)"
+
+
 @dataclass(frozen=True)
 class Recommendations:
-    """Top-k item indices with their scores, best first."""
+    """Top-k item indices with their scores, best first. `fallback` is True when the list comes
+    from the bias fallback because the model knows nothing of the user."""
 
     items: np.ndarray
     scores: np.ndarray
     score_label: str = "predicted rating"
+    fallback: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,11 +135,20 @@ def fit_biases(train: Ratings, reg_user: float = 5.0, reg_item: float = 5.0,
 
 
 class Recommender(ABC):
-    """One interface for every model: fit, predict, recommend, factors, save/load.
+    """One interface for every model: fit, predict, recommend, fold in, factors, save/load.
 
-    Indices are the dataset's contiguous user/item indices. A user or item index outside the
-    trained range (e.g. -1 or a new id) is *unknown* and gets the bias fallback: global mean plus
-    whichever of the user and item biases is known. Predictions are clipped to the rating scale.
+    Indices are the dataset's contiguous user/item indices. A model *knows* a user or a movie
+    when it has at least one rating in the data the model was fitted on (training plus
+    validation part), whatever its index; everything else is *unknown*, and this base class
+    alone decides what the model says about it, for every model:
+    - predict: the regularised biases fitted on the same data: mean + movie bias for a new
+      user, mean + user bias for a new movie, the mean when both are new;
+    - score_all / recommend: a new user's row is the fallback ranking (mean + movie bias); a new
+      movie is never ranked (its score is -inf), since nothing was learned about it;
+    - fold_in: a new user with a few ratings gets a personal score row without retraining, for
+      the models that can solve a user against their trained movie side.
+    Subclasses only ever see known pairs (`_predict_known`, `_score_known`). Predictions are
+    clipped to the rating scale.
     """
 
     name: ClassVar[str]
@@ -151,6 +166,7 @@ class Recommender(ABC):
         self._fallback: tuple[float, np.ndarray, np.ndarray] | None = None
         self._seen_indptr = np.zeros(1, dtype=np.int64)
         self._seen_indices = np.zeros(0, dtype=np.int32)
+        self._item_known = np.zeros(0, dtype=bool)
         #: predictions of the validation ratings made before they were trained on (set by models
         #: with early stopping and refit; blends learn their weights from them)
         self.validation_predictions: np.ndarray | None = None
@@ -165,6 +181,32 @@ class Recommender(ABC):
     def is_fitted(self) -> bool:
         return self._fallback is not None
 
+    @property
+    def can_fold_in(self) -> bool:
+        """Whether `fold_in` gives a new user personal scores (else they get the fallback)."""
+        return type(self)._fold_in is not Recommender._fold_in
+
+    # ----- what the model knows -----
+    def known_users(self, users: np.ndarray) -> np.ndarray:
+        """True for each user index with at least one rating in the data the model was fitted on."""
+        users = np.asarray(users, dtype=np.int64)
+        inside = (users >= 0) & (users < self.n_users)
+        known = np.zeros(users.shape, dtype=bool)
+        safe = users[inside]
+        known[inside] = self._seen_indptr[safe + 1] > self._seen_indptr[safe]
+        return known
+
+    def known_items(self, items: np.ndarray) -> np.ndarray:
+        """True for each item index with at least one rating in the data the model was fitted on."""
+        items = np.asarray(items, dtype=np.int64)
+        inside = (items >= 0) & (items < self.n_items)
+        known = np.zeros(items.shape, dtype=bool)
+        known[inside] = self._item_known[items[inside]]
+        return known
+
+    def knows_user(self, user: int) -> bool:
+        return bool(self.known_users(np.array([user]))[0])
+
     # ----- fit -----
     def fit(self, train: Ratings, valid: Ratings | None = None,
             callbacks: Sequence[EpochCallback] = (), stop: threading.Event | None = None) -> History:
@@ -174,13 +216,24 @@ class Recommender(ABC):
         started = time.perf_counter()
         self.n_users, self.n_items, self.scale = train.n_users, train.n_items, train.scale
         known = train.concat(valid) if valid is not None else train  # all the training data
+        self._remember_training_data(known)
+        history = self._fit(train, valid, list(callbacks), stop)
+        history.seconds = time.perf_counter() - started
+        return history
+
+    def _remember_training_data(self, known: Ratings) -> None:
+        """The fallback biases, the seen-items matrix and the known movies of the fitted data."""
         self._fallback = fit_biases(known)
         order = np.lexsort((known.items, known.users))
         self._seen_indptr = np.r_[0, np.cumsum(np.bincount(known.users, minlength=known.n_users))].astype(np.int64)
         self._seen_indices = known.items[order].astype(np.int32)
-        history = self._fit(train, valid, list(callbacks), stop)
-        history.seconds = time.perf_counter() - started
-        return history
+        self._item_known = np.bincount(known.items, minlength=known.n_items) > 0
+
+    def share_training_data(self, other: "Recommender") -> None:
+        """Adopt another fitted model's view of the training data (for the parts of a blend)."""
+        self.n_users, self.n_items, self.scale = other.n_users, other.n_items, other.scale
+        self._fallback, self._seen_indptr = other._fallback, other._seen_indptr
+        self._seen_indices, self._item_known = other._seen_indices, other._item_known
 
     @abstractmethod
     def _fit(self, train: Ratings, valid: Ratings | None, callbacks: list[EpochCallback],
@@ -195,28 +248,51 @@ class Recommender(ABC):
         items = np.asarray(items, dtype=np.int64).ravel()
         if users.shape != items.shape:
             raise ConfigError(f"users and items must have the same length ({users.size} != {items.size})")
-        known_u = (users >= 0) & (users < self.n_users)
-        known_i = (items >= 0) & (items < self.n_items)
-        out = self._fallback_prediction(users, items, known_u, known_i)
+        known_u, known_i = self.known_users(users), self.known_items(items)
+        out = self.fallback_prediction(users, items)
         both = known_u & known_i
         if both.any():
             out[both] = self._predict_known(users[both], items[both])
         return self.scale.clip(out).astype(np.float32)
 
-    def _fallback_prediction(self, users, items, known_u, known_i) -> np.ndarray:
+    def fallback_prediction(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """Mean + whichever of the user and movie biases the model knows (before clipping)."""
+        self._require_fitted()
+        users = np.asarray(users, dtype=np.int64)
+        items = np.asarray(items, dtype=np.int64)
         mu, b_user, b_item = self._fallback  # type: ignore[misc]
+        known_u, known_i = self.known_users(users), self.known_items(items)
         out = np.full(users.shape, mu, dtype=np.float64)
         out[known_u] += b_user[users[known_u]]
         out[known_i] += b_item[items[known_i]]
         return out
+
+    def fallback_scores(self) -> np.ndarray:
+        """The fallback ranking of every item: mean + movie bias (-inf for unknown movies)."""
+        mu, _, b_item = self._fallback  # type: ignore[misc]
+        return np.where(self._item_known, mu + b_item, -np.inf)
 
     @abstractmethod
     def _predict_known(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         """Ratings for known pairs (before clipping)."""
 
     def score_all(self, users: np.ndarray) -> np.ndarray:
-        """Ranking scores of every item for each known user: shape (len(users), n_items).
-        Higher is better; the default ranks by predicted rating."""
+        """Ranking scores of every item for each user, shape (len(users), n_items), higher is
+        better: the model's own scores for known users, the fallback ranking for unknown ones,
+        -inf for unknown movies. Rows are comparable within themselves only."""
+        self._require_fitted()
+        users = np.asarray(users, dtype=np.int64)
+        out = np.empty((users.size, self.n_items), dtype=np.float64)
+        known = self.known_users(users)
+        if known.any():
+            out[known] = self._score_known(users[known])
+        if not known.all():
+            out[~known] = self.fallback_scores()
+        out[:, ~self._item_known] = -np.inf
+        return out
+
+    def _score_known(self, users: np.ndarray) -> np.ndarray:
+        """Scores of every item for known users; the default ranks by predicted rating."""
         users = np.asarray(users, dtype=np.int64)
         grid_u = np.repeat(users, self.n_items)
         grid_i = np.tile(np.arange(self.n_items), users.size)
@@ -230,6 +306,40 @@ class Recommender(ABC):
     def score_label(self) -> str:
         return "predicted rating" if self.predicts_ratings else "relevance (0-1)"
 
+    # ----- fold-in -----
+    def fold_in(self, items: np.ndarray, ratings: np.ndarray) -> np.ndarray:
+        """Scores of every item (in `score_all`'s units) for a new user who rated `items`, without
+        retraining. Movies unknown to the model are ignored among the inputs and get -inf."""
+        self._require_fitted()
+        items = np.asarray(items, dtype=np.int64).ravel()
+        ratings = np.asarray(ratings, dtype=np.float64).ravel()
+        if items.size != ratings.size:
+            raise ConfigError(f"fold-in needs one rating per movie ({items.size} movies, {ratings.size} ratings)")
+        if not self.can_fold_in:
+            raise ConfigError(f"{self.name} cannot fold in a new user; its predictions for new users "
+                              "come from the mean and the movie biases")
+        keep = self.known_items(items)
+        if not keep.any():
+            raise ConfigError("fold-in needs at least one rated movie that the model knows "
+                              "(a movie with ratings in its training data)")
+        scores = np.asarray(self._fold_in(items[keep], ratings[keep]), dtype=np.float64).copy()
+        scores[~self._item_known] = -np.inf
+        return scores
+
+    def _fold_in(self, items: np.ndarray, ratings: np.ndarray) -> np.ndarray:
+        """Model-specific fold-in over known items; models that cannot, leave this alone."""
+        raise ConfigError(f"{self.name} cannot fold in a new user")
+
+    def fold_in_predict(self, items: np.ndarray, ratings: np.ndarray, targets: np.ndarray) -> np.ndarray:
+        """Predicted ratings of `targets` for a new user folded in from (`items`, `ratings`);
+        unknown target movies get the mean + the folded-in user's offset from the fallback."""
+        scores = self.fold_in(items, ratings)
+        targets = np.asarray(targets, dtype=np.int64)
+        out = self.fallback_prediction(np.full(targets.shape, -1), targets)
+        known = self.known_items(targets)
+        out[known] = self.scores_to_output(scores[targets[known]])
+        return self.scale.clip(out).astype(np.float32)
+
     # ----- recommend -----
     def seen_items(self, user: int) -> np.ndarray:
         """Items the user rated in the training data."""
@@ -239,21 +349,26 @@ class Recommender(ABC):
 
     def recommend(self, user: int, k: int = 10, exclude_seen: bool = True,
                   exclude: np.ndarray | None = None) -> Recommendations:
-        """The top-k items for a user index. Unknown users get the items with the highest
-        regularised bias (a popularity-with-quality fallback)."""
+        """The top-k items for a user index. A user the model does not know gets the fallback
+        ranking (mean + movie bias, a popularity-with-quality order), marked `fallback`."""
         self._require_fitted()
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise ConfigError(f"k must be a positive whole number, got {k!r}")
-        if 0 <= user < self.n_users:
-            scores = self.score_all(np.array([user]))[0].astype(np.float64)
-        else:
-            scores = self._fallback[2].astype(np.float64).copy() + self._fallback[0]  # type: ignore[index]
-        if exclude_seen:
-            scores[self.seen_items(user)] = -np.inf
-        if exclude is not None:
-            scores[np.asarray(exclude, dtype=np.int64)] = -np.inf
+        check_k(k)
+        if self.knows_user(user):
+            scores = self.score_all(np.array([user]))[0]
+            return self.top_k(scores, k, exclude=(self.seen_items(user) if exclude_seen else None), also=exclude)
+        return self.top_k(self.fallback_scores(), k, exclude=exclude, fallback=True)
+
+    def top_k(self, scores: np.ndarray, k: int, exclude: np.ndarray | None = None,
+              also: np.ndarray | None = None, fallback: bool = False) -> Recommendations:
+        """The k best of a score row (model units, or fallback ratings), excluded items left out."""
+        scores = np.array(scores, dtype=np.float64)
+        for items in (exclude, also):
+            if items is not None and len(items):
+                scores[np.asarray(items, dtype=np.int64)] = -np.inf
         top = top_k_indices(scores, k)
         top = top[np.isfinite(scores[top])]
+        if fallback:
+            return Recommendations(top, self.scale.clip(scores[top]), FALLBACK_LABEL, fallback=True)
         return Recommendations(top, self.scores_to_output(scores[top]), self.score_label)
 
     def check_user(self, user: int) -> int:
@@ -275,7 +390,7 @@ class Recommender(ABC):
                   "scale": np.array([self.scale.low, self.scale.high, self.scale.step]),
                   "fallback_mu": np.array([mu]), "fallback_user": b_user, "fallback_item": b_item,
                   "seen_indptr": self._seen_indptr, "seen_indices": self._seen_indices,
-                  **{f"model_{k}": v for k, v in self._state().items()}}
+                  "item_known": self._item_known, **{f"model_{k}": v for k, v in self._state().items()}}
         np.savez(folder / "state.npz", **arrays)
         self._save_extra(folder)
 
@@ -293,6 +408,7 @@ class Recommender(ABC):
             model.scale = RatingScale(*(float(v) for v in arrays["scale"]))
             model._fallback = (float(arrays["fallback_mu"][0]), arrays["fallback_user"], arrays["fallback_item"])
             model._seen_indptr, model._seen_indices = arrays["seen_indptr"], arrays["seen_indices"]
+            model._item_known = arrays["item_known"].astype(bool)
             model._load_state({k[6:]: v for k, v in arrays.items() if k.startswith("model_")})
             model._load_extra(folder)
         except (KeyError, ValueError, IndexError) as error:
@@ -314,7 +430,8 @@ class Recommender(ABC):
 
     def _check_loaded(self) -> None:
         ok = (self._fallback is not None and self._fallback[1].shape == (self.n_users,)
-              and self._fallback[2].shape == (self.n_items,) and self._seen_indptr.shape == (self.n_users + 1,))
+              and self._fallback[2].shape == (self.n_items,) and self._seen_indptr.shape == (self.n_users + 1,)
+              and self._item_known.shape == (self.n_items,))
         if not ok:
             raise ArtifactError("saved model arrays do not match its recorded shape")
 
@@ -338,11 +455,14 @@ class RankingOnly:
         return scores
 
 
-def liked_for_fold_in(items: np.ndarray, ratings: np.ndarray, n_items: int, scale: RatingScale) -> np.ndarray:
+def check_k(k: object) -> None:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ConfigError(f"k must be a positive whole number, got {k!r}")
+
+
+def liked_for_fold_in(items: np.ndarray, ratings: np.ndarray, scale: RatingScale) -> np.ndarray:
     """The items a new user liked (rated at or above the scale's midpoint), for implicit fold-in."""
     items = np.asarray(items, dtype=np.int64)
-    if items.size == 0 or items.min() < 0 or items.max() >= n_items:
-        raise ConfigError("fold-in needs at least one rated, known item")
     liked = items[np.asarray(ratings, dtype=float) >= (scale.low + scale.high) / 2]
     if liked.size == 0:
         raise ConfigError("rate at least one movie at or above the middle of the scale")

@@ -25,7 +25,7 @@ class GlobalMean(Recommender):
     def _predict_known(self, users, items):
         return np.full(users.shape, self._fallback[0])  # type: ignore[index]
 
-    def score_all(self, users):
+    def _score_known(self, users):
         return np.full((len(users), self.n_items), self._fallback[0])  # type: ignore[index]
 
 
@@ -58,9 +58,14 @@ class Biases(Recommender):
         mu, b_user, b_item = self._biases
         return mu + b_user[users] + b_item[items]
 
-    def score_all(self, users):
+    def _score_known(self, users):
         mu, b_user, b_item = self._biases
         return mu + b_user[np.asarray(users)][:, None] + b_item[None, :]
+
+    def _fold_in(self, items, ratings):
+        """A new user's bias from their ratings, regularised as in training."""
+        mu, _, b_item = self._biases
+        return mu + new_user_bias(mu, b_item, items, ratings, self.config.reg_user) + b_item
 
     def _state(self):
         mu, b_user, b_item = self._biases
@@ -134,7 +139,7 @@ class NMF(Recommender):
     def _predict_known(self, users, items):
         return np.einsum("nk,kn->n", self._w[users], self._h[:, items])
 
-    def score_all(self, users):
+    def _score_known(self, users):
         return self._w[np.asarray(users)] @ self._h
 
     def factors(self) -> Factors:
@@ -145,6 +150,12 @@ class NMF(Recommender):
 
     def _load_state(self, arrays):
         self._w, self._h = arrays["w"], arrays["h"]
+
+
+def new_user_bias(mu: float, b_item: np.ndarray, items: np.ndarray, ratings: np.ndarray, reg: float) -> float:
+    """The regularised bias of a user who rated `items`, given the trained movie biases."""
+    residual = np.asarray(ratings, dtype=np.float64) - mu - b_item[np.asarray(items, dtype=np.int64)]
+    return float(residual.sum() / (residual.size + reg))
 
 
 def _report(history: History, callbacks: list[EpochCallback], epoch: int, epochs: int, loss: float,
@@ -212,16 +223,16 @@ class IALS(RankingOnly, Recommender):
         scores = np.einsum("nk,nk->n", self._x[users], self._y[items])
         return self.scale.low + (self.scale.high - self.scale.low) * np.clip(scores, 0.0, 1.0)
 
-    def score_all(self, users):
+    def _score_known(self, users):
         return self._x[np.asarray(users)] @ self._y.T
 
     def factors(self) -> Factors:
         return Factors(self._x, self._y)
 
-    def fold_in(self, items: np.ndarray, ratings: np.ndarray) -> np.ndarray:
+    def _fold_in(self, items: np.ndarray, ratings: np.ndarray) -> np.ndarray:
         """Scores of every item for a new user: their liked items (rated at or above the scale's
         midpoint) solved against the trained item vectors, as in one ALS half-step."""
-        liked = liked_for_fold_in(items, ratings, self.n_items, self.scale)
+        liked = liked_for_fold_in(items, ratings, self.scale)
         cfg = self.config
         user = _solve_side(self._y, [liked], cfg.reg, cfg.alpha)[0]
         return self._y @ user

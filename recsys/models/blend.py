@@ -84,8 +84,16 @@ class Blend(Recommender):
     def _predict_known(self, users, items):
         return self._combine([self.scale.clip(part._predict_known(users, items)) for part in self.parts])
 
-    def score_all(self, users):
-        return self._combine([part.scores_to_output(part.score_all(users)) for part in self.parts])
+    def _score_known(self, users):
+        return self._combine([part.scores_to_output(part._score_known(users)) for part in self.parts])
+
+    @property
+    def can_fold_in(self) -> bool:
+        return bool(getattr(self, "parts", None)) and all(part.can_fold_in for part in self.parts)
+
+    def _fold_in(self, items, ratings):
+        columns = [part.scores_to_output(part._fold_in(items, ratings)) for part in self.parts]
+        return self._combine(columns)
 
     def factors(self):
         return next((f for part in self.parts if (f := part.factors()) is not None), None)
@@ -102,9 +110,7 @@ class Blend(Recommender):
             raise ValueError(f"blend weights have shape {self.weights.shape}")
         self.parts = self._components()
         for number, part in enumerate(self.parts):
-            part.n_users, part.n_items, part.scale = self.n_users, self.n_items, self.scale
-            part._fallback, part._seen_indptr, part._seen_indices = \
-                self._fallback, self._seen_indptr, self._seen_indices
+            part.share_training_data(self)
             prefix = f"c{number}_"
             part._load_state({k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
 

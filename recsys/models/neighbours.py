@@ -17,7 +17,7 @@ from scipy import sparse
 from recsys.errors import ConfigError
 from recsys.models.base import (History, ModelConfig, RankingOnly, Recommender, check_float, check_int,
                                 fit_biases, liked_for_fold_in)
-from recsys.models.baselines import BiasConfig
+from recsys.models.baselines import BiasConfig, new_user_bias
 
 BLOCK = 256  # target items per similarity block
 FEW_USERS = 8  # up to this many users, score_all works user by user
@@ -112,7 +112,7 @@ class ItemKNN(Recommender):
                 out[position] += self._neighbourhood(sims[row, rated][:, None], residuals)[0]
         return out
 
-    def score_all(self, users):
+    def _score_known(self, users):
         """Predicted ratings of every item. A few users: one similarity block per user (their rated
         items x all items); many users: one block of target items at a time, shared by all users."""
         mu, b_user, b_item = self._baseline
@@ -132,6 +132,15 @@ class ItemKNN(Recommender):
                 if rated.size:
                     scores[row, block] += self._neighbourhood(sims[:, rated].T, residuals)
         return scores
+
+    def _fold_in(self, items, ratings):
+        """A new user's bias from their ratings, then the neighbourhood of their residuals."""
+        mu, _, b_item = self._baseline
+        b_new = new_user_bias(mu, b_item, items, ratings, self.config.reg_user)
+        order = np.argsort(items, kind="stable")
+        rated, values = items[order], ratings[order]
+        residuals = values - (mu + b_new + b_item[rated])
+        return mu + b_new + b_item + self._neighbourhood(self.similarity(rated), residuals)
 
     def _state(self):
         mu, b_user, b_item = self._baseline
@@ -193,7 +202,7 @@ class EASE(RankingOnly, Recommender):
         scores[:, self._keep] = np.asarray(rows[:, self._keep] @ self._weights)
         return scores
 
-    def score_all(self, users):
+    def _score_known(self, users):
         return self._columns(self._binary[np.asarray(users, dtype=np.int64)])
 
     def _predict_known(self, users, items):
@@ -205,10 +214,10 @@ class EASE(RankingOnly, Recommender):
         scores[known] = np.asarray(rows.multiply(self._weights[:, position[items[known]]].T).sum(axis=1)).ravel()
         return self.scale.low + (self.scale.high - self.scale.low) * np.clip(scores, 0.0, 1.0)
 
-    def fold_in(self, items: np.ndarray, ratings: np.ndarray) -> np.ndarray:
+    def _fold_in(self, items: np.ndarray, ratings: np.ndarray) -> np.ndarray:
         """Scores of every item for a new user from the items they liked (rated at or above the
         scale's midpoint): their binary row times B, no retraining."""
-        liked = liked_for_fold_in(items, ratings, self.n_items, self.scale)
+        liked = liked_for_fold_in(items, ratings, self.scale)
         row = sparse.csr_matrix((np.ones(liked.size), (np.zeros(liked.size, dtype=np.int64), liked)),
                                 shape=(1, self.n_items))
         return self._columns(row)[0]

@@ -64,3 +64,39 @@ def test_ranking_training_gives_better_top10(parts):
     assert np.isnan(by_ranking["rmse"])
     assert by_ranking["ndcg"] > 1.3 * by_rating["ndcg"] and by_ranking["ndcg"] > 0.1
     assert by_ranking["precision"] > by_rating["precision"]
+
+
+@pytest.fixture(scope="module")
+def new_user_setup(ml100k):
+    """ml-100k u1 with 60 test users taken out of training: their training ratings are held out
+    and later folded in, as for a person who shows up with a few ratings."""
+    train, test = Split("official", name="u1").apply(ml100k)
+    rng = np.random.default_rng(7)
+    counts = np.bincount(train.users, minlength=train.n_users)
+    in_test = np.unique(test.users)
+    new_users = rng.choice(in_test[counts[in_test] >= 20], 60, replace=False)
+    cold = np.isin(train.users, new_users)
+    fit, valid = validation_split(train.take(~cold), 0.1, seed=0)
+    return fit, valid, train.take(cold), test, new_users
+
+
+@pytest.mark.parametrize("name", ["biases", "item-knn", "mf", "biased-mf", "recommender-net", "gmf", "blend"])
+def test_fold_in_beats_the_bias_fallback_for_new_users(name, new_user_setup):
+    """Folding in each new user's held-out ratings predicts their test ratings better, on average
+    over users, than the mean + movie bias the model gives a user it does not know."""
+    fit, valid, held_out, test, new_users = new_user_setup
+    model = make_model(name)
+    model.fit(fit, valid)
+    assert model.can_fold_in and not model.known_users(new_users).any()
+    folded, fallback = [], []
+    for user in new_users:
+        mine, tested = held_out.users == user, (test.users == user) & model.known_items(test.items)
+        if not tested.any():
+            continue
+        targets, actual = test.items[tested], test.values[tested]
+        with_fold_in = model.fold_in_predict(held_out.items[mine], held_out.values[mine], targets)
+        without = model.predict(np.full(targets.shape, user), targets)
+        folded.append(np.sqrt(np.mean((with_fold_in - actual) ** 2)))
+        fallback.append(np.sqrt(np.mean((without - actual) ** 2)))
+    assert len(folded) >= 50
+    assert np.mean(folded) < np.mean(fallback) - 0.03, (np.mean(folded), np.mean(fallback))

@@ -7,7 +7,8 @@ import pytest
 from recsys.catalog import all_labels, known_parameters, preset
 from recsys.errors import ConfigError
 from recsys.models import make_model, model_class
-from recsys.split import Split
+from recsys.models.base import fit_biases
+from recsys.split import Split, validation_split
 
 FAST = {"epochs": 2, "factors": 8, "batch_size": 4096}
 
@@ -28,35 +29,96 @@ def ml100k_split(ml100k):
     return Split("official", name="u1").apply(ml100k)
 
 
-@pytest.mark.parametrize("label", all_labels())
-def test_model_conformance(label, ml100k_split, tmp_path):
+@pytest.fixture(scope="module")
+def cold_setup(ml100k_split):
+    """u1 with 30 users and 20 movies taken out of training (they stay in the test part), and a
+    seeded validation part: the models see (fit, valid) and must treat the 50 as unknown."""
     train, test = ml100k_split
+    rng = np.random.default_rng(7)
+    counts = np.bincount(train.users, minlength=train.n_users)
+    in_test = np.unique(test.users)
+    new_users = rng.choice(in_test[counts[in_test] >= 20], 30, replace=False)
+    item_counts = np.bincount(train.items, minlength=train.n_items)
+    tested_items = np.unique(test.items)
+    new_items = rng.choice(tested_items[item_counts[tested_items] >= 5], 20, replace=False)
+    cold = np.isin(train.users, new_users) | np.isin(train.items, new_items)
+    known_part, held_out = train.take(~cold), train.take(cold)
+    fit_part, valid_part = validation_split(known_part, 0.1, seed=0)
+    return fit_part, valid_part, held_out, test, new_users, new_items
+
+
+@pytest.mark.parametrize("label", all_labels())
+def test_model_conformance(label, cold_setup, tmp_path):
+    fit_part, valid_part, held_out, test, new_users, new_items = cold_setup
     model = _small_model(label)
-    history = model.fit(train, test)
+    history = model.fit(fit_part, valid_part)
+    known = fit_part.concat(valid_part)
+    warm_rows = np.isin(test.users, known.users) & np.isin(test.items, known.items)
+    warm = test.take(warm_rows)
     # predict: shape and range, on the scale
-    predicted = model.predict(test.users[:500], test.items[:500])
+    predicted = model.predict(warm.users[:500], warm.items[:500])
     assert predicted.shape == (500,) and predicted.dtype == np.float32
     assert predicted.min() >= 1.0 and predicted.max() <= 5.0 and np.isfinite(predicted).all()
-    # recommend: k items, best first, none already rated in train
-    user = int(train.users[0])
+    # recommend: k items, best first, none already rated in training
+    user = int(warm.users[0])
     recs = model.recommend(user, k=10)
-    assert len(recs.items) == 10 and len(set(recs.items.tolist())) == 10
-    assert not set(recs.items.tolist()) & set(train.items[train.users == user].tolist())
+    assert len(recs.items) == 10 and len(set(recs.items.tolist())) == 10 and not recs.fallback
+    assert not set(recs.items.tolist()) & set(fit_part.concat(valid_part).items[
+        fit_part.concat(valid_part).users == user].tolist())
     assert np.all(np.diff(recs.scores) <= 1e-6)
-    # unknown user / item: documented fallback, never an IndexError
+    assert not set(recs.items.tolist()) & set(new_items.tolist())  # a movie it never saw is never ranked
+    _assert_known_means_trained(model, known, test, new_users, new_items, warm)
+    # indices outside the data: the same fallback, never an IndexError
     fallback = model.predict(np.array([-1, user, 10**6]), np.array([0, 10**6, -5]))
     assert np.isfinite(fallback).all() and fallback.shape == (3,)
     assert len(model.recommend(10**6, k=5).items) == 5
-    # save / load round trip gives the same predictions and lists
+    # save / load round trip gives the same predictions, lists and knowledge
     model.save(tmp_path)
     again = model_class(model.name).load(tmp_path, model.config)
-    assert np.allclose(again.predict(test.users[:500], test.items[:500]), predicted, atol=1e-5)
+    assert np.allclose(again.predict(warm.users[:500], warm.items[:500]), predicted, atol=1e-5)
     assert np.array_equal(again.recommend(user, k=10).items, recs.items)
+    both = np.r_[warm.users[:50], test.users[~warm_rows][:50]], np.r_[warm.items[:50], test.items[~warm_rows][:50]]
+    assert np.allclose(again.predict(*both), model.predict(*both), atol=1e-5)
     fitted = [log for log in history.logs if log.phase == "fit"]
     if fitted:
         assert fitted[-1].epochs >= len(fitted)
         refits = [log for log in history.logs if log.phase == "refit"]
         assert len(refits) in (0, history.best_epoch)  # refit on all training data for the best epoch count
+    if model.can_fold_in:  # a new user's ratings give a full score row over the known movies
+        mine = held_out.users == new_users[0]
+        scores = model.fold_in(held_out.items[mine], held_out.values[mine])
+        assert scores.shape == (model.n_items,)
+        assert np.isfinite(scores[model.known_items(np.arange(model.n_items))]).all()
+        assert np.isneginf(scores[new_items]).all()
+
+
+def _assert_known_means_trained(model, known, test, new_users, new_items, warm):
+    """Warm rows come from the model and do not change when mixed with new ones; rows of new
+    users, new movies and both equal the regularised-bias fallback fitted on the same data."""
+    mu, b_user, b_item = fit_biases(known)
+    new_u, new_i = ~np.isin(test.users, known.users), ~np.isin(test.items, known.items)
+    assert model.known_users(new_users).sum() == 0 and model.known_items(new_items).sum() == 0
+    assert model.known_users(warm.users).all() and model.known_items(warm.items).all()
+    for rows, expected in (
+            (new_u & ~new_i, lambda u, i: mu + b_item[i]),
+            (~new_u & new_i, lambda u, i: mu + b_user[u]),
+            (new_u & new_i, lambda u, i: np.full(u.shape, mu))):
+        u, i = test.users[rows], test.items[rows]
+        assert u.size, "the cold set-up must produce every kind of row"
+        assert np.allclose(model.predict(u, i), np.clip(expected(u, i), 1, 5), atol=1e-5)
+    cold_u, cold_i = test.users[new_u | new_i][:200], test.items[new_u | new_i][:200]
+    alone = model.predict(warm.users[:200], warm.items[:200])
+    mixed = model.predict(np.r_[cold_u, warm.users[:200]], np.r_[cold_i, warm.items[:200]])
+    assert np.allclose(mixed[cold_u.size:], alone, atol=1e-6)
+    # a new user's list is the fallback ranking; known users never see unknown movies
+    recs = model.recommend(int(new_users[0]), k=10)
+    expected_top = np.argsort(-np.where(model.known_items(np.arange(model.n_items)), b_item, -np.inf),
+                              kind="stable")[:10]
+    assert recs.fallback and np.array_equal(np.sort(recs.items), np.sort(expected_top))
+    scores = model.score_all(np.array([int(warm.users[0]), int(new_users[1])]))
+    assert np.isneginf(scores[:, new_items]).all()
+    assert np.isneginf(scores[:, np.setdiff1d(np.arange(model.n_items), known.items)]).all()
+    assert np.allclose(scores[1][np.isfinite(scores[1])], (mu + b_item)[np.isfinite(scores[1])])
 
 
 def test_factors_shapes(ml100k_split):
@@ -94,12 +156,16 @@ def test_fold_in_recommends_for_a_new_user(ml100k_split):
     model = make_model("biased-mf", epochs=3, factors=8)
     model.fit(train)
     scores = model.fold_in(np.array([0, 1, 2]), np.array([5.0, 4.0, 1.0]))
-    assert scores.shape == (1682,) and np.isfinite(scores).all()
-    with pytest.raises(ConfigError, match="at least one rated"):
+    known = model.known_items(np.arange(1682))
+    assert scores.shape == (1682,) and np.isfinite(scores[known]).all() and np.isneginf(scores[~known]).all()
+    with pytest.raises(ConfigError, match="at least one rated movie that the model knows"):
         model.fold_in(np.array([], dtype=int), np.array([]))
+    with pytest.raises(ConfigError, match="one rating per movie"):
+        model.fold_in(np.array([0, 1]), np.array([5.0]))
     deep = make_model("deep-mf", epochs=1, layers=(8,))
     deep.fit(train)
-    with pytest.raises(ConfigError, match="no linear item factors"):
+    assert not deep.can_fold_in
+    with pytest.raises(ConfigError, match="cannot fold in a new user"):
         deep.fold_in(np.array([0]), np.array([5.0]))
 
 

@@ -1,0 +1,79 @@
+"""The one path for "recommend for a user", used by the CLI and every page: the top-k among the
+movies the user has not rated anywhere in the dataset, from the model where it knows the user,
+from a fold-in of the user's ratings where the model can do that, and otherwise from the bias
+fallback, always saying which of the three it was."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from recsys.dataset import Dataset
+from recsys.errors import ConfigError
+from recsys.explore import liked_items, reasons
+from recsys.models import Recommender
+from recsys.models.base import Recommendations, check_k
+
+#: how a list was made
+FROM_MODEL, FROM_FOLD_IN, FROM_FALLBACK = "model", "fold-in", "fallback"
+
+
+@dataclass(frozen=True)
+class UserRecommendations:
+    """A top-k table (title, score, genres, reason, item) and how it was made."""
+
+    table: pd.DataFrame
+    source: str
+    note: str
+    score_label: str
+
+
+def for_user(model: Recommender, dataset: Dataset, user: int, k: int = 10) -> UserRecommendations:
+    """Top-k movies for a dataset user index, excluding every movie they rated in the dataset
+    (also those the model did not see, e.g. in a test part)."""
+    check_k(k)
+    rated, values = dataset.user_ratings(user)
+    liked = liked_items(rated, values)
+    if model.knows_user(user):
+        recs = model.recommend(user, k=k, exclude=rated)
+        note = "" if rated.size == len(model.seen_items(user)) else \
+            (f"{rated.size - len(model.seen_items(user))} of this user's {rated.size} ratings were not in the "
+             "model's training data (they are in its test part); they are left out of the list too.")
+        return _result(model, dataset, recs, liked, FROM_MODEL, note)
+    if model.can_fold_in and rated.size:
+        scores = model.fold_in(rated, values)
+        recs = model.top_k(scores, k, exclude=rated)
+        note = (f"This user has no ratings in the model's training data (they are new to it); their "
+                f"{rated.size} rating(s) in the dataset were folded into the trained movie factors.")
+        return _result(model, dataset, recs, liked, FROM_FOLD_IN, note)
+    recs = model.recommend(user, k=k, exclude=rated)
+    why = "it cannot fold a new user in" if not model.can_fold_in else "the user has no ratings"
+    note = (f"This user has no ratings in the model's training data and {why}: the list ranks movies by "
+            "the mean rating plus each movie's regularised bias, the same for every new user.")
+    return _result(model, dataset, recs, liked, FROM_FALLBACK, note)
+
+
+def for_new_user(model: Recommender, dataset: Dataset, items: list[int] | np.ndarray,
+                 ratings: list[float] | np.ndarray, k: int = 10) -> UserRecommendations:
+    """Top-k for a person who just rated `items` (not in the dataset), folded into the model."""
+    check_k(k)
+    items = np.asarray(items, dtype=np.int64)
+    ratings = np.asarray(ratings, dtype=np.float64)
+    if items.size == 0:
+        raise ConfigError("rate at least one movie first")
+    if not model.can_fold_in:
+        raise ConfigError(f"{model.name} cannot fold in a new user; choose a factor or neighbourhood model")
+    recs = model.top_k(model.fold_in(items, ratings), k, exclude=items)
+    return _result(model, dataset, recs, liked_items(items, ratings), FROM_FOLD_IN,
+                   f"Your {items.size} rating(s) were folded into the trained model: no retraining.")
+
+
+def _result(model: Recommender, dataset: Dataset, recs: Recommendations, liked: np.ndarray, source: str,
+            note: str) -> UserRecommendations:
+    table = pd.DataFrame({
+        "title": dataset.titles(recs.items), recs.score_label: np.round(recs.scores, 3),
+        "genres": [" | ".join(dataset.items.at[int(i), "genres"]) for i in recs.items],
+        "reason": reasons(model, dataset, liked, recs.items) if source != FROM_FALLBACK else [""] * len(recs.items),
+        "item": recs.items})
+    return UserRecommendations(table, source, note, recs.score_label)
