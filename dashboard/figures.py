@@ -164,6 +164,24 @@ def metric_bars(table: pd.DataFrame, metrics: tuple[str, ...] = ("rmse", "mae"))
     return _layout(fig, "Rating error per model")
 
 
+GROUP_LABELS = {"warm": "warm (user and movie known)", "new_user": "new users", "new_item": "new movies"}
+
+
+def group_error_bars(table: pd.DataFrame) -> go.Figure:
+    """RMSE per model on warm rows, rows of new users and rows of new movies; the legend gives
+    each group's row count (from the first model: the same test part for all)."""
+    fig = go.Figure()
+    for group, label in GROUP_LABELS.items():
+        column = f"rmse_{group}"
+        if column not in table or table[column].isna().all():
+            continue
+        count = int(table[f"n_{group}"].iloc[0]) if f"n_{group}" in table else 0
+        fig.add_trace(go.Bar(x=table["model"], y=table[column], name=f"{label}: {count:,} rows"))
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title="RMSE (lower is better)")
+    return _layout(fig, "Rating error by row group")
+
+
 def top_k_bars(table: pd.DataFrame, metrics: tuple[str, ...] = ("precision", "recall", "ndcg", "hit_rate")) -> go.Figure:
     long = table.melt(id_vars="model", value_vars=[m for m in metrics if m in table], var_name="metric")
     fig = px.bar(long, x="model", y="value", color="metric", barmode="group")

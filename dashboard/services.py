@@ -26,10 +26,14 @@ UPLOAD = "uploaded file"
 UPLOAD_SCALES = {"0.5-5 in half stars": "half-stars", "1-5 whole stars": "whole-stars"}
 SPLITS = {
     "random 80/20 holdout": Split(),
+    "time: train on the earliest 80%, test on the latest 20%": Split("time", fraction=0.2),
     "temporal: last 20% of each user": Split("temporal", fraction=0.2),
     "5-fold, fold 1": Split("kfold", folds=5, fold=0),
     "ml-100k official u1": Split("official", name="u1"),
 }
+FULL_SPLIT_NAME = "all ratings (no test part)"
+#: what the Recommendations page offers: a model fitted on every rating first, then the evaluation splits
+RECOMMEND_SPLITS = {FULL_SPLIT_NAME: Split("full"), **SPLITS}
 _lock = threading.Lock()
 
 
@@ -126,6 +130,14 @@ def cached_table(fingerprint: str, name: str, _build: Callable[[], pd.DataFrame]
 def _model_cache() -> dict[str, TrainResult]:
     """Trained or loaded models shared by every session, keyed by artifact key."""
     return {}
+
+
+def split_choices(dataset: Dataset, splits: dict[str, Split] | None = None) -> list[str]:
+    """The split names that apply to a dataset (official folds and time splits need their data)."""
+    splits = SPLITS if splits is None else splits
+    return [name for name, split in splits.items()
+            if (split.kind != "official" or split.name in dataset.folds)
+            and (split.kind != "time" or dataset.has_timestamps)]
 
 
 def model_key(dataset: Dataset, label: str, split: Split, overrides: dict | None = None) -> tuple[str, str, object]:

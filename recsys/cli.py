@@ -15,7 +15,8 @@ from recsys.artifacts import ArtifactStore, FOLDER_PATTERN
 from recsys.catalog import DEFAULT_EVALUATION, DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, Preset, all_labels, known_parameters, preset
 from recsys.dataset import Dataset
 from recsys.errors import ArtifactError, ConfigError, RecsysError
-from recsys.evaluate import summarise_folds
+from recsys.evaluate import GROUP_COLUMNS, summarise_folds
+from recsys.recommend import for_user
 from recsys.split import KINDS, Split, fold_splits
 from recsys.stats import rating_histogram, summary
 from recsys.training import ProgressPrinter, TrainResult, train
@@ -61,10 +62,16 @@ def _load(args) -> Dataset:
 
 
 def _split(args) -> Split:
+    if args.before and args.split != "time":
+        raise ConfigError("--before needs --split time")
     if args.split == "official":
         return Split("official", name=args.fold_name)
     if args.split == "kfold":
         return Split("kfold", seed=args.seed, folds=args.folds, fold=0)
+    if args.split == "full":
+        return Split("full", seed=args.seed)
+    if args.split == "time":
+        return Split("time", fraction=args.fraction, before=args.before or "")
     return Split(args.split, fraction=args.fraction, seed=args.seed)
 
 
@@ -125,6 +132,8 @@ def cmd_evaluate(args) -> int:
     labels = args.models.split(",") if args.models else list(DEFAULT_EVALUATION)
     overrides = _overrides(args.set)
     splits = fold_splits(dataset, args.folds, args.seed) if args.split == "folds" else [_split(args)]
+    if not splits[0].has_test:
+        raise ConfigError("the full split has no test part to evaluate on; choose another --split")
     store, rows, started = ArtifactStore(), [], time.perf_counter()
     for label in labels:
         chosen = preset(label.strip())
@@ -147,6 +156,12 @@ def cmd_evaluate(args) -> int:
     print(f"\n{dataset.name}, {splits[0].label() if len(splits) == 1 else f'{len(splits)} folds'}, "
           f"top-{args.k} relevant = rating >= 4")
     print(table[columns].to_string(index=False, float_format=lambda v: f"{v:.4f}", na_rep="-"))
+    groups = ["model"] + [c for c in GROUP_COLUMNS if c in table]
+    if len(groups) > 1:
+        print("\nBy row group: warm = user and movie both in the model's training data; new_user = a user "
+              "with no training rating; new_item = a known user's rating of a movie with none (n_ = rows, "
+              "users_ = evaluated users)")
+        print(table[groups].to_string(index=False, na_rep="-", float_format=lambda v: f"{v:.4f}"))
     print(f"\n{len(rows)} run(s) in {time.perf_counter() - started:.1f}s")
     if args.csv:
         table.to_csv(args.csv, index=False)
@@ -160,14 +175,17 @@ def _known_overrides(chosen: Preset, overrides: dict) -> dict:
 
 def cmd_recommend(args) -> int:
     dataset = _load(args)
-    chosen = preset(args.model)
-    result = _run(dataset, chosen, _split(args), ArtifactStore(), retrain=False)
     user = dataset.user_index(args.user)
-    recs = result.model.recommend(user, k=args.k)
-    print(f"top-{args.k} for user {args.user} by {chosen.label} ({recs.score_label}):")
-    for rank, (item, score) in enumerate(zip(recs.items, recs.scores), 1):
-        genres = ", ".join(dataset.items.at[int(item), "genres"])
-        print(f"  {rank:>2}. {score:6.3f}  {dataset.items.at[int(item), 'title']}  [{genres}]")
+    chosen = preset(args.model)
+    split = _split(args)
+    result = _run(dataset, chosen, split, ArtifactStore(), retrain=False)
+    recs = for_user(result.model, dataset, user, k=args.k)
+    print(f"top-{args.k} for user {args.user} by {chosen.label}, trained on {split.describe()} "
+          f"({recs.score_label}); movies the user rated are left out:")
+    if recs.note:
+        print(f"  note: {recs.note}")
+    for rank, row in enumerate(recs.table.itertuples(index=False), 1):
+        print(f"  {rank:>2}. {row[1]:6.3f}  {row.title}  [{row.genres.replace(' | ', ', ')}]")
     return 0
 
 
@@ -202,13 +220,18 @@ def build_parser() -> argparse.ArgumentParser:
     data.set_defaults(run=cmd_data)
 
     def dataset_args(p, default_split="holdout"):
+        evaluating = p.prog.endswith("evaluate")
+        kinds = [k for k in KINDS if not (evaluating and k == "full")] + (["folds"] if evaluating else [])
         p.add_argument("--dataset", default="ml-latest-small", choices=list(sources.REGISTRY))
         p.add_argument("--path", help="folder holding the dataset's files (overrides the search)")
         p.add_argument("--file", help="your own ratings file (CSV or zip; columns user, item, rating"
                        "[, timestamp]) instead of --dataset")
         scale_arg(p)
-        p.add_argument("--split", default=default_split, choices=[*KINDS, "folds"] if p.prog.endswith("evaluate") else KINDS)
-        p.add_argument("--fraction", type=float, default=0.2, help="test fraction (holdout, temporal)")
+        p.add_argument("--split", default=default_split, choices=kinds,
+                       help="holdout: random; temporal: each user's last ratings; time: train on the past, "
+                            "test on the future; full: every rating trains (no test part)")
+        p.add_argument("--fraction", type=float, default=0.2, help="test fraction (holdout, temporal, time)")
+        p.add_argument("--before", help="time split: the cut date (YYYY-MM-DD, UTC); later ratings are test")
         p.add_argument("--seed", type=int, default=42)
         p.add_argument("--folds", type=int, default=5)
         p.add_argument("--fold-name", default="u1", help="official ml-100k fold (u1-u5, ua, ub)")
@@ -231,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(run=cmd_evaluate)
 
     rec = sub.add_parser("recommend", help="top-k movies for one user")
-    dataset_args(rec)
+    dataset_args(rec, default_split="full")
     rec.add_argument("--model", default=DEFAULT_RANKING_MODEL, choices=all_labels())
     rec.add_argument("--user", required=True, help="raw user id as in the dataset")
     rec.add_argument("-k", type=int, default=10)

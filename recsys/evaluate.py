@@ -5,6 +5,11 @@ Top-k protocol: a user is evaluated when they have at least one relevant test it
 >= `threshold`); every item the user did not rate in train is ranked; NDCG uses binary relevance,
 a log2 discount and an ideal list of min(k, relevant) items; coverage is the share of the
 catalogue that appears in at least one evaluated user's top-k.
+
+Row groups: beside the overall numbers, RMSE and MAE are reported on *warm* test rows (the model
+knows both the user and the movie), on rows of *new users* (no rating in the data the model was
+fitted on) and on rows of *new movies* (a known user, a movie with no training rating), with their
+counts; NDCG@k is reported for warm and for new users apart, with the number of users.
 """
 from __future__ import annotations
 
@@ -19,6 +24,10 @@ from recsys.errors import ConfigError
 from recsys.models.base import Recommender
 
 METRIC_COLUMNS = ["rmse", "mae", "precision", "recall", "ndcg", "hit_rate", "map", "coverage"]
+ROW_GROUPS = ("warm", "new_user", "new_item")
+#: the per-group columns `evaluate` adds, in display order
+GROUP_COLUMNS = ["n_warm", "rmse_warm", "n_new_user", "rmse_new_user", "n_new_item", "rmse_new_item",
+                 "users_warm", "ndcg_warm", "users_new", "ndcg_new_user"]
 
 
 def rmse(predicted: np.ndarray, actual: np.ndarray) -> float:
@@ -47,6 +56,7 @@ class TopKResult:
     map: float
     coverage: float
     users: int
+    per_user_ndcg: np.ndarray | None = None
 
 
 def ranking_metrics(top: np.ndarray, relevant: list[np.ndarray], n_items: int, k: int) -> TopKResult:
@@ -66,7 +76,8 @@ def ranking_metrics(top: np.ndarray, relevant: list[np.ndarray], n_items: int, k
         aps.append(float((np.cumsum(hit) / np.arange(1, hit.size + 1))[hit].sum() / min(k, n_rel)))
     shown = np.unique(top[:, :k][top[:, :k] >= 0])
     return TopKResult(float(np.mean(precision)), float(np.mean(recall)), float(np.mean(ndcg)),
-                      float(np.mean(hits)), float(np.mean(aps)), shown.size / n_items, top.shape[0])
+                      float(np.mean(hits)), float(np.mean(aps)), shown.size / n_items, top.shape[0],
+                      np.asarray(ndcg))
 
 
 def top_k_lists(model: Recommender, train: Ratings, users: np.ndarray, k: int,
@@ -91,12 +102,17 @@ def top_k_lists(model: Recommender, train: Ratings, users: np.ndarray, k: int,
     return out
 
 
+def evaluated_users(test: Ratings, threshold: float = 4.0) -> np.ndarray:
+    """The users with at least one relevant test item, sorted."""
+    return np.unique(test.users[test.values >= threshold])
+
+
 def evaluate_top_k(model: Recommender, train: Ratings, test: Ratings, k: int = 10,
                    threshold: float = 4.0) -> TopKResult:
-    """Top-k metrics for every user with at least one relevant test item."""
+    """Top-k metrics for every user with at least one relevant test item (users the model does
+    not know get its fallback ranking, as they would in use)."""
     relevant_rows = test.values >= threshold
-    users = np.unique(test.users[relevant_rows])
-    users = users[users < model.n_users]
+    users = evaluated_users(test, threshold)
     if users.size == 0:
         raise ConfigError(f"no test user has a rating >= {threshold}; cannot score top-{k}")
     rel_users, rel_items = test.users[relevant_rows], test.items[relevant_rows]
@@ -106,18 +122,33 @@ def evaluate_top_k(model: Recommender, train: Ratings, test: Ratings, k: int = 1
     return ranking_metrics(top_k_lists(model, train, users, k), relevant, train.n_items, k)
 
 
+def row_groups(model: Recommender, test: Ratings) -> dict[str, np.ndarray]:
+    """Masks over the test rows: warm, new user (whatever the movie), new movie of a known user."""
+    known_user, known_item = model.known_users(test.users), model.known_items(test.items)
+    return {"warm": known_user & known_item, "new_user": ~known_user, "new_item": known_user & ~known_item}
+
+
 def evaluate(model: Recommender, train: Ratings, test: Ratings, k: int = 10,
              threshold: float = 4.0) -> dict[str, float]:
-    """One row of metrics: RMSE and MAE (NaN for ranking-trained models), top-k metrics, and
-    predict seconds."""
+    """One row of metrics: RMSE and MAE (NaN for ranking-trained models), top-k metrics, the
+    same by row group (see the module notes), and predict seconds."""
     started = time.perf_counter()
     row: dict[str, float] = {"rmse": float("nan"), "mae": float("nan")}
-    if model.predicts_ratings:
-        predicted = model.predict(test.users, test.items)
+    groups = row_groups(model, test)
+    predicted = model.predict(test.users, test.items) if model.predicts_ratings else None
+    if predicted is not None:
         row["rmse"], row["mae"] = rmse(predicted, test.values), mae(predicted, test.values)
+    for group, mask in groups.items():
+        row[f"n_{group}"] = int(mask.sum())
+        row[f"rmse_{group}"] = rmse(predicted[mask], test.values[mask]) \
+            if predicted is not None and mask.any() else float("nan")
     top = evaluate_top_k(model, train, test, k, threshold)
     row.update(precision=top.precision, recall=top.recall, ndcg=top.ndcg, hit_rate=top.hit_rate,
                map=top.map, coverage=top.coverage)
+    known = model.known_users(evaluated_users(test, threshold))
+    row["users_warm"], row["users_new"] = int(known.sum()), int((~known).sum())
+    row["ndcg_warm"] = float(top.per_user_ndcg[known].mean()) if known.any() else float("nan")
+    row["ndcg_new_user"] = float(top.per_user_ndcg[~known].mean()) if (~known).any() else float("nan")
     row["predict_seconds"] = time.perf_counter() - started
     return row
 

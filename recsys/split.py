@@ -1,4 +1,5 @@
-"""Splits: seeded random holdout, k-fold, per-user temporal and ml-100k's official folds.
+"""Splits: seeded random holdout, k-fold, per-user temporal, train-on-the-past (time), ml-100k's
+official folds, and `full` (every rating trains; no test part).
 
 A `Split` is a small frozen value; the same value applied to the same dataset always gives the
 same rows, so it can be part of an artifact key.
@@ -6,13 +7,14 @@ same rows, so it can be part of an artifact key.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 
 import numpy as np
 
 from recsys.dataset import Dataset, Ratings
 from recsys.errors import ConfigError, DataError
 
-KINDS = ("holdout", "kfold", "temporal", "official")
+KINDS = ("holdout", "kfold", "temporal", "time", "official", "full")
 
 
 @dataclass(frozen=True)
@@ -23,7 +25,12 @@ class Split:
       `int(fraction * n)` positions are test.
     - kfold: the same permutation cut into `folds` near-equal parts; part `fold` is test.
     - temporal: per user, the last `max(1, int(fraction * n_u))` ratings by time are test.
+    - time: train on the past, test on the future: every rating at or after a cut time is test.
+      The cut is the date `before` (UTC, e.g. "2015-01-01") when given, else the timestamp that
+      leaves the latest `fraction` of the ratings on the test side (ratings at the cut second go
+      to test, so nothing in train is later than anything in test).
     - official: ml-100k's shipped fold `name` (u1-u5, ua, ub).
+    - full: every rating trains and there is no test part (for recommending, not for scores).
     """
 
     kind: str = "holdout"
@@ -32,11 +39,17 @@ class Split:
     folds: int = 5
     fold: int = 0
     name: str = ""
+    before: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ConfigError(f"unknown split kind {self.kind!r}; choose one of {', '.join(KINDS)}")
-        if self.kind in ("holdout", "temporal") and not 0 < self.fraction < 1:
+        if self.before and self.kind != "time":
+            raise ConfigError("a cut date (before) belongs to a time split only")
+        if self.before:
+            cut_time(self.before)  # refuses a date it cannot read
+        if (self.kind in ("holdout", "temporal") or (self.kind == "time" and not self.before)) \
+                and not 0 < self.fraction < 1:
             raise ConfigError(f"split fraction must be between 0 and 1, got {self.fraction}")
         if self.kind == "kfold" and not (2 <= self.folds and 0 <= self.fold < self.folds):
             raise ConfigError(f"k-fold needs folds >= 2 and 0 <= fold < folds, got {self.folds}/{self.fold}")
@@ -51,7 +64,26 @@ class Split:
             return f"kfold-{self.fold + 1}of{self.folds}-s{self.seed}"
         if self.kind == "temporal":
             return f"temporal-{self.fraction:g}"
+        if self.kind == "time":
+            return f"time-before-{self.before}" if self.before else f"time-{self.fraction:g}"
+        if self.kind == "full":
+            return "full"
         return f"official-{self.name}"
+
+    @property
+    def has_test(self) -> bool:
+        return self.kind != "full"
+
+    def describe(self) -> str:
+        """A sentence for pages and reports: what the model was trained on."""
+        if self.kind == "full":
+            return "every rating (no test part)"
+        if self.kind == "time":
+            cut = f"before {self.before}" if self.before else f"the earliest {1 - self.fraction:.0%} by time"
+            return f"the ratings {cut}; the later ones are its test part"
+        if self.kind == "temporal":
+            return f"each user's earliest ratings; their last {self.fraction:.0%} are its test part"
+        return f"the training part of the {self.label()} split"
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -67,6 +99,13 @@ class Split:
             return np.sort(np.array_split(perm, self.folds)[self.fold])
         if self.kind == "temporal":
             return temporal_test_rows(dataset.ratings, self.fraction)
+        if self.kind == "time":
+            if not dataset.has_timestamps:
+                raise DataError(f"dataset {dataset.name!r} has no timestamps, so it cannot be split by time; "
+                                "use a random holdout instead")
+            return time_test_rows(dataset.ratings, self.fraction, self.before)
+        if self.kind == "full":
+            return np.zeros(0, dtype=np.int64)
         if self.name not in dataset.folds:
             available = ", ".join(dataset.folds) or "none"
             raise ConfigError(f"dataset {dataset.name!r} has no official fold {self.name!r} "
@@ -77,10 +116,12 @@ class Split:
         """(train, test) ratings."""
         test = np.zeros(dataset.n_ratings, dtype=bool)
         test[self.test_rows(dataset)] = True
-        if test.all() or not test.any():
+        if test.all() or (self.has_test and not test.any()):
             part = "training" if test.all() else "test"
-            raise DataError(f"the {self.label()} split of {dataset.name!r} leaves the {part} part empty: "
-                            f"{dataset.n_ratings} rating(s) are too few for it")
+            why = (f"the ratings run from {_date(dataset.ratings.timestamps.min())} to "
+                   f"{_date(dataset.ratings.timestamps.max())}" if self.kind == "time"
+                   else f"{dataset.n_ratings} rating(s) are too few for it")
+            raise DataError(f"the {self.label()} split of {dataset.name!r} leaves the {part} part empty: {why}")
         return dataset.ratings.take(~test), dataset.ratings.take(test)
 
 
@@ -94,6 +135,32 @@ def temporal_test_rows(ratings: Ratings, fraction: float) -> np.ndarray:
     n_test = np.maximum(1, (fraction * counts).astype(np.int64))
     is_test = rank >= np.repeat(counts - n_test, counts)
     return np.sort(order[is_test])
+
+
+def cut_time(before: str) -> int:
+    """Seconds since the epoch (UTC) of an ISO date such as "2015-01-01" or "2015-01-01T12:00"."""
+    try:
+        moment = datetime.fromisoformat(str(before))
+    except ValueError:
+        raise ConfigError(f"cannot read the cut date {before!r}; write it as YYYY-MM-DD") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp())
+
+
+def _date(seconds: int) -> str:
+    return datetime.fromtimestamp(int(seconds), tz=timezone.utc).strftime("%Y-%m-%d")
+
+
+def time_test_rows(ratings: Ratings, fraction: float, before: str = "") -> np.ndarray:
+    """Positions of the ratings at or after the cut time (see `Split`), sorted."""
+    stamps = ratings.timestamps
+    if before:
+        cut = cut_time(before)
+    else:
+        n_test = max(1, int(fraction * len(ratings)))
+        cut = np.partition(stamps, len(stamps) - n_test)[len(stamps) - n_test]
+    return np.flatnonzero(stamps >= cut)
 
 
 def fold_splits(dataset: Dataset, folds: int = 5, seed: int = 42) -> list[Split]:

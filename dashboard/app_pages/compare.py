@@ -5,7 +5,7 @@ import streamlit as st
 from dashboard import figures, services
 from recsys.catalog import all_labels
 from recsys.errors import ArtifactError, RecsysError
-from recsys.evaluate import summarise_folds
+from recsys.evaluate import GROUP_COLUMNS, summarise_folds
 from recsys.split import fold_splits
 
 st.title("Compare models")
@@ -20,8 +20,9 @@ if dataset is not None:
                         key=services.persistent("compare_protocol", "single split"),
                         on_change=services.keep, args=("compare_protocol",))
     if protocol == "single split":
-        split_name = st.selectbox("Split", [n for n, s in services.SPLITS.items()
-                                            if s.kind != "official" or s.name in dataset.folds])
+        split_name = st.selectbox("Split", services.split_choices(dataset),
+                                  key=services.persistent("compare_split", services.split_choices(dataset)[0]),
+                                  on_change=services.keep, args=("compare_split",))
         splits = [services.SPLITS[split_name]]
     else:
         splits = fold_splits(dataset, 5)
@@ -64,6 +65,18 @@ if dataset is not None:
         right.plotly_chart(figures.top_k_bars(table))
         st.dataframe(shown.round(4), hide_index=True)
         services.csv_download(shown, "Download the comparison (CSV)", "model-comparison.csv", key="download_compare")
+        cold_rows = sum(table[c].sum() for c in ("n_new_user", "n_new_item") if c in table)
+        if len(splits) == 1 and "n_warm" in table:
+            st.subheader("Warm and new rows")
+            if cold_rows:
+                st.caption("Warm rows: the model was fitted on ratings of both the user and the movie. New users "
+                           "and new movies had no rating in its training data; every model answers them with the "
+                           "mean plus the known bias, so their error shows what a split asks of cold start.")
+                st.plotly_chart(figures.group_error_bars(table))
+                st.dataframe(table[["model"] + [c for c in GROUP_COLUMNS if c in table]].round(4), hide_index=True)
+            else:
+                st.caption(f"Every one of the {int(table['n_warm'].iloc[0]):,} test rows is warm on this split: "
+                           "each test user and movie has training ratings.")
         left, right = st.columns(2)
         histories = {f"{label}" + (f" {split.label()}" if len(splits) > 1 else ""): result.history
                      for (label, split), result in found.items()}

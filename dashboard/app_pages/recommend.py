@@ -4,12 +4,13 @@ import numpy as np
 import streamlit as st
 
 from dashboard import figures, services
-from recsys import explore, stats
+from recsys import explore, recommend, stats
 from recsys.catalog import DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, all_labels
 from recsys.errors import RecsysError
 
 st.title("Recommendations")
-st.caption("Favourites on the left, the model's top-10 among movies the user has not rated on the right.")
+st.caption("Favourites on the left, the model's top-10 among movies the user has not rated (anywhere in the "
+           "dataset) on the right.")
 
 dataset = services.current_dataset()
 if dataset is not None:
@@ -26,20 +27,32 @@ if dataset is not None:
                          on_change=services.keep, args=("rec_model",),
                          help=f"{DEFAULT_RANKING_MODEL} is trained for top-k lists; {DEFAULT_RATING_MODEL} for rating error. "
                               "Compare the two for the same user.")
+    split_names = services.split_choices(dataset, services.RECOMMEND_SPLITS)
+    split_name = st.selectbox("Model trained on", split_names,
+                              key=services.persistent("rec_split", split_names[0]), on_change=services.keep,
+                              args=("rec_split",),
+                              help="By default the model learns from every rating, so it knows what each user "
+                                   "rated last. The evaluation splits show what a model trained on part of the "
+                                   "data recommends.")
+    split = services.RECOMMEND_SPLITS[split_name]
     user = dataset.user_index(user_id)
-    result = services.obtain_model(dataset, label)
+    result = services.obtain_model(dataset, label, split)
     if result is not None:
+        st.caption(f"{label} was fitted on {split.describe()}.")
         favourites = stats.user_favourites(dataset, user, 10)
-        recs = explore.recommendation_table(result.model, dataset, user, 10)
+        recs = recommend.for_user(result.model, dataset, user, 10)
+        if recs.note:
+            st.info(recs.note)
         left, right = st.columns(2)
         left.subheader(f"User {user_id}'s favourites")
         left.dataframe(favourites.drop(columns="item"), hide_index=True)
-        right.subheader(f"Top-10 by {label}")
-        right.dataframe(recs.drop(columns="item"), hide_index=True)
-        services.csv_download(recs.drop(columns="item").assign(user=user_id), "Download these recommendations (CSV)",
+        right.subheader(f"Top-10 by {label}" + (" (fallback)" if recs.source == recommend.FROM_FALLBACK else ""))
+        right.dataframe(recs.table.drop(columns="item"), hide_index=True)
+        services.csv_download(recs.table.drop(columns="item").assign(user=user_id),
+                              "Download these recommendations (CSV)",
                               f"recommendations-user-{user_id}-{label}.csv", key="download_recs")
         profile = explore.genre_profile(dataset, {"favourites": favourites["item"].to_numpy(),
-                                                  "recommendations": recs["item"].to_numpy()})
+                                                  "recommendations": recs.table["item"].to_numpy()})
         st.plotly_chart(figures.genre_profile(profile))
 
         st.divider()
@@ -54,8 +67,8 @@ if dataset is not None:
                       for i in picked]
         if picked:
             try:
-                mine = explore.new_user_recommendations(result.model, dataset, picked, my_ratings, 10)
+                mine = recommend.for_new_user(result.model, dataset, picked, my_ratings, 10)
             except RecsysError as error:
                 st.warning(f"{error}")
             else:
-                st.dataframe(mine.drop(columns="item"), hide_index=True)
+                st.dataframe(mine.table.drop(columns="item"), hide_index=True)

@@ -48,7 +48,7 @@ if dataset is not None:
                 st.stop()
         if "reg_user" in names:
             overrides["reg_user"] = overrides["reg_item"] = st.slider("Bias regularisation", 0.0, 50.0, 5.0)
-        split_names = [n for n, s in services.SPLITS.items() if s.kind != "official" or s.name in dataset.folds]
+        split_names = services.split_choices(dataset)
         split_name = st.selectbox("Split", split_names, key=services.persistent("train_split", split_names[0]),
                                   on_change=services.keep, args=("train_split",))
         split = services.SPLITS[split_name]

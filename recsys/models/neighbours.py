@@ -4,8 +4,12 @@ A rating is the baseline (global mean + user bias + item bias) plus a similarity
 of the user's residuals on the k items most similar to the target among those the user rated.
 Similarity is the shrunk Pearson-baseline correlation: over the users who rated both items,
     sim(i, j) = sum r_ui r_uj / sqrt(sum r_ui^2 * sum r_uj^2) * (n_ij - 1) / (n_ij - 1 + shrinkage)
-with r the residuals from the baseline. Similarities are computed from the sparse residual matrix
-in blocks of target items when needed, so memory stays at one block, not items x items.
+with r the residuals from the baseline. Similarities are computed once at fit time from the sparse
+residual matrix, in blocks of target items (memory stays at one block, not items x items), and
+each movie keeps its `candidates` most similar movies as a sparse neighbour list. Scoring a user
+slices those lists to the movies the user rated and keeps the k best per target: exactly the
+definition above whenever the user rated at least k of the target's candidates (with candidates
+>= the number of movies it is always exact), and fast: no similarity is recomputed per request.
 """
 from __future__ import annotations
 
@@ -20,7 +24,6 @@ from recsys.models.base import (History, ModelConfig, RankingOnly, Recommender, 
 from recsys.models.baselines import BiasConfig, new_user_bias
 
 BLOCK = 256  # target items per similarity block
-FEW_USERS = 8  # up to this many users, score_all works user by user
 
 
 @dataclass(frozen=True)
@@ -32,11 +35,15 @@ class ItemKNNConfig(BiasConfig):
     iterations: int = 10
     k: int = 40
     shrinkage: float = 100.0
+    candidates: int = 1000
     max_items: int = 100_000
 
     def validate(self) -> None:
         super().validate()
         check_int(self, "k", 1, 10_000)
+        check_int(self, "candidates", 1, 1_000_000)
+        if self.candidates < self.k:
+            raise ConfigError(f"candidates ({self.candidates}) must be at least k ({self.k})")
         check_float(self, "shrinkage", 0.0, 1e6)
         check_int(self, "max_items", 1, 10_000_000)
 
@@ -59,7 +66,60 @@ class ItemKNN(Recommender):
         residual = known.values - (mu + b_user[known.users] + b_item[known.items])
         self._set_residuals(sparse.csr_matrix((residual.astype(np.float64), (known.users, known.items)),
                                               shape=(known.n_users, known.n_items)))
+        self._neighbours = None  # built on first use
         return History()
+
+    def _neighbour_lists(self) -> sparse.csc_matrix:
+        """Targets x neighbours: each movie's `candidates` most similar other movies (positive
+        similarity only), stored by neighbour column so a user's rated movies slice it fast."""
+        n, keep = self.n_items, min(self.config.candidates, self.n_items - 1)
+        rows, cols, vals = [], [], []
+        for start in range(0, n, BLOCK):
+            block = np.arange(start, min(start + BLOCK, n))
+            sims = self.similarity(block)
+            sims[np.arange(block.size), block] = 0.0  # a movie is not its own neighbour
+            if keep < n:
+                best = np.argpartition(-sims, keep - 1, axis=1)[:, :keep]
+            else:
+                best = np.broadcast_to(np.arange(n), sims.shape)
+            values = np.take_along_axis(sims, best, axis=1)
+            positive = values > 0
+            rows.append(np.repeat(block, positive.sum(axis=1)))
+            cols.append(best[positive])
+            vals.append(values[positive])
+        return sparse.csr_matrix((np.concatenate(vals).astype(np.float32),
+                                  (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)).tocsc()
+
+    @property
+    def neighbour_lists(self) -> sparse.csc_matrix:
+        """The candidates of every movie, built on first use (scoring or saving) and kept."""
+        if self._neighbours is None:
+            self._neighbours = self._neighbour_lists()
+        return self._neighbours
+
+    def _user_scores(self, rated: np.ndarray, residuals: np.ndarray) -> np.ndarray:
+        """The neighbourhood term of every movie for someone with these rated movies and residuals:
+        per target, the similarity-weighted residual of its k most similar rated movies. Targets
+        with at most k rated candidates take all of them (one sparse product); only the others
+        need a top-k selection."""
+        scores = np.zeros(self.n_items)
+        if rated.size == 0:
+            return scores
+        part = self.neighbour_lists[:, rated].tocsr()  # targets x rated, candidate similarities only
+        weight = np.asarray(part.sum(axis=1), dtype=np.float64).ravel()
+        total = part @ residuals.astype(np.float64)
+        heavy = np.flatnonzero(np.diff(part.indptr) > self.config.k)
+        if heavy.size:
+            sub = part[heavy].tocoo()
+            order = np.lexsort((-sub.data, sub.row))
+            row, col, sim = sub.row[order], sub.col[order], sub.data[order].astype(np.float64)
+            starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+            rank = np.arange(row.size) - np.repeat(starts, np.diff(np.r_[starts, row.size]))
+            top = rank < self.config.k
+            weight[heavy] = np.bincount(row[top], sim[top], heavy.size)
+            total[heavy] = np.bincount(row[top], sim[top] * residuals[col[top]], heavy.size)
+        np.divide(total, weight, out=scores, where=weight > 0)
+        return scores
 
     def _set_residuals(self, matrix: sparse.csr_matrix) -> None:
         matrix.sort_indices()
@@ -83,75 +143,50 @@ class ItemKNN(Recommender):
         shrunk = np.maximum(support - 1, 0)
         return sim * shrunk / (shrunk + self.config.shrinkage + 1e-12)
 
-    def _neighbourhood(self, sims: np.ndarray, residuals: np.ndarray) -> np.ndarray:
-        """Per column of `sims` (neighbours x targets): the weighted residual of its k most similar
-        neighbours with positive similarity (0 where there is none)."""
-        sims = np.where(sims > 0, sims, 0.0)
-        k = self.config.k
-        if sims.shape[0] > k:
-            threshold = -np.partition(-sims, k - 1, axis=0)[k - 1]
-            sims = np.where(sims >= threshold[None, :], sims, 0.0)
-        weight = sims.sum(axis=0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(weight > 0, (sims * residuals[:, None]).sum(axis=0) / weight, 0.0)
+    def _history(self, user: int) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = self._rows.indptr[user], self._rows.indptr[user + 1]
+        return self._rows.indices[lo:hi], self._rows.data[lo:hi]
 
     def _predict_known(self, users, items):
         mu, b_user, b_item = self._baseline
         out = mu + b_user[users] + b_item[items]
-        order = np.argsort(items, kind="stable")
-        sorted_items, unique_items = items[order], np.unique(items)
-        for start in range(0, unique_items.size, BLOCK):
-            block = unique_items[start:start + BLOCK]
-            sims = self.similarity(block)  # block x n_items
-            lo = np.searchsorted(sorted_items, block[0], side="left")
-            hi = np.searchsorted(sorted_items, block[-1], side="right")
-            for position in order[lo:hi]:
-                user, row = users[position], np.searchsorted(block, items[position])
-                rated = self._rows.indices[self._rows.indptr[user]:self._rows.indptr[user + 1]]
-                residuals = self._rows.data[self._rows.indptr[user]:self._rows.indptr[user + 1]]
-                out[position] += self._neighbourhood(sims[row, rated][:, None], residuals)[0]
+        order = np.argsort(users, kind="stable")
+        bounds = np.flatnonzero(np.r_[True, users[order][1:] != users[order][:-1], True])
+        for lo, hi in zip(bounds[:-1], bounds[1:]):
+            rows = order[lo:hi]
+            out[rows] += self._user_scores(*self._history(int(users[rows[0]])))[items[rows]]
         return out
 
     def _score_known(self, users):
-        """Predicted ratings of every item. A few users: one similarity block per user (their rated
-        items x all items); many users: one block of target items at a time, shared by all users."""
+        """Predicted ratings of every item for each user."""
         mu, b_user, b_item = self._baseline
         users = np.asarray(users, dtype=np.int64)
         scores = mu + b_user[users][:, None] + b_item[None, :]
-        history = [(self._rows.indices[self._rows.indptr[u]:self._rows.indptr[u + 1]],
-                    self._rows.data[self._rows.indptr[u]:self._rows.indptr[u + 1]]) for u in users]
-        if users.size <= FEW_USERS:
-            for row, (rated, residuals) in enumerate(history):
-                if rated.size:
-                    scores[row] += self._neighbourhood(self.similarity(rated), residuals)
-            return scores
-        for start in range(0, self.n_items, BLOCK):
-            block = np.arange(start, min(start + BLOCK, self.n_items))
-            sims = self.similarity(block)  # block x n_items
-            for row, (rated, residuals) in enumerate(history):
-                if rated.size:
-                    scores[row, block] += self._neighbourhood(sims[:, rated].T, residuals)
+        for row, user in enumerate(users):
+            scores[row] += self._user_scores(*self._history(int(user)))
         return scores
 
     def _fold_in(self, items, ratings):
         """A new user's bias from their ratings, then the neighbourhood of their residuals."""
         mu, _, b_item = self._baseline
         b_new = new_user_bias(mu, b_item, items, ratings, self.config.reg_user)
-        order = np.argsort(items, kind="stable")
-        rated, values = items[order], ratings[order]
-        residuals = values - (mu + b_new + b_item[rated])
-        return mu + b_new + b_item + self._neighbourhood(self.similarity(rated), residuals)
+        residuals = ratings - (mu + b_new + b_item[items])
+        return mu + b_new + b_item + self._user_scores(items, residuals)
 
     def _state(self):
         mu, b_user, b_item = self._baseline
         rows = self._rows
+        lists = self.neighbour_lists
         return {"mu": np.array([mu]), "user": b_user, "item": b_item, "indptr": rows.indptr,
-                "indices": rows.indices, "residuals": rows.data}
+                "indices": rows.indices, "residuals": rows.data, "nb_indptr": lists.indptr,
+                "nb_indices": lists.indices, "nb_similarity": lists.data}
 
     def _load_state(self, arrays):
         self._baseline = (float(arrays["mu"][0]), arrays["user"], arrays["item"])
         self._set_residuals(sparse.csr_matrix((arrays["residuals"], arrays["indices"], arrays["indptr"]),
                                               shape=(self.n_users, self.n_items)))
+        self._neighbours = sparse.csc_matrix((arrays["nb_similarity"], arrays["nb_indices"], arrays["nb_indptr"]),
+                                             shape=(self.n_items, self.n_items))
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,10 @@ def test_compare_page_trains_missing_and_compares(app):
     table = at.dataframe[0].value
     assert set(table["model"]) == {"biases", "global-mean"}
     assert table.set_index("model").at["biases", "rmse"] < table.set_index("model").at["global-mean", "rmse"]
-    assert _charts(at) == 4
+    assert _charts(at) == 5  # error, top-k, by row group, curves, fit time
+    groups = at.dataframe[1].value.set_index("model")  # warm and new rows with their counts
+    assert groups.at["biases", "n_warm"] + groups.at["biases", "n_new_item"] + groups.at["biases", "n_new_user"] \
+        == 20167 and groups.at["biases", "n_new_user"] == 0 and groups.at["biases", "n_new_item"] > 0
 
 
 def test_missing_data_still_opens_and_mini_works(tmp_path, monkeypatch):
