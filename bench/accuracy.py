@@ -8,6 +8,11 @@ P2: ml-latest-small random 80/20 (perm = default_rng(42).permutation(n), first 2
 P3: ml-100k, the same recipe over u.data in file order.
 P4: ml-latest-small, per user the last 20% by time (at least one) is test; top-10 over every item
     not rated in train, relevant = test rating >= 4.
+P5: ml-latest-small, train on the past: the earliest 80% of ratings by time train, the rest test
+    (recsys Split("time", fraction=0.2)); RMSE overall and on warm rows, rows of new users and rows
+    of new movies (new = no rating in the train part). Peers answer new users and movies their own
+    way (Surprise: its baseline).
+P6: the same on ml-100k.
 Writes bench/results/accuracy.md and .csv and prints the table.
 """
 from __future__ import annotations
@@ -38,8 +43,11 @@ PROTOCOLS = {
     "P2": ("ml-latest-small", [Split("holdout", fraction=0.2, seed=42)], "rating"),
     "P3": ("ml-100k", [Split("holdout", fraction=0.2, seed=42)], "rating"),
     "P4": ("ml-latest-small", [Split("temporal", fraction=0.2)], "top-k"),
+    "P5": ("ml-latest-small", [Split("time", fraction=0.2)], "rating"),
+    "P6": ("ml-100k", [Split("time", fraction=0.2)], "rating"),
 }
-COLUMNS = ["dataset", "protocol", "model", "RMSE", "MAE", "P@10", "R@10", "NDCG@10", "HR@10", "coverage",
+GROUPS = {"warm": "RMSE warm", "new_user": "RMSE new users", "new_item": "RMSE new movies"}
+COLUMNS = ["dataset", "protocol", "model", "RMSE", "MAE", *GROUPS.values(), "P@10", "R@10", "NDCG@10", "HR@10", "coverage",
            "fit seconds", "predict seconds", "settings"]
 
 
@@ -63,12 +71,32 @@ def _score(model, train_part, test_part, kind: str) -> dict:
     if kind == "rating":
         predicted = model.predict(test_part.users, test_part.items)
         row.update(RMSE=rmse(predicted, test_part.values), MAE=mae(predicted, test_part.values))
+        for group, mask in row_groups(train_part, test_part).items():
+            if mask.any() and not mask.all():
+                row[GROUPS[group]] = rmse(predicted[mask], test_part.values[mask])
     else:
         top = evaluate_top_k(model, train_part, test_part, k=10, threshold=4.0)
         row.update({"P@10": top.precision, "R@10": top.recall, "NDCG@10": top.ndcg, "HR@10": top.hit_rate,
                     "coverage": top.coverage})
     row["predict seconds"] = time.perf_counter() - started
     return row
+
+
+def row_groups(train_part, test_part) -> dict[str, np.ndarray]:
+    """Test rows by what the train part holds: warm, new user, new movie of a known user (the same
+    rows for every model, ours and the peers)."""
+    known_user = np.isin(test_part.users, train_part.users)
+    known_item = np.isin(test_part.items, train_part.items)
+    return {"warm": known_user & known_item, "new_user": ~known_user, "new_item": known_user & ~known_item}
+
+
+def group_counts(name: str) -> str:
+    """One line: how many test rows of a protocol are warm, of new users and of new movies."""
+    dataset_name, splits, _ = PROTOCOLS[name]
+    train_part, test_part = splits[0].apply(sources.load(dataset_name))
+    counts = {group: int(mask.sum()) for group, mask in row_groups(train_part, test_part).items()}
+    return (f"- {name} ({dataset_name}, {splits[0].label()}): {len(test_part):,} test rows: {counts['warm']:,} warm, "
+            f"{counts['new_user']:,} of new users, {counts['new_item']:,} of new movies (known users)")
 
 
 def run_protocol(name: str, retrain: bool, peers: bool, log) -> pd.DataFrame:
@@ -140,9 +168,13 @@ def main(argv: list[str] | None = None) -> int:
     table.to_csv(RESULTS / "accuracy.csv", index=False)
     markdown = to_markdown(table)
     settings = "\n".join(f"- {m}: {s}" for m, s in table.drop_duplicates("model")[["model", "settings"]].values)
+    counts = "\n".join(group_counts(p.strip()) for p in args.protocols.split(",")
+                       if PROTOCOLS[p.strip()][2] == "rating")
     stamp = time.strftime("%Y-%m-%d")
-    (RESULTS / "accuracy.md").write_text(f"# Accuracy ({stamp})\n\n{markdown}\n\nSettings:\n{settings}\n")
+    (RESULTS / "accuracy.md").write_text(f"# Accuracy ({stamp})\n\n{markdown}\n\nRow groups:\n{counts}\n\n"
+                                         f"Settings:\n{settings}\n")
     print(markdown)
+    print("\nRow groups:\n" + counts)
     print("\nSettings:\n" + settings)
     print(f"\n{time.perf_counter() - started:.0f}s in all")
     return 0

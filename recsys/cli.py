@@ -122,7 +122,9 @@ def cmd_train(args) -> int:
     source = "loaded from cache" if result.loaded else f"trained in {result.fit_seconds:.1f}s"
     print(f"{chosen.label} on {dataset.name} ({_split(args).label()}): {source}; artifact {result.path}")
     for name, value in result.metrics.items():
-        print(f"  {name:>16}: {value:.4f}")
+        print(f"  {name:>16}: {value:.4f}" if isinstance(value, float) else f"  {name:>16}: {value:,}")
+    if not result.metrics:
+        print("  no test part (full split): nothing to score")
     print(f"  total {time.perf_counter() - started:.1f}s")
     return 0
 

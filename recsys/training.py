@@ -77,6 +77,8 @@ def train(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | Non
     train_part, test_part = split.apply(dataset)
     fit_part, valid_part = validation_split(train_part, VALIDATION_FRACTION, seed=config.seed)
     model = model_class(model_name)(config)
+    if hasattr(model, "cached_part"):  # a blend reuses an identical cached part instead of retraining it
+        model.cached_part = lambda name, part_config: _cached_model(dataset, name, part_config, split, store)
     stage("fitting")
     history = model.fit(fit_part, valid_part, callbacks=callbacks, stop=stop)
     result = TrainResult(model, key, history.frame(), fit_seconds=history.seconds, notes=notes,
@@ -104,6 +106,16 @@ def _from_artifact(store: ArtifactStore, model_name: str, key: str) -> TrainResu
     history = pd.DataFrame(meta.get("history", []), columns=HISTORY_COLUMNS)
     return TrainResult(loaded.model, key, history, dict(meta.get("metrics", {})),
                        float(meta.get("fit_seconds", 0.0)), loaded.path, loaded=True)
+
+
+def _cached_model(dataset: Dataset, model_name: str, config: ModelConfig, split: Split,
+                  store: ArtifactStore) -> Recommender | None:
+    """A valid cached model for exactly these settings, or None (a broken one counts as none)."""
+    try:
+        found = lookup(dataset, model_name, config, split, store)
+    except ArtifactError:
+        return None
+    return found.model if found is not None else None
 
 
 def lookup(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | None = None,

@@ -390,7 +390,9 @@ class Recommender(ABC):
                   "scale": np.array([self.scale.low, self.scale.high, self.scale.step]),
                   "fallback_mu": np.array([mu]), "fallback_user": b_user, "fallback_item": b_item,
                   "seen_indptr": self._seen_indptr, "seen_indices": self._seen_indices,
-                  "item_known": self._item_known, **{f"model_{k}": v for k, v in self._state().items()}}
+                  "item_known": self._item_known,
+                  **({"validation_predictions": self.validation_predictions}
+                     if self.validation_predictions is not None else {}), **{f"model_{k}": v for k, v in self._state().items()}}
         np.savez(folder / "state.npz", **arrays)
         self._save_extra(folder)
 
@@ -409,6 +411,7 @@ class Recommender(ABC):
             model._fallback = (float(arrays["fallback_mu"][0]), arrays["fallback_user"], arrays["fallback_item"])
             model._seen_indptr, model._seen_indices = arrays["seen_indptr"], arrays["seen_indices"]
             model._item_known = arrays["item_known"].astype(bool)
+            model.validation_predictions = arrays.get("validation_predictions")
             model._load_state({k[6:]: v for k, v in arrays.items() if k.startswith("model_")})
             model._load_extra(folder)
         except (KeyError, ValueError, IndexError) as error:

@@ -9,6 +9,7 @@ the blend beats both (see the README's accuracy section).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -46,6 +47,9 @@ class Blend(Recommender):
     name = "blend"
     config_type = BlendConfig
     description = "recommender-net + item-knn, weights fitted on a validation part (best RMSE here)"
+    #: set by `recsys.training.train`: the cached model trained with exactly these data and settings
+    #: (same split, seed and validation part), or None; the Keras part is then reused, not retrained
+    cached_part: Callable[[str, ModelConfig], Recommender | None] | None = None
 
     def _components(self) -> list[Recommender]:
         from recsys.models import model_class
@@ -61,7 +65,10 @@ class Blend(Recommender):
         everything = train.concat(valid)
         history, columns, self.parts = History(), [], []
         for component in self._components():
-            if isinstance(component, KerasRecommender):  # early stopping on valid, then refit on all
+            cached = self._reusable(component, valid)
+            if cached is not None:  # the identical model was trained before: reuse it
+                component, probe = cached, cached.validation_predictions
+            elif isinstance(component, KerasRecommender):  # early stopping on valid, then refit on all
                 history = component.fit(train, valid, callbacks, stop)
                 if history.stopped:
                     return history
@@ -77,6 +84,18 @@ class Blend(Recommender):
         gram = design.T @ design + RIDGE * np.eye(design.shape[1])
         self.weights = np.linalg.solve(gram, design.T @ valid.values.astype(np.float64))
         return history
+
+    def _reusable(self, component: Recommender, valid) -> Recommender | None:
+        """The cached twin of a Keras component, when there is one with validation predictions of
+        this very validation part."""
+        from recsys.models import KerasRecommender
+
+        if self.cached_part is None or not isinstance(component, KerasRecommender):
+            return None
+        twin = self.cached_part(component.name, component.config)
+        if twin is None or twin.validation_predictions is None or len(twin.validation_predictions) != len(valid):
+            return None
+        return twin
 
     def _combine(self, columns: list[np.ndarray]) -> np.ndarray:
         return sum(w * c for w, c in zip(self.weights[:-1], columns)) + self.weights[-1]

@@ -110,6 +110,25 @@ def test_recommendations_for_a_known_user_and_a_new_profile(app, ml_small):
     assert options
 
 
+def test_recommendations_say_which_split_and_how_a_new_user_was_served(app, ml_small):
+    """Default: a model fitted on every rating. On the time split, a user whose ratings all come
+    after the cut is new to the model: their ratings are folded in (blend) or, for a model that
+    cannot fold in (deep-mf), the fallback ranking is shown and labelled as such."""
+    at = _open(app, "recommend")
+    at.selectbox(key="rec_model").set_value("biases").run()
+    assert any("fitted on every rating (no test part)" in c.value for c in at.caption)
+    at.selectbox(key="rec_split").set_value(next(o for o in at.selectbox(key="rec_split").options
+                                                  if o.startswith("time"))).run()
+    train, _ = __import__("recsys.split", fromlist=["Split"]).Split("time", fraction=0.2).apply(ml_small)
+    new_user = next(u for u in range(ml_small.n_users) if u not in set(train.users.tolist()))
+    at.selectbox(key="user").set_value(ml_small.user_ids[new_user]).run()
+    assert not at.exception
+    assert any("new to it" in i.value and "folded into" in i.value for i in at.info)
+    recs = at.dataframe[1].value
+    rated = set(ml_small.titles(ml_small.ratings.items[ml_small.ratings.users == new_user]))
+    assert len(recs) == 10 and not set(recs["title"]) & rated
+
+
 def test_unknown_user_in_state_is_handled(app):
     at = _open(app, "recommend")
     assert len(at.selectbox(key="user").options) == 610

@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 
@@ -33,7 +34,47 @@ def test_recommend_prints_titles(capsys, movielens_dir):
     assert out.count("(19") >= 3 or out.count("(") >= 3
 
 
+def test_recommend_leaves_out_every_movie_the_user_rated(capsys, ml_small):
+    """The CLI and the pages share one path: on a split whose test part holds some of user 1's
+    ratings (Forrest Gump, Star Wars IV, ...), those movies are not recommended either; by default
+    the model is fitted on every rating (the full split) and says so."""
+    user = ml_small.user_index(1)
+    rated = set(ml_small.titles(ml_small.ratings.items[ml_small.ratings.users == user]))
+    for extra in ([], ["--split", "holdout"]):
+        assert main(["recommend", "--model", "biases", "--user", "1", *extra]) == 0
+        out = capsys.readouterr().out
+        titles = re.findall(r"^\s*\d+\.\s+\S+\s{2}(.*?)\s{2}\[", out, flags=re.MULTILINE)
+        assert len(titles) == 10 and not set(titles) & rated, titles
+        assert ("every rating (no test part)" in out) == (not extra)
+
+
+def test_time_split_through_the_cli(capsys, movielens_dir):
+    assert main(["evaluate", "--dataset", "ml-100k", "--models", "biases", "--split", "time", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "time-0.2" in out and "By row group" in out and "n_new_user" in out
+    assert main(["evaluate", "--dataset", "ml-100k", "--models", "biases", "--split", "time",
+                 "--before", "1998-01-01", "--quiet"]) == 0
+    assert "time-before-1998-01-01" in capsys.readouterr().out
+
+
+def test_time_split_of_a_file_without_timestamps_is_refused(capsys, tmp_path, movielens_dir):
+    lines = (movielens_dir / "ml-latest-small" / "ratings.csv").read_text().splitlines()[:501]
+    plain = tmp_path / "no-time.csv"
+    plain.write_text("\n".join(",".join(line.split(",")[:3]) for line in lines) + "\n")
+    assert main(["train", "--file", str(plain), "--model", "biases", "--split", "time"]) == 1
+    err = capsys.readouterr().err
+    assert "has no timestamps, so it cannot be split by time" in err and "Traceback" not in err
+
+
 @pytest.mark.parametrize("args, message", [
+    (["evaluate", "--dataset", "ml-100k", "--models", "biases", "--split", "time", "--before", "2030-01-01"],
+     "leaves the test part empty: the ratings run from 1997-09-20 to 1998-04-22"),
+    (["evaluate", "--dataset", "ml-100k", "--models", "biases", "--split", "time", "--before", "1990-01-01"],
+     "leaves the training part empty"),
+    (["evaluate", "--dataset", "ml-100k", "--models", "biases", "--split", "time", "--before", "soon"],
+     "cannot read the cut date 'soon'"),
+    (["evaluate", "--dataset", "ml-100k", "--models", "biases", "--before", "1998-01-01"], "--before needs --split time"),
+
     (["recommend", "--dataset", "ml-100k", "--model", "biases", "--user", "99999"], "unknown user id"),
     (["train", "--dataset", "ml-100k", "--model", "mf", "--set", "epochs=0"], "epochs must be"),
     (["train", "--dataset", "ml-100k", "--model", "mf", "--set", "epochs"], "NAME=VALUE"),

@@ -129,3 +129,22 @@ def test_ease_solves_its_closed_form(parts):
     assert np.allclose(model.fold_in(liked, np.full(liked.size, 5.0)), model.score_all(np.array([0]))[0], atol=1e-5)
     reasons = model.because(int(recs[0]), liked, 2)
     assert reasons.size >= 1 and set(reasons.tolist()) <= set(liked.tolist())
+
+
+def test_blend_reuses_an_identical_cached_recommender_net(ml100k, store):
+    """Trained with the same split and seed, the standalone recommender-net is the blend's Keras
+    part: the blend takes it from the artifact store instead of training it again."""
+    from recsys.training import train
+
+    split = Split("official", name="u2")
+    alone = train(ml100k, "recommender-net", split=split, store=store)
+    assert alone.model.validation_predictions is not None and not alone.loaded
+    blend = train(ml100k, "blend", split=split, store=store)
+    part = next(p for p in blend.model.parts if p.name == "recommender-net")
+    assert np.array_equal(part.factors().items, alone.model.factors().items)
+    assert blend.fit_seconds < alone.fit_seconds
+    assert blend.history.empty  # no epochs were run
+    other_seed = train(ml100k, "blend", {"seed": 7}, split=split, store=store)
+    part = next(p for p in other_seed.model.parts if p.name == "recommender-net")
+    assert not np.array_equal(part.factors().items, alone.model.factors().items)
+    assert len(other_seed.history)
