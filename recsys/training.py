@@ -81,8 +81,8 @@ def train(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | Non
         model.cached_part = lambda name, part_config: _cached_model(dataset, name, part_config, split, store)
     stage("fitting")
     history = model.fit(fit_part, valid_part, callbacks=callbacks, stop=stop)
-    result = TrainResult(model, key, history.frame(), fit_seconds=history.seconds, notes=notes,
-                         stopped=history.stopped)
+    result = TrainResult(model, key, history.frame(), fit_seconds=history.seconds,
+                         notes=notes + list(getattr(model, "notes", [])), stopped=history.stopped)
     if history.stopped:
         result.notes.append("training was stopped; nothing was saved")
         return result

@@ -5,13 +5,14 @@ from recsys.errors import ConfigError
 from recsys.models.base import (EpochLog, Factors, History, ModelConfig, Recommendations, Recommender,
                                 top_k_indices)
 from recsys.models.baselines import IALS, NMF, Biases, GlobalMean
+from recsys.models.autorec import AutoRec
 from recsys.models.blend import Blend
 from recsys.models.neighbours import EASE, ItemKNN
 from recsys.models.keras_models import (GMF, MF, MLP, BiasedMF, DeepMF, KerasRecommender, NeuMF,
                                         RecommenderNet)
 
 MODELS: dict[str, type[Recommender]] = {cls.name: cls for cls in (
-    GlobalMean, Biases, NMF, ItemKNN, MF, BiasedMF, DeepMF, RecommenderNet, GMF, MLP, NeuMF, IALS, EASE, Blend)}
+    GlobalMean, Biases, NMF, ItemKNN, MF, BiasedMF, DeepMF, RecommenderNet, GMF, MLP, NeuMF, AutoRec, IALS, EASE, Blend)}
 
 
 def model_class(name: str) -> type[Recommender]:

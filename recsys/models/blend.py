@@ -3,8 +3,12 @@
 Each component predicts the validation ratings out of sample (the Keras component before its
 refit; the others fitted without them), a least-squares fit with an intercept turns those columns
 into weights, and every component then learns from all training data. The default pairs the
-tuned RecommenderNet (latent factors) with an item neighbourhood model: their errors differ, so
-the blend beats both (see the README's accuracy section).
+tuned RecommenderNet (latent factors) with an item neighbourhood model and I-AutoRec: their
+errors differ, so the blend beats each of them (see the README's accuracy section).
+
+A component named in `optional` that refuses the data's size (AutoRec's dense matrix) is left out
+with a note, and the weights are fitted on the others. A second set of weights over the parts
+that can fold in a new user (all but AutoRec) serves fold-in.
 """
 from __future__ import annotations
 
@@ -22,7 +26,8 @@ RIDGE = 1e-3  # keeps the weight fit stable when two components agree closely
 
 @dataclass(frozen=True)
 class BlendConfig(ModelConfig):
-    components: tuple[str, ...] = ("recommender-net", "item-knn")
+    components: tuple[str, ...] = ("recommender-net", "item-knn", "autorec")
+    optional: tuple[str, ...] = ("autorec",)
     validation_fraction: float = 0.1
 
     def validate(self) -> None:
@@ -39,6 +44,8 @@ class BlendConfig(ModelConfig):
                               f"{', '.join(m for m in MODELS if m != 'blend')}")
         if sum(issubclass(MODELS[n], KerasRecommender) for n in names) > 1 or len(set(names)) != len(names):
             raise ConfigError("components: a blend holds each model once and at most one Keras model")
+        if not isinstance(self.optional, tuple) or not set(self.optional) <= set(names):
+            raise ConfigError(f"optional must name some of the components, got {self.optional!r}")
 
 
 class Blend(Recommender):
@@ -46,16 +53,16 @@ class Blend(Recommender):
 
     name = "blend"
     config_type = BlendConfig
-    description = "recommender-net + item-knn, weights fitted on a validation part (best RMSE here)"
+    description = "recommender-net + item-knn + autorec, weights fitted on a validation part (best RMSE here)"
     #: set by `recsys.training.train`: the cached model trained with exactly these data and settings
     #: (same split, seed and validation part), or None; the Keras part is then reused, not retrained
     cached_part: Callable[[str, ModelConfig], Recommender | None] | None = None
 
-    def _components(self) -> list[Recommender]:
+    def _components(self, names: tuple[str, ...] | None = None) -> list[Recommender]:
         from recsys.models import model_class
 
         return [model_class(name)(model_class(name).config_type(seed=self.config.seed))
-                for name in self.config.components]
+                for name in (self.config.components if names is None else names)]
 
     def _fit(self, train, valid, callbacks, stop) -> History:
         from recsys.models import KerasRecommender
@@ -63,26 +70,34 @@ class Blend(Recommender):
         if valid is None or not len(valid):
             train, valid = validation_split(train, self.config.validation_fraction, seed=self.config.seed)
         everything = train.concat(valid)
-        history, columns, self.parts = History(), [], []
+        history, columns, self.parts, self.notes = History(), [], [], []
         for component in self._components():
             cached = self._reusable(component, valid)
-            if cached is not None:  # the identical model was trained before: reuse it
-                component, probe = cached, cached.validation_predictions
-            elif isinstance(component, KerasRecommender):  # early stopping on valid, then refit on all
-                history = component.fit(train, valid, callbacks, stop)
-                if history.stopped:
-                    return history
-                probe = component.validation_predictions
-            else:  # out of sample first, then on all the training data
-                component.fit(train)
-                probe = component.predict(valid.users, valid.items)
-                component = type(component)(component.config)
-                component.fit(everything)
+            try:
+                if cached is not None:  # the identical model was trained before: reuse it
+                    component, probe = cached, cached.validation_predictions
+                elif component.learns_from_validation:  # predicts valid out of sample, then learns from it
+                    keras_part = isinstance(component, KerasRecommender)  # its epochs are the blend's curve
+                    fitted = component.fit(train, valid, callbacks if keras_part else [], stop)
+                    history = fitted if keras_part else history
+                    if fitted.stopped:
+                        return fitted
+                    probe = component.validation_predictions
+                else:  # out of sample first, then on all the training data
+                    component.fit(train)
+                    probe = component.predict(valid.users, valid.items)
+                    component = type(component)(component.config)
+                    component.fit(everything)
+            except ConfigError as error:
+                if component.name not in self.config.optional:
+                    raise
+                self.notes.append(f"the blend left out {component.name}: {error}")
+                continue
             columns.append(np.asarray(probe, dtype=np.float64))
             self.parts.append(component)
-        design = np.column_stack(columns + [np.ones(len(valid))])
-        gram = design.T @ design + RIDGE * np.eye(design.shape[1])
-        self.weights = np.linalg.solve(gram, design.T @ valid.values.astype(np.float64))
+        self.weights = _least_squares(columns, valid.values)
+        folding = [column for column, part in zip(columns, self.parts) if part.can_fold_in]
+        self.fold_weights = _least_squares(folding, valid.values) if folding else None
         return history
 
     def _reusable(self, component: Recommender, valid) -> Recommender | None:
@@ -97,8 +112,9 @@ class Blend(Recommender):
             return None
         return twin
 
-    def _combine(self, columns: list[np.ndarray]) -> np.ndarray:
-        return sum(w * c for w, c in zip(self.weights[:-1], columns)) + self.weights[-1]
+    def _combine(self, columns: list[np.ndarray], weights: np.ndarray | None = None) -> np.ndarray:
+        weights = self.weights if weights is None else weights
+        return sum(w * c for w, c in zip(weights[:-1], columns)) + weights[-1]
 
     def _predict_known(self, users, items):
         return self._combine([self.scale.clip(part._predict_known(users, items)) for part in self.parts])
@@ -108,26 +124,31 @@ class Blend(Recommender):
 
     @property
     def can_fold_in(self) -> bool:
-        return bool(getattr(self, "parts", None)) and all(part.can_fold_in for part in self.parts)
+        """Through the parts that can (weights fitted on those parts alone)."""
+        return getattr(self, "fold_weights", None) is not None
 
     def _fold_in(self, items, ratings):
-        columns = [part.scores_to_output(part._fold_in(items, ratings)) for part in self.parts]
-        return self._combine(columns)
+        columns = [part.scores_to_output(part._fold_in(items, ratings)) for part in self.parts if part.can_fold_in]
+        return self._combine(columns, self.fold_weights)
 
     def factors(self):
         return next((f for part in self.parts if (f := part.factors()) is not None), None)
 
     def _state(self):
-        arrays = {"weights": self.weights}
+        arrays = {"weights": self.weights, "parts": np.array([part.name for part in self.parts])}
+        if self.fold_weights is not None:
+            arrays["fold_weights"] = self.fold_weights
         for number, part in enumerate(self.parts):
             arrays.update({f"c{number}_{key}": value for key, value in part._state().items()})
         return arrays
 
     def _load_state(self, arrays):
-        self.weights = arrays["weights"]
-        if self.weights.shape != (len(self.config.components) + 1,):
-            raise ValueError(f"blend weights have shape {self.weights.shape}")
-        self.parts = self._components()
+        self.weights, names = arrays["weights"], tuple(str(n) for n in arrays["parts"])
+        if not set(names) <= set(self.config.components) or self.weights.shape != (len(names) + 1,):
+            raise ValueError(f"blend parts {names} and weights {self.weights.shape} do not match its config")
+        self.fold_weights = arrays.get("fold_weights")
+        self.notes = []
+        self.parts = self._components(names)
         for number, part in enumerate(self.parts):
             part.share_training_data(self)
             prefix = f"c{number}_"
@@ -141,3 +162,10 @@ class Blend(Recommender):
         for part in self.parts:
             part._load_extra(folder)
             part._check_loaded()
+
+
+def _least_squares(columns: list[np.ndarray], target: np.ndarray) -> np.ndarray:
+    """Weights (one per column, then an intercept) minimising the squared error, ridge-stabilised."""
+    design = np.column_stack(columns + [np.ones(len(target))])
+    gram = design.T @ design + RIDGE * np.eye(design.shape[1])
+    return np.linalg.solve(gram, design.T @ np.asarray(target, dtype=np.float64))

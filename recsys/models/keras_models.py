@@ -133,6 +133,7 @@ class KerasRecommender(Recommender):
     rating_head: ClassVar[str] = "centered"
     #: whether the score has a user bias term (fold-in then solves a bias too)
     has_biases: ClassVar[bool] = False
+    learns_from_validation = True
     #: L2 on a folded-in user vector. Measured on ml-100k u1 with 60 users taken out of training
     #: and folded in from their training ratings (test RMSE of those users, bias fallback 1.015):
     #: centred models best at 3 (mf 0.899, biased-mf 0.901; 1: 0.920/0.929, 10: 0.918/0.902),

@@ -81,12 +81,38 @@ def test_blend_beats_each_of_its_parts(parts):
     train, test = parts
     fit, valid = validation_split(train, 0.1, seed=42)
     errors = {}
-    for name in ("recommender-net", "item-knn", "blend"):
+    for name in ("recommender-net", "item-knn", "autorec", "blend"):
         model = make_model(name)
         model.fit(fit, valid)
         errors[name] = rmse(model.predict(test.users, test.items), test.values)
-    assert errors["blend"] < min(errors["recommender-net"], errors["item-knn"]) - 0.003, errors
-    assert model.weights.shape == (3,) and (model.weights[:2] > 0).all()
+    assert errors["blend"] < min(errors[n] for n in ("recommender-net", "item-knn", "autorec")) - 0.003, errors
+    assert [part.name for part in model.parts] == ["recommender-net", "item-knn", "autorec"]
+    assert model.weights.shape == (4,) and (model.weights[:3] > 0).all()
+    # fold-in goes through the parts that can (autorec cannot), with weights of their own
+    assert model.can_fold_in and model.fold_weights.shape == (3,)
+    scores = model.fold_in(train.items[train.users == 0], train.values[train.users == 0])
+    assert np.isfinite(scores[model.known_items(np.arange(train.n_items))]).all()
+
+
+def test_autorec_states_its_size_limit_and_the_blend_leaves_it_out(parts, monkeypatch):
+    from dataclasses import dataclass
+
+    from recsys.models.autorec import AutoRec, AutoRecConfig
+
+    train, test = parts
+    with pytest.raises(ConfigError, match="autorec works on a dense movies x users matrix: 1,586,126 cells"):
+        make_model("autorec", max_cells=1000).fit(train)
+
+    @dataclass(frozen=True)
+    class Tiny(AutoRecConfig):
+        max_cells: int = 1000
+    monkeypatch.setattr(AutoRec, "config_type", Tiny)
+    model = make_model("blend", components=("biases", "item-knn", "autorec"))
+    model.fit(*validation_split(train, 0.1, seed=42))
+    assert [part.name for part in model.parts] == ["biases", "item-knn"] and model.weights.shape == (3,)
+    assert any("left out autorec" in note and "max_cells" in note for note in model.notes)
+    with pytest.raises(ConfigError, match="dense movies x users"):
+        make_model("blend", components=("biases", "autorec"), optional=()).fit(train)
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -142,8 +168,7 @@ def test_blend_reuses_an_identical_cached_recommender_net(ml100k, store):
     blend = train(ml100k, "blend", split=split, store=store)
     part = next(p for p in blend.model.parts if p.name == "recommender-net")
     assert np.array_equal(part.factors().items, alone.model.factors().items)
-    assert blend.fit_seconds < alone.fit_seconds
-    assert blend.history.empty  # no epochs were run
+    assert blend.history.empty  # no recommender-net epochs were run
     other_seed = train(ml100k, "blend", {"seed": 7}, split=split, store=store)
     part = next(p for p in other_seed.model.parts if p.name == "recommender-net")
     assert not np.array_equal(part.factors().items, alone.model.factors().items)
