@@ -22,7 +22,7 @@ import numpy as np
 from recsys.dataset import Ratings
 from recsys.errors import ConfigError
 from recsys.models.base import (EpochCallback, EpochLog, History, ModelConfig, Recommender, check_float,
-                                check_int)
+                                check_gradient_training, check_int)
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,7 @@ class AutoRecConfig(ModelConfig):
         super().validate()
         check_int(self, "hidden", 1, 4096)
         check_float(self, "l2", 0.0, 100.0)
-        check_float(self, "learning_rate", 0.0, 1.0, low_inclusive=False)
-        check_int(self, "epochs", 1, 10_000)
-        check_int(self, "batch_size", 1, 1 << 16)
-        check_int(self, "patience", 0, 10_000)
+        check_gradient_training(self)
         check_int(self, "max_cells", 1)
 
 

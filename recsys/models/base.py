@@ -65,6 +65,14 @@ def check_float(config: object, name: str, low: float, high: float, low_inclusiv
         raise ConfigError(f"{name} must be in {side}{low:g}, {high:g}], got {value}")
 
 
+def check_gradient_training(config: object) -> None:
+    """The settings every gradient-trained model shares: epochs, learning_rate, batch_size, patience."""
+    check_int(config, "epochs", 1, 10_000)
+    check_float(config, "learning_rate", 0.0, 1.0, low_inclusive=False)
+    check_int(config, "batch_size", 1, 1 << 20)
+    check_int(config, "patience", 0, 10_000)
+
+
 HISTORY_COLUMNS = ["epoch", "epochs", "loss", "val_loss", "val_rmse", "seconds", "phase"]
 
 

@@ -29,7 +29,7 @@ from recsys.dataset import Ratings
 from recsys.errors import ArtifactError, ConfigError
 from recsys.models.optimizers import lazy_adam
 from recsys.models.base import (EpochCallback, EpochLog, Factors, History, ModelConfig, Recommender,
-                                check_float, check_int)
+                                check_float, check_gradient_training, check_int)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 OBJECTIVES = ("rating", "ranking")
@@ -64,11 +64,8 @@ class KerasConfig(ModelConfig):
         if self.objective not in OBJECTIVES:
             raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
         check_int(self, "factors", 1, 1024)
-        check_int(self, "epochs", 1, 10_000)
-        check_float(self, "learning_rate", 0.0, 1.0, low_inclusive=False)
+        check_gradient_training(self)
         check_float(self, "l2", 0.0, 10.0)
-        check_int(self, "batch_size", 1, 1 << 20)
-        check_int(self, "patience", 0, 10_000)
         check_int(self, "negatives", 1, 100)
         for flag in ("center", "non_negative", "refit"):
             if not isinstance(getattr(self, flag), bool):

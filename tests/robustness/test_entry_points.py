@@ -19,7 +19,8 @@ APP = str(REPO / "dashboard" / "app.py")
 BAD_VALUES = {"factors": 0, "epochs": -1, "learning_rate": 0.0, "l2": -0.5, "batch_size": 0, "reg": -1.0,
               "alpha": float("nan"), "k": 0, "reg_user": -1.0, "iterations": 0, "em_rounds": 0,
               "shrinkage": -2.0, "min_count": 0, "layers": (16, -1), "dropout": 2.0, "seed": -7,
-              "components": ("nope",), "validation_fraction": 1.0, "negatives": 0, "patience": -1}
+              "components": ("nope",), "validation_fraction": 1.0, "negatives": 0, "patience": -1,
+              "hidden": 0, "max_cells": 0, "candidates": 0, "optional": ("nope",)}
 
 
 @pytest.mark.parametrize("model", sorted(MODELS))
