@@ -182,6 +182,17 @@ def group_error_bars(table: pd.DataFrame) -> go.Figure:
     return _layout(fig, "Rating error by row group")
 
 
+def group_summary(metrics: dict) -> str:
+    """One sentence on the test rows the model knew and those it did not, with their RMSE."""
+    def part(group: str, label: str) -> str:
+        count, value = int(metrics.get(f"n_{group}", 0)), metrics.get(f"rmse_{group}", float("nan"))
+        return f"{count:,} {label}" + ("" if pd.isna(value) or not count else f" (RMSE {value:.4f})")
+    return ("Test rows: " + ", ".join([part("warm", "warm"), part("new_user", "of new users"),
+                                       part("new_item", "of new movies")])
+            + ". New users and movies had no rating in the training part; the model answers them with "
+              "the mean and the known bias.")
+
+
 def top_k_bars(table: pd.DataFrame, metrics: tuple[str, ...] = ("precision", "recall", "ndcg", "hit_rate")) -> go.Figure:
     long = table.melt(id_vars="model", value_vars=[m for m in metrics if m in table], var_name="metric")
     fig = px.bar(long, x="model", y="value", color="metric", barmode="group")

@@ -107,6 +107,9 @@ if dataset is not None:
                 value = metrics.get(name, float("nan"))
                 col.metric(f"Test {name.upper() if name in ('rmse', 'mae') else name + '@10'}",
                            "n/a" if pd.isna(value) else f"{value:.4f}")
+            new_rows = metrics.get("n_new_user", 0) + metrics.get("n_new_item", 0)
+            if new_rows:
+                st.caption(figures.group_summary(metrics))
             st.caption(f"Fit {result.fit_seconds:.1f}s · artifact: `{result.path}`" if result.path else
                        "Not saved: " + "; ".join(result.notes))
             for note in result.notes:

@@ -71,3 +71,11 @@ def test_comparison_figures():
     curves = figures.overlaid_curves({"a": pd.DataFrame({"epoch": [1, 2], "val_rmse": [1.0, 0.9]})})
     assert len(curves.data) == 1
     assert list(figures.fit_time_bars(table).data[0].y) == [1.0, 2.0]
+
+
+def test_group_summary_names_each_group_with_its_error():
+    from dashboard.figures import group_summary
+
+    text = group_summary({"n_warm": 1310, "rmse_warm": 0.9, "n_new_user": 18247, "rmse_new_user": 1.01,
+                          "n_new_item": 0, "rmse_new_item": float("nan")})
+    assert text.startswith("Test rows: 1,310 warm (RMSE 0.9000), 18,247 of new users (RMSE 1.0100), 0 of new movies.")

@@ -83,6 +83,17 @@ def test_training_page_trains_a_tiny_model_and_shows_curves(app):
     assert at.button(key="start_training").label == "Retrain"
 
 
+def test_training_on_the_time_split_reports_warm_and_new_rows(app):
+    at = _open(app, "train")
+    at.selectbox(key="train_model").set_value("biases").run()
+    at.selectbox(key="train_split").set_value(next(o for o in at.selectbox(key="train_split").options
+                                                    if o.startswith("time"))).run()
+    at.button(key="start_training").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    summary = next(c.value for c in at.caption if c.value.startswith("Test rows:"))
+    assert "1,310 warm" in summary and "18,247 of new users" in summary and "610 of new movies" in summary
+
+
 def test_latent_factors_page(app):
     at = _open(app, "factors")
     assert at.title[0].value == "Latent factors"
