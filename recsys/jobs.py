@@ -1,0 +1,217 @@
+"""Training jobs that outlive the page (or command) that asked for them.
+
+A `JobRunner` owns a bounded pool of worker threads and a FIFO queue. `submit` validates the
+settings (a bad one raises before anything is queued) and returns the job for their artifact key:
+the same settings asked twice, from two sessions or two pages, are one job. Each job keeps, under
+its own lock, its state (queued, running, done, failed, stopped), the epoch logs so far, the stage,
+the error text and the `TrainResult`; `view()` hands out a consistent snapshot. `stop(job)` ends a
+queued job at once and a running one after its current batch; a stopped run saves nothing, and
+`train()` only ever saves a finished model atomically, so nothing partial reaches the store.
+
+Threads, not processes: TensorFlow and the datasets are loaded once in the server process and
+shared; a process per job would load both again (about 2 GiB for a 25M-rating set) and pass every
+epoch log back through a pipe. Stop acts within one batch through the `threading.Event` that
+training already checks. A Python exception in a job fails that job only; a crash of the process
+itself (e.g. in native code) ends every job, and since nothing partial is ever saved, the next
+start finds the store as it was and no job is believed to be running (jobs live in memory only).
+"""
+from __future__ import annotations
+
+import itertools
+import queue
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from recsys.artifacts import ArtifactStore, artifact_key
+from recsys.dataset import Dataset
+from recsys.errors import ConfigError, RecsysError
+from recsys.models import ModelConfig
+from recsys.models.base import EpochLog
+from recsys.split import Split
+from recsys.training import TrainResult, resolve_config, train
+
+QUEUED, RUNNING, DONE, FAILED, STOPPED = "queued", "running", "done", "failed", "stopped"
+ACTIVE = (QUEUED, RUNNING)
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A consistent snapshot of a job, safe to read from any thread."""
+
+    id: int
+    key: str
+    label: str
+    dataset: str
+    split: str
+    state: str
+    stage: str
+    logs: tuple[EpochLog, ...]
+    error: str
+    result: TrainResult | None
+    submitted: float
+    started: float | None
+    finished: float | None
+
+    @property
+    def progress(self) -> float:
+        """0-1: the share of the current phase's epochs done (1 when finished)."""
+        if self.state == DONE:
+            return 1.0
+        return self.logs[-1].epoch / self.logs[-1].epochs if self.logs else 0.0
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE
+
+
+@dataclass
+class Job:
+    """One training run and what it has reported so far (mutated by its worker, under `lock`)."""
+
+    id: int
+    key: str
+    label: str
+    dataset: Dataset
+    model_name: str
+    config: ModelConfig
+    split: Split
+    retrain: bool
+    state: str = QUEUED
+    stage: str = "queued"
+    logs: list[EpochLog] = field(default_factory=list)
+    error: str = ""
+    result: TrainResult | None = None
+    submitted: float = field(default_factory=time.time)
+    started: float | None = None
+    finished: float | None = None
+    stop_flag: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    done_event: threading.Event = field(default_factory=threading.Event)
+
+    def view(self) -> JobView:
+        with self.lock:
+            return JobView(self.id, self.key, self.label, self.dataset.name, self.split.label(), self.state,
+                           self.stage, tuple(self.logs), self.error, self.result, self.submitted, self.started,
+                           self.finished)
+
+    def _update(self, **changes) -> None:
+        with self.lock:
+            for name, value in changes.items():
+                setattr(self, name, value)
+
+
+class JobRunner:
+    """A bounded pool of training workers with a queue; one job per artifact key."""
+
+    def __init__(self, workers: int = 1, store: ArtifactStore | None = None) -> None:
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ConfigError(f"workers must be a positive whole number, got {workers!r}")
+        self.store = store or ArtifactStore()
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+        self._queue: queue.Queue[Job | None] = queue.Queue()
+        self._ids = itertools.count(1)
+        self._threads = [threading.Thread(target=self._work, name=f"recsys-job-worker-{n}", daemon=True)
+                         for n in range(workers)]
+        for thread in self._threads:
+            thread.start()
+
+    # ----- asking -----
+    def submit(self, dataset: Dataset, model_name: str, config: ModelConfig | Mapping | None = None,
+               split: Split = Split(), retrain: bool = False, label: str | None = None) -> JobView:
+        """The job for these settings: the active one if there is one, the finished one unless
+        `retrain`, else a new queued job. Bad settings raise here, before anything is queued."""
+        config = resolve_config(model_name, config)
+        split.test_rows(dataset)  # a split the data cannot take (no timestamps, no such fold) fails now
+        key = artifact_key(dataset.fingerprint, split, model_name, config)
+        with self._lock:
+            current = self._jobs.get(key)
+            if current is not None and (current.view().active or (current.view().state == DONE and not retrain)):
+                return current.view()
+            job = Job(next(self._ids), key, label or model_name, dataset, model_name, config, split, retrain)
+            self._jobs[key] = job
+            self._queue.put(job)
+        return job.view()
+
+    def stop(self, key: str) -> JobView:
+        """Stop a job: a queued one never starts, a running one ends after its current batch."""
+        job = self._job(key)
+        job.stop_flag.set()
+        with job.lock:
+            if job.state == QUEUED:
+                job.state, job.stage, job.finished = STOPPED, "stopped before it started", time.time()
+                job.done_event.set()
+        return job.view()
+
+    # ----- reading -----
+    def get(self, key: str) -> JobView | None:
+        with self._lock:
+            job = self._jobs.get(key)
+        return job.view() if job is not None else None
+
+    def jobs(self) -> list[JobView]:
+        """Every job this runner knows, oldest first."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        return sorted((job.view() for job in jobs), key=lambda view: view.id)
+
+    def active(self) -> list[JobView]:
+        return [view for view in self.jobs() if view.active]
+
+    def wait(self, key: str, timeout: float | None = None) -> JobView:
+        """Block until the job has ended (or `timeout` seconds passed) and return its view."""
+        job = self._job(key)
+        job.done_event.wait(timeout)
+        return job.view()
+
+    def _job(self, key: str) -> Job:
+        with self._lock:
+            job = self._jobs.get(key)
+        if job is None:
+            raise ConfigError(f"no job with key {key!r}")
+        return job
+
+    # ----- working -----
+    def _work(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            with job.lock:
+                if job.state != QUEUED:  # stopped while it waited
+                    continue
+                job.state, job.stage, job.started = RUNNING, "fitting", time.time()
+            self._run(job)
+
+    def _run(self, job: Job) -> None:
+        def on_epoch(log: EpochLog) -> None:
+            with job.lock:
+                job.logs.append(log)
+
+        try:
+            result = train(job.dataset, job.model_name, job.config, job.split, store=self.store,
+                           callbacks=[on_epoch], stop=job.stop_flag, retrain=job.retrain, on_corrupt="retrain",
+                           on_stage=lambda stage: job._update(stage=stage))
+        except RecsysError as error:
+            job._update(state=FAILED, stage="failed", error=str(error))
+        except Exception as error:  # a bug or a framework error: this job fails, the worker goes on
+            job._update(state=FAILED, stage="failed", error=f"{type(error).__name__}: {error}")
+            traceback.print_exc()
+        else:
+            state = STOPPED if result.stopped else DONE
+            job._update(state=state, stage=state, result=result)
+        finally:
+            job._update(finished=time.time())
+            job.done_event.set()
+
+    def shutdown(self) -> None:
+        """Stop every job and end the workers (for tests and clean exits)."""
+        for view in self.active():
+            self.stop(view.key)
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout=30)

@@ -1,0 +1,85 @@
+"""The job runner: one job per key from concurrent submitters, queue order, stop (running and
+queued), failures that leave the worker going, and bad settings refused before queueing."""
+import threading
+
+import pytest
+
+from recsys.errors import ConfigError
+from recsys.jobs import DONE, FAILED, STOPPED, JobRunner
+from recsys.split import Split
+
+U1 = Split("official", name="u1")
+
+
+@pytest.fixture()
+def runner(store):
+    runner = JobRunner(workers=1, store=store)
+    yield runner
+    runner.shutdown()
+
+
+def test_concurrent_submitters_share_one_job_and_one_training(runner, ml100k, store):
+    views, barrier = [], threading.Barrier(8)
+
+    def ask():
+        barrier.wait()
+        views.append(runner.submit(ml100k, "mf", {"epochs": 2, "factors": 4}, U1))
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({view.id for view in views}) == 1 and len(runner.jobs()) == 1
+    done = runner.wait(views[0].key, timeout=300)
+    assert done.state == DONE and done.progress == 1.0 and len(done.logs) >= 2
+    assert len(store.entries()) == 1
+    # asked again: the finished job, not a new training; with retrain: a new job
+    assert runner.submit(ml100k, "mf", {"epochs": 2, "factors": 4}, U1).id == done.id
+    again = runner.submit(ml100k, "mf", {"epochs": 2, "factors": 4}, U1, retrain=True)
+    assert again.id != done.id and runner.wait(again.key, timeout=300).state == DONE
+
+
+def test_jobs_run_in_the_order_they_were_queued(runner, ml100k):
+    keys = [runner.submit(ml100k, name, None, U1).key for name in ("biases", "global-mean", "item-knn")]
+    ended = [runner.wait(key, timeout=300) for key in keys]
+    assert [view.state for view in ended] == [DONE] * 3
+    assert ended[0].started <= ended[1].started <= ended[2].started
+    assert ended[0].finished <= ended[1].started  # one worker: one job at a time
+
+
+def test_stop_ends_a_running_job_and_saves_nothing(runner, ml100k, store):
+    view = runner.submit(ml100k, "mf", {"epochs": 500, "factors": 4}, U1)
+    queued = runner.submit(ml100k, "biases", None, U1)
+    assert runner.get(queued.key).state == "queued"
+    assert runner.stop(queued.key).state == STOPPED  # a queued job never starts
+    for _ in range(600):
+        if runner.get(view.key).logs:
+            break
+        threading.Event().wait(0.5)
+    runner.stop(view.key)
+    ended = runner.wait(view.key, timeout=120)
+    assert ended.state == STOPPED and 1 <= len(ended.logs) < 500 and ended.result.stopped
+    assert runner.wait(queued.key, timeout=5).started is None
+    assert len(store.entries()) == 0  # nothing partial, nothing at all
+
+
+def test_a_failing_job_reports_its_error_and_the_worker_goes_on(runner, ml100k):
+    failed = runner.wait(runner.submit(ml100k, "nmf", {"max_cells": 10}, U1).key, timeout=120)
+    assert failed.state == FAILED and "nmf works on a dense matrix" in failed.error
+    assert runner.wait(runner.submit(ml100k, "biases", None, U1).key, timeout=120).state == DONE
+
+
+@pytest.mark.parametrize("model, config, split, message", [
+    ("mf", {"epochs": 0}, U1, "epochs must be between 1"),
+    ("nope", None, U1, "unknown model"),
+    ("biases", None, Split("official", name="u9"), "has no official fold 'u9'"),
+])
+def test_bad_settings_are_refused_before_anything_is_queued(runner, ml100k, model, config, split, message):
+    with pytest.raises(ConfigError, match=message):
+        runner.submit(ml100k, model, config, split)
+    assert runner.jobs() == []
+
+
+def test_runner_needs_at_least_one_worker(store):
+    with pytest.raises(ConfigError, match="workers must be a positive whole number"):
+        JobRunner(workers=0, store=store)
