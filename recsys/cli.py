@@ -16,10 +16,11 @@ from recsys.catalog import DEFAULT_EVALUATION, DEFAULT_RANKING_MODEL, DEFAULT_RA
 from recsys.dataset import Dataset
 from recsys.errors import ArtifactError, ConfigError, RecsysError
 from recsys.evaluate import GROUP_COLUMNS, summarise_folds
+from recsys.jobs import FAILED, JobRunner
 from recsys.recommend import for_user
 from recsys.split import KINDS, Split, fold_splits
 from recsys.stats import rating_histogram, summary
-from recsys.training import ProgressPrinter, TrainResult, train
+from recsys.training import ProgressPrinter, TrainResult
 from recsys.upload import SCALES, read_ratings_file
 
 TABLE_COLUMNS = ["model", "rmse", "mae", "precision", "recall", "ndcg", "hit_rate", "map", "coverage",
@@ -104,11 +105,35 @@ def cmd_data(args) -> int:
     return 0
 
 
+class Interrupted(RecsysError):
+    """Ctrl-C during a training job: the job was stopped and nothing was saved."""
+
+
 def _run(dataset: Dataset, chosen: Preset, split: Split, store: ArtifactStore, retrain: bool,
          quiet: bool = False) -> TrainResult:
+    """Train (or load) through the job runner, in the foreground, printing its epochs as they come;
+    Ctrl-C stops the job after its current batch."""
     printer = ProgressPrinter(chosen.label, write=_err) if not quiet else None
-    result = train(dataset, chosen.model, chosen.overrides, split=split, store=store,
-                   callbacks=[printer] if printer else [], retrain=retrain, on_corrupt="retrain")
+    runner = JobRunner(workers=1, store=store)
+    try:
+        view = runner.submit(dataset, chosen.model, chosen.overrides, split, retrain=retrain, label=chosen.label)
+        shown = 0
+        try:
+            while view.active:
+                view = runner.wait(view.key, timeout=0.25)
+                for log in view.logs[shown:]:
+                    if printer:
+                        printer(log)
+                shown = len(view.logs)
+        except KeyboardInterrupt:
+            runner.stop(view.key)
+            runner.wait(view.key, timeout=60)
+            raise Interrupted(f"{chosen.label}: stopped; nothing was saved") from None
+    finally:
+        runner.shutdown()
+    if view.state == FAILED:
+        raise view.failure if isinstance(view.failure, RecsysError) else RecsysError(view.error)
+    result = view.result
     for note in result.notes:
         _err(f"  note: {note}")
     return result
@@ -273,6 +298,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
+    except Interrupted as error:
+        _err(f"interrupted: {error}")
+        return 130
     except RecsysError as error:
         _err(f"error: {error}")
         return 1

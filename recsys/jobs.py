@@ -54,6 +54,7 @@ class JobView:
     submitted: float
     started: float | None
     finished: float | None
+    failure: BaseException | None = None
 
     @property
     def progress(self) -> float:
@@ -83,6 +84,7 @@ class Job:
     stage: str = "queued"
     logs: list[EpochLog] = field(default_factory=list)
     error: str = ""
+    failure: BaseException | None = None
     result: TrainResult | None = None
     submitted: float = field(default_factory=time.time)
     started: float | None = None
@@ -95,7 +97,7 @@ class Job:
         with self.lock:
             return JobView(self.id, self.key, self.label, self.dataset.name, self.split.label(), self.state,
                            self.stage, tuple(self.logs), self.error, self.result, self.submitted, self.started,
-                           self.finished)
+                           self.finished, self.failure)
 
     def _update(self, **changes) -> None:
         with self.lock:
@@ -196,9 +198,9 @@ class JobRunner:
                            callbacks=[on_epoch], stop=job.stop_flag, retrain=job.retrain, on_corrupt="retrain",
                            on_stage=lambda stage: job._update(stage=stage))
         except RecsysError as error:
-            job._update(state=FAILED, stage="failed", error=str(error))
+            job._update(state=FAILED, stage="failed", error=str(error), failure=error)
         except Exception as error:  # a bug or a framework error: this job fails, the worker goes on
-            job._update(state=FAILED, stage="failed", error=f"{type(error).__name__}: {error}")
+            job._update(state=FAILED, stage="failed", error=f"{type(error).__name__}: {error}", failure=error)
             traceback.print_exc()
         else:
             state = STOPPED if result.stopped else DONE

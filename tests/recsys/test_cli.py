@@ -87,6 +87,26 @@ def test_errors_exit_non_zero_with_a_message(capsys, movielens_dir, args, messag
     assert message in err and "Traceback" not in err
 
 
+def test_ctrl_c_stops_the_training_job_and_saves_nothing(tmp_path, movielens_dir):
+    """The CLI trains through the job runner in the foreground; Ctrl-C (SIGINT) stops the job
+    after its current batch, says so, exits 130 and leaves the artifact store empty."""
+    import os
+    import signal
+
+    env = {**os.environ, "RECSYS_ARTIFACTS_DIR": str(tmp_path), "RECSYS_DATA_DIR": str(movielens_dir)}
+    process = subprocess.Popen([sys.executable, "-m", "recsys", "train", "--dataset", "ml-100k", "--model", "mf",
+                                "--set", "epochs=500", "--set", "factors=4"], cwd=REPO, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stderr:
+        if "epoch 1/500" in line:
+            break
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "mf: stopped; nothing was saved" in err and "Traceback" not in err
+    assert not list((tmp_path / "models").glob("mf-*")) if (tmp_path / "models").exists() else True
+
+
 def test_bad_arguments_show_usage_in_a_subprocess():
     done = subprocess.run([sys.executable, "-m", "recsys", "train", "--model", "nope"], cwd=REPO,
                           capture_output=True, text=True)

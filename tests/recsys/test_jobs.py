@@ -66,6 +66,7 @@ def test_stop_ends_a_running_job_and_saves_nothing(runner, ml100k, store):
 def test_a_failing_job_reports_its_error_and_the_worker_goes_on(runner, ml100k):
     failed = runner.wait(runner.submit(ml100k, "nmf", {"max_cells": 10}, U1).key, timeout=120)
     assert failed.state == FAILED and "nmf works on a dense matrix" in failed.error
+    assert isinstance(failed.failure, ConfigError)
     assert runner.wait(runner.submit(ml100k, "biases", None, U1).key, timeout=120).state == DONE
 
 
