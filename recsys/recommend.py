@@ -50,7 +50,8 @@ def for_user(model: Recommender, dataset: Dataset, user: int, k: int = 10) -> Us
     recs = model.recommend(user, k=k, exclude=rated)
     why = "it cannot fold a new user in" if not model.can_fold_in else "the user has no ratings"
     note = (f"This user has no ratings in the model's training data and {why}: the list ranks movies by "
-            "the mean rating plus each movie's regularised bias, the same for every new user.")
+            "the mean rating plus each movie's regularised bias (and how newcomers tend to rate), the same "
+            "for every new user.")
     return _result(model, dataset, recs, liked, FROM_FALLBACK, note)
 
 

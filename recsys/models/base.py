@@ -102,7 +102,7 @@ class History:
         return pd.DataFrame([vars(log) for log in self.logs], columns=HISTORY_COLUMNS)
 
 
-FALLBACK_LABEL = "predicted rating (mean + movie bias: no training data for this user)"
+FALLBACK_LABEL = "predicted rating for a new user (mean + newcomer offset + movie bias)"
 
 
 @dataclass(frozen=True)
