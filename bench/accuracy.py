@@ -156,7 +156,7 @@ def to_markdown(table: pd.DataFrame) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--protocols", default="P1,P2,P3,P4")
+    parser.add_argument("--protocols", default="P1,P2,P3,P4,P5,P6")
     parser.add_argument("--retrain", action="store_true", help="ignore cached recsys artifacts")
     parser.add_argument("--no-peers", action="store_true", help="only the recsys models")
     args = parser.parse_args(argv)
