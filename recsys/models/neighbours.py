@@ -24,6 +24,7 @@ from recsys.models.base import (History, ModelConfig, RankingOnly, Recommender, 
 from recsys.models.baselines import BiasConfig, new_user_bias
 
 BLOCK = 256  # target items per similarity block
+HEAVY_SHARE = 32  # a user whose slice holds over 1/HEAVY_SHARE of all list entries takes one pass over them
 
 
 @dataclass(frozen=True)
@@ -97,15 +98,29 @@ class ItemKNN(Recommender):
             self._neighbours = self._neighbour_lists()
         return self._neighbours
 
+    @property
+    def _sorted_lists(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(target, neighbour, similarity) of every list entry, by target, most similar first."""
+        if getattr(self, "_sorted", None) is None:
+            lists = self.neighbour_lists.tocoo()
+            order = np.lexsort((-lists.data, lists.row))
+            self._sorted = lists.row[order], lists.col[order], lists.data[order].astype(np.float64)
+        return self._sorted
+
     def _user_scores(self, rated: np.ndarray, residuals: np.ndarray) -> np.ndarray:
         """The neighbourhood term of every movie for someone with these rated movies and residuals:
-        per target, the similarity-weighted residual of its k most similar rated movies. Targets
-        with at most k rated candidates take all of them (one sparse product); only the others
-        need a top-k selection."""
-        scores = np.zeros(self.n_items)
+        per target, the similarity-weighted residual of its k most similar rated movies. For a
+        heavy rater (their slice of the lists would hold over an eighth of all entries) one pass
+        over the sorted lists takes each target's first k rated candidates; otherwise their slice
+        is taken, targets with at most k rated candidates take all of them (one sparse product)
+        and only the others need a top-k selection. Both give the same k."""
         if rated.size == 0:
-            return scores
-        part = self.neighbour_lists[:, rated].tocsr()  # targets x rated, candidate similarities only
+            return np.zeros(self.n_items)
+        lists = self.neighbour_lists
+        if np.diff(lists.indptr)[rated].sum() * HEAVY_SHARE > lists.nnz:
+            return self._heavy_user_scores(rated, residuals)
+        scores = np.zeros(self.n_items)
+        part = lists[:, rated].tocsr()  # targets x rated, candidate similarities only
         weight = np.asarray(part.sum(axis=1), dtype=np.float64).ravel()
         total = part @ residuals.astype(np.float64)
         heavy = np.flatnonzero(np.diff(part.indptr) > self.config.k)
@@ -142,6 +157,21 @@ class ItemKNN(Recommender):
             sim = np.where(denominator > 0, numerator / denominator, 0.0)
         shrunk = np.maximum(support - 1, 0)
         return sim * shrunk / (shrunk + self.config.shrinkage + 1e-12)
+
+    def _heavy_user_scores(self, rated: np.ndarray, residuals: np.ndarray) -> np.ndarray:
+        target, neighbour, sim = self._sorted_lists
+        position = np.full(self.n_items, -1)
+        position[rated] = np.arange(rated.size)
+        hits = np.flatnonzero(position[neighbour] >= 0)  # in list order: by target, best first
+        rows = target[hits]
+        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+        rank = np.arange(rows.size) - np.repeat(starts, np.diff(np.r_[starts, rows.size]))
+        keep = hits[rank < self.config.k]
+        weight = np.bincount(target[keep], sim[keep], self.n_items)
+        total = np.bincount(target[keep], sim[keep] * residuals[position[neighbour[keep]]], self.n_items)
+        scores = np.zeros(self.n_items)
+        np.divide(total, weight, out=scores, where=weight > 0)
+        return scores
 
     def _history(self, user: int) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = self._rows.indptr[user], self._rows.indptr[user + 1]

@@ -77,6 +77,23 @@ def test_item_knn_neighbour_lists_are_exact_when_they_hold_every_movie(parts):
     assert gap < 1e-3
 
 
+def test_item_knn_heavy_and_light_paths_agree(parts, monkeypatch):
+    """A heavy rater's scores come from one pass over the sorted lists, a light one's from their
+    slice of the lists: both are the same top-k for any user."""
+    import recsys.models.neighbours as neighbours
+
+    train, _ = parts
+    model = make_model("item-knn")
+    model.fit(train)
+    counts = np.bincount(train.users, minlength=train.n_users)
+    users = np.argsort(counts)[[0, 100, 500, 900, -1]]  # from the lightest to the heaviest rater
+    one_pass = [model._heavy_user_scores(*model._history(int(u))) for u in users]
+    monkeypatch.setattr(neighbours, "HEAVY_SHARE", 0)  # every user through their slice
+    sliced = [model._user_scores(*model._history(int(u))) for u in users]
+    for a, b in zip(one_pass, sliced):
+        assert np.allclose(a, b, atol=1e-6)
+
+
 def test_blend_beats_each_of_its_parts(parts):
     train, test = parts
     fit, valid = validation_split(train, 0.1, seed=42)
