@@ -12,7 +12,7 @@ from recsys.models import MODELS, KerasRecommender, model_class
 RANKING_SUFFIX = "-ranking"
 #: What `evaluate` runs by default: every rating model, and the ranking-trained NCF models.
 DEFAULT_EVALUATION = ("global-mean", "biases", "nmf", "item-knn", "mf", "biased-mf", "deep-mf", "recommender-net",
-                      "gmf", "mlp", "neumf", "blend", "gmf-ranking", "neumf-ranking", "ials", "ease")
+                      "gmf", "mlp", "neumf", "autorec", "blend", "gmf-ranking", "neumf-ranking", "ials", "ease")
 #: The model the dashboard offers first for rating prediction, for top-10 lists, and for factor maps.
 DEFAULT_RATING_MODEL = "blend"
 DEFAULT_RANKING_MODEL = "ease"
