@@ -77,12 +77,11 @@ def train(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | Non
     train_part, test_part = split.apply(dataset)
     fit_part, valid_part = validation_split(train_part, VALIDATION_FRACTION, seed=config.seed)
     model = model_class(model_name)(config)
-    if hasattr(model, "cached_part"):  # a blend reuses an identical cached part instead of retraining it
-        model.cached_part = lambda name, part_config: _cached_model(dataset, name, part_config, split, store)
+    model.cached_part = lambda name, part_config: _cached_model(dataset, name, part_config, split, store)
     stage("fitting")
     history = model.fit(fit_part, valid_part, callbacks=callbacks, stop=stop)
     result = TrainResult(model, key, history.frame(), fit_seconds=history.seconds,
-                         notes=notes + list(getattr(model, "notes", [])), stopped=history.stopped)
+                         notes=notes + model.notes, stopped=history.stopped)
     if history.stopped:
         result.notes.append("training was stopped; nothing was saved")
         return result

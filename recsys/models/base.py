@@ -205,6 +205,11 @@ class Recommender(ABC):
         #: predictions of the validation ratings made before they were trained on (set by models
         #: with early stopping and refit; blends learn their weights from them)
         self.validation_predictions: np.ndarray | None = None
+        #: what fitting had to say (e.g. a blend part left out), shown with the result
+        self.notes: list[str] = []
+        #: set by `recsys.training.train`: the cached model already trained with exactly these
+        #: data and settings, or None; models made of parts (the blend) reuse it instead of training
+        self.cached_part: Callable[[str, ModelConfig], "Recommender | None"] | None = None
 
     # ----- properties every caller may ask -----
     @property

@@ -13,7 +13,6 @@ that can fold in a new user (all but AutoRec) serves fold-in.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -54,9 +53,6 @@ class Blend(Recommender):
     name = "blend"
     config_type = BlendConfig
     description = "recommender-net + item-knn + autorec, weights fitted on a validation part (best RMSE here)"
-    #: set by `recsys.training.train`: the cached model trained with exactly these data and settings
-    #: (same split, seed and validation part), or None; the Keras part is then reused, not retrained
-    cached_part: Callable[[str, ModelConfig], Recommender | None] | None = None
 
     def _components(self, names: tuple[str, ...] | None = None) -> list[Recommender]:
         from recsys.models import model_class
@@ -147,7 +143,6 @@ class Blend(Recommender):
         if not set(names) <= set(self.config.components) or self.weights.shape != (len(names) + 1,):
             raise ValueError(f"blend parts {names} and weights {self.weights.shape} do not match its config")
         self.fold_weights = arrays.get("fold_weights")
-        self.notes = []
         self.parts = self._components(names)
         for number, part in enumerate(self.parts):
             part.share_training_data(self)
