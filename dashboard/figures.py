@@ -190,7 +190,7 @@ def group_summary(metrics: dict) -> str:
     return ("Test rows: " + ", ".join([part("warm", "warm"), part("new_user", "of new users"),
                                        part("new_item", "of new movies")])
             + ". New users and movies had no rating in the training part; the model answers them with "
-              "the mean and the known bias.")
+              "the mean, the known bias and, for new users, how newcomers tend to rate.")
 
 
 def top_k_bars(table: pd.DataFrame, metrics: tuple[str, ...] = ("precision", "recall", "ndcg", "hit_rate")) -> go.Figure:

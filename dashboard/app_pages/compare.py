@@ -71,7 +71,8 @@ if dataset is not None:
             if cold_rows:
                 st.caption("Warm rows: the model was fitted on ratings of both the user and the movie. New users "
                            "and new movies had no rating in its training data; every model answers them with the "
-                           "mean plus the known bias, so their error shows what a split asks of cold start.")
+                           "mean plus the known bias (and, for new users, how newcomers tend to rate), so their "
+                           "error shows what a split asks of cold start.")
                 st.plotly_chart(figures.group_error_bars(table))
                 st.dataframe(table[["model"] + [c for c in GROUP_COLUMNS if c in table]].round(4), hide_index=True)
             else:
