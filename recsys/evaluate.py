@@ -24,7 +24,6 @@ from recsys.errors import ConfigError
 from recsys.models.base import Recommender
 
 METRIC_COLUMNS = ["rmse", "mae", "precision", "recall", "ndcg", "hit_rate", "map", "coverage"]
-ROW_GROUPS = ("warm", "new_user", "new_item")
 #: the per-group columns `evaluate` adds, in display order
 GROUP_COLUMNS = ["n_warm", "rmse_warm", "n_new_user", "rmse_new_user", "n_new_item", "rmse_new_item",
                  "users_warm", "ndcg_warm", "users_new", "ndcg_new_user"]
