@@ -97,11 +97,9 @@ class Blend(Recommender):
         return history
 
     def _reusable(self, component: Recommender, valid) -> Recommender | None:
-        """The cached twin of a Keras component, when there is one with validation predictions of
-        this very validation part."""
-        from recsys.models import KerasRecommender
-
-        if self.cached_part is None or not isinstance(component, KerasRecommender):
+        """The cached twin of a part that learns from the validation part (recommender-net, autorec),
+        when there is one with validation predictions of this very validation part."""
+        if self.cached_part is None or not component.learns_from_validation:
             return None
         twin = self.cached_part(component.name, component.config)
         if twin is None or twin.validation_predictions is None or len(twin.validation_predictions) != len(valid):
