@@ -27,4 +27,5 @@ PAGES = [
 
 page = st.navigation(PAGES)
 services.dataset_sidebar()
+services.jobs_panel()
 page.run()

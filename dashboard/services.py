@@ -3,6 +3,7 @@ messages. Pages call these; nothing here parses files or fits models by itself."
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import time
@@ -16,9 +17,9 @@ from recsys.artifacts import artifact_key
 from recsys.catalog import preset
 from recsys.dataset import Dataset
 from recsys.errors import ArtifactError, RecsysError
-from recsys.models.base import EpochLog
+from recsys.jobs import DONE, FAILED, STOPPED, JobRunner, JobView
 from recsys.split import Split
-from recsys.training import TrainResult, lookup, resolve_config, train
+from recsys.training import TrainResult, lookup, resolve_config
 from recsys.upload import SCALES, read_ratings_file
 
 DATASETS = ("ml-latest-small", "ml-100k", "mini")
@@ -125,11 +126,47 @@ def cached_table(fingerprint: str, name: str, _build: Callable[[], pd.DataFrame]
     return _build()
 
 
-# ----- models -----
+# ----- models and training jobs -----
 @st.cache_resource
 def _model_cache() -> dict[str, TrainResult]:
     """Trained or loaded models shared by every session, keyed by artifact key."""
     return {}
+
+
+def _log_job_end(view: JobView) -> None:
+    """Runs in the worker thread when a job ends: a server log line, no UI."""
+    if view.state == DONE and view.result is not None and not view.result.loaded:
+        log.info("model trained: %s %s (%s) in %.1fs", view.model_name, view.key, view.dataset,
+                 view.result.fit_seconds)
+    elif view.state in (FAILED, STOPPED):
+        log.info("training %s: %s %s (%s)", view.state, view.model_name, view.key, view.dataset)
+
+
+def job_workers() -> int:
+    """How many trainings run at once on this server: RECSYS_JOB_WORKERS, default 1 (two cores)."""
+    text = os.environ.get("RECSYS_JOB_WORKERS", "1")
+    try:
+        return max(1, int(text))
+    except ValueError:
+        log.info("RECSYS_JOB_WORKERS=%r is not a whole number; using 1", text)
+        return 1
+
+
+def _shutdown(runner: JobRunner) -> None:
+    runner.shutdown()
+
+
+@st.cache_resource(on_release=_shutdown)
+def job_runner() -> JobRunner:
+    """The server's training jobs, shared by every session and page. Workers never call st.*;
+    pages read job snapshots from it."""
+    return JobRunner(workers=job_workers(), on_done=_log_job_end)
+
+
+def reset_models() -> None:
+    """Forget every model and job of this server (tests, and the process after its store changed)."""
+    job_runner.clear()
+    _model_cache.clear()
 
 
 def split_choices(dataset: Dataset, splits: dict[str, Split] | None = None) -> list[str]:
@@ -148,9 +185,20 @@ def model_key(dataset: Dataset, label: str, split: Split, overrides: dict | None
 
 def cached_result(dataset: Dataset, label: str, split: Split = Split(),
                   overrides: dict | None = None) -> TrainResult | None:
-    """A model already in memory or in the artifact store (never trains). Raises ArtifactError."""
+    """A model already trained: by a job of this server, in memory, or in the artifact store
+    (never trains). Raises ArtifactError for a broken artifact."""
     key, model_name, config = model_key(dataset, label, split, overrides)
+    return settings_result(dataset, model_name, config, split)
+
+
+def settings_result(dataset: Dataset, model_name: str, config, split: Split) -> TrainResult | None:
+    """`cached_result` for a model name and a resolved config."""
+    key = artifact_key(dataset.fingerprint, split, model_name, config)
     cache = _model_cache()
+    view = job_runner().get(key)
+    if view is not None and view.state == DONE and view.result is not None:
+        cache[key] = view.result  # outlives the runner's memory of the job
+        return view.result
     if key in cache:
         return cache[key]
     with _lock:
@@ -163,97 +211,113 @@ def cached_result(dataset: Dataset, label: str, split: Split = Split(),
     return result
 
 
-def obtain_model(dataset: Dataset, label: str, split: Split = Split(), overrides: dict | None = None,
-                 retrain: bool = False) -> TrainResult | None:
-    """The model for these settings: from memory, from the artifact store, or trained now with a
-    progress bar. A broken artifact is reported with a button to retrain it; any other problem is
-    shown in the page and gives None."""
+def request_model(dataset: Dataset, label: str, split: Split = Split(), overrides: dict | None = None) -> TrainResult | None:
+    """The model for these settings if it is trained; otherwise a training job is submitted (or
+    joined) and its progress shown in place, and None is returned: the page goes on, and fills in
+    by itself when the job ends. A broken artifact gets a Retrain button; a failed or stopped job
+    its message and a Try again button."""
     key, model_name, config = model_key(dataset, label, split, overrides)
-    retrain = st.session_state.pop(f"retrain-requested-{key}", False) or retrain
+    runner = job_runner()
+    view = runner.get(key)
+    retrain = st.session_state.pop(f"retrain-requested-{key}", False)
     if not retrain:
-        try:
-            result = cached_result(dataset, label, split, overrides)
-        except ArtifactError as error:
-            st.error(f"The cached {label} model is broken: {error}")
-            st.button(f"Retrain {label}", key=f"retrain-broken-{key}", type="primary",
-                      on_click=lambda: st.session_state.update({f"retrain-requested-{key}": True}))
+        waiting = view is not None and view.active
+        if not (waiting and not view.retrain):  # a retrain in progress: the current model serves meanwhile
+            try:
+                result = settings_result(dataset, model_name, config, split)
+            except ArtifactError as error:
+                if waiting:
+                    watch_jobs([key])
+                    return None
+                st.error(f"The cached {label} model is broken: {error}")
+                st.button(f"Retrain {label}", key=f"retrain-broken-{key}", type="primary",
+                          on_click=_request, args=(f"retrain-requested-{key}",))
+                return None
+            if result is not None:
+                return result
+        if waiting:
+            watch_jobs([key])
             return None
-        if result is not None:
-            return result
-    lock = _training_lock(key)  # other sessions asking for the same model wait for this one
-    if not lock.acquire(blocking=False):
-        with st.spinner(f"Another session is training {label} with these settings; waiting for it…"):
-            lock.acquire()
+        if view is not None and view.state in (FAILED, STOPPED) and not st.session_state.pop(f"again-{key}", False):
+            show_ended(view, again_key=f"again-{key}")
+            return None
     try:
-        if not retrain and key in _model_cache():
-            return _model_cache()[key]
-        return _train_with_progress(dataset, label, model_name, config, split, key, retrain)
-    finally:
-        lock.release()
+        runner.submit(dataset, model_name, config, split, retrain=retrain, label=label)
+    except RecsysError as error:
+        st.error(f"Could not train {label} on {dataset.name}: {error}")
+        return None
+    watch_jobs([key])
+    return None
 
 
-def _train_with_progress(dataset: Dataset, label: str, model_name: str, config, split: Split, key: str,
-                         retrain: bool) -> TrainResult | None:
-    with st.status(f"Training {label} on {dataset.name}…", expanded=True) as status:
-        bar, line = st.progress(0.0), st.empty()
-        try:
-            result = train(dataset, model_name, config, split, callbacks=[progress_callback(bar, line)],
-                           retrain=retrain, on_corrupt="retrain", on_stage=stage_caption(line))
-        except RecsysError as error:
-            status.update(label=f"Could not train {label}", state="error")
-            st.error(f"Could not train {label} on {dataset.name}: {error}")
-            return None
-        status.update(label=f"Trained {label} in {result.fit_seconds:.1f}s", state="complete", expanded=False)
-    log.info("model trained: %s %s (%s) in %.1fs", model_name, key, dataset.name, result.fit_seconds)
-    for note in result.notes:
-        st.warning(note)
-    _model_cache()[key] = result
-    return result
+def _request(flag: str) -> None:
+    st.session_state[flag] = True
 
 
-@st.cache_resource
-def _training_locks() -> dict[str, threading.Lock]:
-    return {}
+def show_ended(view: JobView, again_key: str | None = None) -> None:
+    """What a failed or stopped job says in a page, with a button to run it again."""
+    if view.state == FAILED:
+        st.error(f"Training {view.label} on {view.dataset} failed: {view.error}")
+    elif view.state == STOPPED:
+        st.warning(f"Training {view.label} on {view.dataset} was stopped; nothing was saved.")
+    if again_key is not None:
+        st.button("Try again" if view.state == FAILED else "Train it again", key=again_key,
+                  on_click=_request, args=(again_key,))
 
 
-def _training_lock(key: str) -> threading.Lock:
-    """One lock per artifact key, shared by every session of this server."""
-    with _lock:
-        return _training_locks().setdefault(key, threading.Lock())
+def watch_jobs(keys: list[str], title: str | None = None) -> None:
+    """Progress of these jobs in place. While any is active, a fragment redraws it every second
+    and reruns the whole page when the last one ends, so the page fills in by itself."""
+    views = [view for view in map(job_runner().get, keys) if view is not None]
+    if any(view.active for view in views):
+        st.fragment(_job_progress, run_every=1.0)(tuple(keys), title, True)
+    else:
+        _job_progress(tuple(keys), title, False)
 
 
-def forget_model(dataset: Dataset, label: str, split: Split, overrides: dict | None = None) -> None:
-    key, _, _ = model_key(dataset, label, split, overrides)
-    _model_cache().pop(key, None)
+def _job_progress(keys: tuple[str, ...], title: str | None, live: bool) -> None:
+    views = [view for view in map(job_runner().get, keys) if view is not None]
+    if live and not any(view.active for view in views):
+        st.rerun()  # the jobs ended: redraw the page with their models
+    if title:
+        st.markdown(title)
+    for view in views:
+        if view.active:
+            st.progress(view.progress, text=f"Training **{view.label}** on {view.dataset} ({view.split})")
+            st.caption(view.describe() + " · the page fills in when it is done; other pages stay usable")
+        elif view.state in (FAILED, STOPPED):
+            show_ended(view)
 
 
-def progress_callback(bar, line, on_epoch: Callable[[EpochLog], None] | None = None) -> Callable[[EpochLog], None]:
-    """An epoch callback that moves a progress bar and shows elapsed time and time left."""
-    started = time.perf_counter()
-
-    def update(log: EpochLog) -> None:
-        elapsed = time.perf_counter() - started
-        left = elapsed / log.epoch * (log.epochs - log.epoch)
-        rmse = f", validation RMSE {log.val_rmse:.4f}" if log.val_rmse is not None else ""
-        phase = "refitting on all training data: " if log.phase == "refit" else ""
-        bar.progress(log.epoch / log.epochs, text=f"{phase}epoch {log.epoch} of at most {log.epochs}")
-        line.caption(f"loss {log.loss:.4f}{rmse} · {elapsed:.1f}s elapsed · at most {left:.0f}s left "
-                     "(early stopping may end sooner)")
-        if on_epoch is not None:
-            on_epoch(log)
-    return update
+def jobs_panel() -> None:
+    """The sidebar's list of this server's training jobs (every session's), refreshed every two
+    seconds, with a Stop button for each running or queued job."""
+    with st.sidebar:
+        st.fragment(_jobs_panel_body, run_every=2.0)()
 
 
-STAGE_TEXT = {"fitting": "fitting…", "evaluating": "evaluating on the test part (RMSE and top-10 for every user)…",
-              "saving": "saving the artifact…"}
+RECENT_SECONDS = 600
 
 
-def stage_caption(line) -> Callable[[str], None]:
-    """A `train(on_stage=...)` hook that says in `line` what training is doing after the epochs."""
-    def show(stage: str) -> None:
-        if stage != "fitting":
-            line.caption(STAGE_TEXT.get(stage, stage))
-    return show
+def _jobs_panel_body() -> None:
+    runner = job_runner()
+    now = time.time()
+    views = runner.jobs()
+    active = [view for view in views if view.active]
+    recent = [view for view in views if not view.active and view.finished and now - view.finished < RECENT_SECONDS]
+    st.markdown("**Training jobs**")
+    if not active and not recent:
+        st.caption("No training is running. Jobs started on any page show here.")
+        return
+    for view in active:
+        st.progress(view.progress, text=f"{view.label} · {view.dataset}")
+        left, right = st.columns([3, 1], vertical_alignment="center")
+        left.caption(view.describe(now))
+        right.button("Stop", key=f"stop-job-{view.id}", on_click=runner.stop, args=(view.key,),
+                     help="Ends it after the current batch; nothing is saved.")
+    icons = {DONE: ":material/check_circle:", FAILED: ":material/error:", STOPPED: ":material/stop_circle:"}
+    for view in reversed(recent[-3:]):
+        st.caption(f"{icons[view.state]} {view.label} · {view.dataset}: {view.describe(now)}")
 
 
 def csv_download(frame: pd.DataFrame, label: str, filename: str, key: str) -> None:

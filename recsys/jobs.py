@@ -23,7 +23,7 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Callable, Mapping
 
 from recsys.artifacts import ArtifactStore, artifact_key
 from recsys.dataset import Dataset
@@ -35,6 +35,9 @@ from recsys.training import TrainResult, resolve_config, train
 
 QUEUED, RUNNING, DONE, FAILED, STOPPED = "queued", "running", "done", "failed", "stopped"
 ACTIVE = (QUEUED, RUNNING)
+#: what training is doing in each stage after (or before) the epochs
+STAGE_TEXT = {"fitting": "fitting", "evaluating": "evaluating on the test part (RMSE and top-10 for every user)",
+              "saving": "saving the artifact", "queued": "queued"}
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,8 @@ class JobView:
     started: float | None
     finished: float | None
     failure: BaseException | None = None
+    model_name: str = ""
+    retrain: bool = False
 
     @property
     def progress(self) -> float:
@@ -66,6 +71,30 @@ class JobView:
     @property
     def active(self) -> bool:
         return self.state in ACTIVE
+
+    def elapsed(self, now: float | None = None) -> float:
+        """Seconds it has been running (or ran), 0 while queued."""
+        if self.started is None:
+            return 0.0
+        return (self.finished or now or time.time()) - self.started
+
+    def describe(self, now: float | None = None) -> str:
+        """One line on where the job stands, for progress displays."""
+        if self.state == QUEUED:
+            return "queued: starts when a training slot is free"
+        if self.state == FAILED:
+            return f"failed: {self.error}"
+        if self.state == STOPPED:
+            return f"stopped after {len(self.logs)} epoch(s); nothing was saved"
+        seconds = f"{self.elapsed(now):.0f}s"
+        if self.state == DONE:
+            return f"done in {seconds}"
+        if self.stage != "fitting" or not self.logs:
+            return f"{STAGE_TEXT.get(self.stage, self.stage)} · {seconds}"
+        log = self.logs[-1]
+        phase = "refit on all training data, " if log.phase == "refit" else ""
+        rmse = f" · validation RMSE {log.val_rmse:.4f}" if log.val_rmse is not None else ""
+        return f"{phase}epoch {log.epoch} of at most {log.epochs} · loss {log.loss:.4f}{rmse} · {seconds}"
 
 
 @dataclass
@@ -97,7 +126,7 @@ class Job:
         with self.lock:
             return JobView(self.id, self.key, self.label, self.dataset.name, self.split.label(), self.state,
                            self.stage, tuple(self.logs), self.error, self.result, self.submitted, self.started,
-                           self.finished, self.failure)
+                           self.finished, self.failure, self.model_name, self.retrain)
 
     def _update(self, **changes) -> None:
         with self.lock:
@@ -106,12 +135,20 @@ class Job:
 
 
 class JobRunner:
-    """A bounded pool of training workers with a queue; one job per artifact key."""
+    """A bounded pool of training workers with a queue; one job per artifact key.
 
-    def __init__(self, workers: int = 1, store: ArtifactStore | None = None) -> None:
+    `store` None means the default store as configured when each job starts. `on_done` is called
+    from the worker with the final view of every job that ended (done, failed or stopped); it must
+    not touch any UI. Only the newest `keep_finished` ended jobs are remembered."""
+
+    def __init__(self, workers: int = 1, store: ArtifactStore | None = None,
+                 on_done: Callable[[JobView], None] | None = None, keep_finished: int = 50) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ConfigError(f"workers must be a positive whole number, got {workers!r}")
-        self.store = store or ArtifactStore()
+        self.store = store
+        self.workers = workers
+        self._on_done = on_done
+        self._keep_finished = keep_finished
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._queue: queue.Queue[Job | None] = queue.Queue()
@@ -134,9 +171,17 @@ class JobRunner:
             if current is not None and (current.view().active or (current.view().state == DONE and not retrain)):
                 return current.view()
             job = Job(next(self._ids), key, label or model_name, dataset, model_name, config, split, retrain)
+            self._jobs.pop(key, None)  # re-inserted last, so the dict stays in submission order
             self._jobs[key] = job
+            self._forget_old()
             self._queue.put(job)
         return job.view()
+
+    def _forget_old(self) -> None:
+        """Drop the oldest ended jobs beyond `keep_finished` (their models live on in the store)."""
+        ended = [key for key, job in self._jobs.items() if job.state not in ACTIVE]
+        for key in ended[:max(0, len(ended) - self._keep_finished)]:
+            del self._jobs[key]
 
     def stop(self, key: str) -> JobView:
         """Stop a job: a queued one never starts, a running one ends after its current batch."""
@@ -208,6 +253,11 @@ class JobRunner:
         finally:
             job._update(finished=time.time())
             job.done_event.set()
+            if self._on_done is not None:
+                try:
+                    self._on_done(job.view())
+                except Exception:  # a broken hook must not end the worker
+                    traceback.print_exc()
 
     def shutdown(self) -> None:
         """Stop every job and end the workers (for tests and clean exits)."""

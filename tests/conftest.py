@@ -67,3 +67,16 @@ def store(tmp_path):
     from recsys.artifacts import ArtifactStore
 
     return ArtifactStore(tmp_path / "models")
+
+
+def finish_jobs(at, timeout: float = 300):
+    """Wait for the dashboard server's training jobs to end, then rerun the AppTest page (the
+    page's own once-a-second refresh does this in a browser; AppTest has no timer)."""
+    from dashboard import services
+
+    runner = services.job_runner()
+    for view in runner.active():
+        runner.wait(view.key, timeout)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at

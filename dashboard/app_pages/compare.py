@@ -45,13 +45,16 @@ if dataset is not None:
     if missing:
         st.info(f"{len(missing)} of {len(labels) * len(splits)} runs are not trained yet: "
                 + ", ".join(sorted({label for label, _ in missing})))
-        if st.button(f"Train the {len(missing)} missing run(s)", type="primary", key="train_missing"):
-            overall = st.progress(0.0, text="training missing models")
-            for done, (label, split) in enumerate(missing, 1):
-                result = services.obtain_model(dataset, label, split, retrain=any(label in b for b in broken))
-                if result is not None:
-                    found[(label, split)] = result
-                overall.progress(done / len(missing), text=f"{done} of {len(missing)} trained")
+        if st.button(f"Train the {len(missing)} missing run(s)", type="primary", key="train_missing",
+                     help="They train on the server one after another; this page fills in as they finish."):
+            for label, split in missing:
+                key, model_name, config = services.model_key(dataset, label, split)
+                try:
+                    services.job_runner().submit(dataset, model_name, config, split,
+                                                 retrain=any(b.startswith(f"{label} (") for b in broken), label=label)
+                except RecsysError as error:
+                    st.error(f"{label} ({split.label()}) was not started: {error}")
+        services.watch_jobs([services.model_key(dataset, label, split)[0] for label, split in missing])
     if found:
         rows = [{"model": label, "split": split.label(), **result.metrics, "fit_seconds": result.fit_seconds}
                 for (label, split), result in found.items()]

@@ -22,7 +22,7 @@ if dataset is not None:
     min_count = c3.slider("Minimum ratings per movie", 1, 200, 20 if dataset.n_items > 100 else 1)
     all_genres = sorted({g for gs in dataset.items["genres"] for g in gs})
     genres = st.multiselect("Only these genres (empty = all)", all_genres)
-    result = services.obtain_model(dataset, label)
+    result = services.request_model(dataset, label)
     if result is not None:
         model = result.model
         try:

@@ -36,7 +36,7 @@ if dataset is not None:
                                    "data recommends.")
     split = services.RECOMMEND_SPLITS[split_name]
     user = dataset.user_index(user_id)
-    result = services.obtain_model(dataset, label, split)
+    result = services.request_model(dataset, label, split)
     if result is not None:
         st.caption(f"{label} was fitted on {split.describe()}.")
         favourites = stats.user_favourites(dataset, user, 10)

@@ -1,13 +1,51 @@
-"""Train a model live: pick it and its hyper-parameters, watch the curves grow, stop any time."""
-import time
+"""Train a model live: pick it and its hyper-parameters, watch the curves grow, stop any time.
+Training runs as a server-side job: leave the page, come back, and the curves have moved on."""
 import pandas as pd
 import streamlit as st
 
 from dashboard import figures, services
+from recsys.artifacts import artifact_key
 from recsys.catalog import DEFAULT_RATING_MODEL, all_labels, known_parameters, preset
 from recsys.errors import ArtifactError, RecsysError
+from recsys.jobs import DONE, FAILED, STOPPED
 from recsys.models import model_class
-from recsys.training import lookup, resolve_config, train
+from recsys.training import TrainResult, resolve_config
+
+
+def live_training(key: str) -> None:
+    """The running job's progress and curves, redrawn every second; the page reruns at its end."""
+    view = services.job_runner().get(key)
+    if view is None or not view.active:
+        st.rerun()
+    st.progress(view.progress, text=f"Training {view.label} on {view.dataset} ({view.split})")
+    st.caption(view.describe())
+    if view.logs:
+        st.plotly_chart(figures.training_curves(pd.DataFrame([vars(log) for log in view.logs])),
+                        key="live_curves")
+
+
+def show_result(result: TrainResult, trained_here: bool) -> None:
+    """Curves, test metrics, the row-group summary and where the model was saved."""
+    if trained_here:
+        st.subheader("Finished")
+    else:
+        st.subheader("Cached result")
+        st.info(f"Loaded the cached model for these settings (trained in {result.fit_seconds:.1f}s). "
+                "Press “Retrain” to train it again.")
+    if len(result.history):
+        st.plotly_chart(figures.training_curves(result.history), key="final_curves")
+    metrics = result.metrics
+    for col, name in zip(st.columns(4), ("rmse", "mae", "ndcg", "precision")):
+        value = metrics.get(name, float("nan"))
+        col.metric(f"Test {name.upper() if name in ('rmse', 'mae') else name + '@10'}",
+                   "n/a" if pd.isna(value) else f"{value:.4f}")
+    if metrics.get("n_new_user", 0) + metrics.get("n_new_item", 0):
+        st.caption(figures.group_summary(metrics))
+    st.caption(f"Fit {result.fit_seconds:.1f}s · saved in the artifact store as `{result.key}`" if result.path else
+               "Not saved: " + "; ".join(result.notes))
+    for note in result.notes:
+        st.warning(note)
+
 
 st.title("Train")
 st.caption("Fit a model on a split of the chosen dataset. Results are cached: the same settings load at once.")
@@ -25,29 +63,39 @@ if dataset is not None:
         defaults = resolve_config(chosen.model, chosen.overrides)
         names = known_parameters(chosen.model)
         overrides = dict(chosen.overrides)
+        def kept(widget, text: str, name: str, default, **options):
+            """A hyper-parameter widget whose value is kept per model across pages and reruns."""
+            key = f"train_{label}_{name}"
+            return widget(text, key=services.persistent(key, default), on_change=services.keep, args=(key,),
+                          **options)
+
         if "factors" in names:
-            overrides["factors"] = st.slider("Factors", 1, 256, int(defaults.factors))
+            overrides["factors"] = kept(st.slider, "Factors", "factors", int(defaults.factors),
+                                        min_value=1, max_value=256)
         if "epochs" in names:
-            overrides["epochs"] = st.slider("Epochs (at most; early stopping may end sooner)", 1, 200,
-                                            int(defaults.epochs))
+            overrides["epochs"] = kept(st.slider, "Epochs (at most; early stopping may end sooner)", "epochs",
+                                       int(defaults.epochs), min_value=1, max_value=200)
         if "learning_rate" in names:
-            overrides["learning_rate"] = st.select_slider(
-                "Learning rate", [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05], float(defaults.learning_rate))
+            overrides["learning_rate"] = kept(st.select_slider, "Learning rate", "learning_rate",
+                                              float(defaults.learning_rate),
+                                              options=[0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05])
         if "l2" in names:
-            overrides["l2"] = st.select_slider("L2 regularisation", [0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0],
-                                               float(defaults.l2))
+            overrides["l2"] = kept(st.select_slider, "L2 regularisation", "l2", float(defaults.l2),
+                                   options=[0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0])
         if "batch_size" in names:
-            overrides["batch_size"] = st.select_slider("Batch size", [256, 512, 1024, 2048, 4096, 8192],
-                                                       int(defaults.batch_size))
+            overrides["batch_size"] = kept(st.select_slider, "Batch size", "batch_size", int(defaults.batch_size),
+                                           options=[256, 512, 1024, 2048, 4096, 8192])
         if "layers" in names:
-            text = st.text_input("Dense layers (comma-separated sizes)", ", ".join(map(str, defaults.layers)))
+            text = kept(st.text_input, "Dense layers (comma-separated sizes)", "layers",
+                        ", ".join(map(str, defaults.layers)))
             try:
                 overrides["layers"] = tuple(int(v) for v in text.split(",") if v.strip())
             except ValueError:
                 st.error("Layers must be whole numbers separated by commas, e.g. 64, 32.")
                 st.stop()
         if "reg_user" in names:
-            overrides["reg_user"] = overrides["reg_item"] = st.slider("Bias regularisation", 0.0, 50.0, 5.0)
+            overrides["reg_user"] = overrides["reg_item"] = kept(st.slider, "Bias regularisation", "reg", 5.0,
+                                                                 min_value=0.0, max_value=50.0)
         split_names = services.split_choices(dataset)
         split_name = st.selectbox("Split", split_names, key=services.persistent("train_split", split_names[0]),
                                   on_change=services.keep, args=("train_split",))
@@ -58,59 +106,31 @@ if dataset is not None:
         except RecsysError as error:
             st.error(f"These hyper-parameters are not valid: {error}")
             st.stop()
+        runner = services.job_runner()
+        key = artifact_key(dataset.fingerprint, split, chosen.model, config)
+        view = runner.get(key)
         try:
-            cached = lookup(dataset, chosen.model, config, split)
+            cached = services.settings_result(dataset, chosen.model, config, split)
         except ArtifactError as error:
             st.error(f"A cached artifact for these settings is broken: {error}. Retrain to replace it.")
             cached = None
-        start_label = "Retrain" if cached is not None else "Start training"
+        active = view is not None and view.active
         go, stop_col = st.columns(2)
-        start = go.button(start_label, type="primary", key="start_training")
-        stop_col.button("Stop", key="stop_training", help="Ends training after the current batch; "
-                        "nothing is saved for a stopped run.",
-                        on_click=lambda: st.session_state.update(training_stopped=True))
-        if st.session_state.pop("training_stopped", False):
-            st.warning("Training was stopped. Nothing was saved; the artifact cache is unchanged.")
-
-        if start:
-            bar, line, chart = st.progress(0.0), st.empty(), st.empty()
-            logs = []
-
-            def redraw(log):
-                logs.append(vars(log))
-                chart.plotly_chart(figures.training_curves(pd.DataFrame(logs)), key=f"live-{len(logs)}")
-            started = time.perf_counter()
+        if go.button("Retrain" if cached is not None else "Start training", type="primary", key="start_training",
+                     disabled=active, help="Training runs on the server: you can visit other pages and come back."):
             try:
-                result = train(dataset, chosen.model, config, split, retrain=True,
-                               callbacks=[services.progress_callback(bar, line, redraw)],
-                               on_stage=services.stage_caption(line))
+                runner.submit(dataset, chosen.model, config, split, retrain=cached is not None, label=label)
             except RecsysError as error:
-                st.error(f"Training failed: {error}")
-                st.stop()
-            services.forget_model(dataset, label, split, overrides)
-            st.session_state["last_training"] = result
-            bar.progress(1.0, text=f"done in {time.perf_counter() - started:.1f}s")
-            chart.empty()
-        elif cached is not None:
-            st.session_state["last_training"] = cached
-            st.info(f"Loaded the cached model for these settings (trained in {cached.fit_seconds:.1f}s). "
-                    f"Press “Retrain” to train it again.")
-
-        result = st.session_state.get("last_training")
-        if result is not None and (start or cached is not None):
-            st.subheader("Finished" if not result.loaded else "Cached result")
-            if len(result.history):
-                st.plotly_chart(figures.training_curves(result.history), key="final_curves")
-            metrics = result.metrics
-            cols = st.columns(4)
-            for col, name in zip(cols, ("rmse", "mae", "ndcg", "precision")):
-                value = metrics.get(name, float("nan"))
-                col.metric(f"Test {name.upper() if name in ('rmse', 'mae') else name + '@10'}",
-                           "n/a" if pd.isna(value) else f"{value:.4f}")
-            new_rows = metrics.get("n_new_user", 0) + metrics.get("n_new_item", 0)
-            if new_rows:
-                st.caption(figures.group_summary(metrics))
-            st.caption(f"Fit {result.fit_seconds:.1f}s · artifact: `{result.path}`" if result.path else
-                       "Not saved: " + "; ".join(result.notes))
-            for note in result.notes:
-                st.warning(note)
+                st.error(f"Training was not started: {error}")
+            else:
+                st.rerun()  # draw the page again with the job running
+        stop_col.button("Stop", key="stop_training", disabled=not active, on_click=runner.stop, args=(key,),
+                        help="Ends training after the current batch; nothing is saved for a stopped run.")
+        if active:
+            st.fragment(live_training, run_every=1.0)(key)
+        else:
+            if view is not None and view.state in (FAILED, STOPPED):
+                services.show_ended(view)
+            result = view.result if view is not None and view.state == DONE else cached
+            if result is not None:
+                show_result(result, trained_here=view is not None and view.state == DONE and not result.loaded)

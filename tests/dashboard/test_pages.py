@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from recsys.catalog import DEFAULT_RATING_MODEL
 
-from tests.conftest import REPO
+from tests.conftest import REPO, finish_jobs
 
 APP = str(REPO / "dashboard" / "app.py")
 TIMEOUT = 300
@@ -20,10 +20,11 @@ def app(movielens_dir) -> AppTest:
     return at
 
 
-def _open(at: AppTest, page: str) -> AppTest:
+def _open(at: AppTest, page: str, settle: bool = True) -> AppTest:
+    """Switch to a page; with `settle`, let any training it started finish and show the page."""
     at.switch_page(f"app_pages/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
-    return at
+    return finish_jobs(at) if settle else at
 
 
 def _charts(at: AppTest) -> int:
@@ -72,15 +73,25 @@ def test_training_page_trains_a_tiny_model_and_shows_curves(app):
     at.slider[1].set_value(2)   # epochs
     at.button(key="start_training").click().run()
     assert not at.exception, [e.value for e in at.exception]
+    assert at.button(key="start_training").disabled and not at.button(key="stop_training").disabled
+    assert any(c.value.startswith(("queued", "fitting", "epoch")) for c in at.caption)  # the job's progress
+    finish_jobs(at)
     assert at.subheader[0].value == "Finished"
     assert _charts(at) >= 1
     labels = {m.label: m.value for m in at.metric}
     assert float(labels["Test RMSE"]) < 1.2
-    assert any("artifact" in c.value for c in at.caption)
-    # the same settings now load from the cache, with a retrain option
-    at.run()
-    assert any("Loaded the cached model" in i.value for i in at.info)
-    assert at.button(key="start_training").label == "Retrain"
+    assert any("saved in the artifact store" in c.value for c in at.caption)
+    assert not any("/" in c.value.split("`")[1] for c in at.caption if "artifact store as" in c.value)  # no paths
+    assert at.button(key="start_training").label == "Retrain" and at.button(key="stop_training").disabled
+    # another session with the same settings: the model of that job, and the sliders were kept per model
+    other = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    other.run()
+    other.switch_page("app_pages/train.py").run()
+    other.selectbox(key="train_model").set_value("recommender-net").run()
+    assert other.slider[0].value != 8  # a fresh session has the defaults
+    _open(at, "dataset")
+    _open(at, "train")
+    assert at.slider[0].value == 8 and at.slider[1].value == 2 and at.subheader[0].value == "Finished"
 
 
 def test_training_on_the_time_split_reports_warm_and_new_rows(app):
@@ -89,7 +100,7 @@ def test_training_on_the_time_split_reports_warm_and_new_rows(app):
     at.selectbox(key="train_split").set_value(next(o for o in at.selectbox(key="train_split").options
                                                     if o.startswith("time"))).run()
     at.button(key="start_training").click().run()
-    assert not at.exception, [e.value for e in at.exception]
+    finish_jobs(at)
     summary = next(c.value for c in at.caption if c.value.startswith("Test rows:"))
     assert "1,310 warm" in summary and "18,247 of new users" in summary and "610 of new movies" in summary
 
@@ -127,9 +138,11 @@ def test_recommendations_say_which_split_and_how_a_new_user_was_served(app, ml_s
     cannot fold in (deep-mf), the fallback ranking is shown and labelled as such."""
     at = _open(app, "recommend")
     at.selectbox(key="rec_model").set_value("biases").run()
+    finish_jobs(at)
     assert any("fitted on every rating (no test part)" in c.value for c in at.caption)
     at.selectbox(key="rec_split").set_value(next(o for o in at.selectbox(key="rec_split").options
                                                   if o.startswith("time"))).run()
+    finish_jobs(at)
     train, _ = __import__("recsys.split", fromlist=["Split"]).Split("time", fraction=0.2).apply(ml_small)
     new_user = next(u for u in range(ml_small.n_users) if u not in set(train.users.tolist()))
     at.selectbox(key="user").set_value(ml_small.user_ids[new_user]).run()
@@ -160,6 +173,7 @@ def test_compare_page_trains_missing_and_compares(app):
     assert any("not trained yet" in i.value for i in at.info) or at.dataframe
     if len(at.button) and any(b.key == "train_missing" for b in at.button):
         at.button(key="train_missing").click().run()
+        finish_jobs(at)
     assert not at.exception
     table = at.dataframe[0].value
     assert set(table["model"]) == {"biases", "global-mean"}
@@ -192,8 +206,8 @@ def test_missing_data_still_opens_and_mini_works(tmp_path, monkeypatch):
 
 
 def test_page_state_survives_navigation(app):
-    at = _open(app, "recommend")
+    at = _open(app, "recommend", settle=False)
     at.selectbox(key="user").set_value(7).run()
-    _open(at, "dataset")
-    _open(at, "recommend")
+    _open(at, "dataset", settle=False)
+    _open(at, "recommend", settle=False)
     assert at.selectbox(key="user").value == 7
