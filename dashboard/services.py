@@ -53,6 +53,28 @@ def _server_log() -> logging.Logger:
 log = _server_log()
 
 
+def _keep_training_state() -> None:
+    """Streamlit's after-run cleanup, minus `keras.backend.clear_session()`.
+
+    Streamlit calls that after every script run, fragment reruns included, to reset Keras state
+    between runs. Here Keras models train in the job runner's threads while pages rerun every
+    second; each call cleared TensorFlow's process-wide kernel cache under the running job and
+    held the interpreter for about 0.2 s, and training slowed six-fold while its page was open.
+    No page builds Keras models in its script, so there is no per-run state to reset."""
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+
+
+def _install_cleanup_guard() -> None:
+    from streamlit.runtime.scriptrunner import script_runner
+
+    if hasattr(script_runner, "_clean_problem_modules"):
+        script_runner._clean_problem_modules = _keep_training_state
+
+
+_install_cleanup_guard()
+
+
 # ----- state that survives moving between pages -----
 def persistent(key: str, default):
     """Key for a widget whose value is kept across pages (Streamlit forgets unrendered widgets)."""

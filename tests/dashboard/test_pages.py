@@ -211,3 +211,15 @@ def test_page_state_survives_navigation(app):
     _open(at, "dataset", settle=False)
     _open(at, "recommend", settle=False)
     assert at.selectbox(key="user").value == 7
+
+
+def test_page_reruns_leave_keras_and_the_running_jobs_alone(app, monkeypatch):
+    """Streamlit resets Keras after every script run; the dashboard turns that off, because the
+    reset clears TensorFlow's kernel cache under the jobs training in other threads."""
+    import keras
+
+    calls = []
+    monkeypatch.setattr(keras.backend, "clear_session", lambda *a, **k: calls.append(1))
+    _open(app, "dataset")
+    _open(app, "train")
+    assert not calls

@@ -1,0 +1,124 @@
+"""Server-side training jobs in a real headless Chromium against a real server: training goes on
+while the user visits other pages, a page that needs an untrained model stays usable and fills in
+by itself, and a job started in one browser session is seen and stopped from another."""
+from __future__ import annotations
+
+import os
+import re
+import time
+
+import pytest
+
+from bench.dashboard_driver import CHROMIUM, CHROMIUM_ARGS, serve
+from recsys.artifacts import ArtifactStore
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.browser
+OUTPUT = REPO / "test-output" / "e2e-jobs"
+EPOCH = re.compile(r"epoch (\d+) of at most (\d+)")
+PROGRESS = re.compile(r"(refit on all training data, )?epoch (\d+) of at most \d+")
+
+
+@pytest.fixture()
+def browser():
+    if not os.path.exists(CHROMIUM):
+        message = "Debian's chromium is not installed (make browser installs it)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _goto(page, link: str, expected: str, timeout: float = 60) -> None:
+    page.get_by_role("link", name=link).first.click()
+    page.get_by_text(expected).first.wait_for(timeout=timeout * 1000)
+
+
+def _progress_seen(page) -> tuple[int, int]:
+    """How far the page says the running job is: (0 while fitting, 1 in the refit, epoch)."""
+    return max(((int(bool(refit)), int(epoch)) for refit, epoch in PROGRESS.findall(page.inner_text("body"))),
+               default=(0, 0))
+
+
+def _choose_long_mf(page, factors_to_max: bool = False) -> None:
+    """On the Train page: mf with at most 200 epochs at the smallest learning rate (a long run)."""
+    model = page.locator('[data-testid="stSelectbox"]', has_text="Model").first
+    model.click()
+    page.keyboard.type("mf")
+    page.get_by_role("option", name="mf", exact=True).click()
+    page.get_by_text("dot product of user and item embeddings", exact=False).first.wait_for(timeout=30_000)
+    sliders = {"Epochs": "End", "Learning rate": "Home"} | ({"Factors": "End"} if factors_to_max else {})
+    for text, key in sliders.items():
+        thumb = page.locator('[data-testid="stSlider"]', has_text=text).get_by_role("slider")
+        thumb.focus()
+        thumb.press(key)
+        page.wait_for_timeout(1200)  # each change reruns the page
+
+
+def test_training_survives_leaving_the_page_and_is_stoppable_from_another_session(browser, movielens_dir,
+                                                                                 tmp_path):
+    artifacts = tmp_path / "artifacts"
+    env = {"RECSYS_ARTIFACTS_DIR": str(artifacts), "RECSYS_DATA_DIR": str(movielens_dir)}
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    with serve(env, log=tmp_path / "server.log") as (url, _, _):
+        alice = browser.new_page(viewport={"width": 1400, "height": 1000})
+        alice.goto(url)
+        alice.get_by_text("Rating histogram").first.wait_for(timeout=90_000)
+
+        # 1. a page that needs an untrained model: progress in place, the rest of the app usable
+        _goto(alice, "Latent factors", "the page fills in when it is done", 60)
+        assert alice.get_by_text("Training jobs").count()  # the sidebar panel
+        _goto(alice, "Dataset", "Rating histogram", 60)  # usable while the job runs
+        _goto(alice, "Latent factors", "Latent factors", 30)
+        alice.get_by_text("Nearest to").first.wait_for(timeout=240_000)  # filled in by itself, no click
+        alice.screenshot(path=str(OUTPUT / "factors-filled-in.png"), full_page=True)
+
+        # 2. a long run goes on while the user looks around
+        _goto(alice, "Train", "Results are cached", 60)
+        _choose_long_mf(alice)
+        alice.get_by_role("button", name="Start training").click()
+        alice.get_by_text(EPOCH).first.wait_for(timeout=120_000)
+        alice.wait_for_timeout(3000)
+        left_at = _progress_seen(alice)
+        assert left_at >= (0, 1)
+        _goto(alice, "Dataset", "Rating histogram", 60)
+        _goto(alice, "Rating matrix", "A window of actual cells", 60)
+        alice.wait_for_timeout(3000)
+        _goto(alice, "Train", "Results are cached", 60)
+        alice.get_by_text(EPOCH).first.wait_for(timeout=60_000)
+        alice.wait_for_timeout(1500)
+        back_at = _progress_seen(alice)
+        assert back_at > left_at, (left_at, back_at)
+        alice.screenshot(path=str(OUTPUT / "train-after-coming-back.png"), full_page=True)
+
+        # 3. another browser session sees the same job in its panel
+        bob = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        bob.goto(url)
+        bob.get_by_text("Rating histogram").first.wait_for(timeout=90_000)
+        panel = bob.locator('[data-testid="stSidebar"]')
+        panel.get_by_text("mf · ml-latest-small").first.wait_for(timeout=10_000)
+        assert panel.get_by_role("button", name="Stop").count() == 1
+
+        # ... and the run ends with its final metrics on the page that started it
+        alice.get_by_text("Finished").first.wait_for(timeout=400_000)
+        alice.get_by_text("Test RMSE").first.wait_for(timeout=10_000)
+        assert not alice.get_by_text("Traceback").count()
+        assert len(ArtifactStore(artifacts / "models").entries()) == 2  # recommender-net and mf
+
+        # 4. a second long run, stopped from the other session
+        _choose_long_mf(alice, factors_to_max=True)
+        alice.get_by_role("button", name="Start training").click()
+        alice.get_by_text(EPOCH).first.wait_for(timeout=120_000)
+        panel.get_by_role("button", name="Stop").first.wait_for(timeout=10_000)
+        panel.get_by_role("button", name="Stop").first.click()
+        alice.get_by_text("was stopped; nothing was saved").first.wait_for(timeout=60_000)
+        alice.screenshot(path=str(OUTPUT / "train-stopped-from-another-session.png"), full_page=True)
+        assert alice.get_by_role("button", name="Start training").is_enabled()
+        assert len(ArtifactStore(artifacts / "models").entries()) == 2  # nothing saved for the stopped run
+        log = (tmp_path / "server.log").read_text()
+        assert "training stopped: mf" in log and log.count("model trained: mf") == 1
