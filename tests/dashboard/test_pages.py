@@ -223,3 +223,26 @@ def test_page_reruns_leave_keras_and_the_running_jobs_alone(app, monkeypatch):
     _open(app, "dataset")
     _open(app, "train")
     assert not calls
+
+
+def test_a_failing_job_says_why_in_the_page_and_the_panel(app, monkeypatch):
+    from dashboard import services
+    from recsys import jobs
+    from recsys.errors import ConfigError
+
+    def broken(*args, **kwargs):
+        raise ConfigError("the disk ate it")
+    monkeypatch.setattr(jobs, "train", broken)
+    services.reset_models()
+    try:
+        at = _open(app, "factors")
+        assert any("failed: the disk ate it" in e.value for e in at.error), [e.value for e in at.error]
+        assert any("failed: the disk ate it" in c.value for c in at.sidebar.caption)
+        assert any(b.label == "Try again" for b in at.button)
+        assert not at.get("plotly_chart")
+        monkeypatch.undo()
+        at.button(key=next(b.key for b in at.button if b.label == "Try again")).click().run()
+        finish_jobs(at)
+        assert not at.error and at.get("plotly_chart")
+    finally:
+        services.reset_models()

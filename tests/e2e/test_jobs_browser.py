@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import time
 
 import pytest
@@ -122,3 +123,31 @@ def test_training_survives_leaving_the_page_and_is_stoppable_from_another_sessio
         assert len(ArtifactStore(artifacts / "models").entries()) == 2  # nothing saved for the stopped run
         log = (tmp_path / "server.log").read_text()
         assert "training stopped: mf" in log and log.count("model trained: mf") == 1
+
+
+def test_a_server_killed_during_a_job_leaves_nothing_behind(browser, movielens_dir, tmp_path):
+    """SIGKILL while a job trains: no artifact, no staging folder kept, and the next server shows
+    no job running and offers to start the training again."""
+    artifacts = tmp_path / "artifacts"
+    env = {"RECSYS_ARTIFACTS_DIR": str(artifacts), "RECSYS_DATA_DIR": str(movielens_dir)}
+    with serve(env) as (url, _, pid):
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        page.get_by_text("Rating histogram").first.wait_for(timeout=90_000)
+        _goto(page, "Train", "Results are cached", 60)
+        _choose_long_mf(page)
+        page.get_by_role("button", name="Start training").click()
+        page.get_by_text(EPOCH).first.wait_for(timeout=120_000)
+        os.kill(pid, signal.SIGKILL)
+        page.close()
+    store = ArtifactStore(artifacts / "models")
+    assert store.entries().empty
+    with serve(env) as (url, _, _):
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        page.get_by_text("No training is running").first.wait_for(timeout=90_000)
+        _goto(page, "Train", "Results are cached", 60)
+        _choose_long_mf(page)
+        assert page.get_by_role("button", name="Start training").is_enabled()
+        assert not page.get_by_text(EPOCH).count()
+    assert not list((artifacts / "models").glob("[!.]*")) and store.entries().empty
