@@ -214,23 +214,52 @@ def cached_result(dataset: Dataset, label: str, split: Split = Split(),
 
 
 def settings_result(dataset: Dataset, model_name: str, config, split: Split) -> TrainResult | None:
-    """`cached_result` for a model name and a resolved config."""
+    """`cached_result` for a model name and a resolved config. A model in memory whose artifact
+    was deleted or replaced on disk since (by the CLI, a page or another server) is dropped and
+    read again, so every server stops using a deleted model on its next access."""
     key = artifact_key(dataset.fingerprint, split, model_name, config)
     cache = _model_cache()
     view = job_runner().get(key)
     if view is not None and view.state == DONE and view.result is not None:
-        cache[key] = view.result  # outlives the runner's memory of the job
-        return view.result
-    if key in cache:
-        return cache[key]
-    with _lock:
-        if key in cache:
-            return cache[key]
+        if _on_disk_as_loaded(view.result):
+            cache[key] = view.result  # outlives the runner's memory of the job
+            return view.result
+        job_runner().forget(key)  # its artifact was deleted or replaced since
+    result = cache.get(key)
+    if result is not None and _on_disk_as_loaded(result):
+        return result
+    with _load_lock(key):  # one load per key at a time; other keys load in parallel
+        result = cache.get(key)
+        if result is not None and _on_disk_as_loaded(result):
+            return result
+        cache.pop(key, None)
         result = lookup(dataset, model_name, config, split)
         if result is not None:
             cache[key] = result
             log.info("model loaded from the artifact store: %s %s (%s)", model_name, key, dataset.name)
     return result
+
+
+def _on_disk_as_loaded(result: TrainResult) -> bool:
+    """Whether the artifact behind a model in memory is still the one it was read from (a model
+    that could not be saved lives in memory only and stays valid)."""
+    if result.path is None:
+        return True
+    try:
+        status = os.stat(result.path / "manifest.json")
+    except OSError:
+        return False
+    return (status.st_ino, status.st_mtime_ns) == result.stamp
+
+
+@st.cache_resource
+def _load_locks() -> dict[str, threading.Lock]:
+    return {}
+
+
+def _load_lock(key: str) -> threading.Lock:
+    with _lock:
+        return _load_locks().setdefault(key, threading.Lock())
 
 
 def request_model(dataset: Dataset, label: str, split: Split = Split(), overrides: dict | None = None) -> TrainResult | None:

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from recsys.dataset import Dataset
-from recsys.errors import ArtifactError
+from recsys.errors import ArtifactError, ArtifactGone
 from recsys.models import MODELS, ModelConfig, Recommender, model_class
 from recsys.sources import artifacts_root
 from recsys.split import Split
@@ -48,6 +48,7 @@ class LoadedArtifact:
     model: Recommender
     meta: dict
     path: Path
+    stamp: tuple[int, int] | None = None
 
 
 def _sha256(path: Path) -> str:
@@ -79,8 +80,11 @@ class ArtifactStore:
     def exists(self, model_name: str, key: str) -> bool:
         return self.folder(model_name, key).is_dir()
 
-    def save(self, key: str, model: Recommender, dataset: Dataset, split: Split, meta: dict) -> Path:
-        """Write atomically; if another writer got there first, keep theirs when it is valid."""
+    def save(self, key: str, model: Recommender, dataset: Dataset, split: Split, meta: dict,
+             replace: bool = False) -> Path:
+        """Write atomically. With `replace` (a retrain) the new folder takes the old one's place in
+        one step, so readers see the old or the new artifact and never a mix or nothing; without
+        it, if another writer got there first, theirs is kept when it is valid."""
         final = self.folder(model.name, key)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
@@ -103,6 +107,10 @@ class ArtifactStore:
                         for p in sorted(staging.iterdir()) if p.is_file()}
             (staging / "manifest.json").write_text(json.dumps(manifest, indent=2))
             _fsync_tree(staging)
+            if replace and final.is_dir():
+                _swap_into_place(staging, final)
+                shutil.rmtree(staging, ignore_errors=True)  # now holds the old artifact
+                return final
             try:
                 os.rename(staging, final)
             except OSError:
@@ -147,16 +155,48 @@ class ArtifactStore:
         return meta
 
     def load(self, model_name: str, key: str) -> LoadedArtifact:
-        """Load and validate one artifact."""
+        """Load and validate one artifact. A writer that replaces or deletes it meanwhile is
+        noticed (its manifest changed or vanished): the load is tried again once, then
+        `ArtifactGone` says it is not available. A broken artifact raises `ArtifactError`."""
         folder = self.folder(model_name, key)
-        if not folder.is_dir():
-            raise ArtifactError(f"no artifact {folder.name} in {self.root}")
+        for attempt in range(3):
+            before = self.stamp(model_name, key)
+            if before is None:
+                raise ArtifactGone(f"no artifact {folder.name} in the store (deleted or never saved)")
+            try:
+                loaded = self._load_once(model_name, folder)
+            except OSError as error:
+                if self.stamp(model_name, key) == before:
+                    raise ArtifactError(f"artifact {folder.name} could not be read: {error}") from None
+                continue  # it changed under the read: read again
+            except ArtifactError:
+                if self.stamp(model_name, key) == before:
+                    raise
+                continue
+            if self.stamp(model_name, key) == before:
+                return LoadedArtifact(loaded.model, loaded.meta, loaded.path, before)
+        raise ArtifactGone(f"artifact {folder.name} kept changing while it was read (replaced or deleted); "
+                           "it is not available now")
+
+    def _load_once(self, model_name: str, folder: Path) -> LoadedArtifact:
         meta = self.verify(folder)
         if meta.get("model") != model_name:
             raise ArtifactError(f"artifact {folder.name} holds model {meta.get('model')!r}, not {model_name!r}")
         cls = model_class(model_name)
         config = cls.config_type.from_dict(meta["config"])
         return LoadedArtifact(cls.load(folder, config), meta, folder)
+
+    def stamp(self, model_name: str, key: str) -> tuple[int, int] | None:
+        """What identifies the artifact now on disk (its manifest's inode and change time), or
+        None when there is none: a cached model whose stamp changed was replaced or deleted."""
+        folder = self.folder(model_name, key)
+        for path in (folder / "manifest.json", folder):  # a folder without its manifest is broken, not gone
+            try:
+                status = os.stat(path)
+            except OSError:
+                continue
+            return status.st_ino, status.st_mtime_ns
+        return None
 
     def entries(self) -> pd.DataFrame:
         """One row per artifact folder: model, key, dataset, split, created, RMSE, size, status."""
@@ -195,14 +235,39 @@ class ArtifactStore:
     def delete(self, model_name: str, key: str) -> None:
         folder = self.folder(model_name, key)
         if not folder.is_dir():
-            raise ArtifactError(f"no artifact {folder.name} in {self.root}")
-        self._discard(folder)
+            raise ArtifactGone(f"no artifact {folder.name} in {self.root}")
+        try:
+            self._discard(folder)
+        except FileNotFoundError:
+            raise ArtifactGone(f"artifact {folder.name} was deleted by someone else first") from None
 
     def _discard(self, folder: Path) -> None:
         """Take a folder out of sight at once (rename), then remove it."""
         trash = folder.with_name(f".trash-{os.getpid()}-{folder.name}")
         os.rename(folder, trash)
         shutil.rmtree(trash, ignore_errors=True)
+
+
+_RENAME_EXCHANGE = 2  # renameat2 flag (Linux 3.15+)
+
+
+def _swap_into_place(new: Path, old: Path) -> None:
+    """Put folder `new` at `old`'s path in one step; `new`'s path then holds the old folder.
+    Linux swaps both names atomically (renameat2 with RENAME_EXCHANGE); elsewhere the old folder is
+    renamed aside first, leaving a moment without one, which readers see as 'not available'."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        at_fdcwd = -100
+        if libc.renameat2(at_fdcwd, os.fsencode(new), at_fdcwd, os.fsencode(old), _RENAME_EXCHANGE) == 0:
+            return
+    except (OSError, AttributeError):
+        pass
+    aside = old.with_name(f".trash-{os.getpid()}-{old.name}-{time.time_ns()}")
+    os.rename(old, aside)
+    os.rename(new, old)
+    os.rename(aside, new)
 
 
 def _alive(pid: int) -> bool:

@@ -25,5 +25,9 @@ class ArtifactError(RecsysError):
     """A saved artifact is missing, corrupt or from an incompatible version."""
 
 
+class ArtifactGone(ArtifactError):
+    """The artifact was deleted (or replaced) while it was being read: not broken, not there."""
+
+
 class TrainingStopped(RecsysError):
     """Training was stopped by its stop flag before it finished."""

@@ -193,6 +193,13 @@ class JobRunner:
                 job.done_event.set()
         return job.view()
 
+    def forget(self, key: str) -> None:
+        """Drop an ended job (e.g. its artifact was deleted since); an active one is kept."""
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is not None and not job.view().active:
+                del self._jobs[key]
+
     # ----- reading -----
     def get(self, key: str) -> JobView | None:
         with self._lock:

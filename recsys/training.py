@@ -13,7 +13,7 @@ import pandas as pd
 
 from recsys.artifacts import ArtifactStore, artifact_key
 from recsys.dataset import Dataset
-from recsys.errors import ArtifactError
+from recsys.errors import ArtifactGone, ArtifactError
 from recsys.evaluate import evaluate
 from recsys.models import ModelConfig, Recommender, model_class
 from recsys.models.base import HISTORY_COLUMNS, EpochCallback, EpochLog
@@ -35,6 +35,7 @@ class TrainResult:
     loaded: bool = False
     stopped: bool = False
     notes: list[str] = field(default_factory=list)
+    stamp: tuple[int, int] | None = None  # identifies the saved artifact (see ArtifactStore.stamp)
 
 
 def resolve_config(model_name: str, config: ModelConfig | Mapping | None) -> ModelConfig:
@@ -69,11 +70,13 @@ def train(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | Non
     if not retrain and store.exists(model_name, key):
         try:
             return _from_artifact(store, model_name, key)
+        except ArtifactGone:
+            pass  # deleted while we looked: train it
         except ArtifactError as error:
             if on_corrupt != "retrain":
                 raise
             notes.append(f"the cached artifact was broken and has been retrained: {error}")
-            store.delete(model_name, key)
+            _delete_if_there(store, model_name, key)
     train_part, test_part = split.apply(dataset)
     fit_part, valid_part = validation_split(train_part, VALIDATION_FRACTION, seed=config.seed)
     model = model_class(model_name)(config)
@@ -93,7 +96,8 @@ def train(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | Non
             "n_train": len(train_part), "n_test": len(test_part)}
     stage("saving")
     try:
-        result.path = store.save(key, model, dataset, split, meta)
+        result.path = store.save(key, model, dataset, split, meta, replace=retrain)
+        result.stamp = store.stamp(model_name, key)
     except ArtifactError as error:
         result.notes.append(f"the model could not be cached: {error}")
     return result
@@ -104,7 +108,14 @@ def _from_artifact(store: ArtifactStore, model_name: str, key: str) -> TrainResu
     meta = loaded.meta
     history = pd.DataFrame(meta.get("history", []), columns=HISTORY_COLUMNS)
     return TrainResult(loaded.model, key, history, dict(meta.get("metrics", {})),
-                       float(meta.get("fit_seconds", 0.0)), loaded.path, loaded=True)
+                       float(meta.get("fit_seconds", 0.0)), loaded.path, loaded=True, stamp=loaded.stamp)
+
+
+def _delete_if_there(store: ArtifactStore, model_name: str, key: str) -> None:
+    try:
+        store.delete(model_name, key)
+    except (ArtifactError, FileNotFoundError):
+        pass  # someone else removed it first
 
 
 def _cached_model(dataset: Dataset, model_name: str, config: ModelConfig, split: Split,
@@ -119,11 +130,17 @@ def _cached_model(dataset: Dataset, model_name: str, config: ModelConfig, split:
 
 def lookup(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | None = None,
            split: Split = Split(), store: ArtifactStore | None = None) -> TrainResult | None:
-    """The cached result for these settings, or None when there is none (errors propagate)."""
+    """The cached result for these settings, or None when there is none (also when it was deleted
+    while being read). A broken artifact raises `ArtifactError`."""
     config = resolve_config(model_name, config)
     store = store or ArtifactStore()
     key = artifact_key(dataset.fingerprint, split, model_name, config)
-    return _from_artifact(store, model_name, key) if store.exists(model_name, key) else None
+    if not store.exists(model_name, key):
+        return None
+    try:
+        return _from_artifact(store, model_name, key)
+    except ArtifactGone:
+        return None
 
 
 class ProgressPrinter:

@@ -89,3 +89,16 @@ def test_a_full_artifacts_folder_still_shows_the_result(fresh, monkeypatch):
     assert any("No space left on device" in w.value for w in at.warning)
     assert any(m.label == "Test RMSE" and m.value != "n/a" for m in at.metric)
     assert not [p for p in (fresh / "models").iterdir()]
+
+
+def test_a_model_deleted_on_disk_is_dropped_by_the_running_server(fresh):
+    at = _on_mini("factors")
+    assert at.get("plotly_chart")
+    store = ArtifactStore(fresh / "models")
+    (entry,) = store.entries().itertuples()
+    store.delete(entry.model, entry.key)  # as `python -m recsys artifacts rm` does, from another process
+    at.run()
+    assert not at.exception
+    assert not at.get("plotly_chart") and any("fills in when it is done" in c.value for c in at.caption)
+    finish_jobs(at)
+    assert at.get("plotly_chart") and len(store.entries()) == 1
