@@ -4,23 +4,30 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
+import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import pandas as pd
 import streamlit as st
 
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
 from recsys import sources
-from recsys.artifacts import artifact_key
+from recsys.artifacts import ArtifactStore, artifact_key, process_alive
 from recsys.catalog import preset
 from recsys.dataset import Dataset
 from recsys.errors import ArtifactError, RecsysError
 from recsys.jobs import DONE, FAILED, STOPPED, JobRunner, JobView
+from recsys.sources import artifacts_root
 from recsys.split import Split
 from recsys.training import TrainResult, lookup, resolve_config
-from recsys.upload import SCALES, read_ratings_file
+from recsys.upload import SCALES, UPLOAD_CAPS, read_ratings_file
 
 DATASETS = ("ml-latest-small", "ml-100k", "mini")
 UPLOAD = "uploaded file"
@@ -131,7 +138,7 @@ def handle_upload() -> None:
         return
     try:
         scale = SCALES[UPLOAD_SCALES[st.session_state.get("upload_scale", next(iter(UPLOAD_SCALES)))]]
-        dataset = read_ratings_file(upload.getvalue(), name=f"upload:{upload.name}", scale=scale)
+        dataset = read_ratings_file(upload.getvalue(), name=f"upload:{upload.name}", scale=scale, caps=UPLOAD_CAPS)
     except RecsysError as error:
         st.session_state["upload_outcome"] = ("error", f"**{upload.name} was not loaded.** {error}", ())
         return
@@ -158,10 +165,11 @@ def _model_cache() -> dict[str, TrainResult]:
 def _log_job_end(view: JobView) -> None:
     """Runs in the worker thread when a job ends: a server log line, no UI."""
     if view.state == DONE and view.result is not None and not view.result.loaded:
-        log.info("model trained: %s %s (%s) in %.1fs", view.model_name, view.key, view.dataset,
-                 view.result.fit_seconds)
+        log.info("model trained: %s %s (%s) in %.1fs", view.model_name, view.key.rsplit("/", 1)[-1],
+                 shown_name(view.dataset, view.owner is not None), view.result.fit_seconds)
     elif view.state in (FAILED, STOPPED):
-        log.info("training %s: %s %s (%s)", view.state, view.model_name, view.key, view.dataset)
+        log.info("training %s: %s %s (%s)", view.state, view.model_name, view.key.rsplit("/", 1)[-1],
+                 shown_name(view.dataset, view.owner is not None))
 
 
 def job_workers() -> int:
@@ -182,6 +190,7 @@ def _shutdown(runner: JobRunner) -> None:
 def job_runner() -> JobRunner:
     """The server's training jobs, shared by every session and page. Workers never call st.*;
     pages read job snapshots from it."""
+    sweep_private_leftovers()
     return JobRunner(workers=job_workers(), on_done=_log_job_end)
 
 
@@ -205,6 +214,93 @@ def model_key(dataset: Dataset, label: str, split: Split, overrides: dict | None
     return artifact_key(dataset.fingerprint, split, chosen.model, config), chosen.model, config
 
 
+# ----- private models of uploaded files -----
+PRIVATE_FOLDER = "private"
+
+
+@dataclass
+class Scope:
+    """Where a dataset's models live: shared by every session (MovieLens), or, for a file this
+    session uploaded, in the session's own memory and scratch folder, seen by nobody else."""
+
+    cache: dict
+    store: ArtifactStore | None
+    owner: str
+    private: bool
+
+    def job_key(self, key: str) -> str:
+        return f"{self.owner}/{key}" if self.private else key
+
+
+@dataclass
+class PrivateSpace:
+    """One session's scratch store and model cache for its uploads (removed when it ends)."""
+
+    root: Path
+    models: dict = field(default_factory=dict)
+
+    @property
+    def store(self) -> ArtifactStore:
+        return ArtifactStore(self.root / "models")
+
+
+def _remove_space(space: PrivateSpace) -> None:
+    space.models.clear()
+    shutil.rmtree(space.root, ignore_errors=True)
+
+
+@st.cache_resource(scope="session", on_release=_remove_space, show_spinner=False)
+def _private_space() -> PrivateSpace:
+    folder = artifacts_root() / PRIVATE_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    return PrivateSpace(Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=folder)))
+
+
+def forget_private() -> None:
+    """The Delete button: this session's upload, its models and its scratch folder, now."""
+    for view in job_runner().active(session_id()):
+        if view.owner is not None:
+            job_runner().stop(view.key)
+    for name in ("uploaded_dataset", "upload_outcome"):
+        st.session_state.pop(name, None)
+    if st.session_state.get("dataset") == UPLOAD:
+        st.session_state["dataset"] = st.session_state["_keep_dataset"] = DATASETS[0]
+    _private_space.clear()
+
+
+def sweep_private_leftovers() -> list[str]:
+    """Scratch folders of servers that are no longer running (stopped or killed): removed."""
+    folder = artifacts_root() / PRIVATE_FOLDER
+    removed = []
+    for path in folder.iterdir() if folder.is_dir() else []:
+        pid = path.name.split("-", 1)[0]
+        if path.is_dir() and pid.isdigit() and not process_alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
+    return removed
+
+
+def session_id() -> str:
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else "local"
+
+
+def is_private(dataset: Dataset) -> bool:
+    return dataset.name.startswith("upload:")
+
+
+def scope_for(dataset: Dataset) -> Scope:
+    if is_private(dataset):
+        space = _private_space()
+        return Scope(space.models, space.store, session_id(), True)
+    return Scope(_model_cache(), None, session_id(), False)
+
+
+def shown_name(dataset_name: str, private: bool) -> str:
+    """How the server log names a dataset: never an uploaded file's name."""
+    return "a private upload" if private else dataset_name
+
+
 def cached_result(dataset: Dataset, label: str, split: Split = Split(),
                   overrides: dict | None = None) -> TrainResult | None:
     """A model already trained: by a job of this server, in memory, or in the artifact store
@@ -218,25 +314,27 @@ def settings_result(dataset: Dataset, model_name: str, config, split: Split) -> 
     was deleted or replaced on disk since (by the CLI, a page or another server) is dropped and
     read again, so every server stops using a deleted model on its next access."""
     key = artifact_key(dataset.fingerprint, split, model_name, config)
-    cache = _model_cache()
-    view = job_runner().get(key)
+    scope = scope_for(dataset)
+    cache = scope.cache
+    view = job_runner().get(scope.job_key(key))
     if view is not None and view.state == DONE and view.result is not None:
         if _on_disk_as_loaded(view.result):
             cache[key] = view.result  # outlives the runner's memory of the job
             return view.result
-        job_runner().forget(key)  # its artifact was deleted or replaced since
+        job_runner().forget(scope.job_key(key))  # its artifact was deleted or replaced since
     result = cache.get(key)
     if result is not None and _on_disk_as_loaded(result):
         return result
-    with _load_lock(key):  # one load per key at a time; other keys load in parallel
+    with _load_lock(scope.job_key(key)):  # one load per key at a time; other keys load in parallel
         result = cache.get(key)
         if result is not None and _on_disk_as_loaded(result):
             return result
         cache.pop(key, None)
-        result = lookup(dataset, model_name, config, split)
+        result = lookup(dataset, model_name, config, split, scope.store)
         if result is not None:
             cache[key] = result
-            log.info("model loaded from the artifact store: %s %s (%s)", model_name, key, dataset.name)
+            log.info("model loaded from the artifact store: %s %s (%s)", model_name, key,
+                     shown_name(dataset.name, scope.private))
     return result
 
 
@@ -268,7 +366,8 @@ def request_model(dataset: Dataset, label: str, split: Split = Split(), override
     by itself when the job ends. A broken artifact gets a Retrain button; a failed or stopped job
     its message and a Try again button."""
     key, model_name, config = model_key(dataset, label, split, overrides)
-    runner = job_runner()
+    runner, scope = job_runner(), scope_for(dataset)
+    key = scope.job_key(key)
     view = runner.get(key)
     retrain = st.session_state.pop(f"retrain-requested-{key}", False)
     if not retrain:
@@ -293,12 +392,25 @@ def request_model(dataset: Dataset, label: str, split: Split = Split(), override
             show_ended(view, again_key=f"again-{key}")
             return None
     try:
-        runner.submit(dataset, model_name, config, split, retrain=retrain, label=label)
+        submit(dataset, model_name, config, split, retrain=retrain, label=label)
     except RecsysError as error:
         st.error(f"Could not train {label} on {dataset.name}: {error}")
         return None
     watch_jobs([key])
     return None
+
+
+def submit(dataset: Dataset, model_name: str, config, split: Split, retrain: bool = False,
+           label: str | None = None) -> JobView:
+    """Queue a training for this session: shared for MovieLens, private for its upload."""
+    scope = scope_for(dataset)
+    return job_runner().submit(dataset, model_name, config, split, retrain=retrain, label=label,
+                               owner=scope.owner, private=scope.private, store=scope.store)
+
+
+def job_key(dataset: Dataset, model_name: str, config, split: Split) -> str:
+    """The runner's key of the job for these settings in this session's scope."""
+    return scope_for(dataset).job_key(artifact_key(dataset.fingerprint, split, model_name, config))
 
 
 def _request(flag: str) -> None:
@@ -353,7 +465,7 @@ RECENT_SECONDS = 600
 def _jobs_panel_body() -> None:
     runner = job_runner()
     now = time.time()
-    views = runner.jobs()
+    views = runner.jobs(session_id())
     active = [view for view in views if view.active]
     recent = [view for view in views if not view.active and view.finished and now - view.finished < RECENT_SECONDS]
     st.markdown("**Training jobs**")

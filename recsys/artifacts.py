@@ -227,7 +227,7 @@ class ArtifactStore:
         removed = []
         for path in self.root.iterdir() if self.root.is_dir() else []:
             match = LEFTOVER_PATTERN.match(path.name)
-            if match and path.is_dir() and not _alive(int(match["pid"])):
+            if match and path.is_dir() and not process_alive(int(match["pid"])):
                 shutil.rmtree(path, ignore_errors=True)
                 removed.append(path.name)
         return removed
@@ -270,7 +270,7 @@ def _swap_into_place(new: Path, old: Path) -> None:
     os.rename(aside, new)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     """Whether a process with this id runs on this machine."""
     if pid == os.getpid():
         return True

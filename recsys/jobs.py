@@ -25,13 +25,15 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
+from recsys import budget
 from recsys.artifacts import ArtifactStore, artifact_key
+from recsys.budget import BudgetError, Cost
 from recsys.dataset import Dataset
 from recsys.errors import ConfigError, RecsysError
 from recsys.models import ModelConfig
 from recsys.models.base import EpochLog
 from recsys.split import Split
-from recsys.training import TrainResult, resolve_config, train
+from recsys.training import TrainResult, estimate_cost, resolve_config, train
 
 QUEUED, RUNNING, DONE, FAILED, STOPPED = "queued", "running", "done", "failed", "stopped"
 ACTIVE = (QUEUED, RUNNING)
@@ -60,6 +62,8 @@ class JobView:
     failure: BaseException | None = None
     model_name: str = ""
     retrain: bool = False
+    owner: str | None = None  # the session a private job belongs to (None: visible to everyone)
+    cost: Cost | None = None
 
     @property
     def progress(self) -> float:
@@ -118,6 +122,10 @@ class Job:
     submitted: float = field(default_factory=time.time)
     started: float | None = None
     finished: float | None = None
+    owner: str | None = None
+    store: ArtifactStore | None = None
+    cost: Cost | None = None
+    submitter: str | None = None
     stop_flag: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
     done_event: threading.Event = field(default_factory=threading.Event)
@@ -126,7 +134,7 @@ class Job:
         with self.lock:
             return JobView(self.id, self.key, self.label, self.dataset.name, self.split.label(), self.state,
                            self.stage, tuple(self.logs), self.error, self.result, self.submitted, self.started,
-                           self.finished, self.failure, self.model_name, self.retrain)
+                           self.finished, self.failure, self.model_name, self.retrain, self.owner, self.cost)
 
     def _update(self, **changes) -> None:
         with self.lock:
@@ -142,13 +150,15 @@ class JobRunner:
     not touch any UI. Only the newest `keep_finished` ended jobs are remembered."""
 
     def __init__(self, workers: int = 1, store: ArtifactStore | None = None,
-                 on_done: Callable[[JobView], None] | None = None, keep_finished: int = 50) -> None:
+                 on_done: Callable[[JobView], None] | None = None, keep_finished: int = 50,
+                 per_owner: int = 3) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ConfigError(f"workers must be a positive whole number, got {workers!r}")
         self.store = store
         self.workers = workers
         self._on_done = on_done
         self._keep_finished = keep_finished
+        self.per_owner = per_owner
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._queue: queue.Queue[Job | None] = queue.Queue()
@@ -160,17 +170,42 @@ class JobRunner:
 
     # ----- asking -----
     def submit(self, dataset: Dataset, model_name: str, config: ModelConfig | Mapping | None = None,
-               split: Split = Split(), retrain: bool = False, label: str | None = None) -> JobView:
+               split: Split = Split(), retrain: bool = False, label: str | None = None,
+               owner: str | None = None, private: bool = False, store: ArtifactStore | None = None) -> JobView:
         """The job for these settings: the active one if there is one, the finished one unless
-        `retrain`, else a new queued job. Bad settings raise here, before anything is queued."""
+        `retrain`, else a new queued job. Refused here, before anything is queued: bad settings,
+        a cost over the per-model budget, a job that would take the server's jobs past the server
+        budget, and more than `per_owner` active jobs of one owner (a browser session).
+
+        A `private` job (e.g. on an uploaded file) belongs to `owner`: only that owner sees it, it
+        is keyed apart from everyone else's, and it saves into `store` (the owner's scratch store)."""
         config = resolve_config(model_name, config)
         split.test_rows(dataset)  # a split the data cannot take (no timestamps, no such fold) fails now
         key = artifact_key(dataset.fingerprint, split, model_name, config)
+        if private:
+            if owner is None:
+                raise ConfigError("a private job needs an owner")
+            key = f"{owner}/{key}"
+        store = store or self.store
+        cost = estimate_cost(dataset, model_name, config)
+        if retrain or not (store or ArtifactStore()).exists(model_name, key.rsplit("/", 1)[-1]):
+            budget.check(model_name, cost)  # a saved model is loaded whatever it cost to train
         with self._lock:
             current = self._jobs.get(key)
             if current is not None and (current.view().active or (current.view().state == DONE and not retrain)):
                 return current.view()
-            job = Job(next(self._ids), key, label or model_name, dataset, model_name, config, split, retrain)
+            active = [job for job in self._jobs.values() if job.view().active]
+            if owner is not None and sum(job.submitter == owner for job in active) >= self.per_owner:
+                raise BudgetError(f"you already have {self.per_owner} trainings queued or running; wait for one "
+                                  "to finish or stop one (sidebar, Training jobs)")
+            busy = sum(job.cost.bytes for job in active if job.cost is not None)
+            if busy + cost.bytes > budget.server_budget():
+                raise BudgetError(f"the server's queued and running trainings already take about "
+                                  f"{budget.human_bytes(busy)} and this one needs {budget.human_bytes(cost.bytes)}: "
+                                  f"more than the server's budget of {budget.human_bytes(budget.server_budget())} "
+                                  "(RECSYS_SERVER_BUDGET_MB). Try again when one has finished.")
+            job = Job(next(self._ids), key, label or model_name, dataset, model_name, config, split, retrain,
+                      owner=owner if private else None, store=store, cost=cost, submitter=owner)
             self._jobs.pop(key, None)  # re-inserted last, so the dict stays in submission order
             self._jobs[key] = job
             self._forget_old()
@@ -206,14 +241,15 @@ class JobRunner:
             job = self._jobs.get(key)
         return job.view() if job is not None else None
 
-    def jobs(self) -> list[JobView]:
-        """Every job this runner knows, oldest first."""
+    def jobs(self, viewer: str | None = None, everyone: bool = False) -> list[JobView]:
+        """Every job this runner knows that `viewer` may see (everyone's public jobs and the
+        viewer's private ones; all of them with `everyone`, for shutdown and tests), oldest first."""
         with self._lock:
-            jobs = list(self._jobs.values())
+            jobs = [job for job in self._jobs.values() if everyone or job.owner is None or job.owner == viewer]
         return sorted((job.view() for job in jobs), key=lambda view: view.id)
 
-    def active(self) -> list[JobView]:
-        return [view for view in self.jobs() if view.active]
+    def active(self, viewer: str | None = None, everyone: bool = False) -> list[JobView]:
+        return [view for view in self.jobs(viewer, everyone) if view.active]
 
     def wait(self, key: str, timeout: float | None = None) -> JobView:
         """Block until the job has ended (or `timeout` seconds passed) and return its view."""
@@ -246,7 +282,7 @@ class JobRunner:
                 job.logs.append(log)
 
         try:
-            result = train(job.dataset, job.model_name, job.config, job.split, store=self.store,
+            result = train(job.dataset, job.model_name, job.config, job.split, store=job.store,
                            callbacks=[on_epoch], stop=job.stop_flag, retrain=job.retrain, on_corrupt="retrain",
                            on_stage=lambda stage: job._update(stage=stage))
         except RecsysError as error:
@@ -268,7 +304,7 @@ class JobRunner:
 
     def shutdown(self) -> None:
         """Stop every job and end the workers (for tests and clean exits)."""
-        for view in self.active():
+        for view in self.active(everyone=True):
             self.stop(view.key)
         for _ in self._threads:
             self._queue.put(None)

@@ -13,6 +13,8 @@ import pandas as pd
 
 from recsys.artifacts import ArtifactStore, artifact_key
 from recsys.dataset import Dataset
+from recsys import budget
+from recsys.budget import Cost, Shape
 from recsys.errors import ArtifactGone, ArtifactError
 from recsys.evaluate import evaluate
 from recsys.models import ModelConfig, Recommender, model_class
@@ -48,6 +50,20 @@ def resolve_config(model_name: str, config: ModelConfig | Mapping | None) -> Mod
     return cls.config_type.from_dict(dict(config))
 
 
+def estimate_cost(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | None = None) -> Cost:
+    """What training `model_name` on this dataset will cost (an upper bound: any split's training
+    part is at most the whole dataset)."""
+    config = resolve_config(model_name, config)
+    return model_class(model_name).estimate(config, Shape(dataset.n_users, dataset.n_items, dataset.n_ratings))
+
+
+def check_budget(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | None = None) -> Cost:
+    """The estimated cost, after refusing it (`BudgetError`) when it is over the per-model budget."""
+    cost = estimate_cost(dataset, model_name, config)
+    budget.check(model_name, cost)
+    return cost
+
+
 def train(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | None = None,
           split: Split = Split(), store: ArtifactStore | None = None,
           callbacks: Sequence[EpochCallback] = (), stop: threading.Event | None = None,
@@ -77,6 +93,7 @@ def train(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | Non
                 raise
             notes.append(f"the cached artifact was broken and has been retrained: {error}")
             _delete_if_there(store, model_name, key)
+    check_budget(dataset, model_name, config)
     train_part, test_part = split.apply(dataset)
     fit_part, valid_part = validation_split(train_part, VALIDATION_FRACTION, seed=config.seed)
     model = model_class(model_name)(config)

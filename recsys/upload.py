@@ -30,13 +30,16 @@ COLUMN_ALIASES = {
 DELIMITERS = (",", "\t", ";", "|")
 MAX_COLUMNS = 64  # a ratings file needs 3 or 4; more is read only up to this many
 MAX_HEADER_CHARS = 4096
+#: what the dashboard accepts per upload on a shared server (the CLI's --file has no caps)
+UPLOAD_CAPS = {"ratings": 2_000_000, "users": 200_000, "movies": 100_000}
 SCALES = {"half-stars": HALF_STARS, "whole-stars": WHOLE_STARS}  # names for the CLI and the dashboard
 
 
 def read_ratings_file(source: str | Path | bytes, name: str = "upload", scale: RatingScale = HALF_STARS,
-                      items_source: str | Path | bytes | None = None) -> Dataset:
+                      items_source: str | Path | bytes | None = None, caps: dict[str, int] | None = None) -> Dataset:
     """Validate and load a ratings file. Duplicate (user, item) pairs keep the latest rating
-    (by timestamp, then by position) and are reported in `Dataset.notes`."""
+    (by timestamp, then by position) and are reported in `Dataset.notes`. `caps` (e.g.
+    `UPLOAD_CAPS`) bounds the ratings, users and movies accepted."""
     frame = _parse(_bytes_of(source, "ratings"), "ratings file")
     columns = _map_columns(frame, required=("user", "item", "rating"), optional=("timestamp",))
     frame = frame[list(columns.values())].rename(columns={v: k for k, v in columns.items()})
@@ -45,12 +48,23 @@ def read_ratings_file(source: str | Path | bytes, name: str = "upload", scale: R
     frame["rating"] = _ratings(frame["rating"], scale)
     if "timestamp" in frame:
         frame["timestamp"] = _integers(frame["timestamp"], "timestamp", allow_negative=False)
+    _check_caps(frame, caps or {})
     frame, notes = _drop_duplicates(frame)
     if len(frame) < MIN_RATINGS:
         raise DataError(f"the ratings file holds only {len(frame)} rating(s); at least {MIN_RATINGS} are "
                         "needed to split it into train and test and fit a model")
     items = _read_items(items_source) if items_source is not None else None
     return build_dataset(name, frame.reset_index(drop=True), items, scale, notes=notes)
+
+
+def _check_caps(frame: pd.DataFrame, caps: dict[str, int]) -> None:
+    counts = {"ratings": lambda: len(frame), "users": lambda: frame["user"].nunique(),
+              "movies": lambda: frame["item"].nunique()}
+    for what, cap in caps.items():
+        count = counts[what]()
+        if count > cap:
+            raise DataError(f"the file holds {count:,} {what}; uploads are limited to {cap:,} {what} on this "
+                            "server (use the command line with --file for bigger files)")
 
 
 def _bytes_of(source: str | Path | bytes, what: str) -> bytes:

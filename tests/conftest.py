@@ -75,7 +75,7 @@ def finish_jobs(at, timeout: float = 300):
     from dashboard import services
 
     runner = services.job_runner()
-    for view in runner.active():
+    for view in runner.active(everyone=True):
         runner.wait(view.key, timeout)
     at.run()
     assert not at.exception, [e.value for e in at.exception]

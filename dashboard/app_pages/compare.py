@@ -48,13 +48,14 @@ if dataset is not None:
         if st.button(f"Train the {len(missing)} missing run(s)", type="primary", key="train_missing",
                      help="They train on the server one after another; this page fills in as they finish."):
             for label, split in missing:
-                key, model_name, config = services.model_key(dataset, label, split)
+                _, model_name, config = services.model_key(dataset, label, split)
                 try:
-                    services.job_runner().submit(dataset, model_name, config, split,
-                                                 retrain=any(b.startswith(f"{label} (") for b in broken), label=label)
+                    services.submit(dataset, model_name, config, split,
+                                    retrain=any(b.startswith(f"{label} (") for b in broken), label=label)
                 except RecsysError as error:
                     st.error(f"{label} ({split.label()}) was not started: {error}")
-        services.watch_jobs([services.model_key(dataset, label, split)[0] for label, split in missing])
+        services.watch_jobs([services.job_key(dataset, *services.model_key(dataset, label, split)[1:], split)
+                             for label, split in missing])
     if found:
         rows = [{"model": label, "split": split.label(), **result.metrics, "fit_seconds": result.fit_seconds}
                 for (label, split), result in found.items()]

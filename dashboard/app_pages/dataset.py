@@ -8,8 +8,14 @@ st.title("Dataset")
 st.caption("What the data looks like before any model sees it.")
 
 with st.expander("Upload your own ratings (CSV, or a zip holding one)"):
-    st.write("Columns: user, item, rating and optionally timestamp (userId/movieId also work). The file "
-             "is validated; nothing is written to disk.")
+    caps = services.UPLOAD_CAPS
+    st.write("Columns: user, item, rating and optionally timestamp (userId/movieId also work); at most "
+             f"{caps['ratings']:,} ratings, {caps['users']:,} users and {caps['movies']:,} movies.")
+    st.caption("**What is kept.** The file is read in memory and stays with this browser session only. Models "
+               "you train on it are kept in this session's memory and a private scratch folder on the server, "
+               "never in the shared model store; no other session sees them or their jobs, and the server log "
+               "does not name the file. All of it is deleted when this session ends (closing the tab) or the "
+               "server restarts, or now with the button below.")
     st.radio("Rating scale", list(services.UPLOAD_SCALES), key="upload_scale", horizontal=True)
     st.file_uploader("Ratings file", type=["csv", "tsv", "txt", "zip"], key="upload_file",
                      on_change=services.handle_upload)
@@ -19,6 +25,9 @@ with st.expander("Upload your own ratings (CSV, or a zip holding one)"):
         (st.error if kind == "error" else st.success)(message)
         for note in notes:
             st.warning(note)
+    if "uploaded_dataset" in st.session_state:
+        st.button("Delete my upload and the models trained on it", key="forget_upload",
+                  on_click=services.forget_private)
 
 dataset = services.current_dataset()
 if dataset is not None:

@@ -4,7 +4,6 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import figures, services
-from recsys.artifacts import artifact_key
 from recsys.catalog import DEFAULT_RATING_MODEL, all_labels, known_parameters, preset
 from recsys.errors import ArtifactError, RecsysError
 from recsys.jobs import DONE, FAILED, STOPPED
@@ -107,7 +106,7 @@ if dataset is not None:
             st.error(f"These hyper-parameters are not valid: {error}")
             st.stop()
         runner = services.job_runner()
-        key = artifact_key(dataset.fingerprint, split, chosen.model, config)
+        key = services.job_key(dataset, chosen.model, config, split)
         view = runner.get(key)
         try:
             cached = services.settings_result(dataset, chosen.model, config, split)
@@ -119,7 +118,7 @@ if dataset is not None:
         if go.button("Retrain" if cached is not None else "Start training", type="primary", key="start_training",
                      disabled=active, help="Training runs on the server: you can visit other pages and come back."):
             try:
-                runner.submit(dataset, chosen.model, config, split, retrain=cached is not None, label=label)
+                services.submit(dataset, chosen.model, config, split, retrain=cached is not None, label=label)
             except RecsysError as error:
                 st.error(f"Training was not started: {error}")
             else:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from recsys.budget import Cost, Shape, rows_cost
 from recsys.dataset import Ratings
 from recsys.errors import ConfigError
 from recsys.models.base import (EpochCallback, EpochLog, History, ModelConfig, Recommender, check_float,
@@ -58,6 +59,13 @@ class AutoRec(Recommender):
     config_type = AutoRecConfig
     description = "I-AutoRec: autoencoder over each movie's ratings (dense; small and medium data)"
     learns_from_validation = True
+
+    @classmethod
+    def estimate(cls, config: AutoRecConfig, shape: Shape) -> Cost:
+        cells = shape.n_items * shape.n_users
+        parameters = 2 * shape.n_users * config.hidden + config.hidden + shape.n_users
+        return Cost(parameters, cells * 4 * 3 + parameters * 4 * 4 + rows_cost(shape),
+                    f"a dense {shape.n_items:,} x {shape.n_users:,} movies x users matrix")
 
     def _matrix(self, ratings: Ratings) -> np.ndarray:
         matrix = np.zeros((self.n_items, self.n_users), dtype=np.float32)

@@ -13,6 +13,7 @@ from typing import Callable, ClassVar, Sequence
 import numpy as np
 import pandas as pd
 
+from recsys.budget import Cost, Shape, rows_cost
 from recsys.dataset import RatingScale, Ratings
 from recsys.errors import ArtifactError, ConfigError, UnknownIdError
 
@@ -248,6 +249,13 @@ class Recommender(ABC):
         return bool(self.known_users(np.array([user]))[0])
 
     # ----- fit -----
+    @classmethod
+    def estimate(cls, config: ModelConfig, shape: Shape) -> Cost:
+        """What fitting on data of this shape will cost (parameters, peak memory), before any
+        work: the default is one bias per user and movie plus the training rows."""
+        return Cost(shape.n_users + shape.n_items, rows_cost(shape) + (shape.n_users + shape.n_items) * 16,
+                    "one bias per user and movie")
+
     def fit(self, train: Ratings, valid: Ratings | None = None,
             callbacks: Sequence[EpochCallback] = (), stop: threading.Event | None = None) -> History:
         """Train on `train`; report each epoch to `callbacks`; end early when `stop` is set."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from recsys.budget import Cost, Shape, rows_cost
 from recsys.dataset import Ratings
 from recsys.errors import ConfigError
 from recsys.models.base import (EpochCallback, EpochLog, Factors, History, ModelConfig, RankingOnly,
@@ -99,6 +100,12 @@ class NMF(Recommender):
 
     name = "nmf"
     config_type = NMFConfig
+
+    @classmethod
+    def estimate(cls, config: NMFConfig, shape: Shape) -> Cost:
+        cells = shape.n_users * shape.n_items
+        return Cost((shape.n_users + shape.n_items) * config.factors, cells * 8 * 4 + rows_cost(shape),
+                    f"a dense {shape.n_users:,} x {shape.n_items:,} users x movies matrix and its reconstruction")
     description = "scikit-learn NMF, missing cells masked (mini demo and small matrices)"
 
     def _fit(self, train, valid, callbacks, stop) -> History:
@@ -194,6 +201,12 @@ class IALS(RankingOnly, Recommender):
 
     name = "ials"
     config_type = IALSConfig
+
+    @classmethod
+    def estimate(cls, config: IALSConfig, shape: Shape) -> Cost:
+        parameters = (shape.n_users + shape.n_items) * config.factors
+        return Cost(parameters, parameters * 8 * 3 + rows_cost(shape) * 2,
+                    f"{config.factors} factors per user and movie, in float64")
     description = "implicit-feedback ALS (ranking), solved in closed form"
 
     def _fit(self, train, valid, callbacks, stop) -> History:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from recsys.budget import Cost, Shape
 from recsys.errors import ConfigError
 from recsys.models.base import History, ModelConfig, Recommender, check_float
 from recsys.split import validation_split
@@ -52,6 +53,20 @@ class Blend(Recommender):
 
     name = "blend"
     config_type = BlendConfig
+
+    @classmethod
+    def estimate(cls, config: BlendConfig, shape: Shape) -> Cost:
+        """Its parts are trained one after another and all kept: the sum of their costs."""
+        from recsys.models import MODELS
+
+        from recsys.budget import model_budget
+
+        costs = [MODELS[name].estimate(MODELS[name].config_type(), shape) for name in config.components]
+        kept = [n not in config.optional or c.bytes <= model_budget() for n, c in zip(config.components, costs)]
+        costs = [c for c, keep in zip(costs, kept) if keep]  # an optional part too big for the budget is left out
+        return Cost(sum(c.parameters for c in costs), sum(c.bytes for c in costs),
+                    "; ".join(f"{name}: {c.detail}" for name, c in
+                              zip([n for n, keep in zip(config.components, kept) if keep], costs)))
     description = "recommender-net + item-knn + autorec, weights fitted on a validation part (best RMSE here)"
 
     def _components(self, names: tuple[str, ...] | None = None) -> list[Recommender]:

@@ -25,6 +25,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from recsys.budget import Cost, Shape, rows_cost
 from recsys.dataset import Ratings
 from recsys.errors import ArtifactError, ConfigError
 from recsys.models.optimizers import lazy_adam
@@ -74,6 +75,10 @@ class KerasConfig(ModelConfig):
             raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
 
 
+MAX_LAYERS = 8
+MAX_UNITS = 4096
+
+
 @dataclass(frozen=True)
 class DeepConfig(KerasConfig):
     """Adds a dense tower: `layers` sizes (ReLU) and `dropout` between them."""
@@ -86,9 +91,14 @@ class DeepConfig(KerasConfig):
     def validate(self) -> None:
         super().validate()
         if not isinstance(self.layers, tuple) or not self.layers or \
-                not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and 1 <= n <= 4096
+                not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and 1 <= n <= MAX_UNITS
                         for n in self.layers):
-            raise ConfigError(f"layers must be a non-empty list of sizes between 1 and 4096, got {self.layers!r}")
+            shown = self.layers if not isinstance(self.layers, tuple) or len(self.layers) <= 12 else \
+                f"{len(self.layers)} layers"
+            raise ConfigError(f"layers must be a non-empty list of sizes between 1 and {MAX_UNITS}, got {shown!r}")
+        if len(self.layers) > MAX_LAYERS:
+            raise ConfigError(f"at most {MAX_LAYERS} dense layers are allowed, got {len(self.layers)}; deeper towers "
+                              "do not help these models and their cost grows with every layer")
         check_float(self, "dropout", 0.0, 0.9)
 
 
@@ -136,6 +146,26 @@ class KerasRecommender(Recommender):
     #: centred models best at 3 (mf 0.899, biased-mf 0.901; 1: 0.920/0.929, 10: 0.918/0.902),
     #: sigmoid models at 1 in logit space (recommender-net 0.895; 3: 0.903).
     fold_in_reg: ClassVar[float] = 3.0
+    #: user/movie embedding tables per side (NeuMF has a GMF and an MLP pair)
+    embedding_pairs: ClassVar[int] = 1
+
+    @classmethod
+    def estimate(cls, config: KerasConfig, shape: Shape) -> Cost:
+        """Embeddings (and biases), the dense tower, with Adam's two slots and the gradients:
+        four float32 copies of every weight, plus the training rows and a batch's activations."""
+        entities = shape.n_users + shape.n_items
+        embedding = entities * config.factors * cls.embedding_pairs + (entities if cls.has_biases else 0)
+        layers = tuple(getattr(config, "layers", ()))
+        width, tower = 2 * config.factors + (2 if cls.has_biases else 0), 0
+        for units in layers:
+            tower += width * units + units
+            width = units
+        parameters = embedding + tower + width + 1
+        activations = config.batch_size * (sum(layers) + 2 * config.factors) * 4 * 3
+        detail = f"{config.factors} factors for {entities:,} users and movies"
+        if layers:
+            detail += f", dense layers {', '.join(map(str, layers))} ({tower:,} weights)"
+        return Cost(parameters, parameters * 4 * 4 + rows_cost(shape) + activations, detail)
 
     def __init__(self, config: ModelConfig | None = None) -> None:
         super().__init__(config)
@@ -568,6 +598,7 @@ class MLP(KerasRecommender):
 class NeuMF(KerasRecommender):
     """NCF's NeuMF: a GMF branch and an MLP branch (separate embeddings) fused by one dense layer."""
 
+    embedding_pairs = 2
     name = "neumf"
     config_type = DeepConfig
     description = "NCF: GMF and MLP branches fused"

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from recsys.budget import Cost, Shape, rows_cost
 from recsys.errors import ConfigError
 from recsys.models.base import (History, ModelConfig, RankingOnly, Recommender, check_float, check_int,
                                 fit_biases, liked_for_fold_in)
@@ -54,6 +55,13 @@ class ItemKNN(Recommender):
 
     name = "item-knn"
     config_type = ItemKNNConfig
+
+    @classmethod
+    def estimate(cls, config: ItemKNNConfig, shape: Shape) -> Cost:
+        entries = shape.n_items * min(config.candidates, max(shape.n_items - 1, 1))
+        block = 256 * shape.n_items * 8 * 4  # one block of targets x all movies, four float64 matrices
+        return Cost(entries, entries * 8 * 2 + block + rows_cost(shape) * 2,
+                    f"up to {config.candidates:,} neighbours for each of {shape.n_items:,} movies")
     description = "baseline + k most similar rated items (shrunk Pearson-baseline similarity), like KNNBaseline"
 
     def _fit(self, train, valid, callbacks, stop) -> History:
@@ -241,6 +249,12 @@ class EASE(RankingOnly, Recommender):
 
     name = "ease"
     config_type = EASEConfig
+
+    @classmethod
+    def estimate(cls, config: EASEConfig, shape: Shape) -> Cost:
+        kept = min(shape.n_items, config.max_items)
+        return Cost(kept * kept, kept * kept * 8 * 3 + rows_cost(shape),
+                    f"a dense {kept:,} x {kept:,} movies x movies matrix in float64, inverted")
     description = "EASE item-item model in closed form (ranking; Steck 2019)"
 
     def _fit(self, train, valid, callbacks, stop) -> History:

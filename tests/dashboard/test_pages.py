@@ -225,7 +225,7 @@ def test_page_reruns_leave_keras_and_the_running_jobs_alone(app, monkeypatch):
     assert not calls
 
 
-def test_a_failing_job_says_why_in_the_page_and_the_panel(app, monkeypatch):
+def test_a_failing_job_says_why_in_the_page_and_the_panel(app, monkeypatch, tmp_path):
     from dashboard import services
     from recsys import jobs
     from recsys.errors import ConfigError
@@ -233,6 +233,7 @@ def test_a_failing_job_says_why_in_the_page_and_the_panel(app, monkeypatch):
     def broken(*args, **kwargs):
         raise ConfigError("the disk ate it")
     monkeypatch.setattr(jobs, "train", broken)
+    monkeypatch.setenv("RECSYS_ARTIFACTS_DIR", str(tmp_path))  # nothing trained yet
     services.reset_models()
     try:
         at = _open(app, "factors")
@@ -240,9 +241,35 @@ def test_a_failing_job_says_why_in_the_page_and_the_panel(app, monkeypatch):
         assert any("failed: the disk ate it" in c.value for c in at.sidebar.caption)
         assert any(b.label == "Try again" for b in at.button)
         assert not at.get("plotly_chart")
-        monkeypatch.undo()
+        monkeypatch.setattr(jobs, "train", __import__("recsys.training", fromlist=["train"]).train)
         at.button(key=next(b.key for b in at.button if b.label == "Try again")).click().run()
         finish_jobs(at)
         assert not at.error and at.get("plotly_chart")
     finally:
         services.reset_models()
+
+
+def test_an_upload_and_its_models_stay_private_to_the_session(movielens_dir, tmp_path, monkeypatch):
+    from dashboard import services
+    from recsys.artifacts import ArtifactStore
+
+    monkeypatch.setenv("RECSYS_ARTIFACTS_DIR", str(tmp_path))
+    services.reset_models()
+    lines = (movielens_dir / "ml-latest-small" / "ratings.csv").read_text().splitlines()[:5001]
+    mine = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    mine.run()
+    mine.file_uploader(key="upload_file").set_value(("secret-name.csv", "\n".join(lines).encode(), "text/csv")).run()
+    assert any("private scratch folder" in c.value for c in mine.caption)
+    mine.switch_page("app_pages/recommend.py").run()
+    assert any("Training" in p.proto.text for p in mine.get("progress")) or mine.dataframe
+    # (AppTest gives every instance one session id: the browser test checks another session's view)
+    finish_jobs(mine)
+    assert len(mine.dataframe[1].value) == 10
+    assert ArtifactStore(tmp_path / "models").entries().empty  # nothing in the shared store
+    (scratch,) = (tmp_path / "private").iterdir()
+    assert not ArtifactStore(scratch / "models").entries().empty
+    mine.switch_page("app_pages/dataset.py").run()
+    mine.button(key="forget_upload").click().run()
+    assert not mine.exception and not scratch.exists()
+    assert mine.sidebar.selectbox(key="dataset").value == "ml-latest-small"
+    services.reset_models()

@@ -84,3 +84,41 @@ def test_bad_settings_are_refused_before_anything_is_queued(runner, ml100k, mode
 def test_runner_needs_at_least_one_worker(store):
     with pytest.raises(ConfigError, match="workers must be a positive whole number"):
         JobRunner(workers=0, store=store)
+
+
+def test_budgets_and_per_owner_limits_refuse_before_queueing(runner, ml100k, monkeypatch):
+    from recsys.budget import BudgetError
+
+    with pytest.raises(BudgetError, match="more than the budget of 1.0 MiB per training"):
+        monkeypatch.setenv("RECSYS_MODEL_BUDGET_MB", "1")
+        runner.submit(ml100k, "mf", {"factors": 64}, U1)
+    monkeypatch.delenv("RECSYS_MODEL_BUDGET_MB")
+    with pytest.raises(ConfigError, match="at most 8 dense layers"):
+        runner.submit(ml100k, "deep-mf", {"layers": [4096] * 200}, U1)
+    assert not runner.jobs()
+    # one session may have `per_owner` active jobs; the server as a whole its memory budget
+    runner.per_owner = 2
+    long = {"epochs": 500, "factors": 4}
+    first = runner.submit(ml100k, "mf", long, U1, owner="alice")
+    runner.submit(ml100k, "gmf", long, U1, owner="alice")
+    with pytest.raises(BudgetError, match="already have 2 trainings"):
+        runner.submit(ml100k, "biased-mf", long, U1, owner="alice")
+    monkeypatch.setenv("RECSYS_SERVER_BUDGET_MB", "12")
+    with pytest.raises(BudgetError, match="server's budget"):
+        runner.submit(ml100k, "biased-mf", {"factors": 256}, U1, owner="bob")
+    for view in runner.active():
+        runner.stop(view.key)
+    assert runner.wait(first.key, timeout=120).state == STOPPED
+
+
+def test_private_jobs_are_seen_only_by_their_owner(runner, ml100k, tmp_path):
+    from recsys.artifacts import ArtifactStore
+
+    scratch = ArtifactStore(tmp_path / "alice-scratch")
+    mine = runner.submit(ml100k, "biases", None, U1, owner="alice", private=True, store=scratch)
+    assert mine.key.startswith("alice/") and mine.owner == "alice"
+    assert [v.id for v in runner.jobs("alice")] == [mine.id] and runner.jobs("bob") == [] and runner.jobs() == []
+    theirs = runner.submit(ml100k, "biases", None, U1, owner="bob", private=True, store=ArtifactStore(tmp_path / "b"))
+    assert theirs.id != mine.id  # the same upload in two sessions is two jobs
+    assert runner.wait(mine.key, timeout=120).state == DONE
+    assert len(scratch.entries()) == 1 and not runner.store.entries().size
