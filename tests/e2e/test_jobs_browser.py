@@ -151,3 +151,40 @@ def test_a_server_killed_during_a_job_leaves_nothing_behind(browser, movielens_d
         assert page.get_by_role("button", name="Start training").is_enabled()
         assert not page.get_by_text(EPOCH).count()
     assert not list((artifacts / "models").glob("[!.]*")) and store.entries().empty
+
+
+def test_an_upload_leaves_nothing_behind_when_its_session_ends(browser, movielens_dir, tmp_path):
+    """Upload a file, get its top-10 (a private job another session never sees), close the tab:
+    the session's scratch folder goes, the shared store never held anything of it, and the
+    server log never names the file."""
+    artifacts = tmp_path / "artifacts"
+    ratings = tmp_path / "my-private-ratings.csv"
+    ratings.write_text("\n".join((movielens_dir / "ml-latest-small" / "ratings.csv").read_text().splitlines()[:8001]))
+    env = {"RECSYS_ARTIFACTS_DIR": str(artifacts), "RECSYS_DATA_DIR": str(movielens_dir),
+           "STREAMLIT_SERVER_DISCONNECTED_SESSION_TTL": "2"}
+    log = tmp_path / "server.log"
+    with serve(env, log=log) as (url, _, _):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.goto(url)
+        page.get_by_text("Rating histogram").first.wait_for(timeout=90_000)
+        page.get_by_text("Upload your own ratings").click()
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(ratings))
+        page.get_by_text("Loaded 8,000 ratings").first.wait_for(timeout=60_000)
+        _goto(page, "Recommendations", "Recommendations", 30)
+        other = browser.new_context().new_page()
+        other.goto(url)
+        other.get_by_text("Rating histogram").first.wait_for(timeout=90_000)
+        page.get_by_text("Top-10 by").first.wait_for(timeout=240_000)
+        other.get_by_text("No training is running").first.wait_for(timeout=10_000)  # the upload's job is not listed
+        assert not other.get_by_text("uploaded").count()
+        scratch = [p for p in (artifacts / "private").iterdir()]
+        assert len(scratch) == 1 and list((scratch[0] / "models").iterdir())
+        context.close()
+        deadline = time.time() + 90
+        while scratch[0].exists() and time.time() < deadline:
+            time.sleep(1)
+            other.reload()  # any activity lets the server run its session clean-up
+        assert not scratch[0].exists()
+        assert not (artifacts / "models").exists() or not list((artifacts / "models").glob("[!.]*"))
+    assert "my-private-ratings" not in log.read_text()
