@@ -9,6 +9,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -20,6 +21,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from recsys import sources
 from recsys.artifacts import ArtifactStore, artifact_key, process_alive
+from recsys.budget import megabytes as budget_megabytes
 from recsys.catalog import preset
 from recsys.dataset import Dataset
 from recsys.errors import ArtifactError, RecsysError
@@ -156,10 +158,68 @@ def cached_table(fingerprint: str, name: str, _build: Callable[[], pd.DataFrame]
 
 
 # ----- models and training jobs -----
+class ModelCache:
+    """Models in memory by key; past a byte budget the least recently used are evicted (they
+    load again from the artifact store when next asked for). `on_evict` hears each evicted key."""
+
+    def __init__(self, budget: int, on_evict: Callable[[str], None] = lambda key: None) -> None:
+        self.budget, self._on_evict = budget, on_evict
+        self._items: OrderedDict[str, tuple[TrainResult, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __contains__(self, key: str) -> bool:
+        with self._lock:
+            return key in self._items
+
+    def get(self, key: str) -> TrainResult | None:
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            return self._items[key][0]
+
+    def __setitem__(self, key: str, result: TrainResult) -> None:
+        with self._lock:
+            if key in self._items and self._items[key][0] is result:
+                self._items.move_to_end(key)
+                return
+        size = result.model.memory_bytes()
+        with self._lock:
+            self._items[key] = (result, size)
+            self._items.move_to_end(key)
+            evicted = []
+            while self.used > self.budget and len(self._items) > 1:
+                evicted.append(self._items.popitem(last=False)[0])
+        for old in evicted:
+            self._on_evict(old)
+
+    def pop(self, key: str, default=None):
+        with self._lock:
+            item = self._items.pop(key, None)
+        return item[0] if item is not None else default
+
+    @property
+    def used(self) -> int:
+        return sum(size for _, size in self._items.values())
+
+    def keys(self) -> list[str]:
+        with self._lock:
+            return list(self._items)
+
+
+def cache_budget() -> int:
+    """Bytes of models the shared cache keeps (RECSYS_CACHE_BUDGET_MB, default 3072 MiB)."""
+    return budget_megabytes("RECSYS_CACHE_BUDGET_MB", 3072)
+
+
 @st.cache_resource
-def _model_cache() -> dict[str, TrainResult]:
-    """Trained or loaded models shared by every session, keyed by artifact key."""
-    return {}
+def _model_cache() -> ModelCache:
+    """Trained or loaded models shared by every session, keyed by artifact key, within a budget."""
+    return ModelCache(cache_budget(), on_evict=_release_job_result)
+
+
+def _release_job_result(key: str) -> None:
+    job_runner().release_result(key)  # the runner must not keep an evicted model alive
 
 
 def _log_job_end(view: JobView) -> None:
@@ -237,7 +297,7 @@ class PrivateSpace:
     """One session's scratch store and model cache for its uploads (removed when it ends)."""
 
     root: Path
-    models: dict = field(default_factory=dict)
+    models: ModelCache = field(default_factory=lambda: ModelCache(cache_budget() // 4, _release_job_result))
 
     @property
     def store(self) -> ArtifactStore:
@@ -245,7 +305,8 @@ class PrivateSpace:
 
 
 def _remove_space(space: PrivateSpace) -> None:
-    space.models.clear()
+    for key in space.models.keys():
+        space.models.pop(key)
     shutil.rmtree(space.root, ignore_errors=True)
 
 

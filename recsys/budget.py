@@ -60,7 +60,8 @@ def rows_cost(shape: Shape) -> int:
     return shape.n_ratings * RATING_ROW_BYTES
 
 
-def _megabytes(variable: str, default: int) -> int:
+def megabytes(variable: str, default: int) -> int:
+    """Bytes from an environment variable in MiB (or the default MiB); a bad value is refused."""
     text = os.environ.get(variable, "")
     if not text:
         return default * MIB
@@ -75,13 +76,13 @@ def _megabytes(variable: str, default: int) -> int:
 
 def model_budget() -> int:
     """Bytes one training may take (RECSYS_MODEL_BUDGET_MB, default 4096 MiB)."""
-    return _megabytes("RECSYS_MODEL_BUDGET_MB", DEFAULT_MODEL_BUDGET_MB)
+    return megabytes("RECSYS_MODEL_BUDGET_MB", DEFAULT_MODEL_BUDGET_MB)
 
 
 def server_budget() -> int:
     """Bytes all running and queued trainings of one server may take together
     (RECSYS_SERVER_BUDGET_MB, default 12288 MiB)."""
-    return _megabytes("RECSYS_SERVER_BUDGET_MB", DEFAULT_SERVER_BUDGET_MB)
+    return megabytes("RECSYS_SERVER_BUDGET_MB", DEFAULT_SERVER_BUDGET_MB)
 
 
 def check(model_name: str, cost: Cost, budget: int | None = None) -> None:

@@ -228,6 +228,13 @@ class JobRunner:
                 job.done_event.set()
         return job.view()
 
+    def release_result(self, key: str) -> None:
+        """Let go of an ended job's model (the cache evicted it; it stays in the store)."""
+        with self._lock:
+            job = self._jobs.get(key)
+        if job is not None and not job.view().active:
+            job._update(result=None)
+
     def forget(self, key: str) -> None:
         """Drop an ended job (e.g. its artifact was deleted since); an active one is kept."""
         with self._lock:

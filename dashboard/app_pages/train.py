@@ -8,7 +8,8 @@ from recsys.catalog import DEFAULT_RATING_MODEL, all_labels, known_parameters, p
 from recsys.errors import ArtifactError, RecsysError
 from recsys.jobs import DONE, FAILED, STOPPED
 from recsys.models import model_class
-from recsys.training import TrainResult, resolve_config
+from recsys.budget import human_bytes, model_budget, server_budget
+from recsys.training import TrainResult, estimate_cost, resolve_config
 
 
 def live_training(key: str) -> None:
@@ -105,6 +106,10 @@ if dataset is not None:
         except RecsysError as error:
             st.error(f"These hyper-parameters are not valid: {error}")
             st.stop()
+        cost = estimate_cost(dataset, chosen.model, config)
+        st.caption(f"Estimated cost on {dataset.n_ratings:,} ratings: {cost.describe()}. The budget is "
+                   f"{human_bytes(model_budget())} per training and {human_bytes(server_budget())} for all of "
+                   "this server's trainings together.")
         runner = services.job_runner()
         key = services.job_key(dataset, chosen.model, config, split)
         view = runner.get(key)
@@ -130,6 +135,7 @@ if dataset is not None:
         else:
             if view is not None and view.state in (FAILED, STOPPED):
                 services.show_ended(view)
-            result = view.result if view is not None and view.state == DONE else cached
+            fresh = view is not None and view.state == DONE and view.result is not None
+            result = view.result if fresh else cached
             if result is not None:
-                show_result(result, trained_here=view is not None and view.state == DONE and not result.loaded)
+                show_result(result, trained_here=fresh and not result.loaded)

@@ -103,6 +103,28 @@ class History:
         return pd.DataFrame([vars(log) for log in self.logs], columns=HISTORY_COLUMNS)
 
 
+def _held_bytes(value: object, seen: set[int]) -> int:
+    if id(value) in seen:
+        return 0
+    seen.add(id(value))
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if hasattr(value, "data") and hasattr(value, "indices") and hasattr(value, "indptr"):  # scipy sparse
+        return value.data.nbytes + value.indices.nbytes + value.indptr.nbytes
+    if hasattr(value, "count_params") and callable(value.count_params):  # a Keras model
+        try:
+            return int(value.count_params()) * 4
+        except (ValueError, RuntimeError):
+            return 0
+    if isinstance(value, Recommender):
+        return value.memory_bytes() if id(vars(value)) not in seen else 0
+    if isinstance(value, dict):
+        return sum(_held_bytes(v, seen) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(_held_bytes(v, seen) for v in value)
+    return 0
+
+
 FALLBACK_LABEL = "predicted rating for a new user (mean + newcomer offset + movie bias)"
 
 
@@ -249,6 +271,11 @@ class Recommender(ABC):
         return bool(self.known_users(np.array([user]))[0])
 
     # ----- fit -----
+    def memory_bytes(self) -> int:
+        """Roughly what the fitted model holds in memory: its arrays, sparse matrices, Keras
+        weights and parts (for the server's model-cache budget)."""
+        return _held_bytes(vars(self), set())
+
     @classmethod
     def estimate(cls, config: ModelConfig, shape: Shape) -> Cost:
         """What fitting on data of this shape will cost (parameters, peak memory), before any
