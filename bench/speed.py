@@ -8,6 +8,8 @@
   0.856 (Surprise SVD f200's P2 result).
 - recommend: recommend() top-10 for one user (p50, p99) and top-10 for every user.
 - dashboard: server start to first page usable, and each page's open time with warm caches.
+- hostile: every malformed or hostile upload of the test corpus (and a valid 10 MiB file), each
+  judged in a fresh process: seconds and peak memory.
 - load: waves of ten concurrent browser sessions against one server (every page, recommendations
   for a random user): sessions that went through, wall times, model loads and trainings, server memory.
 - growth: synthetic ratings with MovieLens-25M's shape (labelled synthetic): seconds per epoch,
@@ -188,13 +190,76 @@ def bench_growth(sizes: list[int]) -> list[str]:
                     "graph tracing); the batch grows with the data.", ""]
 
 
+HOSTILE_LIMIT_BYTES = 10 * 1024**2
+
+
+def hostile_child(name: str) -> dict:
+    """Judge one upload of the malformed/hostile corpus (or a valid 10 MiB file) in this fresh
+    process: seconds, peak RSS and the verdict."""
+    from recsys.errors import DataError
+    from recsys.upload import read_ratings_file
+    from tests.robustness.corpus import corpus, csv
+
+    full = (small_folder() / "ratings.csv").read_text().splitlines()
+    if name == "valid 10 MiB upload":
+        rows = [line.split(",", 1) for line in full[1:]]
+        data = csv([full[0]] + [f"{int(user) + 1000 * copy},{rest}" for copy in range(8) for user, rest in rows])
+        data = data[:data.rfind(b"\n", 0, HOSTILE_LIMIT_BYTES) + 1]
+    else:
+        data = next(case for case in corpus(full[:201], full) if case.name == name).build(full[:201])
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    started = time.perf_counter()
+    try:
+        dataset = read_ratings_file(data)
+        verdict = f"accepted: {dataset.n_ratings:,} ratings"
+    except DataError as error:
+        verdict = f"refused: {str(error)[:70]}"
+    return {"name": name, "mib": len(data) / 1024**2, "seconds": time.perf_counter() - started,
+            "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "baseline_mib": baseline,
+            "verdict": verdict}
+
+
+def bench_hostile() -> list[str]:
+    """Every upload of the corpus up to 10 MiB, judged in its own process (budget: 5 s, 600 MiB)."""
+    from tests.robustness.corpus import corpus
+
+    full = (small_folder() / "ratings.csv").read_text().splitlines()
+    names = [case.name for case in corpus(full[:201], full)] + ["valid 10 MiB upload"]
+    lines = ["## Hostile uploads (each judged in a fresh process; budget 5 s and 600 MiB peak up to 10 MiB)", "",
+             "| upload | MiB | seconds | peak RSS (MiB) | verdict |", "|---|---|---|---|---|"]
+    worst_seconds = worst_peak = 0.0
+    for name in names:
+        done = subprocess.run([sys.executable, __file__, "--hostile-child", name], capture_output=True, text=True)
+        if done.returncode != 0:
+            lines.append(f"| {name} | | | | failed: {done.stderr.strip().splitlines()[-1][:80]} |")
+            continue
+        row = json.loads(done.stdout.strip().splitlines()[-1])
+        if row["mib"] <= 10:
+            worst_seconds, worst_peak = max(worst_seconds, row["seconds"]), max(worst_peak, row["peak_mib"])
+        lines.append(f"| {name} | {row['mib']:.2f} | {row['seconds']:.2f} | {row['peak_mib']:.0f} | "
+                     f"{row['verdict'].replace('|', '/')} |")
+    return lines + ["", f"Worst upload of at most 10 MiB: {worst_seconds:.2f} s, {worst_peak:.0f} MiB peak RSS "
+                    "(the process itself, with Python, numpy and pandas loaded, is part of the peak).", ""]
+
+
+def small_folder() -> Path:
+    """ml-latest-small where recsys finds it (RECSYS_DATA_DIR or the download cache)."""
+    from recsys.sources import locate
+
+    return locate("ml-latest-small", download=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--parts", default="train,recommend,dashboard,load,growth")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sizes", default="100000,1000000,10000000,25000000")
     parser.add_argument("--growth-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--hostile-child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.hostile_child:
+        print(json.dumps(hostile_child(args.hostile_child)))
+        return 0
     if args.growth_child:
         print(json.dumps(growth_child(args.growth_child)))
         return 0
@@ -208,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
         lines += bench_dashboard()
     if "load" in parts:
         lines += bench_load()
+    if "hostile" in parts:
+        lines += bench_hostile()
     if "growth" in parts:
         lines += bench_growth([int(s) for s in args.sizes.split(",")])
     text = "\n".join(lines)
