@@ -96,7 +96,10 @@ def test_ctrl_c_stops_the_training_job_and_saves_nothing(tmp_path, movielens_dir
     env = {**os.environ, "RECSYS_ARTIFACTS_DIR": str(tmp_path), "RECSYS_DATA_DIR": str(movielens_dir)}
     process = subprocess.Popen([sys.executable, "-m", "recsys", "train", "--dataset", "ml-100k", "--model", "mf",
                                 "--set", "epochs=500", "--set", "factors=4"], cwd=REPO, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               # as in a terminal: a test runner started in the background inherits
+                               # an ignored SIGINT, and Python then installs no Ctrl-C handler
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     for line in process.stderr:
         if "epoch 1/500" in line:
             break
