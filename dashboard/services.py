@@ -19,7 +19,6 @@ import streamlit as st
 
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from recsys import sources
 from recsys.artifacts import ArtifactStore, artifact_key, process_alive
 from recsys.budget import megabytes as budget_megabytes
 from recsys.catalog import preset
@@ -29,11 +28,8 @@ from recsys.jobs import DONE, FAILED, STOPPED, JobRunner, JobView
 from recsys.sources import artifacts_root
 from recsys.split import Split
 from recsys.training import TrainResult, lookup, resolve_config
-from recsys.upload import SCALES, UPLOAD_CAPS, read_ratings_file
+from recsys.upload import UPLOAD_CAPS  # noqa: F401 - the Dataset page states them
 
-DATASETS = ("ml-latest-small", "ml-100k", "mini")
-UPLOAD = "uploaded file"
-UPLOAD_SCALES = {"0.5-5 in half stars": "half-stars", "1-5 whole stars": "whole-stars"}
 SPLITS = {
     "random 80/20 holdout": Split(),
     "time: train on the earliest 80%, test on the latest 20%": Split("time", fraction=0.2),
@@ -84,71 +80,9 @@ def _install_cleanup_guard() -> None:
 _install_cleanup_guard()
 
 
-# ----- state that survives moving between pages -----
-def persistent(key: str, default):
-    """Key for a widget whose value is kept across pages (Streamlit forgets unrendered widgets)."""
-    store = f"_keep_{key}"
-    if store not in st.session_state:
-        st.session_state[store] = default
-    if key not in st.session_state:
-        st.session_state[key] = st.session_state[store]
-    return key
-
-
-def keep(key: str) -> None:
-    """on_change hook that copies a widget's value to its kept slot."""
-    st.session_state[f"_keep_{key}"] = st.session_state[key]
-
-
-# ----- datasets -----
-@st.cache_resource(show_spinner="Loading the dataset…")
-def load_dataset(name: str) -> Dataset:
-    return sources.load(name)
-
-
-def dataset_sidebar() -> None:
-    """The dataset picker shown on every page."""
-    choices = list(DATASETS) + ([UPLOAD] if "uploaded_dataset" in st.session_state else [])
-    st.sidebar.selectbox("Dataset", choices, key=persistent("dataset", DATASETS[0]),
-                         on_change=keep, args=("dataset",),
-                         help="ml-latest-small by default; upload your own file on the Dataset page")
-    st.sidebar.caption("Models are cached in artifacts/ and reused across pages and sessions.")
-
-
-def current_dataset(show_error: bool = True) -> Dataset | None:
-    """The chosen dataset, or None after explaining in the page why it is not available."""
-    name = st.session_state.get("dataset", DATASETS[0])
-    if name == UPLOAD:
-        return st.session_state.get("uploaded_dataset")
-    try:
-        return load_dataset(name)
-    except RecsysError as error:
-        if show_error:
-            st.error(f"**{name} is not available.**\n\n{error}")
-            st.info("The mini demo works without any download. To use MovieLens, set RECSYS_DATA_DIR to a "
-                    "folder holding `ml-latest-small/` (as GroupLens unzips it) and restart, or run "
-                    "`python -m recsys data fetch ml-latest-small` where the internet is reachable.")
-        return None
-
-
-def handle_upload() -> None:
-    """on_change hook of the uploader: validate the file through recsys, remember the outcome,
-    and switch the dataset picker to it when it is valid."""
-    upload = st.session_state.get("upload_file")
-    if upload is None:
-        st.session_state.pop("upload_outcome", None)
-        return
-    try:
-        scale = SCALES[UPLOAD_SCALES[st.session_state.get("upload_scale", next(iter(UPLOAD_SCALES)))]]
-        dataset = read_ratings_file(upload.getvalue(), name=f"upload:{upload.name}", scale=scale, caps=UPLOAD_CAPS)
-    except RecsysError as error:
-        st.session_state["upload_outcome"] = ("error", f"**{upload.name} was not loaded.** {error}", ())
-        return
-    st.session_state["uploaded_dataset"] = dataset
-    st.session_state["dataset"] = st.session_state["_keep_dataset"] = UPLOAD
-    st.session_state["upload_outcome"] = ("success", f"Loaded {dataset.n_ratings:,} ratings from {upload.name}; "
-                                          f"the pages now show “{UPLOAD}” (switch back in the sidebar).",
-                                          dataset.notes)
+from dashboard.datasets import (UPLOAD, UPLOAD_SCALES, current_dataset, dataset_sidebar,  # noqa: E402,F401
+                                default_dataset, handle_upload, load_dataset)
+from dashboard.state import keep, persistent  # noqa: E402,F401
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -325,7 +259,7 @@ def forget_private() -> None:
     for name in ("uploaded_dataset", "upload_outcome"):
         st.session_state.pop(name, None)
     if st.session_state.get("dataset") == UPLOAD:
-        st.session_state["dataset"] = st.session_state["_keep_dataset"] = DATASETS[0]
+        st.session_state["dataset"] = st.session_state["_keep_dataset"] = default_dataset()
     _private_space.clear()
 
 

@@ -110,17 +110,40 @@ def _official_folds(folder: Path, dataset: Dataset) -> dict[str, np.ndarray]:
     return folds
 
 
+DAT_SCALES = {"ml-10m": HALF_STARS}  # ml-1m has whole stars
+
+
 def read_movielens_dat(folder: Path, name: str) -> Dataset:
-    """ml-1m: '::'-separated ratings.dat and movies.dat (latin-1)."""
+    """ml-1m / ml-10m: '::'-separated ratings.dat and movies.dat (latin-1 or UTF-8).
+
+    The ratings are read by pandas' C parser with ':' as the separator (every other field is
+    then empty), not by its Python engine, which takes minutes and gigabytes at 10M lines; the
+    small movie and user files are split line by line, since titles may hold ':'."""
     _require(folder, "ratings.dat", "movies.dat")
-    raw = pd.read_csv(folder / "ratings.dat", sep="::", engine="python",
-                      names=["user", "item", "rating", "timestamp"], dtype=np.int64)
-    raw["rating"] = raw["rating"].astype(np.float32)
-    movies = pd.read_csv(folder / "movies.dat", sep="::", engine="python", encoding="latin-1",
-                         names=["item", "title", "genres"])
-    items = pd.DataFrame({"item": movies["item"], "title": movies["title"],
-                          "genres": [g.split("|") for g in movies["genres"]]})
-    users = pd.read_csv(folder / "users.dat", sep="::", engine="python",
-                        names=["user", "gender", "age", "occupation", "zip"]) \
-        if (folder / "users.dat").is_file() else None
-    return build_dataset(name, raw, items, WHOLE_STARS, users=users)
+    raw = pd.read_csv(folder / "ratings.dat", sep=":", header=None, engine="c",
+                      names=["user", "_1", "item", "_2", "rating", "_3", "timestamp"],
+                      usecols=["user", "item", "rating", "timestamp"],
+                      dtype={"user": np.int64, "item": np.int64, "rating": np.float32, "timestamp": np.int64})
+    movies = _split_dat(folder / "movies.dat", ["item", "title", "genres"])
+    items = pd.DataFrame({"item": movies["item"].astype(np.int64), "title": movies["title"],
+                          "genres": [[] if g in ("", "(no genres listed)") else g.split("|")
+                                     for g in movies["genres"]]})
+    users = None
+    if (folder / "users.dat").is_file():
+        users = _split_dat(folder / "users.dat", ["user", "gender", "age", "occupation", "zip"])
+        users = users.astype({"user": np.int64, "age": np.int64, "occupation": np.int64})
+    return build_dataset(name, raw, items, DAT_SCALES.get(name, WHOLE_STARS), users=users)
+
+
+def _split_dat(path: Path, names: list[str]) -> pd.DataFrame:
+    """A small '::'-separated file, each line split into exactly `names` fields."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    rows = [line.split("::", len(names) - 1) for line in text.splitlines() if line.strip()]
+    bad = next((n for n, row in enumerate(rows, 1) if len(row) != len(names)), None)
+    if bad is not None:
+        raise DataError(f"{path.name} line {bad} does not have {len(names)} '::'-separated fields")
+    return pd.DataFrame(rows, columns=names)

@@ -5,6 +5,7 @@ Nothing is written to disk: the file is read from memory.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -39,16 +40,27 @@ def read_ratings_file(source: str | Path | bytes, name: str = "upload", scale: R
                       items_source: str | Path | bytes | None = None, caps: dict[str, int] | None = None) -> Dataset:
     """Validate and load a ratings file. Duplicate (user, item) pairs keep the latest rating
     (by timestamp, then by position) and are reported in `Dataset.notes`. `caps` (e.g.
-    `UPLOAD_CAPS`) bounds the ratings, users and movies accepted."""
-    frame = _parse(_bytes_of(source, "ratings"), "ratings file")
-    columns = _map_columns(frame, required=("user", "item", "rating"), optional=("timestamp",))
-    frame = frame[list(columns.values())].rename(columns={v: k for k, v in columns.items()})
-    frame["user"] = _ids(frame["user"], "user")
-    frame["item"] = _ids(frame["item"], "item")
-    frame["rating"] = _ratings(frame["rating"], scale)
-    if "timestamp" in frame:
-        frame["timestamp"] = _integers(frame["timestamp"], "timestamp", allow_negative=False)
-    _check_caps(frame, caps or {})
+    `UPLOAD_CAPS`) bounds the ratings, users and movies accepted.
+
+    The file is parsed once, typed, by pandas' C parser, reading only the 3 or 4 columns it
+    needs; only when that finds a problem is it read again as text, a million rows at a time,
+    to name the line. So a 200 MB file costs a few seconds and a few hundred MB beyond its bytes."""
+    caps = caps or {}
+    data = _bytes_of(source, "ratings")
+    _check_text(data, "ratings file")
+    header, delimiter = _header(data[:MAX_HEADER_CHARS + 2].decode("utf-8-sig", "replace"), "ratings file")
+    names = _header_names(header, delimiter)
+    line = _first_long_line(data, delimiter, len(names))
+    if line is not None:
+        raise DataError(f"the ratings file is not a well-formed table: line {line} has "
+                        f"{_fields_on_line(data, line, delimiter):,} fields but the header has {len(names)}")
+    columns = _map_columns(names, required=("user", "item", "rating"), optional=("timestamp",))
+    if "ratings" in caps:
+        _check_rows(data, caps["ratings"])
+    frame = _typed_table(data, delimiter, names, columns, scale)
+    if frame is None:
+        frame = _text_table(data, delimiter, names, columns, scale)
+    _check_caps(frame, caps)
     frame, notes = _drop_duplicates(frame)
     if len(frame) < MIN_RATINGS:
         raise DataError(f"the ratings file holds only {len(frame)} rating(s); at least {MIN_RATINGS} are "
@@ -65,6 +77,115 @@ def _check_caps(frame: pd.DataFrame, caps: dict[str, int]) -> None:
         if count > cap:
             raise DataError(f"the file holds {count:,} {what}; uploads are limited to {cap:,} {what} on this "
                             "server (use the command line with --file for bigger files)")
+
+
+MIN_ROW_BYTES = 5  # "1,2,3": a line shorter than this cannot hold a rating
+
+
+def _check_rows(data: bytes, cap: int) -> None:
+    """Refuse a file with more rows than `cap` ratings before parsing it (lines long enough to
+    hold a rating, counted on the raw bytes in chunks)."""
+    raw = np.frombuffer(data, dtype=np.uint8)
+    rows, last = 0, -1
+    for start in range(0, raw.size, CHUNK):
+        ends = np.flatnonzero(raw[start:start + CHUNK] == ord("\n")) + start
+        lengths = np.diff(ends, prepend=last) - 1
+        rows += int((lengths >= MIN_ROW_BYTES).sum())
+        last = int(ends[-1]) if ends.size else last
+    rows += int(raw.size - 1 - last >= MIN_ROW_BYTES) - 1  # an unterminated last line; the header
+    if rows > cap:
+        raise DataError(f"the file holds {rows:,} rows; uploads are limited to {cap:,} ratings on this "
+                        "server (use the command line with --file for bigger files)")
+
+
+def _typed_table(data: bytes, delimiter: str, names: list[str], columns: dict[str, str],
+                 scale: RatingScale) -> pd.DataFrame | None:
+    """The needed columns parsed as numbers and validated, or None when pandas cannot parse them
+    as numbers (then the text pass names the problem)."""
+    positions = {role: names.index(column) for role, column in columns.items()}
+    try:
+        parsed = pd.read_csv(io.BytesIO(data), sep=delimiter, header=None, skiprows=1, engine="c",
+                             names=list(range(len(names))), usecols=sorted(positions.values()),
+                             dtype={p: np.float64 for p in positions.values()}, skipinitialspace=True,
+                             index_col=False, encoding="utf-8-sig")
+    except (pd.errors.ParserError, ValueError, OverflowError):
+        return None
+    if parsed.empty:
+        raise DataError("the ratings file has a header but no rows")
+    values = {role: parsed[position].to_numpy() for role, position in positions.items()}
+    del parsed
+    return _validated(values, lambda role, row: _field(data, row + 1, delimiter, positions[role]), 2, scale)
+
+
+def _text_table(data: bytes, delimiter: str, names: list[str], columns: dict[str, str],
+                scale: RatingScale) -> pd.DataFrame:
+    """The table read as text a million rows at a time (every column: a short row must read as
+    missing fields, not stop the parser), each chunk validated with the line numbers of its rows;
+    raises the first problem found."""
+    positions = {role: names.index(column) for role, column in columns.items()}
+    chunks, first_line = [], 2
+    try:
+        reader = pd.read_csv(io.BytesIO(data), sep=delimiter, header=None, skiprows=1, engine="c",
+                             names=list(range(len(names))), dtype=str, keep_default_na=False, skipinitialspace=True, index_col=False,
+                             encoding="utf-8-sig", chunksize=TEXT_CHUNK_ROWS)
+        for chunk in reader:
+            text = {role: chunk[position].fillna("").str.strip() for role, position in positions.items()}
+            values = {role: _as_numbers(column) for role, column in text.items()}
+            chunks.append(_validated(values, lambda role, row: text[role].iloc[row], first_line, scale))
+            first_line += len(chunk)
+    except (pd.errors.ParserError, ValueError) as error:
+        raise DataError(f"the ratings file is not a well-formed table: {_parser_problem(error)}") from None
+    if not chunks:
+        raise DataError("the ratings file has a header but no rows")
+    return pd.concat(chunks, ignore_index=True)
+
+
+TEXT_CHUNK_ROWS = 1_000_000
+WHAT = {"user": "user id", "item": "item id", "rating": "rating", "timestamp": "timestamp"}
+
+
+def _as_numbers(column: pd.Series) -> np.ndarray:
+    """Text as floats, NaN where empty or not a number (`_validated` tells the two apart)."""
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+
+
+def _validated(values: dict[str, np.ndarray], text, first_line: int, scale: RatingScale) -> pd.DataFrame:
+    """Check parsed columns (float arrays, NaN where unparseable) and return the typed frame.
+    `text(role, row)` gives a row's original field, to quote in the message."""
+    def fail(role: str, mask: np.ndarray, problem: str) -> None:
+        row = int(np.flatnonzero(mask)[0])
+        shown = str(text(role, row)).strip()
+        if not shown:
+            raise DataError(f"line {row + first_line}: {WHAT[role]} is missing")
+        raise DataError(f"line {row + first_line}: {WHAT[role]} {shown!r} {problem}")
+
+    for role, array in values.items():
+        bad = ~np.isfinite(array)
+        if bad.any():
+            fail(role, bad, "is not a number")
+    for role in ("user", "item"):
+        array = values[role]
+        if (array > MAX_ID).any():
+            fail(role, array > MAX_ID, f"is absurdly large (ids must be below {MAX_ID:.0e})")
+    for role in [r for r in ("user", "item", "timestamp") if r in values]:
+        array = values[role]
+        if (array != np.floor(array)).any():
+            fail(role, array != np.floor(array), "is not a whole number")
+        if (array < 0).any():
+            fail(role, array < 0, "is negative")
+    rating = values["rating"]
+    outside = (rating < scale.low) | (rating > scale.high)
+    if outside.any():
+        fail("rating", outside, f"is outside the scale {scale.describe()}")
+    steps = (rating - scale.low) / scale.step
+    off_grid = np.abs(steps - np.round(steps)) > 1e-6
+    if off_grid.any():
+        fail("rating", off_grid, f"is not on the scale {scale.describe()}")
+    frame = pd.DataFrame({"user": values["user"].astype(np.int64), "item": values["item"].astype(np.int64),
+                          "rating": rating.astype(np.float32)})
+    if "timestamp" in values:
+        frame["timestamp"] = values["timestamp"].astype(np.int64)
+    return frame
 
 
 def _bytes_of(source: str | Path | bytes, what: str) -> bytes:
@@ -100,19 +221,23 @@ def _single_csv_from_zip(data: bytes) -> bytes:
         return read_member(archive, chosen[0], MAX_BYTES)
 
 
-def _decode(data: bytes, what: str) -> str:
+def _check_text(data: bytes, what: str) -> None:
+    """Refuse empty, UTF-16, binary and non-UTF-8 files, decoding in chunks (no copy of the text is kept)."""
     if not data.strip():
         raise DataError(f"the {what} is empty")
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise DataError(f"the {what} is UTF-16 encoded; save it as UTF-8 text")
     if b"\x00" in data[:65536]:
         raise DataError(f"the {what} is binary, not text (it holds NUL bytes)")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[:error.start].count(b"\n") + 1
-        raise DataError(f"the {what} is not UTF-8 text (byte 0x{data[error.start]:02x} on line {line}); "
-                        "save it as UTF-8") from None
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    for start in range(0, len(data), CHUNK):
+        try:
+            decoder.decode(data[start:start + CHUNK], final=start + CHUNK >= len(data))
+        except UnicodeDecodeError as error:
+            at = start + error.start
+            line = data[:at].count(b"\n") + 1
+            raise DataError(f"the {what} is not UTF-8 text (byte 0x{data[at]:02x} on line {line}); "
+                            "save it as UTF-8") from None
 
 
 def _header(text: str, what: str) -> tuple[str, str]:
@@ -134,21 +259,23 @@ def _header(text: str, what: str) -> tuple[str, str]:
     return header, delimiter
 
 
+def _header_names(header: str, delimiter: str) -> list[str]:
+    return [name.strip() for name in next(csv.reader([header], delimiter=delimiter))]
+
+
 def _parse(data: bytes, what: str) -> pd.DataFrame:
-    """The table as strings, as wide as its header. Rows with more fields than the header are
-    found first by counting delimiters per line (vectorised, on the raw bytes): pandas takes
-    minutes and gigabytes on a few rows of a million fields, this one pass over the bytes."""
-    text = _decode(data, what)
-    header, delimiter = _header(text, what)
-    names = [name.strip() for name in next(csv.reader([header], delimiter=delimiter))]
-    width = len(names)
-    line = _first_long_line(data, delimiter, width)
+    """A small table (the items file) as strings, as wide as its header."""
+    _check_text(data, what)
+    header, delimiter = _header(data[:MAX_HEADER_CHARS + 2].decode("utf-8-sig", "replace"), what)
+    names = _header_names(header, delimiter)
+    line = _first_long_line(data, delimiter, len(names))
     if line is not None:
         raise DataError(f"the {what} is not a well-formed table: line {line} has "
-                        f"{_fields_on_line(text, line, delimiter):,} fields but the header has {width}")
+                        f"{_fields_on_line(data, line, delimiter):,} fields but the header has {len(names)}")
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, skiprows=1, names=list(range(width)), dtype=str, keep_default_na=False,
-                            skipinitialspace=True, index_col=False)
+        frame = pd.read_csv(io.BytesIO(data), sep=delimiter, header=None, skiprows=1, names=list(range(len(names))),
+                            dtype=str, keep_default_na=False, skipinitialspace=True, index_col=False,
+                            encoding="utf-8-sig")
     except (pd.errors.ParserError, ValueError) as error:
         raise DataError(f"the {what} is not a well-formed table: {_parser_problem(error)}") from None
     if frame.empty:
@@ -199,16 +326,33 @@ def _parser_problem(error: Exception) -> str:
     return text
 
 
-def _fields_on_line(text: str, line: int, delimiter: str) -> int:
-    """How many fields a (1-based) line holds; walks the text lazily, on the error path only."""
-    for number, row in enumerate(io.StringIO(text), start=1):
-        if number == line:
-            return row.rstrip("\r\n").count(delimiter) + 1
-    return 0
+def _line_at(data: bytes, line: int) -> bytes:
+    """The (1-based) line's bytes, found by counting newlines in chunks; used on error paths only."""
+    raw = np.frombuffer(data, dtype=np.uint8)
+    start, seen = 0, 0
+    for chunk_start in range(0, raw.size, CHUNK):
+        ends = np.flatnonzero(raw[chunk_start:chunk_start + CHUNK] == ord("\n"))
+        if seen + ends.size >= line - 1 and line > 1:
+            start = chunk_start + int(ends[line - 2 - seen]) + 1
+            break
+        seen += ends.size
+    end = data.find(b"\n", start)
+    return data[start:end if end >= 0 else len(data)].rstrip(b"\r")
 
 
-def _map_columns(frame: pd.DataFrame, required: tuple[str, ...], optional: tuple[str, ...]) -> dict[str, str]:
-    normalised = {c.lower().replace(" ", ""): c for c in frame.columns}
+def _fields_on_line(data: bytes, line: int, delimiter: str) -> int:
+    """How many fields a (1-based) line holds."""
+    return _line_at(data, line).count(delimiter.encode()) + 1
+
+
+def _field(data: bytes, line_index: int, delimiter: str, position: int) -> str:
+    """Field `position` of the 0-based line `line_index`, as text (for error messages)."""
+    fields = next(csv.reader([_line_at(data, line_index + 1).decode("utf-8-sig", "replace")], delimiter=delimiter))
+    return fields[position].strip() if position < len(fields) else ""
+
+
+def _map_columns(names: list[str], required: tuple[str, ...], optional: tuple[str, ...]) -> dict[str, str]:
+    normalised = {c.lower().replace(" ", ""): c for c in names}
     found: dict[str, str] = {}
     for role in required + optional:
         match = next((normalised[a] for a in COLUMN_ALIASES[role] if a in normalised), None)
@@ -217,64 +361,13 @@ def _map_columns(frame: pd.DataFrame, required: tuple[str, ...], optional: tuple
     missing = [r for r in required if r not in found]
     if missing:
         raise DataError(f"missing required column(s) {', '.join(missing)}; found columns: "
-                        f"{', '.join(map(str, frame.columns))}. Expected user, item, rating "
+                        f"{', '.join(map(str, names))}. Expected user, item, rating "
                         "(userId/movieId also accepted) and optionally timestamp")
     return found
 
 
-def _first_bad(mask: np.ndarray) -> int:
-    return int(np.flatnonzero(mask)[0]) + 2  # +1 for the header, +1 for 1-based lines
-
-
-def _numbers(column: pd.Series, what: str) -> np.ndarray:
-    text = column.str.strip()
-    empty = (text == "").to_numpy()
-    if empty.any():
-        raise DataError(f"line {_first_bad(empty)}: {what} is missing")
-    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(values)
-    if bad.any():
-        line = _first_bad(bad)
-        raise DataError(f"line {line}: {what} {column.iloc[line - 2]!r} is not a number")
-    return values
-
-
-def _integers(column: pd.Series, what: str, allow_negative: bool) -> np.ndarray:
-    values = _numbers(column, what)
-    fractional = values != np.floor(values)
-    if fractional.any():
-        line = _first_bad(fractional)
-        raise DataError(f"line {line}: {what} {column.iloc[line - 2]!r} is not a whole number")
-    if not allow_negative and (values < 0).any():
-        line = _first_bad(values < 0)
-        raise DataError(f"line {line}: {what} {column.iloc[line - 2]!r} is negative")
-    return values.astype(np.int64)
-
-
-def _ids(column: pd.Series, what: str) -> np.ndarray:
-    values = _numbers(column, f"{what} id")
-    absurd = values > MAX_ID
-    if absurd.any():
-        line = _first_bad(absurd)
-        raise DataError(f"line {line}: {what} id {column.iloc[line - 2]!r} is absurdly large "
-                        f"(ids must be below {MAX_ID:.0e})")
-    return _integers(column, f"{what} id", allow_negative=False)
-
-
-def _ratings(column: pd.Series, scale: RatingScale) -> np.ndarray:
-    values = _numbers(column, "rating")
-    outside = (values < scale.low) | (values > scale.high)
-    if outside.any():
-        line = _first_bad(outside)
-        raise DataError(f"line {line}: rating {column.iloc[line - 2]!r} is outside the scale "
-                        f"{scale.describe()}")
-    steps = (values - scale.low) / scale.step
-    off_grid = np.abs(steps - np.round(steps)) > 1e-6
-    if off_grid.any():
-        line = _first_bad(off_grid)
-        raise DataError(f"line {line}: rating {column.iloc[line - 2]!r} is not on the scale "
-                        f"{scale.describe()}")
-    return values.astype(np.float32)
+def _first_bad(mask: np.ndarray, first_line: int = 2) -> int:
+    return int(np.flatnonzero(mask)[0]) + first_line
 
 
 def _drop_duplicates(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -293,6 +386,11 @@ def _read_items(source: str | Path | bytes) -> pd.DataFrame:
     if item_col is None or "title" not in normalised:
         raise DataError("the items file needs an item (or movieId) column and a title column")
     genres = frame[normalised["genres"]] if "genres" in normalised else pd.Series([""] * len(frame))
-    return pd.DataFrame({"item": _ids(frame[item_col], "item"), "title": frame[normalised["title"]],
+    ids = _as_numbers(frame[item_col].str.strip())
+    bad = ~np.isfinite(ids) | (ids != np.floor(ids)) | (ids < 0) | (ids > MAX_ID)
+    if bad.any():
+        line = _first_bad(bad)
+        raise DataError(f"items file line {line}: item id {frame[item_col].iloc[line - 2]!r} is not a valid id")
+    return pd.DataFrame({"item": ids.astype(np.int64), "title": frame[normalised["title"]],
                          "genres": [[g for g in str(v).split("|") if g and g != "(no genres listed)"]
                                     for v in genres]})

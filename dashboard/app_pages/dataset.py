@@ -1,7 +1,7 @@
 """Dataset statistics: counts, density, histograms, long tails, genres, time, top movies."""
 import streamlit as st
 
-from dashboard import figures, services
+from dashboard import datasets, figures, services
 from recsys import stats
 
 st.title("Dataset")
@@ -28,6 +28,13 @@ with st.expander("Upload your own ratings (CSV, or a zip holding one)"):
     if "uploaded_dataset" in st.session_state:
         st.button("Delete my upload and the models trained on it", key="forget_upload",
                   on_click=services.forget_private)
+
+with st.expander("Every dataset, and where it stands on this server"):
+    st.dataframe(datasets.status_table(datasets.statuses()), hide_index=True)
+    st.caption("Pick one in the sidebar. A set that is not here yet offers its download (the official GroupLens "
+               "zip, checked against its MD5). The first open of a big set reads its files once and keeps a fast "
+               "local copy, keyed by their checksum; later opens read that. Synthetic sets are generated, never "
+               "MovieLens, and are labelled so wherever they appear.")
 
 dataset = services.current_dataset()
 if dataset is not None:

@@ -1,6 +1,10 @@
 """Every page through streamlit.testing.v1.AppTest on real ml-latest-small."""
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import time
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -37,7 +41,9 @@ def test_dataset_page(app):
     assert metrics["Ratings"] == "100,836" and metrics["Users"] == "610" and metrics["Movies"] == "9,724"
     assert _charts(app) >= 5
     assert app.slider(key="min_count").value == 50
-    assert len(app.dataframe) == 2
+    assert len(app.dataframe) == 3  # every dataset's status, most rated, best rated
+    statuses = app.dataframe[0].value
+    assert "ml-25m" in statuses["dataset"].tolist() and "SYNTHETIC, generated here" in statuses["status"].tolist()
     assert app.sidebar.selectbox(key="dataset").value == "ml-latest-small"
 
 
@@ -184,7 +190,16 @@ def test_compare_page_trains_missing_and_compares(app):
         == 20167 and groups.at["biases", "n_new_user"] == 0 and groups.at["biases", "n_new_item"] > 0
 
 
-def test_missing_data_still_opens_and_mini_works(tmp_path, monkeypatch):
+def _wait_for_download(at, name: str, timeout: float = 60) -> None:
+    from dashboard.datasets import downloads
+
+    deadline = time.time() + timeout
+    while (current := downloads().get(name)) is not None and current.active and time.time() < deadline:
+        time.sleep(0.2)
+    at.run()
+
+
+def test_missing_data_offers_its_download_and_says_why_it_failed(tmp_path, monkeypatch):
     monkeypatch.setenv("RECSYS_DATA_DIR", str(tmp_path / "empty"))
     monkeypatch.setenv("RECSYS_ARTIFACTS_DIR", str(tmp_path / "artifacts"))
     import urllib.request
@@ -198,10 +213,42 @@ def test_missing_data_still_opens_and_mini_works(tmp_path, monkeypatch):
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
     assert not at.exception
-    assert any("not available" in e.value for e in at.error)
-    assert any("RECSYS_DATA_DIR" in i.value for i in at.info)
+    assert any("not on this server yet" in i.value and "RECSYS_DATA_DIR" in i.value for i in at.info)
+    at.button(key="download_ml-latest-small").click().run()
+    _wait_for_download(at, "ml-latest-small")
+    assert any("download of ml-latest-small failed" in e.value and "no network in this test" in e.value
+               for e in at.error)
+    assert at.button(key="download_ml-latest-small")  # offered again
     at.switch_page("app_pages/mini.py").run()
     assert not at.exception and len(at.metric) == 4
+    st.cache_resource.clear()
+
+
+def test_a_dataset_downloads_from_the_page_with_its_checksum_and_opens(tmp_path, monkeypatch, movielens_dir):
+    """ml-100k served as GroupLens lays it out (a zip of the real files) through a stand-in for the network."""
+    import urllib.request
+
+    from recsys import sources
+    from tests.recsys.test_sources import _opener, _real_zip
+
+    payload = _real_zip(movielens_dir)
+    spec = sources.REGISTRY["ml-100k"]
+    monkeypatch.setitem(sources.REGISTRY, "ml-100k", dataclasses.replace(spec, md5=hashlib.md5(payload).hexdigest()))
+    monkeypatch.setenv("RECSYS_DATA_DIR", str(tmp_path / "empty"))
+    monkeypatch.setenv("RECSYS_ARTIFACTS_DIR", str(tmp_path / "artifacts"))
+    monkeypatch.setattr(urllib.request, "urlopen", _opener(payload, hashlib.md5(payload).hexdigest()))
+    import streamlit as st
+
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.selectbox(key="dataset").set_value("ml-100k").run()
+    assert any("ml-100k" in i.value and "not on this server yet" in i.value for i in at.info)
+    at.button(key="download_ml-100k").click().run()
+    _wait_for_download(at, "ml-100k")
+    assert not at.exception and not at.error
+    assert at.metric[0].value == "100,000"
+    assert sources.status("ml-100k").state == "downloaded"
     st.cache_resource.clear()
 
 

@@ -1,0 +1,21 @@
+"""The picker's pure pieces: labels and the status table."""
+from dashboard.datasets import picker_label, status_table
+from recsys.sources import DatasetStatus
+
+
+def _status(name, state, synthetic=False, size=250.0):
+    return DatasetStatus(name, f"{name} description", state, "detail", size, synthetic)
+
+
+def test_labels_say_what_opening_a_set_involves():
+    assert picker_label(_status("ml-latest-small", "local")) == "ml-latest-small"
+    assert picker_label(_status("ml-25m", "download")) == "ml-25m · download 250 MB"
+    assert picker_label(_status("synthetic-25m", "synthetic", synthetic=True)) == "synthetic-25m · synthetic"
+
+
+def test_status_table_has_a_row_per_set_and_labels_synthetic_ones():
+    table = status_table([_status("mini", "embedded", size=0), _status("ml-25m", "download"),
+                          _status("synthetic-25m", "synthetic", synthetic=True)])
+    assert table["dataset"].tolist() == ["mini", "ml-25m", "synthetic-25m"]
+    assert table["status"].tolist() == ["built in", "not here yet: download", "SYNTHETIC, generated here"]
+    assert table["zip size (MB)"].isna().tolist() == [True, False, True]
