@@ -70,7 +70,7 @@ def serve(env: dict[str, str], port: int | None = None, timeout: float = 60,
             errors.close()
 
 
-def visit_pages(url: str, visits: int = 2, screenshots: Path | None = None) -> dict:
+def visit_pages(url: str, visits: int = 2, screenshots: Path | None = None, wait_scale: float = 1.0) -> dict:
     """Open the app, then every page `visits` times; returns seconds until each page's key text
     shows: {"first page": s, (link, visit_number): s}. Raises if a page shows a traceback."""
     from playwright.sync_api import sync_playwright
@@ -81,13 +81,13 @@ def visit_pages(url: str, visits: int = 2, screenshots: Path | None = None) -> d
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         started = time.perf_counter()
         page.goto(url)
-        page.get_by_text(PAGES[0][1]).first.wait_for(timeout=90_000)
+        page.get_by_text(PAGES[0][1]).first.wait_for(timeout=90_000 * wait_scale)
         timings["first page"] = time.perf_counter() - started
         for visit in range(1, visits + 1):
             for link, expected, wait in PAGES:
                 started = time.perf_counter()
                 page.get_by_role("link", name=link).first.click()
-                page.get_by_text(expected).first.wait_for(timeout=wait * 1000)
+                page.get_by_text(expected).first.wait_for(timeout=wait * 1000 * wait_scale)
                 timings[(link, visit)] = time.perf_counter() - started
                 page.wait_for_timeout(800)  # let charts finish drawing
                 if page.get_by_text("Traceback").count():

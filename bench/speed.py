@@ -14,6 +14,7 @@
   for a random user): sessions that went through, wall times, model loads and trainings, server memory.
 - growth: synthetic ratings with MovieLens-25M's shape (labelled synthetic): seconds per epoch,
   ratings per second and peak RSS of the default model, each size in a fresh process.
+- scale: every page at MovieLens-25M's size on synthetic ratings (see bench/scale.py).
 Writes bench/results/speed.md.
 """
 from __future__ import annotations
@@ -275,6 +276,10 @@ def main(argv: list[str] | None = None) -> int:
         lines += bench_load()
     if "hostile" in parts:
         lines += bench_hostile()
+    if "scale" in parts:
+        from bench.scale import bench_scale
+
+        lines += bench_scale()
     if "growth" in parts:
         lines += bench_growth([int(s) for s in args.sizes.split(",")])
     text = "\n".join(lines)

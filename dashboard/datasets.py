@@ -61,6 +61,10 @@ def downloads() -> Downloads:
 def dataset_sidebar() -> None:
     """The dataset picker shown on every page."""
     known = {status.name: status for status in statuses()}
+    linked = st.query_params.get("dataset")
+    if linked in known and st.session_state.get("_linked_dataset") != linked:  # a link such as ?dataset=ml-1m
+        st.session_state["_linked_dataset"] = linked
+        choose("dataset", linked)
     choices = list(known) + ([UPLOAD] if "uploaded_dataset" in st.session_state else [])
     st.sidebar.selectbox("Dataset", choices, key=persistent("dataset", DEFAULT), on_change=keep, args=("dataset",),
                          format_func=lambda name: picker_label(known[name]) if name in known else name,

@@ -21,7 +21,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from recsys.artifacts import ArtifactStore, artifact_key, process_alive
 from recsys.budget import megabytes as budget_megabytes
-from recsys.catalog import preset
+from recsys.catalog import preset, size_defaults
 from recsys.dataset import Dataset
 from recsys.errors import ArtifactError, RecsysError
 from recsys.jobs import DONE, FAILED, STOPPED, JobRunner, JobView
@@ -203,7 +203,10 @@ def split_choices(dataset: Dataset, splits: dict[str, Split] | None = None) -> l
 
 
 def model_key(dataset: Dataset, label: str, split: Split, overrides: dict | None = None) -> tuple[str, str, object]:
-    chosen = preset(label, **(overrides or {}))
+    """The artifact key, model name and config of a preset on this dataset: the per-size settings
+    (`size_defaults`) under the caller's overrides."""
+    scaled, _ = size_defaults(label, dataset.n_ratings, dataset.n_items)
+    chosen = preset(label, **{**scaled, **(overrides or {})})
     config = resolve_config(chosen.model, chosen.overrides)
     return artifact_key(dataset.fingerprint, split, chosen.model, config), chosen.model, config
 
@@ -361,6 +364,9 @@ def request_model(dataset: Dataset, label: str, split: Split = Split(), override
     by itself when the job ends. A broken artifact gets a Retrain button; a failed or stopped job
     its message and a Try again button."""
     key, model_name, config = model_key(dataset, label, split, overrides)
+    note = size_defaults(label, dataset.n_ratings, dataset.n_items)[1]
+    if note:
+        st.caption(f"At this size: {note}.")
     runner, scope = job_runner(), scope_for(dataset)
     key = scope.job_key(key)
     view = runner.get(key)

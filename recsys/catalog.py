@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
+import numpy as np
+
 from recsys.errors import ConfigError
 from recsys.models import MODELS, KerasRecommender, model_class
+from recsys.models.neighbours import EASEConfig
 
 RANKING_SUFFIX = "-ranking"
 #: What `evaluate` runs by default: every rating model, and the ranking-trained NCF models.
@@ -50,3 +53,44 @@ def all_labels() -> list[str]:
 def known_parameters(model_name: str) -> set[str]:
     """The hyper-parameter names a model's config accepts."""
     return {f.name for f in fields(model_class(model_name).config_type)}
+
+
+#: above this many ratings the pages train each model with the settings `size_defaults` gives
+LARGE_RATINGS = 5_000_000
+EASE_LARGE_ITEMS = 10_000
+
+
+def size_defaults(label: str, n_ratings: int, n_items: int) -> tuple[dict, str]:
+    """Settings under which a preset trains on data of this size on one machine, and the sentence
+    a page shows about them ({} and "" where the defaults already scale).
+
+    - ease: its items x items matrix is dense; past 20,000 qualifying movies it keeps the 10,000
+      most-rated (about 2.4 GB while it is built), and the rest are not recommended.
+    - blend: item-knn's neighbour lists and AutoRec's dense user rows do not fit 15 minutes on two
+      cores at MovieLens-25M's size, so past `LARGE_RATINGS` the blend is its recommender-net half.
+    - the Keras models: the batch grows with the data (1024 up to about 500k ratings, 65,536 from
+      about 17M) and training stops after at most 8 epochs, so a run stays within minutes."""
+    chosen = preset(label)
+    overrides: dict = {}
+    notes: list[str] = []
+    if chosen.model == "ease" and n_items > EASEConfig().max_items:
+        overrides.update(most_rated=True, max_items=EASE_LARGE_ITEMS)
+        notes.append(f"ease keeps the {EASE_LARGE_ITEMS:,} most-rated of {n_items:,} movies (its movies x movies "
+                     "matrix is dense); the others are not recommended")
+    if chosen.model == "blend" and n_ratings > LARGE_RATINGS:
+        overrides.update(components=("recommender-net",), optional=())
+        notes.append(f"above {LARGE_RATINGS:,} ratings the blend is its recommender-net half alone: item-knn's "
+                     "neighbour lists and AutoRec's dense rows do not fit minutes on this machine")
+    if issubclass(MODELS[chosen.model], KerasRecommender) or chosen.model == "blend":
+        batch = large_batch(n_ratings)
+        if batch > 1024:
+            prefix = "part_" if chosen.model == "blend" else ""
+            overrides.update({f"{prefix}batch_size": batch, f"{prefix}epochs": 8})
+            notes.append(f"batch {batch:,} and at most 8 epochs at {n_ratings:,} ratings")
+    return overrides, "; ".join(notes)
+
+
+def large_batch(n_ratings: int) -> int:
+    """The batch grows with the data: 1024 up to about 500k ratings, 65,536 from about 17M."""
+    return int(min(65536, max(1024, 2 ** int(np.log2(max(n_ratings, 1) / 256)))))
+

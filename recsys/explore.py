@@ -11,6 +11,8 @@ from recsys.models import Recommender, top_k_indices
 from recsys.stats import item_table
 
 PROJECTIONS = ("pca", "tsne", "raw")
+TSNE_MAX_POINTS = 5_000  # t-SNE on more takes minutes: the most-rated movies are drawn
+USER_MAP_MAX_POINTS = 20_000  # the most active users are drawn
 
 
 def project(vectors: np.ndarray, method: str = "pca", seed: int = 0) -> np.ndarray:
@@ -60,11 +62,23 @@ def item_map(dataset: Dataset, model: Recommender, method: str = "pca", min_coun
     rows = np.flatnonzero(keep)
     if rows.size < 3:
         raise ConfigError("fewer than three movies pass the filters; lower the minimum count")
+    note = ""
+    if method == "tsne" and rows.size > TSNE_MAX_POINTS:
+        note = (f"t-SNE runs on the {TSNE_MAX_POINTS:,} most-rated of the {rows.size:,} movies that pass the "
+                "filters (PCA draws them all)")
+        rows = most_counted(rows, table["count"].to_numpy(), TSNE_MAX_POINTS)
     xy = project(factors.items[rows], method)
     out = table.iloc[rows].reset_index(drop=True)
-    return out.assign(item=rows, x=xy[:, 0], y=xy[:, 1],
-                      genre=out["genres"].map(lambda g: g[0] if g else "(none)"),
-                      genres=out["genres"].map(" | ".join))
+    out = out.assign(item=rows, x=xy[:, 0], y=xy[:, 1],
+                     genre=out["genres"].map(lambda g: g[0] if g else "(none)"),
+                     genres=out["genres"].map(" | ".join))
+    out.attrs["note"] = note
+    return out
+
+
+def most_counted(rows: np.ndarray, counts: np.ndarray, most: int) -> np.ndarray:
+    """The `most` rows with the highest counts, in their original order."""
+    return np.sort(rows[np.argsort(-counts[rows], kind="stable")[:most]])
 
 
 def user_map(dataset: Dataset, model: Recommender, method: str = "pca") -> pd.DataFrame:
@@ -75,9 +89,15 @@ def user_map(dataset: Dataset, model: Recommender, method: str = "pca") -> pd.Da
     r = dataset.ratings
     count = np.bincount(r.users, minlength=dataset.n_users)
     mean = np.bincount(r.users, weights=r.values, minlength=dataset.n_users) / np.maximum(count, 1)
-    xy = project(factors.users, method)
-    return pd.DataFrame({"user": dataset.user_ids, "x": xy[:, 0], "y": xy[:, 1], "count": count,
-                         "mean_rating": mean})
+    rows, note = np.arange(dataset.n_users), ""
+    if rows.size > USER_MAP_MAX_POINTS:
+        rows = most_counted(rows, count, USER_MAP_MAX_POINTS)
+        note = f"the {USER_MAP_MAX_POINTS:,} most active of {dataset.n_users:,} users are drawn"
+    xy = project(factors.users[rows], method)
+    out = pd.DataFrame({"user": dataset.user_ids[rows], "x": xy[:, 0], "y": xy[:, 1], "count": count[rows],
+                        "mean_rating": mean[rows]})
+    out.attrs["note"] = note
+    return out
 
 
 def liked_items(items: np.ndarray, ratings: np.ndarray, threshold: float | None = None) -> np.ndarray:

@@ -7,6 +7,8 @@ from recsys import explore
 from recsys.catalog import DEFAULT_FACTOR_MODEL, ranking_capable
 from recsys.errors import RecsysError
 
+PICKER_MAX = 5_000  # a drop-down of every title of MovieLens-32M (87k) would be slow to draw and to use
+
 st.title("Latent factors")
 st.caption("Each movie is a vector the model learned. Movies people rate alike end up close together.")
 
@@ -30,8 +32,11 @@ if dataset is not None:
         except RecsysError as error:
             st.warning(str(error))
             st.stop()
-        options = points.sort_values("count", ascending=False)["item"].tolist()
-        picked = st.selectbox("Pick a movie to see its nearest neighbours", options,
+        if points.attrs.get("note"):
+            st.caption(f"{points.attrs['note']}.")
+        options = points.sort_values("count", ascending=False)["item"].head(PICKER_MAX).tolist()
+        picked = st.selectbox("Pick a movie to see its nearest neighbours"
+                              + (f" (the {PICKER_MAX:,} most rated)" if len(points) > PICKER_MAX else ""), options,
                               format_func=lambda i: dataset.titles([i])[0])
         neighbours, similarity = explore.cosine_neighbours(model.factors().items, int(picked), 10,
                                                            among=points["item"].to_numpy())
@@ -46,4 +51,6 @@ if dataset is not None:
         with tab_users:
             users = services.user_points(result.key, "pca" if method == "tsne" and dataset.n_users > 2000 else method,
                                          dataset, result)
+            if users.attrs.get("note"):
+                st.caption(f"{users.attrs['note']}.")
             st.plotly_chart(figures.user_map(users, f"User vectors of {label}"))

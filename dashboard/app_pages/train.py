@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import figures, services
-from recsys.catalog import DEFAULT_RATING_MODEL, all_labels, known_parameters, preset
+from recsys.catalog import DEFAULT_RATING_MODEL, all_labels, known_parameters, preset, size_defaults
 from recsys.errors import ArtifactError, RecsysError
 from recsys.jobs import DONE, FAILED, STOPPED
 from recsys.models import model_class
@@ -57,15 +57,18 @@ if dataset is not None:
     with left:
         label = st.selectbox("Model", labels, key=services.persistent("train_model", DEFAULT_RATING_MODEL),
                              on_change=services.keep, args=("train_model",))
-        chosen = preset(label)
+        scaled, scale_note = size_defaults(label, dataset.n_ratings, dataset.n_items)
+        chosen = preset(label, **scaled)
         cls = model_class(chosen.model)
         st.caption(cls.description)
+        if scale_note:
+            st.caption(f"At this size: {scale_note}.")
         defaults = resolve_config(chosen.model, chosen.overrides)
         names = known_parameters(chosen.model)
         overrides = dict(chosen.overrides)
         def kept(widget, text: str, name: str, default, **options):
             """A hyper-parameter widget whose value is kept per model across pages and reruns."""
-            key = f"train_{label}_{name}"
+            key = f"train_{label}_{name}" + ("_large" if scaled else "")
             return widget(text, key=services.persistent(key, default), on_change=services.keep, args=(key,),
                           **options)
 
@@ -84,7 +87,7 @@ if dataset is not None:
                                    options=[0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0])
         if "batch_size" in names:
             overrides["batch_size"] = kept(st.select_slider, "Batch size", "batch_size", int(defaults.batch_size),
-                                           options=[256, 512, 1024, 2048, 4096, 8192])
+                                           options=[2 ** n for n in range(8, 18)])
         if "layers" in names:
             text = kept(st.text_input, "Dense layers (comma-separated sizes)", "layers",
                         ", ".join(map(str, defaults.layers)))

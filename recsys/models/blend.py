@@ -18,7 +18,7 @@ import numpy as np
 
 from recsys.budget import Cost, Shape
 from recsys.errors import ConfigError
-from recsys.models.base import History, ModelConfig, Recommender, check_float
+from recsys.models.base import History, ModelConfig, Recommender, check_float, check_int
 from recsys.split import validation_split
 
 RIDGE = 1e-3  # keeps the weight fit stable when two components agree closely
@@ -29,12 +29,17 @@ class BlendConfig(ModelConfig):
     components: tuple[str, ...] = ("recommender-net", "item-knn", "autorec")
     optional: tuple[str, ...] = ("autorec",)
     validation_fraction: float = 0.1
+    #: passed to the Keras part when set (0: the part's own default), to train it at scale
+    part_batch_size: int = 0
+    part_epochs: int = 0
 
     def validate(self) -> None:
         super().validate()
         from recsys.models import MODELS, KerasRecommender
 
         check_float(self, "validation_fraction", 0.0, 0.5, low_inclusive=False)
+        check_int(self, "part_batch_size", 0, 1 << 20)
+        check_int(self, "part_epochs", 0, 10_000)
         names = self.components
         if not isinstance(names, tuple) or not names or not all(isinstance(n, str) for n in names):
             raise ConfigError(f"components must be a non-empty list of model names, got {names!r}")
@@ -70,10 +75,14 @@ class Blend(Recommender):
     description = "recommender-net + item-knn + autorec, weights fitted on a validation part (best RMSE here)"
 
     def _components(self, names: tuple[str, ...] | None = None) -> list[Recommender]:
-        from recsys.models import model_class
+        from recsys.models import KerasRecommender, model_class
 
-        return [model_class(name)(model_class(name).config_type(seed=self.config.seed))
-                for name in (self.config.components if names is None else names)]
+        def config(name: str):
+            keras_part = issubclass(model_class(name), KerasRecommender)
+            extra = {k: v for k, v in (("batch_size", self.config.part_batch_size), ("epochs", self.config.part_epochs))
+                     if keras_part and v}
+            return model_class(name).config_type(seed=self.config.seed, **extra)
+        return [model_class(name)(config(name)) for name in (self.config.components if names is None else names)]
 
     def _fit(self, train, valid, callbacks, stop) -> History:
         from recsys.models import KerasRecommender

@@ -232,12 +232,16 @@ class EASEConfig(ModelConfig):
     reg: float = 200.0
     min_count: int = 3
     max_items: int = 20_000
+    #: with more qualifying items than max_items: keep the most-rated ones (True) or refuse (False)
+    most_rated: bool = False
 
     def validate(self) -> None:
         super().validate()
         check_float(self, "reg", 0.0, 1e7, low_inclusive=False)
         check_int(self, "min_count", 1, 1_000_000)
         check_int(self, "max_items", 1, 100_000)
+        if not isinstance(self.most_rated, bool):
+            raise ConfigError(f"most_rated must be true or false, got {self.most_rated!r}")
 
 
 class EASE(RankingOnly, Recommender):
@@ -263,10 +267,14 @@ class EASE(RankingOnly, Recommender):
         x = sparse.csr_matrix((np.ones(len(data), dtype=np.float32), (data.users, data.items)),
                               shape=(data.n_users, data.n_items))
         x.data[:] = 1.0  # a duplicate pair counts once
-        keep = np.flatnonzero(np.bincount(data.items, minlength=data.n_items) >= cfg.min_count)
-        if keep.size > cfg.max_items:
+        counts = np.bincount(data.items, minlength=data.n_items)
+        keep = np.flatnonzero(counts >= cfg.min_count)
+        if keep.size > cfg.max_items and cfg.most_rated:
+            keep = np.sort(keep[np.argsort(-counts[keep], kind="stable")[:cfg.max_items]])
+        elif keep.size > cfg.max_items:
             raise ConfigError(f"ease is limited to {cfg.max_items:,} items with at least {cfg.min_count} "
-                              f"interactions; this data has {keep.size:,} (raise min_count)")
+                              f"interactions; this data has {keep.size:,} (raise min_count, or set "
+                              "most_rated to keep the most-rated ones)")
         kept = x[:, keep]
         gram = (kept.T @ kept).toarray().astype(np.float64)
         gram[np.diag_indices_from(gram)] += cfg.reg

@@ -79,3 +79,25 @@ def test_group_summary_names_each_group_with_its_error():
     text = group_summary({"n_warm": 1310, "rmse_warm": 0.9, "n_new_user": 18247, "rmse_new_user": 1.01,
                           "n_new_item": 0, "rmse_new_item": float("nan")})
     assert text.startswith("Test rows: 1,310 warm (RMSE 0.9000), 18,247 of new users (RMSE 1.0100), 0 of new movies.")
+
+
+def test_ranked_curves_are_thinned_log_spaced_and_keep_both_ends():
+    from dashboard.figures import long_tail, thinned_ranks
+
+    assert thinned_ranks(50).tolist() == list(range(50))
+    ranks = thinned_ranks(162_541)
+    assert ranks[0] == 0 and ranks[-1] == 162_540 and len(ranks) <= 2001 and (np.diff(ranks) > 0).all()
+    assert (ranks < 100).sum() > 50  # the head, where the curve bends, keeps its detail
+    counts = pd.Series(np.sort(np.random.default_rng(0).integers(1, 1000, 162_541))[::-1])
+    trace = long_tail(counts, "user").data[0]
+    assert len(trace.x) == len(ranks) and trace.y[-1] == counts.iloc[-1]
+
+
+def test_latent_maps_draw_with_webgl():
+    from dashboard.figures import latent_map, user_map
+
+    points = pd.DataFrame({"x": [0.0, 1.0, 2.0], "y": [0.0, 1.0, 0.5], "item": [0, 1, 2], "title": list("abc"),
+                           "genre": ["Drama", "Comedy", "Drama"], "count": [5, 6, 7]})
+    assert {trace.type for trace in latent_map(points, "t", highlight=np.array([1]), selected=0).data} == {"scattergl"}
+    users = pd.DataFrame({"x": [0.0, 1.0], "y": [1.0, 0.0], "user": [1, 2], "count": [3, 4], "mean_rating": [3.5, 4.0]})
+    assert {trace.type for trace in user_map(users, "u").data} == {"scattergl"}

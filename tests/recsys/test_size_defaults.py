@@ -1,0 +1,64 @@
+"""Per-size settings: what the pages train at MovieLens-25M's size, and the sampled maps."""
+import numpy as np
+import pytest
+
+from recsys import explore
+from recsys.catalog import LARGE_RATINGS, preset, size_defaults
+from recsys.errors import ConfigError
+from recsys.models import make_model
+from recsys.synthetic import synthetic_dataset
+from recsys.training import resolve_config
+
+
+def test_small_sets_keep_every_default():
+    for label in ("ease", "blend", "recommender-net", "gmf-ranking", "item-knn"):
+        assert size_defaults(label, 100_836, 9_724) == ({}, "")
+
+
+def test_at_25m_each_default_model_gets_settings_that_fit_and_says_so():
+    ease, note = size_defaults("ease", 25_000_000, 59_047)
+    assert ease == {"most_rated": True, "max_items": 10_000} and "10,000 most-rated of 59,047" in note
+    blend, note = size_defaults("blend", 25_000_000, 59_047)
+    assert blend["components"] == ("recommender-net",) and blend["part_batch_size"] == 65_536 and "recommender-net half" in note
+    net, _ = size_defaults("recommender-net", 25_000_000, 59_047)
+    assert net == {"batch_size": 65_536, "epochs": 8}
+    for label, overrides in (("ease", ease), ("blend", blend), ("recommender-net", net)):
+        chosen = preset(label, **overrides)
+        resolve_config(chosen.model, chosen.overrides)  # valid settings
+    assert size_defaults("blend", LARGE_RATINGS, 20_000)[0].get("components") is None
+
+
+def test_a_blend_passes_its_scale_settings_to_its_keras_part():
+    blend = make_model("blend", components=("recommender-net",), optional=(), part_batch_size=4096, part_epochs=2)
+    (part,) = blend._components()
+    assert part.config.batch_size == 4096 and part.config.epochs == 2
+    with pytest.raises(ConfigError):
+        make_model("blend", part_batch_size=-1)
+
+
+def test_ease_keeps_the_most_rated_items_when_asked_and_refuses_otherwise():
+    data = synthetic_dataset(30_000, n_users=800, n_items=600, seed=2)
+    with pytest.raises(ConfigError, match="most_rated"):
+        make_model("ease", max_items=100, min_count=1).fit(data.ratings)
+    model = make_model("ease", max_items=100, min_count=1, most_rated=True)
+    model.fit(data.ratings)
+    counts = np.bincount(data.ratings.items, minlength=data.n_items)
+    assert model._keep.size == 100 and counts[model._keep].min() >= np.sort(counts)[-100]
+    top = model.recommend(0, 10)
+    assert np.isin(top.items, model._keep).all()
+
+
+def test_tsne_maps_of_big_catalogues_run_on_the_most_rated_sample(monkeypatch):
+    data = synthetic_dataset(40_000, n_users=500, n_items=2_000, seed=4)
+    model = make_model("mf", factors=4, epochs=1)
+    model.fit(data.ratings)
+    monkeypatch.setattr(explore, "TSNE_MAX_POINTS", 300)
+    monkeypatch.setattr(explore, "project", lambda vectors, method: np.asarray(vectors)[:, :2])
+    points = explore.item_map(data, model, "tsne")
+    assert len(points) == 300 and "300 most-rated" in points.attrs["note"]
+    counts = np.bincount(data.ratings.items, minlength=data.n_items)
+    assert counts[points["item"]].min() >= np.sort(counts)[-300]
+    assert explore.item_map(data, model, "pca").attrs["note"] == ""
+    monkeypatch.setattr(explore, "USER_MAP_MAX_POINTS", 100)
+    users = explore.user_map(data, model)
+    assert len(users) == 100 and "100 most active of 500" in users.attrs["note"]
