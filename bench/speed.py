@@ -15,7 +15,7 @@
 - growth: synthetic ratings with MovieLens-25M's shape (labelled synthetic): seconds per epoch,
   ratings per second and peak RSS of the default model, each size in a fresh process.
 - scale: every page at MovieLens-25M's size on synthetic ratings (see bench/scale.py).
-Writes bench/results/speed.md.
+Writes bench/results/speed.md (all default parts) or speed-<parts>.md.
 """
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ from recsys.models import make_model  # noqa: E402
 from recsys.split import Split, validation_split  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
+DEFAULT_PARTS = "train,recommend,dashboard,load,growth"
 SVD_F200_P2 = 0.856
 
 
@@ -252,7 +253,7 @@ def small_folder() -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", default="train,recommend,dashboard,load,growth")
+    parser.add_argument("--parts", default=DEFAULT_PARTS)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sizes", default="100000,1000000,10000000,25000000")
     parser.add_argument("--growth-child", type=int, help=argparse.SUPPRESS)
@@ -284,7 +285,8 @@ def main(argv: list[str] | None = None) -> int:
         lines += bench_growth([int(s) for s in args.sizes.split(",")])
     text = "\n".join(lines)
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "speed.md").write_text(text + "\n")
+    out = "speed.md" if args.parts == DEFAULT_PARTS else f"speed-{'-'.join(parts)}.md"
+    (RESULTS / out).write_text(text + "\n")
     print(text)
     return 0
 
