@@ -12,6 +12,8 @@
   judged in a fresh process: seconds and peak memory.
 - load: waves of ten concurrent browser sessions against one server (every page, recommendations
   for a random user): sessions that went through, wall times, model loads and trainings, server memory.
+- uploads: 200 MB uploads (plain, zipped, wide rows; with the dashboard's caps and without, as the
+  command line reads them), each judged in a fresh process: seconds and peak memory.
 - growth: synthetic ratings with MovieLens-25M's shape (labelled synthetic): seconds per epoch,
   ratings per second and peak RSS of the default model, each size in a fresh process.
 - scale: every page at MovieLens-25M's size on synthetic ratings (see bench/scale.py).
@@ -244,6 +246,75 @@ def bench_hostile() -> list[str]:
                     "(the process itself, with Python, numpy and pandas loaded, is part of the peak).", ""]
 
 
+BIG_UPLOAD_BYTES = 200 * 10**6
+BIG_UPLOADS = ("200 MB of ratings, dashboard caps", "200 MB of ratings, zipped, dashboard caps",
+               "200 MB, 1.9M wide rows, dashboard caps", "200 MB of ratings, command line (no caps)")
+
+
+def _repeated_rows(full: list[str], target: int, extra: str = "") -> bytes:
+    """Real ml-latest-small rows repeated with shifted user ids up to `target` bytes."""
+    rows = [line.split(",", 1) for line in full[1:]]
+    header = full[0] + (",comment" if extra else "")
+    out, size, copy = [header], len(header) + 1, 0
+    while size < target:
+        for user, rest in rows:
+            line = f"{int(user) + 1000 * copy},{rest}{extra}"
+            out.append(line)
+            size += len(line) + 1
+            if size >= target:
+                break
+        copy += 1
+    return ("\n".join(out) + "\n").encode()
+
+
+def big_upload_child(name: str) -> dict:
+    """Judge one 200 MB upload in this fresh process: seconds, peak RSS above the baseline, verdict."""
+    import io
+    import zipfile
+
+    from recsys.errors import DataError
+    from recsys.upload import UPLOAD_CAPS, read_ratings_file
+
+    full = (small_folder() / "ratings.csv").read_text().splitlines()
+    if "wide rows" in name:
+        data = _repeated_rows(full, BIG_UPLOAD_BYTES, extra="," + "x" * 80)
+    else:
+        data = _repeated_rows(full, BIG_UPLOAD_BYTES if "zipped" not in name else 3 * BIG_UPLOAD_BYTES)
+    if "zipped" in name:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("ratings.csv", data)
+        data = buffer.getvalue()
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    started = time.perf_counter()
+    try:
+        dataset = read_ratings_file(data, caps=None if "no caps" in name else UPLOAD_CAPS)
+        verdict = f"accepted: {dataset.n_ratings:,} ratings"
+    except DataError as error:
+        verdict = f"refused: {str(error)[:90]}"
+    return {"name": name, "mb": len(data) / 1e6, "seconds": time.perf_counter() - started,
+            "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "baseline_mib": baseline,
+            "verdict": verdict}
+
+
+def bench_big_uploads() -> list[str]:
+    """200 MB uploads, each in a fresh process (budget: 15 s and 1.5 GiB peak)."""
+    lines = ["## 200 MB uploads (each judged in a fresh process; budget 15 s and 1.5 GiB peak)", "",
+             "Built from real ml-latest-small rows repeated with shifted user ids. Peak RSS is the whole process: "
+             "the file's bytes as the server holds them (built before the clock starts) and Python with numpy and "
+             "pandas are part of it.", "",
+             "| upload | MB | seconds | peak RSS (MiB) | before judging (MiB) | verdict |", "|---|---|---|---|---|---|"]
+    for name in BIG_UPLOADS:
+        done = subprocess.run([sys.executable, __file__, "--big-upload-child", name], capture_output=True, text=True)
+        if done.returncode != 0:
+            lines.append(f"| {name} | | | | | failed: {done.stderr.strip().splitlines()[-1][:80]} |")
+            continue
+        row = json.loads(done.stdout.strip().splitlines()[-1])
+        lines.append(f"| {name} | {row['mb']:.0f} | {row['seconds']:.1f} | {row['peak_mib']:.0f} | "
+                     f"{row['baseline_mib']:.0f} | {row['verdict'].replace('|', '/')} |")
+    return lines + [""]
+
+
 def small_folder() -> Path:
     """ml-latest-small where recsys finds it (RECSYS_DATA_DIR or the download cache)."""
     from recsys.sources import locate
@@ -258,9 +329,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="100000,1000000,10000000,25000000")
     parser.add_argument("--growth-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--hostile-child", help=argparse.SUPPRESS)
+    parser.add_argument("--big-upload-child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.hostile_child:
         print(json.dumps(hostile_child(args.hostile_child)))
+        return 0
+    if args.big_upload_child:
+        print(json.dumps(big_upload_child(args.big_upload_child)))
         return 0
     if args.growth_child:
         print(json.dumps(growth_child(args.growth_child)))
@@ -277,6 +352,8 @@ def main(argv: list[str] | None = None) -> int:
         lines += bench_load()
     if "hostile" in parts:
         lines += bench_hostile()
+    if "uploads" in parts:
+        lines += bench_big_uploads()
     if "scale" in parts:
         from bench.scale import bench_scale
 

@@ -40,6 +40,8 @@ SPLITS = {
 FULL_SPLIT_NAME = "all ratings (no test part)"
 #: what the Recommendations page offers: a model fitted on every rating first, then the evaluation splits
 RECOMMEND_SPLITS = {FULL_SPLIT_NAME: Split("full"), **SPLITS}
+#: above this many users the Recommendations page takes a typed user id instead of a drop-down
+USER_LIST_MAX = 5_000
 _lock = threading.Lock()
 
 
@@ -82,7 +84,7 @@ _install_cleanup_guard()
 
 from dashboard.datasets import (UPLOAD, UPLOAD_SCALES, current_dataset, dataset_sidebar,  # noqa: E402,F401
                                 default_dataset, handle_upload, load_dataset)
-from dashboard.state import keep, persistent  # noqa: E402,F401
+from dashboard.state import choose, keep, persistent  # noqa: E402,F401
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

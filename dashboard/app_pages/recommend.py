@@ -14,13 +14,24 @@ st.caption("Favourites on the left, the model's top-10 among movies the user has
 
 dataset = services.current_dataset()
 if dataset is not None:
-    users = list(dataset.user_ids)
     c1, c2, c3 = st.columns([2, 1, 2])
+    listed = dataset.n_users <= services.USER_LIST_MAX  # a drop-down of 162k users is slow to draw: type an id instead
     if c2.button("Random user", key="random_user"):
-        pick = users[np.random.default_rng().integers(len(users))]
-        st.session_state["user"] = st.session_state["_keep_user"] = pick
-    user_id = c1.selectbox("User", users, key=services.persistent("user", users[0]),
-                           on_change=services.keep, args=("user",))
+        pick = dataset.user_ids[np.random.default_rng().integers(dataset.n_users)]
+        services.choose("user" if listed else "user_id_text", pick if listed else str(pick))
+    if listed:
+        users = list(dataset.user_ids)
+        user_id = c1.selectbox("User", users, key=services.persistent("user", users[0]),
+                               on_change=services.keep, args=("user",))
+    else:
+        typed = c1.text_input(f"User id ({dataset.n_users:,} users, ids {dataset.user_ids[0]}-{dataset.user_ids[-1]})",
+                              key=services.persistent("user_id_text", str(dataset.user_ids[0])),
+                              on_change=services.keep, args=("user_id_text",))
+        try:
+            user_id = dataset.user_ids[dataset.user_index(typed)]
+        except RecsysError as error:
+            st.error(str(error))
+            st.stop()
     labels = [DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL] + [m for m in all_labels()
                                                                 if m not in (DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL)]
     label = c3.selectbox("Model", labels, key=services.persistent("rec_model", DEFAULT_RANKING_MODEL),

@@ -252,6 +252,20 @@ def test_a_dataset_downloads_from_the_page_with_its_checksum_and_opens(tmp_path,
     st.cache_resource.clear()
 
 
+def test_big_user_lists_take_a_typed_id(app, monkeypatch):
+    from dashboard import services
+
+    monkeypatch.setattr(services, "USER_LIST_MAX", 100)  # ml-latest-small's 610 users count as many
+    at = _open(app, "recommend")
+    box = at.text_input(key="user_id_text")
+    assert "610 users" in box.label
+    box.set_value("7").run()
+    finish_jobs(at)
+    assert any(h.value.startswith("User 7's favourites") for h in at.subheader)
+    at.text_input(key="user_id_text").set_value("999999").run()
+    assert any("unknown user id '999999'" in e.value for e in at.error) and not at.exception
+
+
 def test_page_state_survives_navigation(app):
     at = _open(app, "recommend", settle=False)
     at.selectbox(key="user").set_value(7).run()
