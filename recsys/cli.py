@@ -12,7 +12,7 @@ import pandas as pd
 
 from recsys import sources
 from recsys.artifacts import ArtifactStore, FOLDER_PATTERN
-from recsys.catalog import DEFAULT_EVALUATION, DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, Preset, all_labels, known_parameters, preset
+from recsys.catalog import DEFAULT_EVALUATION, DEFAULT_FACTOR_MODEL, DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, Preset, all_labels, known_parameters, preset
 from recsys.dataset import Dataset
 from recsys.errors import ArtifactError, ConfigError, RecsysError
 from recsys.evaluate import GROUP_COLUMNS, summarise_folds
@@ -216,6 +216,22 @@ def cmd_recommend(args) -> int:
     return 0
 
 
+def cmd_factors(args) -> int:
+    """`factors export`: the model's movie (or user) vectors for the Embedding Projector."""
+    from recsys.projector import write_projector
+
+    dataset = _load(args)
+    chosen = preset(args.model)
+    split = _split(args)
+    result = _run(dataset, chosen, split, ArtifactStore(), retrain=False)
+    written = write_projector(dataset, result.model, Path(args.out), users=args.users)
+    what = "user" if args.users else "movie"
+    rows = (dataset.n_users if args.users else dataset.n_items)
+    print(f"wrote {rows:,} {what} vectors of {chosen.label} ({split.describe()}): " + ", ".join(map(str, written)))
+    print("open https://projector.tensorflow.org, choose Load, and give it vectors.tsv then metadata.tsv")
+    return 0
+
+
 def cmd_artifacts(args) -> int:
     store = ArtifactStore()
     if args.action == "list":
@@ -286,6 +302,14 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--user", required=True, help="raw user id as in the dataset")
     rec.add_argument("-k", type=int, default=10)
     rec.set_defaults(run=cmd_recommend)
+
+    fac = sub.add_parser("factors", help="export a model's latent vectors (Embedding Projector format)")
+    fac.add_argument("action", choices=["export"])
+    dataset_args(fac, default_split="full")
+    fac.add_argument("--model", default=DEFAULT_FACTOR_MODEL, choices=all_labels())
+    fac.add_argument("--out", required=True, help="folder for vectors.tsv and metadata.tsv")
+    fac.add_argument("--users", action="store_true", help="user vectors instead of movie vectors")
+    fac.set_defaults(run=cmd_factors)
 
     art = sub.add_parser("artifacts", help="list or remove cached models")
     art.add_argument("action", choices=["list", "rm"])
