@@ -14,6 +14,7 @@ from recsys.errors import ConfigError
 from recsys.explore import liked_items, reasons
 from recsys.models import Recommender
 from recsys.models.base import Recommendations, check_k
+from recsys.split import Split
 
 #: how a list was made
 FROM_MODEL, FROM_FOLD_IN, FROM_FALLBACK = "model", "fold-in", "fallback"
@@ -78,3 +79,47 @@ def _result(model: Recommender, dataset: Dataset, recs: Recommendations, liked: 
         "reason": reasons(model, dataset, liked, recs.items) if source != FROM_FALLBACK else [""] * len(recs.items),
         "item": recs.items})
     return UserRecommendations(table, source, note, recs.score_label)
+
+
+@dataclass(frozen=True)
+class FutureCheck:
+    """A top-k made from the training part only, checked against the user's test part."""
+
+    table: pd.DataFrame  # title, score, genres, "rated later", "their rating", item
+    hits: int
+    ndcg: float  # NaN when the user rated nothing >= the relevance threshold later
+    later: int  # how many of the user's ratings are in the test part
+    relevant: int
+    note: str
+
+
+def against_the_future(model: Recommender, dataset: Dataset, split: Split, user: int, k: int = 10,
+                       threshold: float = 4.0) -> FutureCheck | None:
+    """For a model trained on `split`, its top-k for `user` among the movies they had not rated in
+    training, marked with which of them they rated in the test part (later, for the time and
+    temporal splits) and how; hits and NDCG@k as the evaluation computes them (relevant: a test
+    rating >= `threshold`). None when the split has no test part (`full`)."""
+    from recsys.evaluate import ranking_metrics
+
+    check_k(k)
+    if not split.has_test:
+        return None
+    train, test = split.apply(dataset)
+    mine = test.users == user
+    later_items, later_values = test.items[mine], test.values[mine]
+    trained_on = train.items[train.users == user]
+    recs = model.recommend(user, k=k, exclude=trained_on) if model.knows_user(user) else \
+        model.top_k(model.fallback_scores(), k, exclude=trained_on, fallback=True)
+    rating_of = dict(zip(later_items.tolist(), later_values.tolist()))
+    rated = np.array([int(i) in rating_of for i in recs.items], dtype=bool)
+    relevant = later_items[later_values >= threshold]
+    top = np.full((1, k), -1, dtype=np.int64)
+    top[0, :recs.items.size] = recs.items
+    ndcg = ranking_metrics(top, [relevant], dataset.n_items, k).ndcg if relevant.size else float("nan")
+    table = pd.DataFrame({"title": dataset.titles(recs.items), recs.score_label: np.round(recs.scores, 3),
+                          "rated later": rated,
+                          "their rating": [rating_of.get(int(i), np.nan) for i in recs.items], "item": recs.items})
+    when = "later" if split.kind in ("time", "temporal") else "in the held-out part"
+    note = (f"{int(rated.sum())} of these {recs.items.size} were rated by this user {when} "
+            f"({later_items.size} test ratings, {relevant.size} of them >= {threshold:g}).")
+    return FutureCheck(table, int(rated.sum()), float(ndcg), int(later_items.size), int(relevant.size), note)

@@ -8,6 +8,26 @@ from recsys import explore, recommend, stats
 from recsys.catalog import DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, all_labels
 from recsys.errors import RecsysError
 
+def future_check(model, split, user: int, user_id) -> None:
+    """Which of a top-10 made from the training part the user went on to rate (test part)."""
+    check = recommend.against_the_future(model, dataset, split, user)
+    if check is None:
+        st.caption("This model learned from every rating, so there is nothing later to check its top-10 against. "
+                   "Under “Model trained on”, pick the time or temporal split to see which of a model's "
+                   "recommendations the user went on to rate.")
+        return
+    when = "later" if split.kind in ("time", "temporal") else "in the held-out part"
+    st.subheader(f"Checked against what user {user_id} rated {when}")
+    left, right, rest = st.columns([1, 1, 3])
+    left.metric("Hits in the top-10", f"{check.hits} of {len(check.table)}")
+    right.metric("NDCG@10", "n/a" if np.isnan(check.ndcg) else f"{check.ndcg:.3f}",
+                 help=f"relevant: the {check.relevant} test ratings of at least 4; binary relevance, log2 discount")
+    rest.caption(check.note + " This list leaves out only the movies the user rated in training, so it can differ "
+                 "from the one above, which leaves out everything they rated.")
+    st.dataframe(check.table.drop(columns="item"), hide_index=True,
+                 column_config={"rated later": st.column_config.CheckboxColumn(when)})
+
+
 st.title("Recommendations")
 st.caption("Favourites on the left, the model's top-10 among movies the user has not rated (anywhere in the "
            "dataset) on the right.")
@@ -62,6 +82,7 @@ if dataset is not None:
         services.csv_download(recs.table.drop(columns="item").assign(user=user_id),
                               "Download these recommendations (CSV)",
                               f"recommendations-user-{user_id}-{label}.csv", key="download_recs")
+        future_check(result.model, split, user, user_id)
         profile = explore.genre_profile(dataset, {"favourites": favourites["item"].to_numpy(),
                                                   "recommendations": recs.table["item"].to_numpy()})
         st.plotly_chart(figures.genre_profile(profile))

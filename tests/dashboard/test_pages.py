@@ -146,6 +146,7 @@ def test_recommendations_say_which_split_and_how_a_new_user_was_served(app, ml_s
     at.selectbox(key="rec_model").set_value("biases").run()
     finish_jobs(at)
     assert any("fitted on every rating (no test part)" in c.value for c in at.caption)
+    assert any("nothing later to check" in c.value for c in at.caption)
     at.selectbox(key="rec_split").set_value(next(o for o in at.selectbox(key="rec_split").options
                                                   if o.startswith("time"))).run()
     finish_jobs(at)
@@ -157,6 +158,13 @@ def test_recommendations_say_which_split_and_how_a_new_user_was_served(app, ml_s
     recs = at.dataframe[1].value
     rated = set(ml_small.titles(ml_small.ratings.items[ml_small.ratings.users == new_user]))
     assert len(recs) == 10 and not set(recs["title"]) & rated
+    # checked against the future: this user's ratings all came after the cut
+    assert any(h.value.startswith(f"Checked against what user {ml_small.user_ids[new_user]} rated later")
+               for h in at.subheader)
+    later = at.dataframe[2].value
+    hits = {m.label: m.value for m in at.metric}["Hits in the top-10"]
+    assert hits == f"{int(later['rated later'].sum())} of 10"
+    assert set(later.loc[later["rated later"], "title"]) <= rated
 
 
 def test_unknown_user_in_state_is_handled(app):
