@@ -95,32 +95,114 @@ def training_curves(history: pd.DataFrame) -> go.Figure:
     return _layout(fig, "Training curves")
 
 
+COLOUR_BY = ("primary genre", "one genre against the rest", "mean rating", "popularity", "release year")
+#: 26 + 24 distinct colours: every MovieLens genre (20 in ml-25m) gets its own
+GENRE_PALETTE = tuple(px.colors.qualitative.Alphabet) + tuple(px.colors.qualitative.Dark24)
+
+
+def genre_colours(genres: list[str]) -> dict[str, str]:
+    """A distinct colour for each genre (sorted, so a genre keeps its colour across maps)."""
+    names = sorted(set(genres))
+    if len(names) > len(GENRE_PALETTE):
+        raise ValueError(f"{len(names)} genres, only {len(GENRE_PALETTE)} distinct colours")
+    return {name: GENRE_PALETTE[i] for i, name in enumerate(names)}
+
+
+def _colour(points: pd.DataFrame, by: str, focus: str | None) -> dict:
+    """px.scatter arguments that colour the points as asked."""
+    if by == "primary genre":
+        return {"color": points["genre"], "color_discrete_map": genre_colours(points["genre"].tolist()),
+                "category_orders": {"color": sorted(points["genre"].unique())}}
+    if by == "one genre against the rest":
+        has = points["genres"].str.split(" | ", regex=False).map(lambda gs: focus in gs)
+        return {"color": np.where(has, focus or "", "other genres"),
+                "color_discrete_map": {focus or "": "#d62728", "other genres": "#c7c7c7"}}
+    column = {"mean rating": points["mean_rating"], "popularity": np.log10(points["count"].clip(lower=1)),
+              "release year": points["year"].astype("float")}[by]
+    scale = {"mean rating": "RdYlBu", "popularity": "Viridis", "release year": "Cividis"}[by]
+    return {"color": column, "color_continuous_scale": scale,
+            "labels": {"color": "log10 ratings" if by == "popularity" else by}}
+
+
 def latent_map(points: pd.DataFrame, title: str, highlight: np.ndarray | None = None,
-               selected: int | None = None) -> go.Figure:
-    """Scatter of item vectors in 2-D: colour = first genre, size = popularity."""
+               selected: int | None = None, colour_by: str = "primary genre", focus: str | None = None,
+               overlay: pd.DataFrame | None = None, direction: np.ndarray | None = None,
+               found: np.ndarray | None = None) -> go.Figure:
+    """Movie vectors in 2-D or 3-D (column z) with WebGL: colour as asked, size = popularity;
+    the picked movie, its neighbours, search matches, a user's favourites and top-10 and the
+    user's direction drawn over it. Each point carries its item index as customdata."""
+    three_d = "z" in points
     size = np.sqrt(points["count"].clip(lower=1)) if "count" in points else None
-    fig = px.scatter(points, x="x", y="y", color="genre" if "genre" in points else None, size=size,
-                     size_max=18, render_mode="webgl", hover_name="title" if "title" in points else None,
-                     hover_data={c: True for c in ("year", "mean_rating", "count", "genres") if c in points}
-                     | {"x": False, "y": False})
+    common = dict(size=size, size_max=18 if not three_d else 10, custom_data=["item"],
+                  hover_name="title" if "title" in points else None,
+                  hover_data={c: True for c in ("year", "mean_rating", "count", "genres") if c in points}
+                  | {"x": False, "y": False} | ({"z": False} if three_d else {}))
+    colour = _colour(points, colour_by, focus) if "genre" in points else {}
+    fig = px.scatter_3d(points, x="x", y="y", z="z", **common, **colour) if three_d else \
+        px.scatter(points, x="x", y="y", render_mode="webgl", **common, **colour)
+    marks = []
     if highlight is not None and len(highlight):
-        near = points[points["item"].isin(highlight)]
-        fig.add_trace(go.Scattergl(x=near["x"], y=near["y"], mode="markers", name="nearest neighbours",
-                                 marker=dict(size=14, symbol="circle-open", line=dict(width=3, color="black")),
-                                 text=near["title"], hoverinfo="text"))
+        marks.append(("nearest neighbours", points[points["item"].isin(highlight)],
+                      dict(size=14, symbol="circle-open", line=dict(width=3, color="black"), color="rgba(0,0,0,0)")))
+    if found is not None and len(found):
+        marks.append(("search matches", points[points["item"].isin(found)],
+                      dict(size=14, symbol="diamond-open", line=dict(width=3, color="#ff7f0e"), color="#ff7f0e")))
+    if overlay is not None and len(overlay):
+        marks.append(("user's favourites", overlay[overlay["role"] == "favourite"],
+                      dict(size=13, symbol="square", color="#2ca02c", line=dict(width=1, color="black"))))
+        marks.append(("user's top-10", overlay[overlay["role"] == "recommended"],
+                      dict(size=15, symbol="triangle-up", color="#9467bd", line=dict(width=1, color="black"))))
     if selected is not None:
-        chosen = points[points["item"] == selected]
-        fig.add_trace(go.Scattergl(x=chosen["x"], y=chosen["y"], mode="markers", name="selected movie",
-                                 marker=dict(size=20, symbol="star", color="gold", line=dict(width=1, color="black")),
-                                 text=chosen["title"], hoverinfo="text"))
-    fig.update_xaxes(title="component 1")
-    fig.update_yaxes(title="component 2")
-    return _layout(fig, title, height=560)
+        marks.append(("picked movie", points[points["item"] == selected],
+                      dict(size=20, symbol="star", color="gold", line=dict(width=1, color="black"))))
+    for name, part, marker in marks:
+        if three_d:
+            marker = {**marker, "symbol": {"star": "diamond", "triangle-up": "cross"}.get(marker["symbol"], marker["symbol"]),
+                      "size": marker["size"] * 0.6}
+            fig.add_trace(go.Scatter3d(x=part["x"], y=part["y"], z=part["z"], mode="markers", name=name,
+                                       marker=marker, text=part["title"], hoverinfo="text",
+                                       customdata=part[["item"]].to_numpy()))
+        else:
+            fig.add_trace(go.Scattergl(x=part["x"], y=part["y"], mode="markers", name=name, marker=marker,
+                                       text=part["title"], hoverinfo="text", customdata=part[["item"]].to_numpy()))
+    if direction is not None:
+        tip = np.asarray(direction, dtype=float)
+        if three_d:
+            fig.add_trace(go.Scatter3d(x=[0, tip[0]], y=[0, tip[1]], z=[0, tip[2]], mode="lines+markers",
+                                       name="user's direction", line=dict(width=6, color="black")))
+        else:
+            fig.add_annotation(x=tip[0], y=tip[1], ax=0, ay=0, xref="x", yref="y", axref="x", ayref="y",
+                               showarrow=True, arrowhead=3, arrowwidth=2.5, arrowcolor="black", text="")
+            fig.add_trace(go.Scattergl(x=[0, tip[0]], y=[0, tip[1]], mode="lines", name="user's direction",
+                                       line=dict(width=2.5, color="black")))
+    if three_d:
+        fig.update_layout(scene=dict(xaxis_title="component 1", yaxis_title="component 2", zaxis_title="component 3"))
+    else:
+        fig.update_xaxes(title="component 1")
+        fig.update_yaxes(title="component 2")
+    fig.update_layout(legend=dict(itemclick="toggle", itemdoubleclick="toggleothers"))
+    return _layout(fig, title, height=600)
+
+
+def small_histogram(histogram: pd.DataFrame) -> go.Figure:
+    """A movie's ratings over the scale, small enough for a side panel."""
+    fig = go.Figure(go.Bar(x=histogram["rating"].astype(str), y=histogram["count"], marker_color="#4c78a8"))
+    fig.update_xaxes(title="rating", type="category")
+    return _layout(fig, "Its ratings", height=220)
+
+
+def genre_mix(mix: pd.DataFrame) -> go.Figure:
+    """Share of a selection's movies in each genre."""
+    fig = go.Figure(go.Bar(x=mix["share"], y=mix["genre"], orientation="h",
+                           marker_color=[genre_colours(mix["genre"].tolist())[g] for g in mix["genre"]]))
+    fig.update_xaxes(title="share of the selected movies", tickformat=".0%")
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, "Genre mix", height=max(220, 24 * len(mix) + 80))
 
 
 def user_map(points: pd.DataFrame, title: str) -> go.Figure:
     fig = px.scatter(points, x="x", y="y", color="mean_rating", size=np.sqrt(points["count"]), size_max=16,
-                     render_mode="webgl",
+                     render_mode="webgl", custom_data=["user"],
                      hover_name=points["user"].astype(str), color_continuous_scale="RdYlBu",
                      hover_data={"count": True, "mean_rating": ":.2f", "x": False, "y": False})
     fig.update_xaxes(title="component 1")

@@ -492,11 +492,11 @@ def csv_download(frame: pd.DataFrame, label: str, filename: str, key: str) -> No
 
 @st.cache_data(show_spinner="Projecting the movie vectors…", max_entries=64)
 def item_points(model_key: str, method: str, min_count: int, genres: tuple[str, ...], _dataset: Dataset,
-                _result: TrainResult) -> pd.DataFrame:
+                _result: TrainResult, dims: int = 2) -> pd.DataFrame:
     """The movie map of a trained model, cached by its artifact key and the map's settings."""
     from recsys import explore
 
-    return explore.item_map(_dataset, _result.model, method, min_count, list(genres))
+    return explore.item_map(_dataset, _result.model, method, min_count, list(genres), dims=dims)
 
 
 @st.cache_data(show_spinner="Projecting the user vectors…", max_entries=64)
