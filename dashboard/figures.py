@@ -96,8 +96,8 @@ def training_curves(history: pd.DataFrame) -> go.Figure:
 
 
 COLOUR_BY = ("primary genre", "one genre against the rest", "mean rating", "popularity", "release year")
-#: 26 + 24 distinct colours: every MovieLens genre (20 in ml-25m) gets its own
-GENRE_PALETTE = tuple(px.colors.qualitative.Alphabet) + tuple(px.colors.qualitative.Dark24)
+#: 24 + 24 distinct colours: every MovieLens genre (20 in ml-25m, and "(none)") gets its own
+GENRE_PALETTE = tuple(px.colors.qualitative.Dark24) + tuple(px.colors.qualitative.Light24)
 
 
 def genre_colours(genres: list[str]) -> dict[str, str]:

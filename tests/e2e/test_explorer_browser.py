@@ -1,0 +1,71 @@
+"""The latent map in a real headless Chromium: a click on a point picks that movie (its
+neighbours change), and a title search picks the first match."""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from bench.dashboard_driver import CHROMIUM, CHROMIUM_ARGS, PAGES, serve
+
+pytestmark = pytest.mark.browser
+
+FIND_POINT = """() => {
+  const gd = [...document.querySelectorAll('.js-plotly-plot')]
+      .find(g => g._fullData && g._fullData.some(t => t.name === 'picked movie'));
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, rect = gd.getBoundingClientRect();
+  const traces = gd._fullData.filter(t => t.hovertext && t.x && t.x.length);
+  const trace = traces.reduce((a, b) => (b.x.length > a.x.length ? b : a));
+  let best = 0;
+  for (let i = 1; i < trace.x.length; i++) if (trace.x[i] > trace.x[best]) best = i;  // an outlier: nothing on top of it
+  return {x: rect.left + xa._offset + xa.l2p(trace.x[best]), y: rect.top + ya._offset + ya.l2p(trace.y[best]),
+          title: String(trace.hovertext[best])};
+}"""
+
+
+@pytest.fixture()
+def factors_page(movielens_dir, tmp_path):
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("Debian's chromium is not installed (make browser installs it)")
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    env = {"RECSYS_ARTIFACTS_DIR": str(tmp_path / "artifacts"), "RECSYS_DATA_DIR": str(movielens_dir)}
+    with serve(env) as (url, _, _), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        page.goto(url)
+        page.get_by_text(PAGES[0][1]).first.wait_for(timeout=90_000)  # the app is up
+        page.get_by_role("link", name="Latent factors").first.click()
+        page.get_by_text("Nearest to").first.wait_for(timeout=180_000)
+        page.wait_for_timeout(1500)  # the map finishes drawing
+        yield page
+        browser.close()
+
+
+def _nearest(page) -> str:
+    text = page.get_by_text(re.compile(r"^Nearest to ")).first.inner_text()
+    return text.removeprefix("Nearest to ").strip()
+
+
+def test_clicking_a_point_picks_that_movie(factors_page):
+    page = factors_page
+    before = _nearest(page)
+    point = page.evaluate(FIND_POINT)
+    assert point["title"] != before
+    page.mouse.click(point["x"], point["y"])
+    page.get_by_text(f"Nearest to {point['title']}").first.wait_for(timeout=60_000)
+    assert _nearest(page) == point["title"]
+    assert page.get_by_text("Traceback").count() == 0
+
+
+def test_searching_a_title_picks_the_first_match(factors_page):
+    page = factors_page
+    box = page.get_by_label("Find a title")
+    box.fill("toy story")
+    box.press("Enter")
+    page.get_by_text(re.compile(r"title\(s\) match “toy story”")).first.wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"^Nearest to Toy Story")).first.wait_for(timeout=60_000)
+    assert _nearest(page).startswith("Toy Story")
