@@ -36,10 +36,16 @@ FOLDER_PATTERN = re.compile(r"^(?P<model>[a-z0-9-]+)-(?P<key>[0-9a-f]{16})$")
 LEFTOVER_PATTERN = re.compile(r"^\.(tmp|trash)-(?P<pid>\d+)-")  # staging or trash of a writer
 
 
+#: settings that say how a model is trained, not what it is: left out of its key, so a model trained
+#: with tf.distribute serves the same requests as one trained on one device
+EXECUTION_SETTINGS = ("strategy",)
+
+
 def artifact_key(fingerprint: str, split: Split, model_name: str, config: ModelConfig) -> str:
     """The hash that names an artifact."""
+    settings = {k: v for k, v in config.as_dict().items() if k not in EXECUTION_SETTINGS}
     payload = json.dumps({"dataset": fingerprint, "split": split.as_dict(), "model": model_name,
-                          "config": config.as_dict(), "format": FORMAT_VERSION}, sort_keys=True)
+                          "config": settings, "format": FORMAT_VERSION}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 

@@ -12,8 +12,9 @@ import pandas as pd
 
 from recsys import sources
 from recsys.artifacts import ArtifactStore, FOLDER_PATTERN
-from recsys.catalog import DEFAULT_EVALUATION, DEFAULT_FACTOR_MODEL, DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, Preset, all_labels, known_parameters, preset
+from recsys.catalog import DEFAULT_EVALUATION, DEFAULT_FACTOR_MODEL, DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, Preset, all_labels, known_parameters, preset, ranking_capable
 from recsys.dataset import Dataset
+from recsys.distribute import STRATEGIES, strategy_for
 from recsys.errors import ArtifactError, ConfigError, RecsysError
 from recsys.evaluate import GROUP_COLUMNS, summarise_folds
 from recsys.jobs import FAILED, JobRunner
@@ -139,9 +140,18 @@ def _run(dataset: Dataset, chosen: Preset, split: Split, store: ArtifactStore, r
     return result
 
 
+def _strategy_overrides(args) -> dict:
+    """--strategy as a hyper-parameter override (the Keras models' `strategy`)."""
+    return {} if args.strategy == "default" else {"strategy": args.strategy}
+
+
 def cmd_train(args) -> int:
     dataset = _load(args)
-    chosen = preset(args.model, **_overrides(args.set))
+    overrides = {**_overrides(args.set), **_strategy_overrides(args)}
+    if "strategy" in overrides and "strategy" not in known_parameters(preset(args.model).model):
+        raise ConfigError(f"{args.model} does not train with tf.distribute; --strategy applies to the Keras models "
+                          f"({', '.join(ranking_capable())})")
+    chosen = preset(args.model, **overrides)
     started = time.perf_counter()
     result = _run(dataset, chosen, _split(args), ArtifactStore(), args.retrain)
     source = "loaded from cache" if result.loaded else f"trained in {result.fit_seconds:.1f}s"
@@ -157,7 +167,7 @@ def cmd_train(args) -> int:
 def cmd_evaluate(args) -> int:
     dataset = _load(args)
     labels = args.models.split(",") if args.models else list(DEFAULT_EVALUATION)
-    overrides = _overrides(args.set)
+    overrides = {**_overrides(args.set), **_strategy_overrides(args)}  # applied where a model has the setting
     splits = fold_splits(dataset, args.folds, args.seed) if args.split == "folds" else [_split(args)]
     if not splits[0].has_test:
         raise ConfigError("the full split has no test part to evaluate on; choose another --split")
@@ -251,6 +261,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m recsys", description="Latent-factor recommenders on MovieLens.")
     sub = parser.add_subparsers(dest="command", required=True)
 
+    def strategy_arg(p):
+        p.add_argument("--strategy", default="default", choices=list(STRATEGIES),
+                       help="tf.distribute for the Keras models: one device (default), every local GPU or logical "
+                            "CPU (mirrored), or the workers TF_CONFIG names (multi-worker: run the same command on "
+                            "each worker)")
+
     def scale_arg(p):
         p.add_argument("--scale", default="half-stars", choices=list(SCALES),
                        help="rating scale of --file: 0.5-5 in halves (default) or whole stars 1-5")
@@ -283,6 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     dataset_args(tr)
     tr.add_argument("--model", default=DEFAULT_RATING_MODEL, choices=all_labels())
     tr.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="hyper-parameter")
+    strategy_arg(tr)
     tr.add_argument("--retrain", action="store_true")
     tr.set_defaults(run=cmd_train)
 
@@ -290,6 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     dataset_args(ev)
     ev.add_argument("--models", help=f"comma-separated; default: {','.join(DEFAULT_EVALUATION)}")
     ev.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    strategy_arg(ev)
     ev.add_argument("--retrain", action="store_true")
     ev.add_argument("--k", type=int, default=10, choices=[10])
     ev.add_argument("--csv", help="also write the table as CSV")
@@ -321,6 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "strategy", "default") == "multi-worker":
+            strategy_for("multi-worker")  # TensorFlow wants it before any other operation
         return args.run(args)
     except Interrupted as error:
         _err(f"interrupted: {error}")

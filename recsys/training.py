@@ -3,6 +3,8 @@ for these settings if there is one, otherwise fit with progress callbacks, early
 stop flag, evaluate on the test part, and save the artifact atomically."""
 from __future__ import annotations
 
+import dataclasses
+
 import threading
 import time
 from dataclasses import dataclass, field
@@ -15,7 +17,8 @@ from recsys.artifacts import ArtifactStore, artifact_key
 from recsys.dataset import Dataset
 from recsys import budget
 from recsys.budget import Cost, Shape
-from recsys.errors import ArtifactGone, ArtifactError
+from recsys.distribute import check_strategy
+from recsys.errors import ArtifactGone, ArtifactError, ConfigError
 from recsys.evaluate import evaluate
 from recsys.models import ModelConfig, Recommender, model_class
 from recsys.models.base import HISTORY_COLUMNS, EpochCallback, EpochLog
@@ -64,11 +67,19 @@ def check_budget(dataset: Dataset, model_name: str, config: ModelConfig | Mappin
     return cost
 
 
+def with_strategy(model_name: str, config: ModelConfig, strategy: str) -> ModelConfig:
+    """`config` trained under a tf.distribute strategy (default, mirrored, multi-worker); the Keras
+    models only. The strategy is not part of the artifact key: the model is the same."""
+    if not hasattr(config, "strategy"):
+        raise ConfigError(f"{model_name} does not train with tf.distribute; the Keras models do")
+    return dataclasses.replace(config, strategy=check_strategy(strategy))
+
+
 def train(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | None = None,
           split: Split = Split(), store: ArtifactStore | None = None,
           callbacks: Sequence[EpochCallback] = (), stop: threading.Event | None = None,
           retrain: bool = False, on_corrupt: str = "raise", k: int = 10,
-          on_stage: Callable[[str], None] | None = None) -> TrainResult:
+          on_stage: Callable[[str], None] | None = None, strategy: str | None = None) -> TrainResult:
     """Train (or load) `model_name` on `split` of `dataset`.
 
     A valid cached artifact with the same key is loaded unless `retrain`. A broken one raises
@@ -80,6 +91,8 @@ def train(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | Non
     """
     stage = on_stage or (lambda name: None)
     config = resolve_config(model_name, config)
+    if strategy is not None:
+        config = with_strategy(model_name, config, strategy)
     store = store or ArtifactStore()
     key = artifact_key(dataset.fingerprint, split, model_name, config)
     notes: list[str] = []

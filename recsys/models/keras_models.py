@@ -21,12 +21,14 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import ClassVar
 
 import numpy as np
 
 from recsys.budget import Cost, Shape, rows_cost
 from recsys.dataset import Ratings
+from recsys.distribute import check_strategy, strategy_for
 from recsys.errors import ArtifactError, ConfigError
 from recsys.models.optimizers import lazy_adam
 from recsys.models.base import (EpochCallback, EpochLog, Factors, History, ModelConfig, Recommender,
@@ -52,6 +54,8 @@ class KerasConfig(ModelConfig):
     center: bool = True
     non_negative: bool = False
     refit: bool = True
+    #: tf.distribute strategy for training: default, mirrored or multi-worker (see recsys.distribute)
+    strategy: str = "default"
     #: L2 used when `l2` is left as None, by objective (ranking logits want a lighter penalty)
     default_l2: ClassVar[dict[str, float]] = {"rating": 0.1, "ranking": 0.01}
 
@@ -68,6 +72,7 @@ class KerasConfig(ModelConfig):
         check_gradient_training(self)
         check_float(self, "l2", 0.0, 10.0)
         check_int(self, "negatives", 1, 100)
+        check_strategy(self.strategy)
         for flag in ("center", "non_negative", "refit"):
             if not isinstance(getattr(self, flag), bool):
                 raise ConfigError(f"{flag} must be true or false, got {getattr(self, flag)!r}")
@@ -224,26 +229,25 @@ class KerasRecommender(Recommender):
         centered = self.rating_head == "centered" and self.config.center
         self._offset = train.global_mean if centered else 0.0
         self._linear = None
-        self.keras_model = self.build(train.n_users, train.n_items)
         loss = keras.losses.BinaryCrossentropy(from_logits=True) if self._uses_sigmoid else "mse"
         # Measured here (biased-mf, 2 cores): on ml-latest-small, dense Adam 0.67 s per epoch, with
         # XLA 0.30, row-sparse LazyAdam without XLA 0.29; on 1M synthetic ratings (batch 65536)
         # dense Adam + XLA 9.4 s, LazyAdam 1.7 s, LazyAdam + XLA 3.3 s (XLA cannot compile the
         # row de-duplication). So: LazyAdam, no XLA.
-        self.keras_model.compile(optimizer=lazy_adam(cfg.learning_rate), loss=loss, jit_compile=False)
+        with strategy_for(cfg.strategy).scope():  # variables, optimizer slots and the step on its replicas
+            self.keras_model = self.build(train.n_users, train.n_items)
+            self.keras_model.compile(optimizer=lazy_adam(cfg.learning_rate), loss=loss, jit_compile=False)
         rng = np.random.default_rng(cfg.seed)
         valid_data = self._validation_data(valid, rng) if valid is not None and len(valid) else None
         monitor = _EpochMonitor(self, valid, valid_data, callbacks, stop)
         if self.predicts_ratings:  # one Keras loop over fixed data: no per-epoch call overhead
             users, items, targets = self._epoch_data(train, rng)
-            self.keras_model.fit([users, items], targets[:, None], batch_size=cfg.batch_size,
-                                 epochs=cfg.epochs, shuffle=True, verbose=0, callbacks=[monitor.callback])
+            self._fit_keras([users, items], targets[:, None], epochs=cfg.epochs, callbacks=[monitor.callback])
         else:  # fresh negatives every epoch
             for epoch in range(cfg.epochs):
                 users, items, targets = self._epoch_data(train, rng)
-                self.keras_model.fit([users, items], targets[:, None], batch_size=cfg.batch_size,
-                                     initial_epoch=epoch, epochs=epoch + 1, shuffle=True, verbose=0,
-                                     callbacks=[monitor.callback])
+                self._fit_keras([users, items], targets[:, None], initial_epoch=epoch, epochs=epoch + 1,
+                                callbacks=[monitor.callback])
                 if monitor.finished:
                     break
         if monitor.best_weights is not None:
@@ -253,6 +257,7 @@ class KerasRecommender(Recommender):
             self.validation_predictions = self.scale.clip(self._predict_known(valid.users, valid.items))
         if cfg.refit and valid is not None and len(valid) and history.best_epoch and not history.stopped:
             self._refit(train, valid, history, callbacks, stop, rng)
+        self._to_one_device(train)
         self._linear = self._linear_terms()
         return history
 
@@ -267,15 +272,15 @@ class KerasRecommender(Recommender):
         everything = train.concat(valid)
         best_model = self.keras_model
         keras.utils.set_random_seed(cfg.seed + 1)
-        self.keras_model = self.build(train.n_users, train.n_items)
-        self.keras_model.compile(optimizer=lazy_adam(cfg.learning_rate), loss=best_model.loss, jit_compile=False)
+        with strategy_for(cfg.strategy).scope():
+            self.keras_model = self.build(train.n_users, train.n_items)
+            self.keras_model.compile(optimizer=lazy_adam(cfg.learning_rate), loss=best_model.loss, jit_compile=False)
         monitor = _EpochMonitor(self, None, None, [], stop)
         for epoch in range(epochs):
             users, items, targets = self._epoch_data(everything, rng)
             started = time.perf_counter()
-            result = self.keras_model.fit([users, items], targets[:, None], batch_size=cfg.batch_size,
-                                          initial_epoch=epoch, epochs=epoch + 1, shuffle=True, verbose=0,
-                                          callbacks=[monitor.callback])
+            result = self._fit_keras([users, items], targets[:, None], initial_epoch=epoch, epochs=epoch + 1,
+                                     callbacks=[monitor.callback])
             if monitor.history.stopped:
                 self.keras_model = best_model
                 return
@@ -284,6 +289,31 @@ class KerasRecommender(Recommender):
             history.logs.append(log)
             for callback in callbacks:
                 callback(log)
+
+    def _to_one_device(self, train: Ratings) -> None:
+        """A model trained under a strategy becomes an ordinary one-device Keras model with the
+        same weights, so scoring, saving and loading never depend on the strategy."""
+        if self.config.strategy == "default":
+            return
+        import tensorflow as tf
+
+        with tf.distribute.get_strategy().scope():
+            plain = self.build(train.n_users, train.n_items)
+        plain.set_weights(self.keras_model.get_weights())
+        plain.compile(optimizer=lazy_adam(self.config.learning_rate), loss=self.keras_model.loss, jit_compile=False)
+        self.keras_model = plain
+
+    def _fit_keras(self, x: list[np.ndarray], y: np.ndarray, epochs: int, callbacks: list,
+                   initial_epoch: int = 0):
+        """Keras' `fit` (default and mirrored strategies), or, under multi-worker, the same loop
+        written with `strategy.run`: Keras 3's `fit` cannot feed MultiWorkerMirroredStrategy
+        (it hands a PerReplica value to the model; keras-team/keras #20585)."""
+        cfg = self.config
+        if cfg.strategy != "multi-worker":
+            return self.keras_model.fit(x, y, batch_size=cfg.batch_size, initial_epoch=initial_epoch, epochs=epochs,
+                                        shuffle=True, verbose=0, callbacks=callbacks)
+        return _strategy_fit(self.keras_model, strategy_for(cfg.strategy), x, y, cfg.batch_size, epochs,
+                             initial_epoch, callbacks, cfg.seed)
 
     def _epoch_data(self, train: Ratings, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self.predicts_ratings:
@@ -337,9 +367,11 @@ class KerasRecommender(Recommender):
         users = np.asarray(users, dtype=np.int32)
         items = np.asarray(items, dtype=np.int32)
         out = np.empty(users.size, dtype=np.float32)
+        distributed = self.config.strategy != "default"  # its predict_on_batch splits batches over replicas
         for start in range(0, users.size, PREDICT_BATCH):
-            end = start + PREDICT_BATCH
-            out[start:end] = np.asarray(self.keras_model.predict_on_batch([users[start:end], items[start:end]])).ravel()
+            batch = [users[start:start + PREDICT_BATCH], items[start:start + PREDICT_BATCH]]
+            scores = self.keras_model(batch, training=False) if distributed else self.keras_model.predict_on_batch(batch)
+            out[start:start + PREDICT_BATCH] = np.asarray(scores).ravel()
         return out
 
     def _predict_known(self, users, items):
@@ -432,6 +464,62 @@ def _penalised_logistic(basis: np.ndarray, targets: np.ndarray, offset: np.ndarr
         if np.abs(step).max() < 1e-8:
             break
     return weights
+
+
+def _strategy_fit(model, strategy, x: list[np.ndarray], y: np.ndarray, batch_size: int, epochs: int,
+                  initial_epoch: int, callbacks: list, seed: int) -> SimpleNamespace:
+    """A custom training loop with `strategy.run`: each global batch (a seeded permutation per
+    epoch, the same on every worker) is split across the replicas, the per-example loss is averaged
+    over the global batch and the gradients (sparse ones as IndexedSlices) are all-reduced by the
+    optimizer. Keras callbacks see the same hooks as under `fit`; returns `.history["loss"]`."""
+    import keras
+    import tensorflow as tf
+
+    per_example = keras.losses.get(model.loss) if isinstance(model.loss, str) else model.loss
+    if isinstance(per_example, keras.losses.Loss):
+        per_example = per_example.call  # unreduced, one value per example
+
+    @tf.function
+    def step(users, items, targets):
+        def replica(users, items, targets):
+            with tf.GradientTape() as tape:
+                predicted = model([users, items], training=True)
+                loss = tf.nn.compute_average_loss(tf.reshape(per_example(targets, predicted), [-1]),
+                                                  global_batch_size=batch_size)
+                if model.losses:
+                    loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
+            gradients = tape.gradient(loss, model.trainable_variables)
+            model.optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+            return loss
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(replica, args=(users, items, targets)),
+                               axis=None)
+
+    rng = np.random.default_rng(seed + initial_epoch)
+    history: dict[str, list[float]] = {"loss": []}
+    for callback in callbacks:
+        callback.set_model(model)
+    model.stop_training = False
+    for epoch in range(initial_epoch, epochs):
+        for callback in callbacks:
+            callback.on_epoch_begin(epoch)
+        order = rng.permutation(len(y))
+        batches = tf.data.Dataset.from_tensor_slices((x[0][order], x[1][order], y[order].astype(np.float32)))
+        total, count = 0.0, 0
+        for batch, (users, items, targets) in enumerate(strategy.experimental_distribute_dataset(
+                batches.batch(batch_size))):
+            total += float(step(users, items, targets))
+            count += 1
+            for callback in callbacks:
+                callback.on_train_batch_end(batch)
+            if model.stop_training:
+                break
+        logs = {"loss": total / max(count, 1)}
+        history["loss"].append(logs["loss"])
+        for callback in callbacks:
+            callback.on_epoch_end(epoch, logs)
+        if model.stop_training:
+            break
+    return SimpleNamespace(history=history)
 
 
 class _EpochMonitor:
