@@ -16,6 +16,8 @@
   command line reads them), each judged in a fresh process: seconds and peak memory.
 - growth: synthetic ratings with MovieLens-25M's shape (labelled synthetic): seconds per epoch,
   ratings per second and peak RSS of the default model, each size in a fresh process.
+- distribute: mf under tf.distribute (one device, mirrored over 1 and 2 local replicas, two local
+  multi-worker processes): seconds per epoch and ratings per second.
 - scale: every page at MovieLens-25M's size on synthetic ratings (see bench/scale.py).
 Writes bench/results/speed.md (all default parts) or speed-<parts>.md.
 """
@@ -315,6 +317,46 @@ def bench_big_uploads() -> list[str]:
     return lines + [""]
 
 
+def bench_distribute(size: int = 1_000_000) -> list[str]:
+    """Ratings per second of mf on synthetic ratings with one device, MirroredStrategy over 1 and 2
+    local replicas (logical CPUs here, the GPUs where there are some) and two local multi-worker
+    processes; each setting in fresh processes, the second epoch timed."""
+    import socket
+
+    child = [sys.executable, str(Path(__file__).resolve().parent.parent / "tests" / "recsys" / "distribute_child.py"),
+             "--synthetic", str(size), "--models", "mf", "--epochs", "2", "--batch", "65536"]
+    rows = []
+    for label, extra in (("one device (default)", ["--strategies", "default"]),
+                         ("mirrored, 1 replica", ["--strategies", "mirrored"]),
+                         ("mirrored, 2 replicas", ["--strategies", "mirrored", "--logical-cpus", "2"])):
+        done = subprocess.run(child + extra, capture_output=True, text=True)
+        rows.append((label, json.loads(done.stdout.strip().splitlines()[-1])[0] if done.returncode == 0 else
+                     {"error": (done.stderr.strip().splitlines() or ["?"])[-1][:100]}))
+    ports = []
+    for _ in range(2):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            ports.append(sock.getsockname()[1])
+    workers = [f"localhost:{port}" for port in ports]
+    procs = [subprocess.Popen(child + ["--strategies", "multi-worker"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env={**os.environ, "TF_CONFIG": json.dumps(
+                                  {"cluster": {"worker": workers}, "task": {"type": "worker", "index": i}})})
+             for i in range(2)]
+    outputs = [proc.communicate() for proc in procs]
+    rows.append(("multi-worker, 2 local processes", json.loads(outputs[0][0].strip().splitlines()[-1])[0]
+                 if procs[0].returncode == 0 else {"error": outputs[0][1].strip().splitlines()[-1][:100]}))
+    lines = [f"## Distribution ({size:,} synthetic ratings, mf, batch 65,536; one machine)", "",
+             "| setting | replicas | s per epoch (2nd) | ratings per s | test RMSE |", "|---|---|---|---|---|"]
+    for label, row in rows:
+        if "error" in row:
+            lines.append(f"| {label} | failed: {row['error']} | | | |")
+            continue
+        epoch = row["epoch_s"][-1]
+        lines.append(f"| {label} | {row['replicas']} | {epoch:.1f} | {row['ratings'] / epoch / 1e6:.2f}M | {row['rmse']:.4f} |")
+    return lines + ["", "On one CPU box the replicas share the same cores, so more replicas add copying, not "
+                    "compute: these numbers show the engine works and what it costs, not a speed-up.", ""]
+
+
 def small_folder() -> Path:
     """ml-latest-small where recsys finds it (RECSYS_DATA_DIR or the download cache)."""
     from recsys.sources import locate
@@ -354,6 +396,8 @@ def main(argv: list[str] | None = None) -> int:
         lines += bench_hostile()
     if "uploads" in parts:
         lines += bench_big_uploads()
+    if "distribute" in parts:
+        lines += bench_distribute()
     if "scale" in parts:
         from bench.scale import bench_scale
 

@@ -105,12 +105,14 @@ def export_buttons(model, label: str) -> None:
                    "(add `--users` for user vectors).")
         cols = st.columns(4)
         for col, users in zip((cols[:2], cols[2:]), (False, True)):
-            vectors, meta = projector.projector_tables(dataset, model, users=users)
             what = "user" if users else "movie"
-            col[0].download_button(f"{what} vectors.tsv", projector.vectors_tsv(vectors), f"{what}-vectors.tsv",
-                                   key=f"export_{what}_vectors")
-            col[1].download_button(f"{what} metadata.tsv", projector.metadata_tsv(meta), f"{what}-metadata.tsv",
-                                   key=f"export_{what}_metadata")
+            # deferred: the text is built when the button is clicked, not on every rerun
+            col[0].download_button(f"{what} vectors.tsv", lambda users=users: projector.vectors_tsv(
+                projector.projector_tables(dataset, model, users=users)[0]), f"{what}-vectors.tsv",
+                key=f"export_{what}_vectors")
+            col[1].download_button(f"{what} metadata.tsv", lambda users=users: projector.metadata_tsv(
+                projector.projector_tables(dataset, model, users=users)[1]), f"{what}-metadata.tsv",
+                key=f"export_{what}_metadata")
 
 
 st.title("Latent factors")
@@ -153,8 +155,8 @@ if dataset is not None:
             st.caption(f"{points.attrs['note']}.")
         take_map_event(points)
         selection = [i for i in st.session_state.get("_keep_map_selection", []) if i in set(points["item"].tolist())]
-        only = st.toggle(f"Only the selection ({len(selection):,} movies)", key="only_selection",
-                         disabled=not selection, help="Draw a box or lasso on the map to select movies.")
+        only = kept(st.toggle, "Only the selection", "only_selection", False, disabled=not selection,
+                    help=f"{len(selection):,} movies selected; draw a box or lasso on the map to select others.")
         if only and selection:
             attrs = dict(points.attrs)
             points = points[points["item"].isin(selection)].reset_index(drop=True)

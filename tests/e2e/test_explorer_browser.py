@@ -24,15 +24,16 @@ FIND_POINT = """() => {
 }"""
 
 
-@pytest.fixture()
-def factors_page(movielens_dir, tmp_path):
+@pytest.fixture(scope="module")
+def factors_page(movielens_dir, tmp_path_factory):
+    """One server and one browser page on Latent factors for the module's tests."""
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("Debian's chromium is not installed (make browser installs it)")
         pytest.skip("Debian's chromium is not installed")
     from playwright.sync_api import sync_playwright
 
-    env = {"RECSYS_ARTIFACTS_DIR": str(tmp_path / "artifacts"), "RECSYS_DATA_DIR": str(movielens_dir)}
+    env = {"RECSYS_ARTIFACTS_DIR": str(tmp_path_factory.mktemp("explorer")), "RECSYS_DATA_DIR": str(movielens_dir)}
     with serve(env) as (url, _, _), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1500, "height": 1100})
