@@ -110,14 +110,15 @@ def binned_matrix(dataset: Dataset, rows: int = 100, cols: int = 200) -> np.ndar
 
 def matrix_window(dataset: Dataset, users: np.ndarray, items: np.ndarray) -> pd.DataFrame:
     """The actual cells for the given user and item indices: a pivot with NaN where unrated."""
-    r = dataset.ratings
     users = np.asarray(users, dtype=np.int64)
     items = np.asarray(items, dtype=np.int64)
     grid = np.full((users.size, items.size), np.nan)
-    user_pos = pd.Series(np.arange(users.size), index=users)
-    item_pos = pd.Series(np.arange(items.size), index=items)
-    mask = np.isin(r.users, users) & np.isin(r.items, items)
-    grid[user_pos[r.users[mask]].to_numpy(), item_pos[r.items[mask]].to_numpy()] = r.values[mask]
+    column = np.full(dataset.n_items, -1)
+    column[items] = np.arange(items.size)
+    for row, user in enumerate(users):  # each user's own ratings (an index built once), not a scan of all
+        rated, values = dataset.user_ratings(int(user))
+        shown = column[rated] >= 0
+        grid[row, column[rated[shown]]] = values[shown]
     return pd.DataFrame(grid, index=pd.Index(dataset.user_ids[users], name="user"),
                         columns=pd.Index(dataset.titles(items), name="movie"))
 

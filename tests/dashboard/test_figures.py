@@ -101,3 +101,15 @@ def test_latent_maps_draw_with_webgl():
     assert {trace.type for trace in latent_map(points, "t", highlight=np.array([1]), selected=0).data} == {"scattergl"}
     users = pd.DataFrame({"x": [0.0, 1.0], "y": [1.0, 0.0], "user": [1, 2], "count": [3, 4], "mean_rating": [3.5, 4.0]})
     assert {trace.type for trace in user_map(users, "u").data} == {"scattergl"}
+
+
+def test_matrix_window_holds_exactly_the_rated_cells(ml_small):
+    rng = np.random.default_rng(3)
+    users = rng.choice(ml_small.n_users, 12, replace=False)
+    items = np.argsort(-np.bincount(ml_small.ratings.items))[:30]
+    window = stats.matrix_window(ml_small, users, items).to_numpy()
+    r = ml_small.ratings
+    for row, user in enumerate(users):
+        for col, item in enumerate(items):
+            rated = r.values[(r.users == user) & (r.items == item)]
+            assert (window[row, col] == rated[0]) if rated.size else np.isnan(window[row, col])
