@@ -58,6 +58,7 @@ def known_parameters(model_name: str) -> set[str]:
 #: above this many ratings the pages train each model with the settings `size_defaults` gives
 LARGE_RATINGS = 5_000_000
 EASE_LARGE_ITEMS = 10_000
+LARGE_EPOCHS = 6  # and as many again for the refit on all training data: about 10 minutes at 25M
 
 
 def size_defaults(label: str, n_ratings: int, n_items: int) -> tuple[dict, str]:
@@ -69,7 +70,8 @@ def size_defaults(label: str, n_ratings: int, n_items: int) -> tuple[dict, str]:
     - blend: item-knn's neighbour lists and AutoRec's dense user rows do not fit 15 minutes on two
       cores at MovieLens-25M's size, so past `LARGE_RATINGS` the blend is its recommender-net half.
     - the Keras models: the batch grows with the data (1024 up to about 500k ratings, 65,536 from
-      about 17M) and training stops after at most 8 epochs, so a run stays within minutes."""
+      about 17M) and training stops after at most `LARGE_EPOCHS` epochs (then refits as many), so a
+      run stays within about 10 minutes at 25M ratings."""
     chosen = preset(label)
     overrides: dict = {}
     notes: list[str] = []
@@ -85,8 +87,8 @@ def size_defaults(label: str, n_ratings: int, n_items: int) -> tuple[dict, str]:
         batch = large_batch(n_ratings)
         if batch > 1024:
             prefix = "part_" if chosen.model == "blend" else ""
-            overrides.update({f"{prefix}batch_size": batch, f"{prefix}epochs": 8})
-            notes.append(f"batch {batch:,} and at most 8 epochs at {n_ratings:,} ratings")
+            overrides.update({f"{prefix}batch_size": batch, f"{prefix}epochs": LARGE_EPOCHS})
+            notes.append(f"batch {batch:,} and at most {LARGE_EPOCHS} epochs at {n_ratings:,} ratings")
     return overrides, "; ".join(notes)
 
 

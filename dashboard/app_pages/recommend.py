@@ -90,7 +90,8 @@ if dataset is not None:
         st.divider()
         st.subheader("Rate a few movies yourself")
         st.caption("Your ratings are folded into the trained movie factors: a top-10 at once, no retraining.")
-        popular = stats.item_table(dataset).sort_values("count", ascending=False).index[:300].tolist()
+        popular = services.cached_table(dataset.fingerprint, "most rated 300", lambda: stats.item_table(dataset).sort_values(
+            "count", ascending=False).head(300)).index.tolist()
         picked = st.multiselect("Movies you have seen", popular, format_func=lambda i: dataset.titles([i])[0],
                                 key=services.persistent("my_movies", []), on_change=services.keep,
                                 args=("my_movies",), max_selections=20)

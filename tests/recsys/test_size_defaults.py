@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from recsys import explore
-from recsys.catalog import LARGE_RATINGS, preset, size_defaults
+from recsys.catalog import LARGE_EPOCHS, LARGE_RATINGS, preset, size_defaults
 from recsys.errors import ConfigError
 from recsys.models import make_model
 from recsys.synthetic import synthetic_dataset
@@ -21,7 +21,7 @@ def test_at_25m_each_default_model_gets_settings_that_fit_and_says_so():
     blend, note = size_defaults("blend", 25_000_000, 59_047)
     assert blend["components"] == ("recommender-net",) and blend["part_batch_size"] == 65_536 and "recommender-net half" in note
     net, _ = size_defaults("recommender-net", 25_000_000, 59_047)
-    assert net == {"batch_size": 65_536, "epochs": 8}
+    assert net == {"batch_size": 65_536, "epochs": LARGE_EPOCHS}
     for label, overrides in (("ease", ease), ("blend", blend), ("recommender-net", net)):
         chosen = preset(label, **overrides)
         resolve_config(chosen.model, chosen.overrides)  # valid settings
