@@ -53,7 +53,7 @@ def test_tsne_maps_of_big_catalogues_run_on_the_most_rated_sample(monkeypatch):
     model = make_model("mf", factors=4, epochs=1)
     model.fit(data.ratings)
     monkeypatch.setattr(explore, "TSNE_MAX_POINTS", 300)
-    monkeypatch.setattr(explore, "project", lambda vectors, method: np.asarray(vectors)[:, :2])
+    monkeypatch.setattr(explore, "project", lambda vectors, method, dims=2: np.asarray(vectors)[:, :dims])
     points = explore.item_map(data, model, "tsne")
     assert len(points) == 300 and "300 most-rated" in points.attrs["note"]
     counts = np.bincount(data.ratings.items, minlength=data.n_items)
