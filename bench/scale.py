@@ -80,7 +80,7 @@ def step_train(label: str, split_kind: str) -> dict:
     chosen = preset(label, **scaled)
     epochs: list[float] = []
     started = time.perf_counter()
-    result = train(dataset, chosen.model, chosen.overrides, split=Split(split_kind),
+    result = train(dataset, chosen.model, chosen.overrides, split=Split(split_kind), retrain=True,
                    callbacks=[lambda log: epochs.append(log.seconds)])
     seconds = time.perf_counter() - started
     users = list(range(0, dataset.n_users, dataset.n_users // 20))[:20]

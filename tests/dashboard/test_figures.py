@@ -46,7 +46,7 @@ def test_latent_and_profile_figures():
                            "genres": ["Drama"] * 4, "genre": ["Drama", "Drama", "Comedy", "Comedy"]})
     fig = figures.latent_map(points, "map", highlight=np.array([1, 2]), selected=0)
     names = [t.name for t in fig.data]
-    assert "nearest neighbours" in names and "selected movie" in names
+    assert "nearest neighbours" in names and "picked movie" in names
     assert len([t for t in fig.data if t.name == "nearest neighbours"][0].x) == 2
     profile = pd.DataFrame({"group": ["favourites", "recommendations"], "genre": ["Drama", "Drama"], "share": [0.5, 0.7]})
     assert len(figures.genre_profile(profile).data) == 2

@@ -48,9 +48,11 @@ def test_the_cli_exits_with_the_message(ml_small, many_movies, tmp_path, capsys,
     assert not (tmp_path / "artifacts" / "models").exists() or not list((tmp_path / "artifacts" / "models").iterdir())
 
 
-def test_the_dashboard_says_why_and_queues_nothing(movielens_dir, many_movies):
+def test_the_dashboard_says_why_and_queues_nothing(movielens_dir, many_movies, monkeypatch):
     from dashboard import services
 
+    # at 25,000 movies the page trains ease on the 10,000 most-rated (about 2.3 GiB): over this budget
+    monkeypatch.setenv("RECSYS_MODEL_BUDGET_MB", "1024")
     at = AppTest.from_file(APP, default_timeout=300)
     at.run()
     at.switch_page("app_pages/train.py").run()
@@ -62,6 +64,7 @@ def test_the_dashboard_says_why_and_queues_nothing(movielens_dir, many_movies):
     at.switch_page("app_pages/train.py").run()
     at.selectbox(key="train_model").set_value("ease").run()
     assert any("budget" in c.value for c in at.caption)  # the cost is stated before starting
+    assert any("keeps the 10,000 most-rated of 25,000 movies" in c.value for c in at.caption)
     before = len(services.job_runner().jobs(everyone=True))
     at.button(key="start_training").click().run()
     assert any("Training was not started" in e.value and "budget" in e.value for e in at.error)
