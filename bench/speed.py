@@ -384,26 +384,20 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     parts = args.parts.split(",")
     lines = [f"# Speed ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPU cores)", ""]
-    if "train" in parts:
-        lines += bench_train(args.repeats)
-    if "recommend" in parts:
-        lines += bench_recommend()
-    if "dashboard" in parts:
-        lines += bench_dashboard()
-    if "load" in parts:
-        lines += bench_load()
-    if "hostile" in parts:
-        lines += bench_hostile()
-    if "uploads" in parts:
-        lines += bench_big_uploads()
-    if "distribute" in parts:
-        lines += bench_distribute()
-    if "scale" in parts:
+    def scale() -> list[str]:
         from bench.scale import bench_scale
 
-        lines += bench_scale()
-    if "growth" in parts:
-        lines += bench_growth([int(s) for s in args.sizes.split(",")])
+        return bench_scale()
+    runs = {"train": lambda: bench_train(args.repeats), "recommend": bench_recommend, "dashboard": bench_dashboard,
+            "load": bench_load, "hostile": bench_hostile, "uploads": bench_big_uploads,
+            "distribute": bench_distribute, "scale": scale,
+            "growth": lambda: bench_growth([int(s) for s in args.sizes.split(",")])}
+    unknown = [part for part in parts if part not in runs]
+    if unknown:
+        parser.error(f"unknown part(s) {', '.join(unknown)}; parts: {', '.join(runs)}")
+    for part in runs:  # in this order, whatever order they were asked in
+        if part in parts:
+            lines += runs[part]()
     text = "\n".join(lines)
     RESULTS.mkdir(exist_ok=True)
     out = "speed.md" if args.parts == DEFAULT_PARTS else f"speed-{'-'.join(parts)}.md"
