@@ -15,6 +15,21 @@ def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
     return fig
 
 
+def empty_figure(title: str, message: str, height: int = 380) -> go.Figure:
+    """A chart with nothing to draw says so in words, without axes."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
+                       font=dict(size=15, color="#555"))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _layout(fig, title, height=height)
+
+
+def log_ticks(high: float) -> list[int]:
+    """1, 10, 100, ... up to `high`: readable ticks for a log axis (Plotly's own repeat 2 and 5)."""
+    return [10 ** p for p in range(0, int(np.floor(np.log10(max(high, 1)))) + 1)]
+
+
 def rating_histogram(hist: pd.DataFrame) -> go.Figure:
     fig = go.Figure(go.Bar(x=hist["rating"].astype(str), y=hist["count"], name="ratings"))
     fig.update_xaxes(title="rating", type="category")
@@ -35,22 +50,32 @@ def long_tail(counts: pd.Series, what: str) -> go.Figure:
     ranks = thinned_ranks(len(counts))
     fig = go.Figure(go.Scatter(x=ranks + 1, y=counts.to_numpy()[ranks], mode="lines",
                                fill="tozeroy", name=what))
-    fig.update_xaxes(title=f"{what} rank (most active first)")
-    fig.update_yaxes(title="ratings (log scale)", type="log")
+    if not len(counts):
+        return empty_figure(f"Ratings per {what}: the long tail", f"No {what}s to rank.")
+    fig.update_xaxes(title=f"{what} rank (most active first)", type="log", tickvals=log_ticks(len(counts)),
+                     tickformat=",d")
+    fig.update_yaxes(title="ratings (log scale)", type="log", tickvals=log_ticks(float(counts.max())),
+                     tickformat=",d")
     return _layout(fig, f"Ratings per {what}: the long tail")
 
 
 def genre_bars(genres: pd.DataFrame) -> go.Figure:
+    if genres.empty:
+        return empty_figure("Genres: number of ratings and mean rating",
+                            "This dataset has no genres: its movies came without a movies file.")
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(go.Bar(x=genres["genre"], y=genres["ratings"], name="ratings"), secondary_y=False)
     fig.add_trace(go.Scatter(x=genres["genre"], y=genres["mean_rating"], name="mean rating",
                              mode="markers+lines"), secondary_y=True)
     fig.update_yaxes(title_text="ratings", secondary_y=False)
-    fig.update_yaxes(title_text="mean rating", secondary_y=True)
+    fig.update_yaxes(title_text="mean rating", secondary_y=True, tickformat=".2f")
     return _layout(fig, "Genres: number of ratings and mean rating")
 
 
 def ratings_over_time(frame: pd.DataFrame) -> go.Figure:
+    if len(frame) < 2:
+        return empty_figure("Ratings over time", "All ratings fall in one month: there is no time to draw."
+                            if len(frame) else "This dataset has no timestamps.")
     fig = go.Figure(go.Bar(x=frame["period"], y=frame["ratings"], name="ratings per month"))
     fig.update_xaxes(title="month")
     fig.update_yaxes(title="ratings")
@@ -59,18 +84,39 @@ def ratings_over_time(frame: pd.DataFrame) -> go.Figure:
 
 def matrix_density(binned: np.ndarray, n_users: int, n_items: int) -> go.Figure:
     """The binned user x movie matrix: the share of filled cells in each bin."""
-    fig = go.Figure(go.Heatmap(z=binned, colorscale="Blues", zmin=0, zmax=max(float(binned.max()), 1e-9),
-                               colorbar=dict(title="filled"), hovertemplate="users bin %{y}<br>movies bin %{x}"
+    rows, cols = binned.shape
+    # each bin drawn at the rank where it starts, so the axes count users and movies, not bins
+    user_starts = (np.arange(rows) * n_users + rows - 1) // rows + 1
+    item_starts = (np.arange(cols) * n_items + cols - 1) // cols + 1
+    fig = go.Figure(go.Heatmap(z=binned, x=item_starts, y=user_starts, colorscale="Blues", zmin=0,
+                               zmax=max(float(binned.max()), 1e-9), colorbar=dict(title="filled", tickformat=".0%"),
+                               hovertemplate="users from rank %{y:,}<br>movies from rank %{x:,}"
                                "<br>filled %{z:.1%}<extra></extra>"))
-    fig.update_xaxes(title=f"{n_items:,} movies, most rated first (binned)")
-    fig.update_yaxes(title=f"{n_users:,} users, most active first (binned)", autorange="reversed")
+    fig.update_xaxes(title=f"movie rank, most rated first ({n_items:,} movies)", tickformat=",d")
+    fig.update_yaxes(title=f"user rank, most active first ({n_users:,} users)", autorange="reversed",
+                     tickformat=",d")
     return _layout(fig, "The whole rating matrix: white is empty", height=460)
 
 
+def short_titles(titles, width: int = 30) -> list[str]:
+    """Titles cut at a word to about `width` characters with an ellipsis, kept distinct (a chart's
+    categories merge equal labels); the full title belongs in the hover."""
+    shown: list[str] = []
+    for title in map(str, titles):
+        short = title if len(title) <= width else title[:width].rsplit(" ", 1)[0].rstrip(",:;-") + "…"
+        while short in shown:
+            short += "\u200b"  # an invisible mark keeps two equal cuts apart
+        shown.append(short)
+    return shown
+
+
 def matrix_window(window: pd.DataFrame) -> go.Figure:
-    fig = go.Figure(go.Heatmap(z=window.to_numpy(), x=[str(c)[:28] for c in window.columns],
-                               y=[str(i) for i in window.index], colorscale="YlOrRd", zmin=0.5, zmax=5,
-                               colorbar=dict(title="rating"), hoverongaps=False))
+    titles = [str(c) for c in window.columns]
+    fig = go.Figure(go.Heatmap(z=window.to_numpy(), x=short_titles(titles), y=[str(i) for i in window.index],
+                               customdata=np.tile(np.array(titles, dtype=object), (len(window), 1)),
+                               colorscale="YlOrRd", zmin=0.5, zmax=5, colorbar=dict(title="rating"),
+                               hoverongaps=False,
+                               hovertemplate="user %{y}<br>%{customdata}<br>rating %{z}<extra></extra>"))
     fig.update_xaxes(title="movie", tickangle=45)
     fig.update_yaxes(title="user", type="category", autorange="reversed")
     return _layout(fig, "A window of actual cells (blank = no rating)", height=480)

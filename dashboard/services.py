@@ -24,7 +24,7 @@ from recsys.budget import megabytes as budget_megabytes
 from recsys.catalog import preset, size_defaults
 from recsys.dataset import Dataset
 from recsys.errors import ArtifactError, RecsysError
-from recsys.jobs import DONE, FAILED, STOPPED, JobRunner, JobView
+from recsys.jobs import DONE, FAILED, QUEUED, RUNNING, STOPPED, JobRunner, JobView
 from recsys.sources import artifacts_root
 from recsys.split import Split
 from recsys.training import TrainResult, lookup, resolve_config
@@ -447,11 +447,42 @@ def _job_progress(keys: tuple[str, ...], title: str | None, live: bool) -> None:
         st.rerun()  # the jobs ended: redraw the page with their models
     if title:
         st.markdown(title)
+    if len(views) > MANY_JOBS:
+        _many_jobs_progress(views)
+        return
     for view in views:
         if view.active:
-            st.progress(view.progress, text=f"Training **{view.label}** on {view.dataset} ({view.split})")
-            st.caption(view.describe() + " · the page fills in when it is done; other pages stay usable")
+            job_progress(view, note="the page fills in when it is done; other pages stay usable")
         elif view.state in (FAILED, STOPPED):
+            show_ended(view)
+
+
+MANY_JOBS = 3
+STAGE_MARKS = {"done": "✓", "now": "▶", "next": "○"}
+
+
+def job_progress(view: JobView, note: str = "") -> None:
+    """One job's progress: one bar across all its stages, where it is, and the list of stages."""
+    st.progress(view.progress, text=f"Training **{view.label}** on {view.dataset} ({view.split})")
+    st.caption(view.describe() + (f" · {note}" if note else ""))
+    if len(view.plan) > 1:
+        st.caption("Stages: " + " · ".join(f"{STAGE_MARKS[state]} {name}" for name, state in view.stage_list()))
+
+
+def _many_jobs_progress(views: list[JobView]) -> None:
+    """A batch of jobs (e.g. a comparison over folds): how many are done, the one running, and
+    the queue in order."""
+    done = sum(view.state == DONE for view in views)
+    st.progress(done / len(views), text=f"**{done} of {len(views)}** runs trained; the rest wait their turn "
+                "and the page fills in as they finish")
+    for view in views:
+        if view.state == RUNNING:
+            job_progress(view)
+    waiting = [f"{view.label} ({view.split})" for view in views if view.state == QUEUED]
+    if waiting:
+        st.caption(f"Waiting, in order: {', '.join(waiting)}")
+    for view in views:
+        if view.state in (FAILED, STOPPED):
             show_ended(view)
 
 
@@ -476,14 +507,14 @@ def _jobs_panel_body() -> None:
         st.caption("No training is running. Jobs started on any page show here.")
         return
     for view in active:
-        st.progress(view.progress, text=f"{view.label} · {view.dataset}")
-        left, right = st.columns([3, 1], vertical_alignment="center")
+        st.progress(view.progress, text=f"{view.label} · {view.dataset} · {view.split}")
+        left, right = st.columns([5, 1], vertical_alignment="center")
         left.caption(view.describe(now))
-        right.button("Stop", key=f"stop-job-{view.id}", on_click=runner.stop, args=(view.key,),
-                     help="Ends it after the current batch; nothing is saved.")
+        right.button("", icon=":material/stop_circle:", key=f"stop-job-{view.id}", on_click=runner.stop,
+                     args=(view.key,), help=f"Stop {view.label}: ends it after the current batch; nothing is saved.")
     icons = {DONE: ":material/check_circle:", FAILED: ":material/error:", STOPPED: ":material/stop_circle:"}
     for view in reversed(recent[-3:]):
-        st.caption(f"{icons[view.state]} {view.label} · {view.dataset}: {view.describe(now)}")
+        st.caption(f"{icons[view.state]} {view.label} · {view.dataset} · {view.split}: {view.describe(now)}")
 
 
 def csv_download(frame: pd.DataFrame, label: str, filename: str, key: str) -> None:

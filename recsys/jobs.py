@@ -25,13 +25,15 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
+import numpy as np
+
 from recsys import budget
 from recsys.artifacts import ArtifactStore, artifact_key
 from recsys.budget import BudgetError, Cost
 from recsys.dataset import Dataset
 from recsys.errors import ConfigError, RecsysError
 from recsys.models import ModelConfig
-from recsys.models.base import EpochLog
+from recsys.models.base import EpochLog, Stage
 from recsys.split import Split
 from recsys.training import TrainResult, estimate_cost, resolve_config, train
 
@@ -64,13 +66,29 @@ class JobView:
     retrain: bool = False
     owner: str | None = None  # the session a private job belongs to (None: visible to everyone)
     cost: Cost | None = None
+    plan: tuple[Stage, ...] = ()  # every stage of the run, in order (see `train(on_plan=...)`)
+    stage_index: int = 0          # where in `plan` the run is
+    stage_first_log: int = 0      # the first of `logs` reported in the current stage
 
     @property
     def progress(self) -> float:
-        """0-1: the share of the current phase's epochs done (1 when finished)."""
+        """0-1 across the whole run: stages done, plus the share of the current stage's epochs
+        (each phase of a stage that refits counts half). 1 when finished."""
         if self.state == DONE:
             return 1.0
-        return self.logs[-1].epoch / self.logs[-1].epochs if self.logs else 0.0
+        logs = self.logs[self.stage_first_log:]
+        within = logs[-1].epoch / logs[-1].epochs if logs else 0.0
+        if not self.plan:
+            return within
+        if self.plan[self.stage_index].refits and logs:
+            within = within / 2 + (0.5 if logs[-1].phase == "refit" else 0.0)
+        return min(1.0, (self.stage_index + within) / len(self.plan))
+
+    def stage_list(self) -> list[tuple[str, str]]:
+        """(stage name, "done" / "now" / "next") for each stage of the run."""
+        return [(stage.name, "done" if n < self.stage_index or self.state == DONE
+                 else "now" if n == self.stage_index and self.state == RUNNING else "next")
+                for n, stage in enumerate(self.plan)]
 
     @property
     def active(self) -> bool:
@@ -93,12 +111,16 @@ class JobView:
         seconds = f"{self.elapsed(now):.0f}s"
         if self.state == DONE:
             return f"done in {seconds}"
-        if self.stage != "fitting" or not self.logs:
-            return f"{STAGE_TEXT.get(self.stage, self.stage)} · {seconds}"
-        log = self.logs[-1]
+        step = (f"step {self.stage_index + 1} of {len(self.plan)}, " if len(self.plan) > 1 else "")
+        logs = self.logs[self.stage_first_log:]
+        if self.stage in ("evaluating", "saving") or not logs:
+            return f"{step}{STAGE_TEXT.get(self.stage, self.stage)} · {seconds}"
+        log = logs[-1]
+        step += f"{self.stage}: " if self.stage not in ("fitting", "queued") else ""
         phase = "refit on all training data, " if log.phase == "refit" else ""
         rmse = f" · validation RMSE {log.val_rmse:.4f}" if log.val_rmse is not None else ""
-        return f"{phase}epoch {log.epoch} of at most {log.epochs} · loss {log.loss:.4f}{rmse} · {seconds}"
+        loss = f" · loss {log.loss:.4f}" if np.isfinite(log.loss) else ""
+        return f"{step}{phase}epoch {log.epoch} of at most {log.epochs}{loss}{rmse} · {seconds}"
 
 
 @dataclass
@@ -126,6 +148,9 @@ class Job:
     store: ArtifactStore | None = None
     cost: Cost | None = None
     submitter: str | None = None
+    plan: tuple[Stage, ...] = ()
+    stage_index: int = 0
+    stage_first_log: int = 0
     stop_flag: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
     done_event: threading.Event = field(default_factory=threading.Event)
@@ -134,7 +159,16 @@ class Job:
         with self.lock:
             return JobView(self.id, self.key, self.label, self.dataset.name, self.split.label(), self.state,
                            self.stage, tuple(self.logs), self.error, self.result, self.submitted, self.started,
-                           self.finished, self.failure, self.model_name, self.retrain, self.owner, self.cost)
+                           self.finished, self.failure, self.model_name, self.retrain, self.owner, self.cost,
+                           self.plan, self.stage_index, self.stage_first_log)
+
+    def enter(self, stage: str) -> None:
+        """The run begins `stage` (a name in the plan moves the progress bar on)."""
+        with self.lock:
+            names = [step.name for step in self.plan]
+            if stage in names and names.index(stage) >= self.stage_index:
+                self.stage_index, self.stage_first_log = names.index(stage), len(self.logs)
+            self.stage = stage
 
     def _update(self, **changes) -> None:
         with self.lock:
@@ -151,7 +185,7 @@ class JobRunner:
 
     def __init__(self, workers: int = 1, store: ArtifactStore | None = None,
                  on_done: Callable[[JobView], None] | None = None, keep_finished: int = 50,
-                 per_owner: int = 3) -> None:
+                 per_owner: int = 40) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ConfigError(f"workers must be a positive whole number, got {workers!r}")
         self.store = store
@@ -175,7 +209,9 @@ class JobRunner:
         """The job for these settings: the active one if there is one, the finished one unless
         `retrain`, else a new queued job. Refused here, before anything is queued: bad settings,
         a cost over the per-model budget, a job that would take the server's jobs past the server
-        budget, and more than `per_owner` active jobs of one owner (a browser session).
+        budget, and more than `per_owner` waiting or running jobs of one owner (a browser session).
+        What runs at once is bounded by `workers`; the rest wait in the queue in order, so a page
+        may ask for a whole comparison (say 5 models x 5 folds) with one click.
 
         A `private` job (e.g. on an uploaded file) belongs to `owner`: only that owner sees it, it
         is keyed apart from everyone else's, and it saves into `store` (the owner's scratch store)."""
@@ -196,8 +232,8 @@ class JobRunner:
                 return current.view()
             active = [job for job in self._jobs.values() if job.view().active]
             if owner is not None and sum(job.submitter == owner for job in active) >= self.per_owner:
-                raise BudgetError(f"you already have {self.per_owner} trainings queued or running; wait for one "
-                                  "to finish or stop one (sidebar, Training jobs)")
+                raise BudgetError(f"you already have {self.per_owner} trainings waiting or running; wait for "
+                                  "some to finish or stop some (sidebar, Training jobs)")
             busy = sum(job.cost.bytes for job in active if job.cost is not None)
             if busy + cost.bytes > budget.server_budget():
                 raise BudgetError(f"the server's queued and running trainings already take about "
@@ -291,7 +327,7 @@ class JobRunner:
         try:
             result = train(job.dataset, job.model_name, job.config, job.split, store=job.store,
                            callbacks=[on_epoch], stop=job.stop_flag, retrain=job.retrain, on_corrupt="retrain",
-                           on_stage=lambda stage: job._update(stage=stage))
+                           on_stage=job.enter, on_plan=lambda plan: job._update(plan=tuple(plan)))
         except RecsysError as error:
             job._update(state=FAILED, stage="failed", error=str(error), failure=error)
         except Exception as error:  # a bug or a framework error: this job fails, the worker goes on

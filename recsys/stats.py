@@ -8,13 +8,18 @@ from recsys.dataset import Dataset
 from recsys.errors import ConfigError
 
 
+def percent(share: float) -> str:
+    """A share as a percentage with three significant digits: 1.70%, 98.3%, 0.0264%."""
+    return f"{share * 100:.3g}%" if share < 1 else "100%"
+
+
 def summary(dataset: Dataset) -> dict[str, str]:
     """Counts, density and scale as display strings."""
     r = dataset.ratings
     return {"dataset": dataset.name + (" (synthetic)" if dataset.synthetic else ""),
             "ratings": f"{dataset.n_ratings:,}", "users": f"{dataset.n_users:,}",
-            "movies": f"{dataset.n_items:,}", "density": f"{dataset.density:.4%}",
-            "sparsity": f"{1 - dataset.density:.4%}", "scale": dataset.scale.describe(),
+            "movies": f"{dataset.n_items:,}", "density": percent(dataset.density),
+            "sparsity": percent(1 - dataset.density), "scale": dataset.scale.describe(),
             "mean rating": f"{r.values.mean():.3f}"}
 
 
@@ -78,7 +83,7 @@ def top_movies(dataset: Dataset, by: str = "count", min_count: int = 50, n: int 
     elif by != "count":
         raise ConfigError("by must be 'count' or 'mean_rating'")
     table = table.sort_values([by, "count"], ascending=False).head(n)
-    return table.assign(genres=table["genres"].map(" | ".join))[["title", "year", "genres", "count", "mean_rating"]]
+    return table.assign(genres=table["genres"].map(" | ".join))[["title", "count", "mean_rating", "year", "genres"]]
 
 
 def activity_order(dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:

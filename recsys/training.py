@@ -21,7 +21,7 @@ from recsys.distribute import check_strategy
 from recsys.errors import ArtifactGone, ArtifactError, ConfigError
 from recsys.evaluate import evaluate
 from recsys.models import ModelConfig, Recommender, model_class
-from recsys.models.base import HISTORY_COLUMNS, EpochCallback, EpochLog
+from recsys.models.base import HISTORY_COLUMNS, EpochCallback, EpochLog, Stage
 from recsys.split import Split, validation_split
 
 VALIDATION_FRACTION = 0.1
@@ -79,7 +79,8 @@ def train(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | Non
           split: Split = Split(), store: ArtifactStore | None = None,
           callbacks: Sequence[EpochCallback] = (), stop: threading.Event | None = None,
           retrain: bool = False, on_corrupt: str = "raise", k: int = 10,
-          on_stage: Callable[[str], None] | None = None, strategy: str | None = None) -> TrainResult:
+          on_stage: Callable[[str], None] | None = None, strategy: str | None = None,
+          on_plan: Callable[[tuple[Stage, ...]], None] | None = None) -> TrainResult:
     """Train (or load) `model_name` on `split` of `dataset`.
 
     A valid cached artifact with the same key is loaded unless `retrain`. A broken one raises
@@ -87,7 +88,9 @@ def train(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | Non
     Early stopping uses a seeded 10% validation part of the training split; the test part is
     used only for the final metrics. A stopped run is returned but not saved. If saving fails
     (e.g. a read-only folder), the result is returned with a note instead of being lost.
-    `on_stage` hears "fitting", "evaluating" and "saving" as each begins (for progress displays).
+    `on_plan` hears the whole list of stages once, before fitting: the model's own (`stages()`,
+    e.g. a blend's parts) then "evaluating" (when the split has a test part) and "saving";
+    `on_stage` hears each stage's name as it begins (for progress displays).
     """
     stage = on_stage or (lambda name: None)
     config = resolve_config(model_name, config)
@@ -111,6 +114,9 @@ def train(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | Non
     fit_part, valid_part = validation_split(train_part, VALIDATION_FRACTION, seed=config.seed)
     model = model_class(model_name)(config)
     model.cached_part = lambda name, part_config: _cached_model(dataset, name, part_config, split, store)
+    model.on_stage = stage
+    if on_plan is not None:
+        on_plan(model.stages() + ((Stage("evaluating"),) if split.has_test else ()) + (Stage("saving"),))
     stage("fitting")
     history = model.fit(fit_part, valid_part, callbacks=callbacks, stop=stop)
     result = TrainResult(model, key, history.frame(), fit_seconds=history.seconds,

@@ -2,7 +2,14 @@
 import streamlit as st
 
 from dashboard import datasets, figures, services
+from dashboard.tables import readable
 from recsys import stats
+
+#: the title column kept narrow enough that the count and the mean fit beside it without scrolling
+MOVIE_COLUMNS = {"title": st.column_config.TextColumn("title", width="medium"),
+                 "count": st.column_config.NumberColumn("ratings", format="%d", width="small"),
+                 "mean_rating": st.column_config.NumberColumn("mean", format="%.2f", width="small"),
+                 "year": st.column_config.TextColumn("year", width="small")}
 
 st.title("Dataset")
 st.caption("What the data looks like before any model sees it.")
@@ -30,7 +37,7 @@ with st.expander("Upload your own ratings (CSV, or a zip holding one)"):
                   on_click=services.forget_private)
 
 with st.expander("Every dataset, and where it stands on this server"):
-    st.dataframe(datasets.status_table(datasets.statuses()), hide_index=True)
+    st.dataframe(readable(datasets.status_table(datasets.statuses())), hide_index=True)
     st.caption("Pick one in the sidebar. A set that is not here yet offers its download (the official GroupLens "
                "zip, checked against its MD5). The first open of a big set reads its files once and keeps a fast "
                "local copy, keyed by their checksum; later opens read that. Synthetic sets are generated, never "
@@ -53,14 +60,18 @@ if dataset is not None:
     left.plotly_chart(figures.long_tail(stats.counts_per(dataset, "user"), "user"))
     right.plotly_chart(figures.long_tail(stats.counts_per(dataset, "item"), "movie"))
     over_time = services.cached_table(key, "time", lambda: stats.ratings_over_time(dataset))
-    if len(over_time):
-        st.plotly_chart(figures.ratings_over_time(over_time))
+    st.plotly_chart(figures.ratings_over_time(over_time))
 
     st.subheader("Most-rated and best-rated movies")
     min_count = st.slider("Minimum number of ratings for best-rated", 1, 200,
                           key=services.persistent("min_count", 50), on_change=services.keep, args=("min_count",))
     left, right = st.columns(2)
     left.markdown("**Most rated**")
-    left.dataframe(stats.top_movies(dataset, "count"), hide_index=True)
+    left.dataframe(readable(stats.top_movies(dataset, "count"), {"mean_rating": 2}), hide_index=True,
+                   column_config=MOVIE_COLUMNS)
     right.markdown(f"**Best rated** (at least {min_count} ratings)")
-    right.dataframe(stats.top_movies(dataset, "mean_rating", min_count=min_count), hide_index=True)
+    best = stats.top_movies(dataset, "mean_rating", min_count=min_count)
+    if best.empty:
+        right.info(f"No movie has {min_count} or more ratings; lower the minimum above.")
+    else:
+        right.dataframe(readable(best, {"mean_rating": 2}), hide_index=True, column_config=MOVIE_COLUMNS)

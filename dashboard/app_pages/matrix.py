@@ -3,6 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import figures, services
+from dashboard.tables import readable
 from recsys import stats
 
 st.title("Rating matrix")
@@ -10,7 +11,7 @@ st.caption("Almost every cell is empty. The models' job is to fill them in.")
 
 dataset = services.current_dataset()
 if dataset is not None:
-    st.metric("Filled cells", f"{dataset.density:.3%}", help=f"{dataset.n_ratings:,} ratings in "
+    st.metric("Filled cells", stats.percent(dataset.density), help=f"{dataset.n_ratings:,} ratings in "
               f"{dataset.n_users:,} x {dataset.n_items:,} = {dataset.n_users * dataset.n_items:,} cells")
     binned = services.cached_table(dataset.fingerprint, "binned", lambda: pd.DataFrame(stats.binned_matrix(dataset)))
     st.plotly_chart(figures.matrix_density(binned.to_numpy(), dataset.n_users, dataset.n_items))
@@ -41,6 +42,9 @@ if dataset is not None:
         filled = window.notna().to_numpy().mean()
         st.caption(f"{filled:.0%} of this window is filled (the densest corner of the matrix is at rank 0).")
         st.plotly_chart(figures.matrix_window(window))
-        st.dataframe(window.style.format(na_rep="", precision=1))
+        cells = readable(window.reset_index().rename(columns=str), default_decimals=1, missing="")
+        st.dataframe(cells, hide_index=True, column_config={
+            "user": st.column_config.Column("user", pinned=True),
+            **{str(title): st.column_config.TextColumn(str(title), alignment="right") for title in window.columns}})
     else:
         st.info("Pick at least one user and one movie.")

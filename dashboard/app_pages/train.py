@@ -17,14 +17,24 @@ def live_training(key: str) -> None:
     view = services.job_runner().get(key)
     if view is None or not view.active:
         st.rerun()
-    st.progress(view.progress, text=f"Training {view.label} on {view.dataset} ({view.split})")
-    st.caption(view.describe())
+    services.job_progress(view)
+    if view.model_name == "blend" and view.logs:
+        st.caption(CURVE_NOTE)
     if view.logs:
         st.plotly_chart(figures.training_curves(pd.DataFrame([vars(log) for log in view.logs])),
                         key="live_curves")
 
 
-def show_result(result: TrainResult, trained_here: bool) -> None:
+#: what a blend can hold: rating models other than itself (ranking-only models have no rating to blend)
+BLEND_PARTS = ("biases", "item-knn", "mf", "biased-mf", "deep-mf", "recommender-net", "gmf", "mlp", "neumf",
+               "autorec", "nmf")
+#: below this many ratings a trained model's numbers carry a warning
+TOO_FEW_RATINGS = 1_000
+CURVE_NOTE = ("The curves are the epochs of the blend's Keras part; its other parts fit without epochs to "
+              "draw, and the stage list above says where the run is.")
+
+
+def show_result(result: TrainResult, trained_here: bool, dataset) -> None:
     """Curves, test metrics, the row-group summary and where the model was saved."""
     if trained_here:
         st.subheader("Finished")
@@ -41,8 +51,13 @@ def show_result(result: TrainResult, trained_here: bool) -> None:
                    "n/a" if pd.isna(value) else f"{value:.4f}")
     if metrics.get("n_new_user", 0) + metrics.get("n_new_item", 0):
         st.caption(figures.group_summary(metrics))
-    st.caption(f"Fit {result.fit_seconds:.1f}s · saved in the artifact store as `{result.key}`" if result.path else
+    where = ("kept with this session's upload (private; deleted when the session ends)" if services.is_private(dataset)
+             else "saved in the shared artifact store")
+    st.caption(f"Fit {result.fit_seconds:.1f}s · {where} as `{result.key}`" if result.path else
                "Not saved: " + "; ".join(result.notes))
+    if dataset.n_ratings < TOO_FEW_RATINGS:
+        st.warning(f"Trained on very little data ({dataset.n_ratings:,} ratings): a model needs thousands of "
+                   "ratings to learn tastes, so these numbers mean little and the test part is a handful of rows.")
     for note in result.notes:
         st.warning(note)
 
@@ -96,6 +111,16 @@ if dataset is not None:
             except ValueError:
                 st.error("Layers must be whole numbers separated by commas, e.g. 64, 32.")
                 st.stop()
+        if "components" in names:
+            parts = [m for m in labels if m in BLEND_PARTS]
+            picked = kept(st.multiselect, "Blend parts (at most one Keras model)", "components",
+                          list(defaults.components), options=parts,
+                          help="Each part predicts the validation ratings; a least-squares fit turns them into "
+                               "weights, then every part learns from all the training data.")
+            overrides["components"] = tuple(picked)
+            overrides["optional"] = tuple(p for p in defaults.optional if p in picked)
+            overrides["part_epochs"] = kept(st.slider, "Epochs of the Keras part (0: its own default)", "part_epochs",
+                                            int(defaults.part_epochs), min_value=0, max_value=200)
         if "reg_user" in names:
             overrides["reg_user"] = overrides["reg_item"] = kept(st.slider, "Bias regularisation", "reg", 5.0,
                                                                  min_value=0.0, max_value=50.0)
@@ -141,4 +166,4 @@ if dataset is not None:
             fresh = view is not None and view.state == DONE and view.result is not None
             result = view.result if fresh else cached
             if result is not None:
-                show_result(result, trained_here=fresh and not result.loaded)
+                show_result(result, trained_here=fresh and not result.loaded, dataset=dataset)

@@ -90,6 +90,15 @@ class EpochLog:
     phase: str = "fit"  # "fit" (with validation) or "refit" (on all training data)
 
 
+@dataclass(frozen=True)
+class Stage:
+    """One step of a training run as a progress display lists it. `refits`: its epochs come in two
+    phases (early-stopped fit, then a refit on all training data), each half of the step."""
+
+    name: str
+    refits: bool = False
+
+
 @dataclass
 class History:
     """The per-epoch log of one `fit`, with the epoch whose weights were kept."""
@@ -233,6 +242,16 @@ class Recommender(ABC):
         #: set by `recsys.training.train`: the cached model already trained with exactly these
         #: data and settings, or None; models made of parts (the blend) reuse it instead of training
         self.cached_part: Callable[[str, ModelConfig], "Recommender | None"] | None = None
+        #: set by `recsys.training.train`: hears the name of each of `stages()` as it begins
+        self.on_stage: Callable[[str], None] | None = None
+
+    def stages(self) -> tuple[Stage, ...]:
+        """The steps `fit` goes through, in order (a blend: one per part, then its weights)."""
+        return (Stage("fitting", refits=bool(getattr(self.config, "refit", False))),)
+
+    def _announce(self, stage: str) -> None:
+        if self.on_stage is not None:
+            self.on_stage(stage)
 
     # ----- properties every caller may ask -----
     @property

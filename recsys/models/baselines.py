@@ -193,6 +193,17 @@ class IALSConfig(ModelConfig):
         check_int(self, "iterations", 1, 200)
 
 
+def _ials_loss(x: np.ndarray, y: np.ndarray, data, reg: float, alpha: float) -> float:
+    """iALS's weighted squared error over every user x movie cell plus the L2 penalty, per rating:
+    sum_all s^2 comes from the two Gram matrices (no dense users x movies matrix), and the rated
+    cells add (1 + alpha)(1 - s)^2 - s^2 from their own scores."""
+    everything = float(np.sum((x.T @ x) * (y.T @ y)))
+    rated = np.einsum("nk,nk->n", x[data.users], y[data.items])
+    observed = float(np.sum((1 + alpha) * (1 - rated) ** 2 - rated ** 2))
+    penalty = reg * (float(np.sum(x * x)) + float(np.sum(y * y)))
+    return (everything + observed + penalty) / max(len(data), 1)
+
+
 class IALS(RankingOnly, Recommender):
     """Implicit-feedback ALS (Hu, Koren and Volinsky 2008), a ranking model: every rated item is
     a positive with confidence 1 + alpha, every other item a zero with confidence 1; users and
@@ -222,7 +233,8 @@ class IALS(RankingOnly, Recommender):
             started = time.perf_counter()
             x = _solve_side(y, by_user, cfg.reg, cfg.alpha)
             y = _solve_side(x, by_item, cfg.reg, cfg.alpha)
-            log = EpochLog(iteration + 1, cfg.iterations, float("nan"), None, None, time.perf_counter() - started)
+            loss = _ials_loss(x, y, data, cfg.reg, cfg.alpha)
+            log = EpochLog(iteration + 1, cfg.iterations, loss, None, None, time.perf_counter() - started)
             history.logs.append(log)
             for callback in callbacks:
                 callback(log)

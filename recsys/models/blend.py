@@ -18,7 +18,7 @@ import numpy as np
 
 from recsys.budget import Cost, Shape
 from recsys.errors import ConfigError
-from recsys.models.base import History, ModelConfig, Recommender, check_float, check_int
+from recsys.models.base import History, ModelConfig, Recommender, Stage, check_float, check_int
 from recsys.split import validation_split
 
 RIDGE = 1e-3  # keeps the weight fit stable when two components agree closely
@@ -84,6 +84,12 @@ class Blend(Recommender):
             return model_class(name).config_type(seed=self.config.seed, **extra)
         return [model_class(name)(config(name)) for name in (self.config.components if names is None else names)]
 
+    def stages(self) -> tuple[Stage, ...]:
+        """One step per part (the Keras part's epochs in two phases when it refits), then the weights."""
+        return tuple(Stage(f"part {n + 1} of {len(self.config.components)}: {part.name}",
+                           refits=part.learns_from_validation and bool(getattr(part.config, "refit", False)))
+                     for n, part in enumerate(self._components())) + (Stage("blend weights"),)
+
     def _fit(self, train, valid, callbacks, stop) -> History:
         from recsys.models import KerasRecommender
 
@@ -91,7 +97,9 @@ class Blend(Recommender):
             train, valid = validation_split(train, self.config.validation_fraction, seed=self.config.seed)
         everything = train.concat(valid)
         history, columns, self.parts, self.notes = History(), [], [], []
-        for component in self._components():
+        plan = self.stages()
+        for number, component in enumerate(self._components()):
+            self._announce(plan[number].name)
             cached = self._reusable(component, valid)
             try:
                 if cached is not None:  # the identical model was trained before: reuse it
@@ -115,6 +123,7 @@ class Blend(Recommender):
                 continue
             columns.append(np.asarray(probe, dtype=np.float64))
             self.parts.append(component)
+        self._announce(plan[-1].name)
         self.weights = _least_squares(columns, valid.values)
         folding = [column for column, part in zip(columns, self.parts) if part.can_fold_in]
         self.fold_weights = _least_squares(folding, valid.values) if folding else None

@@ -111,6 +111,17 @@ def test_budgets_and_per_owner_limits_refuse_before_queueing(runner, ml100k, mon
     assert runner.wait(first.key, timeout=120).state == STOPPED
 
 
+def test_a_comparison_of_many_runs_queues_whole(runner, ml100k):
+    """Fifteen runs asked at once by one session all queue (the workers bound what runs)."""
+    assert runner.per_owner >= 25
+    views = [runner.submit(ml100k, "mf", {"epochs": 500, "factors": 2, "seed": seed}, U1, owner="carol")
+             for seed in range(15)]
+    assert len({view.key for view in views}) == 15 and len(runner.active()) == 15
+    assert sum(view.state == "running" for view in runner.active()) <= runner.workers
+    for view in runner.active():
+        runner.stop(view.key)
+
+
 def test_private_jobs_are_seen_only_by_their_owner(runner, ml100k, tmp_path):
     from recsys.artifacts import ArtifactStore
 
@@ -122,3 +133,24 @@ def test_private_jobs_are_seen_only_by_their_owner(runner, ml100k, tmp_path):
     assert theirs.id != mine.id  # the same upload in two sessions is two jobs
     assert runner.wait(mine.key, timeout=120).state == DONE
     assert len(scratch.entries()) == 1 and not runner.store.entries().size
+
+
+def test_one_progress_bar_runs_across_every_stage_of_a_blend(runner, ml100k):
+    """The bar never goes back and reaches the evaluation and saving stages after the parts."""
+    import time
+
+    config = {"components": ("biased-mf", "item-knn"), "optional": ()}
+    view = runner.submit(ml100k, "blend", {**config, "part_epochs": 2}, U1)
+    seen, stages = [], set()
+    while True:
+        now = runner.get(view.key)
+        seen.append(now.progress)
+        stages.add(now.stage)
+        if not now.active:
+            break
+        time.sleep(0.05)
+    assert now.state == DONE, now.error
+    names = [name for name, _ in now.stage_list()]
+    assert names == ["part 1 of 2: biased-mf", "part 2 of 2: item-knn", "blend weights", "evaluating", "saving"]
+    assert all(b >= a - 1e-9 for a, b in zip(seen, seen[1:])) and seen[-1] == 1.0
+    assert {"part 1 of 2: biased-mf", "evaluating"} <= stages

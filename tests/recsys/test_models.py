@@ -217,3 +217,31 @@ def test_misuse_gives_clear_errors(ml100k_split):
         preset("biases-ranking")
     with pytest.raises(ConfigError, match="nmf works on a dense matrix"):
         make_model("nmf", max_cells=10).fit(train)
+
+
+def test_ials_reports_its_weighted_loss_and_it_falls(ml100k_split):
+    from recsys.models.baselines import _ials_loss
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(5, 3)), rng.normal(size=(4, 3))
+
+    class Rated:
+        users, items = np.array([0, 1, 2, 4]), np.array([0, 3, 2, 1])
+
+        def __len__(self):
+            return 4
+    scores, confidence, preference = x @ y.T, np.ones((5, 4)), np.zeros((5, 4))
+    confidence[Rated.users, Rated.items], preference[Rated.users, Rated.items] = 3.0, 1.0
+    dense = (np.sum(confidence * (preference - scores) ** 2) + 0.5 * (np.sum(x * x) + np.sum(y * y))) / 4
+    assert _ials_loss(x, y, Rated(), 0.5, 2.0) == pytest.approx(dense)
+    train, _ = ml100k_split
+    history = make_model("ials", factors=8, iterations=4).fit(train)
+    losses = history.frame()["loss"].to_numpy()
+    assert np.isfinite(losses).all() and losses[-1] < losses[0]
+
+
+def test_blend_declares_its_stages_and_announces_them():
+    model = make_model("blend", components=("recommender-net", "item-knn"), optional=())
+    names = [stage.name for stage in model.stages()]
+    assert names == ["part 1 of 2: recommender-net", "part 2 of 2: item-knn", "blend weights"]
+    assert model.stages()[0].refits and not model.stages()[1].refits

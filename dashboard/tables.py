@@ -1,0 +1,45 @@
+"""Tables formatted for people before they reach `st.dataframe`: Streamlit paints a missing cell
+as "None", so missing values become a dash and numbers get a fixed number of decimals."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+MISSING = "—"
+
+
+def readable(frame: pd.DataFrame, decimals: dict[str, int] | None = None, default_decimals: int = 2,
+             missing: str = MISSING) -> pd.DataFrame:
+    """A copy where every column holding a missing value is text (the value formatted, `missing`
+    in the gaps); whole-number floats read as integers. Columns without gaps keep their type so
+    they still sort as numbers."""
+    decimals = decimals or {}
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+            out[column] = values.map(lambda v: missing if _is_missing(v) else v)
+            continue
+        if not values.isna().any():
+            if pd.api.types.is_float_dtype(values) and column in decimals:
+                out[column] = values.round(decimals[column])
+            continue
+        places = decimals.get(column, default_decimals)
+        out[column] = values.map(lambda v, places=places: missing if _is_missing(v) else _number(v, places))
+    return out
+
+
+def _is_missing(value) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    try:
+        return bool(np.isnan(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _number(value, places: int) -> str:
+    if isinstance(value, (int, np.integer)) or float(value).is_integer():
+        return f"{int(value)}" if abs(value) < 10_000 else f"{int(value):,}"
+    return f"{float(value):.{places}f}"
+
