@@ -263,15 +263,37 @@ def genre_profile(profile: pd.DataFrame) -> go.Figure:
 
 
 def mini_factor_map(users: pd.DataFrame, movies: pd.DataFrame, title: str) -> go.Figure:
-    """Users and movies in the 2-factor space; axes read "romance" and "sci-fi"."""
+    """Users and movies in the 2-factor space on one scale (both axes alike); axes read "romance"
+    and "sci-fi". Each point's name is a label on a short leader line, and names of points that
+    sit close together are stacked apart so none covers another."""
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=movies.iloc[:, 0], y=movies.iloc[:, 1], mode="markers+text", name="movies (Q)",
-                             text=movies.index, textposition="top center", marker=dict(size=13, symbol="square")))
-    fig.add_trace(go.Scatter(x=users.iloc[:, 0], y=users.iloc[:, 1], mode="markers+text", name="users (P)",
-                             text=users.index, textposition="bottom center", marker=dict(size=13)))
-    fig.update_xaxes(title="romance", rangemode="tozero")
-    fig.update_yaxes(title="sci-fi", rangemode="tozero")
-    return _layout(fig, title, height=420)
+    for frame, name, symbol in ((movies, "movies (Q)", "square"), (users, "users (P)", "circle")):
+        fig.add_trace(go.Scatter(x=frame.iloc[:, 0], y=frame.iloc[:, 1], mode="markers", name=name,
+                                 text=list(frame.index), marker=dict(size=13, symbol=symbol),
+                                 hovertemplate="%{text}<br>romance %{x:.2f}<br>sci-fi %{y:.2f}<extra></extra>"))
+    values = np.vstack([movies.to_numpy(), users.to_numpy()])
+    names = list(movies.index) + list(users.index)
+    for (x, y), name, (dx, dy) in zip(values, names, label_offsets(values)):
+        fig.add_annotation(x=x, y=y, text=name, ax=dx, ay=dy, showarrow=True, arrowwidth=1, arrowcolor="#999",
+                           arrowhead=0, font=dict(size=12))
+    low, high = min(0.0, float(values.min())), float(values.max())
+    pad = 0.2 * (high - low or 1)
+    fig.update_xaxes(title=users.columns[0], range=[low - pad, high + pad], zeroline=True)
+    fig.update_yaxes(title=users.columns[1], range=[low - pad, high + pad], zeroline=True,
+                     scaleanchor="x", scaleratio=1)
+    return _layout(fig, title, height=520)
+
+
+def label_offsets(points: np.ndarray, near: float = 0.15) -> list[tuple[int, int]]:
+    """A label offset in pixels per point: the j-th point of a group of close points is stacked
+    j rows further out, alternating above-right and below-left, so close labels do not collide."""
+    spread = float(np.ptp(points)) if points.size else 1.0
+    offsets: list[tuple[int, int]] = []
+    for n, point in enumerate(points):
+        rank = sum(np.linalg.norm(points[m] - point) < near * (spread or 1) for m in range(n))
+        side = 1 if rank % 2 == 0 else -1
+        offsets.append((side * 45, -side * (22 + 18 * (rank // 2))))
+    return offsets
 
 
 def rating_heatmap(matrix: pd.DataFrame, title: str, blanks: np.ndarray | None = None) -> go.Figure:

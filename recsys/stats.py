@@ -10,7 +10,7 @@ from recsys.errors import ConfigError
 
 def percent(share: float) -> str:
     """A share as a percentage with three significant digits: 1.70%, 98.3%, 0.0264%."""
-    return f"{share * 100:.3g}%" if share < 1 else "100%"
+    return f"{share * 100:#.3g}".rstrip(".") + "%" if share < 1 else "100%"
 
 
 def summary(dataset: Dataset) -> dict[str, str]:

@@ -1,57 +1,99 @@
-"""The 4 x 5 romance/sci-fi example: edit the grid, factorise it with NMF and the 2-factor Keras
-model, and see the hidden "romance" and "sci-fi" factors fill the two blanks."""
+"""The 4 x 5 romance/sci-fi example: edit the grid, factorise it (NMF, gradient descent,
+alternating least squares, and the Keras model on request), and see the hidden "romance" and
+"sci-fi" factors fill the two blanks."""
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from dashboard import figures
 from recsys.errors import RecsysError
-from recsys.mini import FACTOR_NAMES, factorise
+from recsys.mini import FACTOR_NAMES, METHODS, MiniFactorisation, MiniSettings, factorise
 from recsys.readers import MINI_MATRIX, MINI_MOVIES, MINI_USERS
+
+RATING_PATTERN = r"^\s*([1-5](\.[05])?)?\s*$"  # empty, or 1-5 in half steps
+INSTANT = ("nmf", "gd", "als")
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def factorise_cached(method: str, grid: tuple, settings: MiniSettings) -> MiniFactorisation:
+    return factorise(method, np.array(grid, dtype=float), settings)
+
+
+def grid_editor() -> tuple[pd.DataFrame, np.ndarray]:
+    """The editable grid (text cells: a blank is an empty cell, never "None") and its values;
+    Reset brings back the original grid."""
+    version = st.session_state.setdefault("mini_grid_version", 0)
+    original = pd.DataFrame([["" if np.isnan(v) else f"{v:g}" for v in row] for row in MINI_MATRIX],
+                            index=list(MINI_USERS), columns=list(MINI_MOVIES))
+    left, right = st.columns([5, 1], vertical_alignment="bottom")
+    left.markdown("**Ratings (1-5). An empty cell is unknown; edit any cell and the factorisation reruns.**")
+    if right.button("Reset the grid", icon=":material/restart_alt:", key="mini_reset"):
+        st.session_state["mini_grid_version"] = version = version + 1
+    edited = st.data_editor(original, key=f"mini_grid_{version}", num_rows="fixed",
+                            column_config={m: st.column_config.TextColumn(m, validate=RATING_PATTERN,
+                                                                          alignment="center")
+                                           for m in MINI_MOVIES})
+    grid = np.array([[float(v) if str(v).strip() else np.nan for v in row]
+                     for row in edited.fillna("").to_numpy()], dtype=float)
+    return pd.DataFrame(grid, index=list(MINI_USERS), columns=list(MINI_MOVIES)), grid
+
+
+def settings_controls() -> MiniSettings:
+    with st.expander("Gradient descent and ALS settings"):
+        a, b, c, d = st.columns(4)
+        return MiniSettings(
+            learning_rate=a.select_slider("Learning rate", [0.005, 0.01, 0.02, 0.05, 0.1], 0.02, key="mini_lr"),
+            reg=b.select_slider("Regularisation", [0.0, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0], 0.2, key="mini_reg"),
+            steps=c.select_slider("Steps", [10, 50, 100, 200, 400, 1000], 400, key="mini_steps"),
+            seed=int(d.number_input("Seed", 0, 10_000, 7, key="mini_seed")))
+
+
+def show(result: MiniFactorisation, ratings: pd.DataFrame, blanks: np.ndarray, key: str) -> None:
+    if len(result.blanks):
+        for col, row in zip(st.columns(len(result.blanks)), result.blanks.itertuples()):
+            col.metric(f"{row.user} / {row.movie}", f"{row.predicted:.2f}")
+    if result.steps:
+        st.caption(f"{len(result.steps) - 1} steps; error on the known cells (RMSE) went from "
+                   f"{result.steps[0].rmse:.2f} to {result.steps[-1].rmse:.2f}.")
+    left, right = st.columns(2)
+    left.plotly_chart(figures.rating_heatmap(ratings, "Ratings (blanks outlined)", blanks), key=f"orig-{key}")
+    right.plotly_chart(figures.rating_heatmap(result.reconstruction, "Reconstruction P·Qᵀ", blanks),
+                       key=f"recon-{key}")
+    left, right = st.columns(2)
+    left.markdown("**Movie factors Q (5 x 2)**")
+    left.dataframe(result.movie_factors.round(2), key=f"q-{key}")
+    left.markdown("**User factors P (4 x 2)**")
+    left.dataframe(result.user_factors.round(2), key=f"p-{key}")
+    left.caption("Only the product P·Qᵀ is fixed by the data: each factor's scale is split evenly between people "
+                 "and films, so both sit on the same axes.")
+    right.plotly_chart(figures.mini_factor_map(result.user_factors, result.movie_factors,
+                                               f"People and films on the {FACTOR_NAMES[0]} / {FACTOR_NAMES[1]} axes"),
+                       key=f"map-{key}")
+
 
 st.title("Mini demo")
 st.caption("Four people, five films, two blanks. Matrix factorisation finds two hidden tastes, "
            "romance and sci-fi, and uses them to fill the blanks.")
 
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def factorise_cached(model: str, grid: tuple) -> object:
-    return factorise(model, np.array(grid, dtype=float))
-
-
-original = pd.DataFrame(MINI_MATRIX, index=list(MINI_USERS), columns=list(MINI_MOVIES))
-st.markdown("**Ratings (1-5). Empty cells are unknown; edit any cell and the factorisation reruns.**")
-edited = st.data_editor(original, key="mini_grid", num_rows="fixed",
-                        column_config={m: st.column_config.NumberColumn(m, min_value=1, max_value=5, step=0.5)
-                                       for m in MINI_MOVIES})
-grid = edited.to_numpy(dtype=float)
+ratings, grid = grid_editor()
 blanks = np.isnan(grid)
+settings = settings_controls()
 if blanks.all(axis=1).any() or blanks.all(axis=0).any():
     st.warning("Every person and every film needs at least one rating.")
     st.stop()
 
-tabs = st.tabs(["NMF (scikit-learn, k=2)", "Keras 2-factor model"])
-for tab, model in zip(tabs, ("nmf", "mf")):
+for tab, method in zip(st.tabs([METHODS[m] for m in METHODS]), METHODS):
     with tab:
-        with st.spinner(f"Factorising with {model}…"):
-            try:
-                result = factorise_cached(model, tuple(map(tuple, grid)))
-            except RecsysError as error:
-                st.error(str(error))
-                continue
-        if len(result.blanks):
-            cols = st.columns(len(result.blanks))
-            for col, row in zip(cols, result.blanks.itertuples()):
-                col.metric(f"{row.user} / {row.movie}", f"{row.predicted:.2f}")
-        left, right = st.columns(2)
-        left.plotly_chart(figures.rating_heatmap(edited, "Ratings (blanks outlined)", blanks), key=f"orig-{model}")
-        right.plotly_chart(figures.rating_heatmap(result.reconstruction, "Reconstruction P·Qᵀ", blanks),
-                           key=f"recon-{model}")
-        left, right = st.columns(2)
-        left.markdown("**Movie factors Q (5 x 2)**")
-        left.dataframe(result.movie_factors.round(3))
-        left.markdown("**User factors P (4 x 2)**")
-        left.dataframe(result.user_factors.round(3))
-        right.plotly_chart(figures.mini_factor_map(result.user_factors, result.movie_factors,
-                                                   f"People and films on the {FACTOR_NAMES[0]} / "
-                                                   f"{FACTOR_NAMES[1]} axes"), key=f"map-{model}")
+        if method not in INSTANT and not st.session_state.get(f"mini_run_{method}"):
+            st.caption("The product's Keras model with 2 non-negative factors: the same objective as gradient "
+                       "descent, trained by Keras. It takes about 10 seconds, so it runs when you ask.")
+            st.button("Fit the Keras model (about 10 s)", key=f"mini_start_{method}",
+                      on_click=st.session_state.__setitem__, args=(f"mini_run_{method}", True))
+            continue
+        try:
+            with st.spinner(f"Factorising with {METHODS[method]}…"):
+                result = factorise_cached(method, tuple(map(tuple, grid)), settings)
+        except RecsysError as error:
+            st.error(str(error))
+            continue
+        show(result, ratings, blanks, method)

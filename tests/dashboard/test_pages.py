@@ -45,6 +45,8 @@ def test_dataset_page(app):
     statuses = app.dataframe[0].value
     assert "ml-25m" in statuses["dataset"].tolist() and "SYNTHETIC, generated here" in statuses["status"].tolist()
     assert app.sidebar.selectbox(key="dataset").value == "ml-latest-small"
+    assert metrics["Density"] == "1.70%"
+    assert_no_missing_cells(app)
 
 
 def test_bad_upload_shows_an_error_not_an_exception(app):
@@ -65,8 +67,9 @@ def test_good_upload_becomes_a_dataset(app, movielens_dir):
 def test_rating_matrix_page(app):
     at = _open(app, "matrix")
     assert at.title[0].value == "Rating matrix"
-    assert at.metric[0].value == "1.700%"
+    assert at.metric[0].value == "1.70%"  # as the Dataset page writes it
     assert _charts(at) == 2 and len(at.dataframe) == 1
+    assert_no_missing_cells(at)  # empty cells are empty, not "None"
     at.radio(key="window_mode").set_value("pick users and movies").run()
     assert not at.exception and len(at.multiselect) == 2
 
@@ -167,6 +170,12 @@ def test_recommendations_say_which_split_and_how_a_new_user_was_served(app, ml_s
     assert set(later.loc[later["rated later"], "title"]) <= rated
 
 
+def assert_no_missing_cells(at) -> None:
+    """Streamlit paints a missing cell as "None": every table a page shows is formatted first."""
+    for table in list(at.dataframe) + list(at.get("arrow_data_frame")):
+        assert table.value.isna().sum().sum() == 0, table.value
+
+
 def test_unknown_user_in_state_is_handled(app):
     at = _open(app, "recommend")
     assert len(at.selectbox(key="user").options) == 610
@@ -178,7 +187,9 @@ def test_mini_demo_predicts_the_blanks(app):
     assert len(values) == 2  # one pair per tab, labels repeat
     assert values["Bob / Beauty Inside"] == pytest.approx(4.5, abs=0.5)
     assert values["Carol / Love Story"] == pytest.approx(1.0, abs=0.5)
-    assert len(at.metric) == 4 and _charts(at) == 6
+    assert len(at.metric) == 6 and _charts(at) == 9  # NMF, gradient descent and ALS at once
+    assert_no_missing_cells(at)
+    assert at.button(key="mini_start_keras")  # the slow Keras fit runs only when asked
 
 
 def test_compare_page_trains_missing_and_compares(app):
@@ -228,7 +239,7 @@ def test_missing_data_offers_its_download_and_says_why_it_failed(tmp_path, monke
                for e in at.error)
     assert at.button(key="download_ml-latest-small")  # offered again
     at.switch_page("app_pages/mini.py").run()
-    assert not at.exception and len(at.metric) == 4
+    assert not at.exception and len(at.metric) == 6
     st.cache_resource.clear()
 
 
@@ -342,3 +353,16 @@ def test_an_upload_and_its_models_stay_private_to_the_session(movielens_dir, tmp
     assert not mine.exception and not scratch.exists()
     assert mine.sidebar.selectbox(key="dataset").value == "ml-latest-small"
     services.reset_models()
+
+
+def test_mini_demo_answers_an_edit_and_resets(app):
+    """An edit refactorises at once (NumPy and scikit-learn, no Keras); Reset brings the grid back."""
+    at = _open(app, "mini")
+    key = "mini_grid_0"
+    at.session_state[key] = {"edited_rows": {0: {"Matrix": ""}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    labels = [m.label for m in at.metric]
+    assert "Alice / Matrix" in labels and labels.count("Alice / Matrix") == 3
+    at.button(key="mini_reset").click().run()
+    assert "Alice / Matrix" not in [m.label for m in at.metric]

@@ -27,3 +27,28 @@ def test_an_edited_grid_refactorises():
     result = factorise("nmf", grid)
     assert len(result.blanks) == 3
     assert result.blanks.set_index(["user", "movie"]).at[("Alice", "Matrix"), "predicted"] < 2.5
+
+
+@pytest.mark.parametrize("method", ["gd", "als"])
+def test_numpy_methods_fill_the_blanks_and_keep_every_step(method):
+    from recsys.mini import MiniSettings
+
+    result = factorise(method, settings=MiniSettings(steps=200))
+    blanks = result.blanks.set_index(["user", "movie"])["predicted"]
+    assert blanks[("Bob", "Beauty Inside")] == pytest.approx(4.5, abs=0.6)
+    assert blanks[("Carol", "Love Story")] == pytest.approx(1.0, abs=0.5)
+    assert len(result.steps) == (201 if method == "gd" else 51)
+    assert result.steps[-1].rmse < result.steps[0].rmse / 4
+    last = result.steps[-1]  # the last step is the final factorisation, as shown
+    assert np.allclose(last.p @ last.q.T, result.reconstruction.to_numpy())
+
+
+def test_factors_are_balanced_so_people_and_films_share_one_scale():
+    from recsys.mini import balance
+
+    result = factorise("nmf")
+    p, q = result.user_factors.to_numpy(), result.movie_factors.to_numpy()
+    assert np.allclose(np.linalg.norm(p, axis=0), np.linalg.norm(q, axis=0))
+    raw_p, raw_q = np.array([[10.0, 0.1]]), np.array([[0.1, 20.0]])
+    bp, bq = balance(raw_p, raw_q)
+    assert np.allclose(bp @ bq.T, raw_p @ raw_q.T) and np.allclose(np.abs(bp), np.abs(bq))
