@@ -9,9 +9,9 @@ from dashboard.state import choose, keep, persistent
 from recsys import sources
 from recsys.dataset import Dataset
 from recsys.downloads import Download, Downloads
-from recsys.errors import RecsysError
+from recsys.errors import DataError, RecsysError
 from recsys.sources import DatasetStatus
-from recsys.upload import SCALES, UPLOAD_CAPS, read_ratings_file
+from recsys.upload import MOVIES_NAMES, SCALES, UPLOAD_CAPS, read_ratings_file
 
 UPLOAD = "uploaded file"
 UPLOAD_SCALES = {"0.5-5 in half stars": "half-stars", "1-5 whole stars": "whole-stars"}
@@ -132,20 +132,37 @@ def _follow_download(name: str) -> None:
 
 
 def handle_upload() -> None:
-    """on_change hook of the uploader: validate the file through recsys, remember the outcome,
-    and switch the dataset picker to it when it is valid."""
-    upload = st.session_state.get("upload_file")
-    if upload is None:
+    """on_change hook of the uploader: validate the file(s) through recsys, remember the outcome,
+    and switch the dataset picker to it when it is valid. A ratings file may come with its
+    movies file (u.item, movies.dat, movies.csv), dropped together or zipped."""
+    uploads = st.session_state.get("upload_file") or []
+    if not isinstance(uploads, list):
+        uploads = [uploads]
+    if not uploads:
         st.session_state.pop("upload_outcome", None)
         return
     try:
+        ratings, items = split_uploads([(u.name, u.getvalue()) for u in uploads])
         scale = SCALES[UPLOAD_SCALES[st.session_state.get("upload_scale", next(iter(UPLOAD_SCALES)))]]
-        dataset = read_ratings_file(upload.getvalue(), name=f"upload:{upload.name}", scale=scale, caps=UPLOAD_CAPS)
+        dataset = read_ratings_file(ratings[1], name=f"upload:{ratings[0]}", scale=scale, caps=UPLOAD_CAPS,
+                                    items_source=items[1] if items else None)
     except RecsysError as error:
-        st.session_state["upload_outcome"] = ("error", f"**{upload.name} was not loaded.** {error}", ())
+        names = " and ".join(u.name for u in uploads)
+        st.session_state["upload_outcome"] = ("error", f"**{names} was not loaded.** {error}", ())
         return
     st.session_state["uploaded_dataset"] = dataset
     choose("dataset", UPLOAD)
-    st.session_state["upload_outcome"] = ("success", f"Loaded {dataset.n_ratings:,} ratings from {upload.name}; "
-                                          f"the pages now show “{UPLOAD}” (switch back in the sidebar).",
-                                          dataset.notes)
+    with_items = f" with titles and genres from {items[0]}" if items else ""
+    st.session_state["upload_outcome"] = ("success", f"Loaded {dataset.n_ratings:,} ratings from {ratings[0]}"
+                                          f"{with_items}; the pages now show “{UPLOAD}” (switch back in the "
+                                          "sidebar).", dataset.notes)
+
+
+def split_uploads(files: list[tuple[str, bytes]]) -> tuple[tuple[str, bytes], tuple[str, bytes] | None]:
+    """(ratings file, movies file or None) among the uploaded files, told apart by MovieLens' names."""
+    movies = [f for f in files if f[0].lower() in MOVIES_NAMES or f[0].lower().startswith(("movies", "items"))]
+    ratings = [f for f in files if f not in movies]
+    if len(ratings) != 1 or len(movies) > 1:
+        raise DataError("upload one ratings file, and at most one movies file beside it (movies.csv, movies.dat or "
+                        f"u.item); got {', '.join(name for name, _ in files)}")
+    return ratings[0], (movies[0] if movies else None)

@@ -56,7 +56,8 @@ def _download_progress(done: int, total: int) -> None:
 
 def _load(args) -> Dataset:
     if getattr(args, "file", None):
-        dataset = read_ratings_file(args.file, name=f"file:{Path(args.file).name}", scale=SCALES[args.scale])
+        dataset = read_ratings_file(args.file, name=f"file:{Path(args.file).name}", scale=SCALES[args.scale],
+                                    items_source=getattr(args, "items", None))
         for note in dataset.notes:
             _err(f"  note: {note}")
         return dataset
@@ -86,8 +87,11 @@ def cmd_data(args) -> int:
         if not args.file:
             raise ConfigError("`data check` needs --file PATH (a ratings CSV, or a zip holding one)")
         dataset = _load(args)
+        titled = sum(not title.startswith("movie ") for title in dataset.titles(range(dataset.n_items)))
         print(f"{args.file} is valid: {dataset.n_ratings:,} ratings, {dataset.n_users:,} users, "
-              f"{dataset.n_items:,} items")
+              f"{dataset.n_items:,} items ({titled:,} with titles)")
+        for note in dataset.notes:
+            print(f"note: {note}")
         return 0
     if not args.name:
         raise ConfigError(f"`data {args.action}` needs a dataset name")
@@ -270,6 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     def scale_arg(p):
         p.add_argument("--scale", default="half-stars", choices=list(SCALES),
                        help="rating scale of --file: 0.5-5 in halves (default) or whole stars 1-5")
+        p.add_argument("--items", help="the movies file of --file (movies.csv, movies.dat or u.item) for titles "
+                       "and genres; MovieLens' own is found beside --file without it")
 
     data = sub.add_parser("data", help="list, fetch or describe datasets")
     data.add_argument("action", choices=["list", "fetch", "info", "check"])

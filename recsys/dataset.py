@@ -226,14 +226,14 @@ def build_dataset(name: str, raw: pd.DataFrame, items: pd.DataFrame | None, scal
 def _items_table(item_ids: np.ndarray, items: pd.DataFrame | None) -> pd.DataFrame:
     table = pd.DataFrame({"item_id": item_ids})
     if items is None or items.empty:
-        table["title"] = [str(i) for i in item_ids]
+        table["title"] = [f"movie {i}" for i in item_ids]  # a bare id reads like a count
         table["year"] = pd.array([pd.NA] * len(item_ids), dtype="Int64")
         table["genres"] = [() for _ in item_ids]
         return table
     meta = items.drop_duplicates("item", keep="last").set_index("item")
     meta = meta.reindex(pd.Index(item_ids, dtype=meta.index.dtype if item_ids.dtype != object else object))
     titles = meta["title"].astype(object).to_numpy()
-    table["title"] = [str(t) if isinstance(t, str) else str(i) for t, i in zip(titles, item_ids)]
+    table["title"] = [str(t) if isinstance(t, str) else f"movie {i}" for t, i in zip(titles, item_ids)]
     years = meta["year"] if "year" in meta else table["title"].str.extract(r"\((\d{4})\)\s*$")[0].to_numpy()
     table["year"] = pd.to_numeric(pd.Series(np.asarray(years)), errors="coerce").astype("Int64")
     genres = meta["genres"].to_numpy() if "genres" in meta else [()] * len(item_ids)

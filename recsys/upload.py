@@ -9,6 +9,7 @@ import codecs
 import csv
 import io
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -42,31 +43,115 @@ def read_ratings_file(source: str | Path | bytes, name: str = "upload", scale: R
     (by timestamp, then by position) and are reported in `Dataset.notes`. `caps` (e.g.
     `UPLOAD_CAPS`) bounds the ratings, users and movies accepted.
 
+    The layouts people have are read as they are: a CSV with a header (user, item, rating
+    [, timestamp], or MovieLens' userId/movieId), MovieLens' own headerless files (ml-100k's
+    tab-separated `u.data`, ml-1m's `::`-separated `ratings.dat`), a spreadsheet's `;` export with
+    decimal commas, ISO dates as timestamps, and a zip holding a ratings file with its movies file
+    (`movies.csv`, `movies.dat` or `u.item`, which give titles and genres). A path's sibling
+    movies file is read too when `items_source` is not given.
+
     The file is parsed once, typed, by pandas' C parser, reading only the 3 or 4 columns it
     needs; only when that finds a problem is it read again as text, a million rows at a time,
-    to name the line. So a 200 MB file costs a few seconds and a few hundred MB beyond its bytes."""
+    to name every problem (the first 20, in line order, and a count of the rest). So a 200 MB
+    file costs a few seconds and a few hundred MB beyond its bytes."""
     caps = caps or {}
+    if items_source is None and not isinstance(source, (bytes, bytearray)):
+        items_source = sibling_items(Path(source))
     data = _bytes_of(source, "ratings")
+    if _is_zip(data):
+        data, zipped_items = _files_from_zip(data)
+        items_source = items_source if items_source is not None else zipped_items
     _check_text(data, "ratings file")
+    data = _plain_delimiter(data)
     header, delimiter = _header(data[:MAX_HEADER_CHARS + 2].decode("utf-8-sig", "replace"), "ratings file")
     names = _header_names(header, delimiter)
+    headed = not all(_is_number(name) for name in names)
+    if not headed:
+        names = _headerless_names(names)
     line = _first_long_line(data, delimiter, len(names))
     if line is not None:
         raise DataError(f"the ratings file is not a well-formed table: line {line} has "
-                        f"{_fields_on_line(data, line, delimiter):,} fields but the header has {len(names)}")
+                        f"{_fields_on_line(data, line, delimiter):,} fields but the {'header' if headed else 'first line'}"
+                        f" has {len(names)}")
     columns = _map_columns(names, required=("user", "item", "rating"), optional=("timestamp",))
     if "ratings" in caps:
-        _check_rows(data, caps["ratings"])
-    frame = _typed_table(data, delimiter, names, columns, scale)
+        _check_rows(data, caps["ratings"] + (0 if headed else 1))
+    layout = Layout(delimiter, names, columns, scale, skip=1 if headed else 0, decimal_comma=_decimal_comma(data, delimiter))
+    frame = _typed_table(data, layout)
     if frame is None:
-        frame = _text_table(data, delimiter, names, columns, scale)
+        frame = _text_table(data, layout)
     _check_caps(frame, caps)
     frame, notes = _drop_duplicates(frame)
     if len(frame) < MIN_RATINGS:
         raise DataError(f"the ratings file holds only {len(frame)} rating(s); at least {MIN_RATINGS} are "
                         "needed to split it into train and test and fit a model")
     items = _read_items(items_source) if items_source is not None else None
+    if items is None:
+        notes = notes + [NO_MOVIES_NOTE]
     return build_dataset(name, frame.reset_index(drop=True), items, scale, notes=notes)
+
+
+NO_MOVIES_NOTE = ("no movies file came with the ratings: movies are named by their ids, without genres or years "
+                  "(add movies.csv, movies.dat or u.item beside the ratings, or in the same zip)")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a ratings file is laid out: its delimiter, column names (given or assumed), where the
+    needed columns are, the scale, the header lines to skip and whether decimals use a comma."""
+
+    delimiter: str
+    names: list[str]
+    columns: dict[str, str]
+    scale: RatingScale
+    skip: int = 1
+    decimal_comma: bool = False
+
+    @property
+    def positions(self) -> dict[str, int]:
+        return {role: self.names.index(column) for role, column in self.columns.items()}
+
+
+#: MovieLens' headerless rating files (u.data, ratings.dat) and any 3- or 4-column file without a header
+HEADERLESS = ("user", "item", "rating", "timestamp")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace(",", "."))
+    except ValueError:
+        return False
+    return True
+
+
+def _headerless_names(first_row: list[str]) -> list[str]:
+    if len(first_row) not in (3, 4):
+        raise DataError(f"the ratings file has no header and {len(first_row)} columns; a file without a header "
+                        "must hold user, item, rating and optionally timestamp, in that order")
+    return list(HEADERLESS[:len(first_row)])
+
+
+def _plain_delimiter(data: bytes) -> bytes:
+    """MovieLens' `::` separator (ratings.dat) as a tab, so the C parser reads it in one pass."""
+    first = data[:data.find(b"\n") if b"\n" in data[:MAX_HEADER_CHARS] else MAX_HEADER_CHARS]
+    return data.replace(b"::", b"\t") if b"::" in first else data
+
+
+def _decimal_comma(data: bytes, delimiter: str) -> bool:
+    """A `;` or tab file whose numbers use a decimal comma (a European spreadsheet's export)."""
+    return delimiter != "," and b"," in data[:1 << 16]
+
+
+def sibling_items(path: Path) -> Path | None:
+    """The movies file MovieLens ships beside a ratings file (u.item, movies.dat, movies.csv)."""
+    for name in ITEMS_FILES.get(path.name.lower(), ()):
+        if (path.parent / name).is_file():
+            return path.parent / name
+    return None
+
+
+#: ratings file name -> the movies file names that go with it
+ITEMS_FILES = {"u.data": ("u.item",), "ratings.dat": ("movies.dat",), "ratings.csv": ("movies.csv",)}
 
 
 def _check_caps(frame: pd.DataFrame, caps: dict[str, int]) -> None:
@@ -98,43 +183,48 @@ def _check_rows(data: bytes, cap: int) -> None:
                         "server (use the command line with --file for bigger files)")
 
 
-def _typed_table(data: bytes, delimiter: str, names: list[str], columns: dict[str, str],
-                 scale: RatingScale) -> pd.DataFrame | None:
+def _typed_table(data: bytes, layout: Layout) -> pd.DataFrame | None:
     """The needed columns parsed as numbers and validated, or None when pandas cannot parse them
-    as numbers (then the text pass names the problem)."""
-    positions = {role: names.index(column) for role, column in columns.items()}
+    as numbers (then the text pass names the problems)."""
+    positions = layout.positions
     try:
-        parsed = pd.read_csv(io.BytesIO(data), sep=delimiter, header=None, skiprows=1, engine="c",
-                             names=list(range(len(names))), usecols=sorted(positions.values()),
+        parsed = pd.read_csv(io.BytesIO(data), sep=layout.delimiter, header=None, skiprows=layout.skip, engine="c",
+                             names=list(range(len(layout.names))), usecols=sorted(positions.values()),
                              dtype={p: np.float64 for p in positions.values()}, skipinitialspace=True,
-                             index_col=False, encoding="utf-8-sig")
+                             index_col=False, encoding="utf-8-sig", decimal="," if layout.decimal_comma else ".")
     except (pd.errors.ParserError, ValueError, OverflowError):
         return None
     if parsed.empty:
         raise DataError("the ratings file has a header but no rows")
     values = {role: parsed[position].to_numpy() for role, position in positions.items()}
     del parsed
-    return _validated(values, lambda role, row: _field(data, row + 1, delimiter, positions[role]), 2, scale)
+    problems = Problems()
+    frame = _validated(values, lambda role, row: _field(data, row + layout.skip, layout.delimiter, positions[role]),
+                       1 + layout.skip, layout.scale, problems)
+    problems.raise_if_any()
+    return frame
 
 
-def _text_table(data: bytes, delimiter: str, names: list[str], columns: dict[str, str],
-                scale: RatingScale) -> pd.DataFrame:
+def _text_table(data: bytes, layout: Layout) -> pd.DataFrame:
     """The table read as text a million rows at a time (every column: a short row must read as
     missing fields, not stop the parser), each chunk validated with the line numbers of its rows;
-    raises the first problem found."""
-    positions = {role: names.index(column) for role, column in columns.items()}
-    chunks, first_line = [], 2
+    raises every problem found (the first 20 in line order, and how many more)."""
+    positions = layout.positions
+    chunks, first_line, problems = [], 1 + layout.skip, Problems()
     try:
-        reader = pd.read_csv(io.BytesIO(data), sep=delimiter, header=None, skiprows=1, engine="c",
-                             names=list(range(len(names))), dtype=str, keep_default_na=False, skipinitialspace=True, index_col=False,
-                             encoding="utf-8-sig", chunksize=TEXT_CHUNK_ROWS)
+        reader = pd.read_csv(io.BytesIO(data), sep=layout.delimiter, header=None, skiprows=layout.skip, engine="c",
+                             names=list(range(len(layout.names))), dtype=str, keep_default_na=False,
+                             skipinitialspace=True, index_col=False, encoding="utf-8-sig", chunksize=TEXT_CHUNK_ROWS)
         for chunk in reader:
             text = {role: chunk[position].fillna("").str.strip() for role, position in positions.items()}
-            values = {role: _as_numbers(column) for role, column in text.items()}
-            chunks.append(_validated(values, lambda role, row: text[role].iloc[row], first_line, scale))
+            values = {role: _as_numbers(column, layout.decimal_comma, dates=role == "timestamp")
+                      for role, column in text.items()}
+            chunks.append(_validated(values, lambda role, row: text[role].iloc[row], first_line, layout.scale,
+                                     problems))
             first_line += len(chunk)
     except (pd.errors.ParserError, ValueError) as error:
         raise DataError(f"the ratings file is not a well-formed table: {_parser_problem(error)}") from None
+    problems.raise_if_any()
     if not chunks:
         raise DataError("the ratings file has a header but no rows")
     return pd.concat(chunks, ignore_index=True)
@@ -144,43 +234,93 @@ TEXT_CHUNK_ROWS = 1_000_000
 WHAT = {"user": "user id", "item": "item id", "rating": "rating", "timestamp": "timestamp"}
 
 
-def _as_numbers(column: pd.Series) -> np.ndarray:
-    """Text as floats, NaN where empty or not a number (`_validated` tells the two apart)."""
-    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+def _as_numbers(column: pd.Series, decimal_comma: bool = False, dates: bool = False) -> np.ndarray:
+    """Text as floats, NaN where empty or not a number (`_validated` tells the two apart). With
+    `decimal_comma`, "3,5" reads as 3.5; with `dates`, an ISO date or date-time (UTC unless it
+    says otherwise) reads as seconds since 1970."""
+    if decimal_comma:
+        column = column.str.replace(",", ".", regex=False)
+    numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, copy=True)
+    if dates:
+        unread = np.isnan(numbers) & (column.to_numpy(dtype=str) != "")
+        if unread.any():
+            when = pd.to_datetime(column[unread], errors="coerce", utc=True, format="ISO8601")
+            seconds = (when - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)
+            numbers[unread] = seconds.to_numpy(dtype=float, na_value=np.nan)
+    return numbers
 
 
-def _validated(values: dict[str, np.ndarray], text, first_line: int, scale: RatingScale) -> pd.DataFrame:
-    """Check parsed columns (float arrays, NaN where unparseable) and return the typed frame.
-    `text(role, row)` gives a row's original field, to quote in the message."""
+MAX_PROBLEMS = 20
+
+
+class Problems:
+    """Every problem found in a file, reported together: the first `MAX_PROBLEMS` in line order
+    and how many more there are."""
+
+    def __init__(self) -> None:
+        self.found: list[tuple[int, str]] = []
+        self.count = 0
+
+    def add(self, lines: np.ndarray, message) -> None:
+        """Problems on these (1-based) line numbers; `message(n)` words the problem on the n-th."""
+        self.count += int(lines.size)
+        for n in range(min(lines.size, MAX_PROBLEMS)):
+            self.found.append((int(lines[n]), message(n)))
+        self.found = sorted(self.found, key=lambda item: item[0])[:MAX_PROBLEMS]
+
+    def raise_if_any(self) -> None:
+        if not self.count:
+            return
+        if self.count == 1:
+            raise DataError(self.found[0][1])
+        shown = "\n".join(f"- {text}" for _, text in self.found)
+        more = f"\n- … and {self.count - len(self.found):,} more" if self.count > len(self.found) else ""
+        raise DataError(f"the ratings file has {self.count:,} problems"
+                        f"{' (the first ' + str(len(self.found)) + ' in line order)' if more else ''}; "
+                        f"fix them all and upload it again:\n\n{shown}{more}")
+
+
+def _validated(values: dict[str, np.ndarray], text, first_line: int, scale: RatingScale,
+               problems: Problems) -> pd.DataFrame | None:
+    """Check parsed columns (float arrays, NaN where unparseable), adding what is wrong to
+    `problems`, and return the typed frame (None when this part had problems). `text(role, row)`
+    gives a row's original field, to quote in the message."""
+    before = problems.count
+
     def fail(role: str, mask: np.ndarray, problem: str) -> None:
-        row = int(np.flatnonzero(mask)[0])
-        shown = str(text(role, row)).strip()
-        if not shown:
-            raise DataError(f"line {row + first_line}: {WHAT[role]} is missing")
-        raise DataError(f"line {row + first_line}: {WHAT[role]} {shown!r} {problem}")
+        rows = np.flatnonzero(mask)
 
+        def message(n: int) -> str:
+            shown = str(text(role, int(rows[n]))).strip()
+            line = int(rows[n]) + first_line
+            return f"line {line}: {WHAT[role]} is missing" if not shown else \
+                f"line {line}: {WHAT[role]} {shown!r} {problem}"
+        problems.add(rows + first_line, message)
+
+    bad_row = np.zeros(len(values["rating"]), dtype=bool)
     for role, array in values.items():
         bad = ~np.isfinite(array)
         if bad.any():
-            fail(role, bad, "is not a number")
+            fail(role, bad, "is not a number" if role != "timestamp" else "is neither a number nor an ISO date")
+        bad_row |= bad
+    checks = []
     for role in ("user", "item"):
-        array = values[role]
-        if (array > MAX_ID).any():
-            fail(role, array > MAX_ID, f"is absurdly large (ids must be below {MAX_ID:.0e})")
+        checks.append((role, values[role] > MAX_ID, f"is absurdly large (ids must be below {MAX_ID:.0e})"))
     for role in [r for r in ("user", "item", "timestamp") if r in values]:
         array = values[role]
-        if (array != np.floor(array)).any():
-            fail(role, array != np.floor(array), "is not a whole number")
-        if (array < 0).any():
-            fail(role, array < 0, "is negative")
+        checks.append((role, array != np.floor(array), "is not a whole number"))
+        checks.append((role, array < 0, "is negative"))
     rating = values["rating"]
-    outside = (rating < scale.low) | (rating > scale.high)
-    if outside.any():
-        fail("rating", outside, f"is outside the scale {scale.describe()}")
+    checks.append(("rating", (rating < scale.low) | (rating > scale.high), f"is outside the scale {scale.describe()}"))
     steps = (rating - scale.low) / scale.step
-    off_grid = np.abs(steps - np.round(steps)) > 1e-6
-    if off_grid.any():
-        fail("rating", off_grid, f"is not on the scale {scale.describe()}")
+    checks.append(("rating", np.abs(steps - np.round(steps)) > 1e-6, f"is not on the scale {scale.describe()}"))
+    for role, mask, problem in checks:
+        mask = mask & ~bad_row  # one problem per field: the first that applies
+        if mask.any():
+            fail(role, mask, problem)
+            bad_row |= mask
+    if problems.count > before:
+        return None
     frame = pd.DataFrame({"user": values["user"].astype(np.int64), "item": values["item"].astype(np.int64),
                           "rating": rating.astype(np.float32)})
     if "timestamp" in values:
@@ -200,25 +340,39 @@ def _bytes_of(source: str | Path | bytes, what: str) -> bytes:
         data = path.read_bytes()
     if len(data) > MAX_BYTES:
         raise DataError(f"{what} is larger than the limit of {MAX_BYTES // 1024**2} MiB")
-    if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
-        return _single_csv_from_zip(data)
     return data
 
 
-def _single_csv_from_zip(data: bytes) -> bytes:
+def _is_zip(data: bytes) -> bool:
+    return data[:4] in (b"PK\x03\x04", b"PK\x05\x06")
+
+
+#: names a zip's ratings and movies files go by (MovieLens' own first), lower case
+RATINGS_NAMES = ("ratings.csv", "ratings.dat", "u.data")
+MOVIES_NAMES = ("movies.csv", "movies.dat", "u.item", "items.csv")
+
+
+def _files_from_zip(data: bytes) -> tuple[bytes, bytes | None]:
+    """The ratings file of a zip and, when there is one, its movies file. MovieLens' own zips
+    (ml-latest-small, ml-100k, ml-1m) are read as GroupLens ships them; any other zip must hold
+    one table, or name its ratings file ratings.csv."""
     with open_zip(io.BytesIO(data)) as archive:
-        members = checked_members(archive, max_unpacked=MAX_BYTES * 5)
-        candidates = [m for m in members if m.filename.lower().endswith((".csv", ".tsv", ".txt", ".data"))
-                      and not Path(m.filename).name.startswith(".")]
-        ratings = [m for m in candidates if Path(m.filename).name.lower().startswith("ratings")]
-        chosen = ratings if len(ratings) == 1 else candidates
-        if not chosen:
-            raise DataError("the zip holds no ratings file (.csv, .tsv, .txt or .data)")
-        if len(chosen) > 1:
-            names = ", ".join(m.filename for m in chosen)
-            raise DataError(f"the zip holds several candidate files ({names}); "
-                            "put only one ratings file in it, or name it ratings.csv")
-        return read_member(archive, chosen[0], MAX_BYTES)
+        members = [m for m in checked_members(archive, max_unpacked=MAX_BYTES * 5)
+                   if not Path(m.filename).name.startswith(".") and not m.filename.startswith("__MACOSX")]
+        by_name = {Path(m.filename).name.lower(): m for m in members}
+        ratings = next((by_name[n] for n in RATINGS_NAMES if n in by_name), None)
+        if ratings is None:
+            candidates = [m for m in members if m.filename.lower().endswith((".csv", ".tsv", ".txt", ".data", ".dat"))
+                          and Path(m.filename).name.lower() not in MOVIES_NAMES]
+            if not candidates:
+                raise DataError("the zip holds no ratings file (.csv, .tsv, .txt, .dat or .data)")
+            if len(candidates) > 1:
+                names = ", ".join(m.filename for m in candidates)
+                raise DataError(f"the zip holds several candidate files ({names}); "
+                                "put only one ratings file in it, or name it ratings.csv")
+            ratings = candidates[0]
+        movies = next((by_name[n] for n in MOVIES_NAMES if n in by_name), None)
+        return read_member(archive, ratings, MAX_BYTES), (read_member(archive, movies, MAX_BYTES) if movies else None)
 
 
 def _check_text(data: bytes, what: str) -> None:
@@ -380,17 +534,61 @@ def _drop_duplicates(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 
 
 def _read_items(source: str | Path | bytes) -> pd.DataFrame:
-    frame = _parse(_bytes_of(source, "items"), "items file")
+    """A movies file: MovieLens' movies.csv (or any CSV with an item/movieId and a title
+    column, genres optional), movies.dat (`id::title::genres`) or ml-100k's u.item (`|`-separated,
+    no header, 19 genre flags); UTF-8 or latin-1."""
+    data = _bytes_of(source, "items")
+    if not data.strip():
+        raise DataError("the items file is empty")
+    text = _decoded(data)
+    first = text[:text.find("\n")] if "\n" in text else text
+    if "::" in first:
+        return _movies_dat(text)
+    if first.count("|") >= 5 and first.split("|", 1)[0].strip().isdigit():
+        return _u_item(text)
+    frame = _parse(text.encode("utf-8"), "items file")
     normalised = {c.lower(): c for c in frame.columns}
     item_col = next((normalised[a] for a in COLUMN_ALIASES["item"] if a in normalised), None)
     if item_col is None or "title" not in normalised:
         raise DataError("the items file needs an item (or movieId) column and a title column")
     genres = frame[normalised["genres"]] if "genres" in normalised else pd.Series([""] * len(frame))
-    ids = _as_numbers(frame[item_col].str.strip())
-    bad = ~np.isfinite(ids) | (ids != np.floor(ids)) | (ids < 0) | (ids > MAX_ID)
+    return _items_table(frame[item_col], frame[normalised["title"]],
+                        [str(v).split("|") for v in genres], first_line=2)
+
+
+def _decoded(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")  # MovieLens' older files (u.item, ml-1m's movies.dat)
+
+
+def _items_table(ids: pd.Series, titles, genres: list[list[str]], first_line: int) -> pd.DataFrame:
+    numbers = _as_numbers(ids.astype(str).str.strip())
+    bad = ~np.isfinite(numbers) | (numbers != np.floor(numbers)) | (numbers < 0) | (numbers > MAX_ID)
     if bad.any():
-        line = _first_bad(bad)
-        raise DataError(f"items file line {line}: item id {frame[item_col].iloc[line - 2]!r} is not a valid id")
-    return pd.DataFrame({"item": ids.astype(np.int64), "title": frame[normalised["title"]],
-                         "genres": [[g for g in str(v).split("|") if g and g != "(no genres listed)"]
-                                    for v in genres]})
+        line = _first_bad(bad, first_line)
+        raise DataError(f"items file line {line}: item id {ids.iloc[line - first_line]!r} is not a valid id")
+    return pd.DataFrame({"item": numbers.astype(np.int64), "title": [str(t).strip() for t in titles],
+                         "genres": [[g for g in gs if g and g not in ("(no genres listed)", "unknown")]
+                                    for gs in genres]})
+
+
+def _movies_dat(text: str) -> pd.DataFrame:
+    rows = [line.split("::", 2) for line in text.splitlines() if line.strip()]
+    bad = next((n for n, row in enumerate(rows, 1) if len(row) != 3), None)
+    if bad is not None:
+        raise DataError(f"items file line {bad} does not have 3 '::'-separated fields (id::title::genres)")
+    return _items_table(pd.Series([r[0] for r in rows]), [r[1] for r in rows], [r[2].split("|") for r in rows], 1)
+
+
+def _u_item(text: str) -> pd.DataFrame:
+    from recsys.readers import ML100K_GENRES
+
+    rows = [line.split("|") for line in text.splitlines() if line.strip()]
+    bad = next((n for n, row in enumerate(rows, 1) if len(row) != 5 + len(ML100K_GENRES)), None)
+    if bad is not None:
+        raise DataError(f"items file line {bad} does not have the {5 + len(ML100K_GENRES)} '|'-separated fields "
+                        "of ml-100k's u.item")
+    genres = [[g for g, flag in zip(ML100K_GENRES, row[5:]) if flag.strip() == "1"] for row in rows]
+    return _items_table(pd.Series([r[0] for r in rows]), [r[1] for r in rows], genres, 1)

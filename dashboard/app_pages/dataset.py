@@ -14,18 +14,21 @@ MOVIE_COLUMNS = {"title": st.column_config.TextColumn("title", width="medium"),
 st.title("Dataset")
 st.caption("What the data looks like before any model sees it.")
 
-with st.expander("Upload your own ratings (CSV, or a zip holding one)"):
+with st.expander("Upload your own ratings (CSV, MovieLens files, or a zip)"):
     caps = services.UPLOAD_CAPS
-    st.write("Columns: user, item, rating and optionally timestamp (userId/movieId also work); at most "
-             f"{caps['ratings']:,} ratings, {caps['users']:,} users and {caps['movies']:,} movies.")
+    st.write("A ratings file with columns user, item, rating and optionally timestamp (userId/movieId also work; "
+             "a file without a header is read in that order), tab-, comma-, `;`- or `::`-separated, timestamps "
+             "as seconds or ISO dates. MovieLens' own files work as they are: `u.data`, `ratings.dat` or "
+             "`ratings.csv`, with `u.item`, `movies.dat` or `movies.csv` beside it (drop both, or a zip) for titles "
+             f"and genres. At most {caps['ratings']:,} ratings, {caps['users']:,} users and {caps['movies']:,} movies.")
     st.caption("**What is kept.** The file is read in memory and stays with this browser session only. Models "
                "you train on it are kept in this session's memory and a private scratch folder on the server, "
                "never in the shared model store; no other session sees them or their jobs, and the server log "
                "does not name the file. All of it is deleted when this session ends (closing the tab) or the "
                "server restarts, or now with the button below.")
     st.radio("Rating scale", list(services.UPLOAD_SCALES), key="upload_scale", horizontal=True)
-    st.file_uploader("Ratings file", type=["csv", "tsv", "txt", "zip"], key="upload_file",
-                     on_change=services.handle_upload)
+    st.file_uploader("Ratings file (and its movies file)", type=["csv", "tsv", "txt", "zip", "dat", "data", "item"],
+                     key="upload_file", on_change=services.handle_upload, accept_multiple_files=True)
     outcome = st.session_state.get("upload_outcome")
     if outcome is not None:
         kind, message, notes = outcome

@@ -14,7 +14,7 @@ def test_data_list_and_info(capsys, movielens_dir):
     assert "ml-25m" in capsys.readouterr().out
     assert main(["data", "info", "ml-100k"]) == 0
     out = capsys.readouterr().out
-    assert "100,000" in out and "6.3047%" in out and "#" in out
+    assert "100,000" in out and "6.30%" in out and "#" in out
 
 
 def test_evaluate_trains_then_loads_from_cache(capsys, movielens_dir):
@@ -129,3 +129,8 @@ def test_own_ratings_file_through_the_cli(capsys, tmp_path, movielens_dir):
     assert main(["data", "check", "--file", str(bad)]) == 1
     err = capsys.readouterr().err
     assert "line 6: rating 'abc' is not a number" in err and "Traceback" not in err
+
+
+def test_data_check_reads_movielens_own_files_with_their_titles(capsys, movielens_dir):
+    assert main(["data", "check", "--file", str(movielens_dir / "ml-100k" / "u.data"), "--scale", "whole-stars"]) == 0
+    assert "100,000 ratings, 943 users, 1,682 items (1,682 with titles)" in capsys.readouterr().out

@@ -5,7 +5,7 @@ import zipfile
 import pytest
 
 from recsys.errors import DataError
-from recsys.upload import read_ratings_file
+from recsys.upload import NO_MOVIES_NOTE, read_ratings_file
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def _csv(lines) -> bytes:
 
 def test_valid_file_loads_with_aliases(real_rows):
     dataset = read_ratings_file(_csv(real_rows), name="mine")
-    assert dataset.n_ratings == 200 and dataset.name == "mine" and not dataset.notes
+    assert dataset.n_ratings == 200 and dataset.name == "mine" and dataset.notes == (NO_MOVIES_NOTE,)
     renamed = ["user,item,rating"] + [",".join(r.split(",")[:3]) for r in real_rows[1:]]
     assert read_ratings_file(_csv(renamed)).n_ratings == 200
 
