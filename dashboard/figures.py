@@ -146,12 +146,27 @@ COLOUR_BY = ("primary genre", "one genre against the rest", "mean rating", "popu
 GENRE_PALETTE = tuple(px.colors.qualitative.Dark24) + tuple(px.colors.qualitative.Light24)
 
 
+#: MovieLens' genres in Kelly's colours of maximum contrast, the big genres in the strongest ones,
+#: so that no two genres on one map read alike (Comedy, Musical and Mystery were three pinks)
+MOVIELENS_GENRE_COLOURS = {
+    "Drama": "#0067A5", "Comedy": "#F6A600", "Action": "#BE0032", "Thriller": "#875692", "Adventure": "#008856",
+    "Romance": "#E68FAC", "Sci-Fi": "#A1CAF1", "Crime": "#882D17", "Fantasy": "#604E97", "Children": "#DCD300",
+    "Horror": "#2B3D26", "Mystery": "#848482", "Animation": "#F38400", "War": "#C2B280", "Musical": "#B3446C",
+    "Western": "#654522", "Documentary": "#8DB600", "Film-Noir": "#222222", "IMAX": "#E25822",
+    "(none)": "#D0D0D0"}
+
+
 def genre_colours(genres: list[str]) -> dict[str, str]:
-    """A distinct colour for each genre (sorted, so a genre keeps its colour across maps)."""
+    """A distinct colour for each genre: MovieLens' own have fixed colours (the same on every map),
+    any other genre the next unused colour of Dark24/Light24, in sorted order."""
     names = sorted(set(genres))
-    if len(names) > len(GENRE_PALETTE):
+    colours = {name: MOVIELENS_GENRE_COLOURS[name] for name in names if name in MOVIELENS_GENRE_COLOURS}
+    spare = [c for c in GENRE_PALETTE if c not in colours.values()]
+    others = [name for name in names if name not in colours]
+    if len(others) > len(spare):
         raise ValueError(f"{len(names)} genres, only {len(GENRE_PALETTE)} distinct colours")
-    return {name: GENRE_PALETTE[i] for i, name in enumerate(names)}
+    colours.update(zip(others, spare))
+    return colours
 
 
 def _colour(points: pd.DataFrame, by: str, focus: str | None) -> dict:
@@ -170,6 +185,12 @@ def _colour(points: pd.DataFrame, by: str, focus: str | None) -> dict:
             "labels": {"color": "log10 ratings" if by == "popularity" else by}}
 
 
+def hover_formats(points: pd.DataFrame) -> dict:
+    """Hover fields of a map point, formatted for people (a mean to 2 decimals, counts with commas)."""
+    formats = {"year": True, "mean_rating": ":.2f", "count": ":,", "genres": True}
+    return {column: fmt for column, fmt in formats.items() if column in points}
+
+
 def latent_map(points: pd.DataFrame, title: str, highlight: np.ndarray | None = None,
                selected: int | None = None, colour_by: str = "primary genre", focus: str | None = None,
                overlay: pd.DataFrame | None = None, direction: np.ndarray | None = None,
@@ -178,18 +199,21 @@ def latent_map(points: pd.DataFrame, title: str, highlight: np.ndarray | None = 
     the picked movie, its neighbours, search matches, a user's favourites and top-10 and the
     user's direction drawn over it. Each point carries its item index as customdata."""
     three_d = "z" in points
-    size = np.sqrt(points["count"].clip(lower=1)) if "count" in points else None
-    common = dict(size=size, size_max=18 if not three_d else 10, custom_data=["item"],
-                  hover_name="title" if "title" in points else None,
-                  hover_data={c: True for c in ("year", "mean_rating", "count", "genres") if c in points}
-                  | {"x": False, "y": False} | ({"z": False} if three_d else {}))
+    if "count" in points:
+        points = points.assign(marker_size=np.sqrt(points["count"].clip(lower=1)))
+    common = dict(size="marker_size" if "count" in points else None, size_max=18 if not three_d else 10,
+                  custom_data=["item"], hover_name="title" if "title" in points else None,
+                  hover_data=hover_formats(points) | {"x": False, "y": False, "marker_size": False}
+                  | ({"z": False} if three_d else {}),
+                  labels={"mean_rating": "mean rating", "count": "ratings"})
     colour = _colour(points, colour_by, focus) if "genre" in points else {}
+    common["labels"] = {**common["labels"], **colour.pop("labels", {})}
     fig = px.scatter_3d(points, x="x", y="y", z="z", **common, **colour) if three_d else \
         px.scatter(points, x="x", y="y", render_mode="webgl", **common, **colour)
     marks = []
     if highlight is not None and len(highlight):
         marks.append(("nearest neighbours", points[points["item"].isin(highlight)],
-                      dict(size=14, symbol="circle-open", line=dict(width=3, color="black"), color="rgba(0,0,0,0)")))
+                      dict(size=16, symbol="circle-open", line=dict(width=3, color="black"), color="black")))
     if found is not None and len(found):
         marks.append(("search matches", points[points["item"].isin(found)],
                       dict(size=14, symbol="diamond-open", line=dict(width=3, color="#ff7f0e"), color="#ff7f0e")))
@@ -247,10 +271,11 @@ def genre_mix(mix: pd.DataFrame) -> go.Figure:
 
 
 def user_map(points: pd.DataFrame, title: str) -> go.Figure:
-    fig = px.scatter(points, x="x", y="y", color="mean_rating", size=np.sqrt(points["count"]), size_max=16,
-                     render_mode="webgl", custom_data=["user"],
-                     hover_name=points["user"].astype(str), color_continuous_scale="RdYlBu",
-                     hover_data={"count": True, "mean_rating": ":.2f", "x": False, "y": False})
+    points = points.assign(marker_size=np.sqrt(points["count"]), name="user " + points["user"].astype(str))
+    fig = px.scatter(points, x="x", y="y", color="mean_rating", size="marker_size", size_max=16,
+                     render_mode="webgl", custom_data=["user"], hover_name="name", color_continuous_scale="RdYlBu",
+                     hover_data={"count": ":,", "mean_rating": ":.2f", "x": False, "y": False, "marker_size": False},
+                     labels={"mean_rating": "mean rating", "count": "ratings"})
     fig.update_xaxes(title="component 1")
     fig.update_yaxes(title="component 2")
     return _layout(fig, title, height=520)

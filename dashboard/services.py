@@ -21,7 +21,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from recsys.artifacts import ArtifactStore, artifact_key, process_alive
 from recsys.budget import megabytes as budget_megabytes
-from recsys.catalog import preset, size_defaults
+from recsys.catalog import expected_seconds, preset, size_defaults
 from recsys.dataset import Dataset
 from recsys.errors import ArtifactError, RecsysError
 from recsys.jobs import DONE, FAILED, QUEUED, RUNNING, STOPPED, JobRunner, JobView
@@ -360,11 +360,14 @@ def _load_lock(key: str) -> threading.Lock:
         return _load_locks().setdefault(key, threading.Lock())
 
 
-def request_model(dataset: Dataset, label: str, split: Split = Split(), overrides: dict | None = None) -> TrainResult | None:
+def request_model(dataset: Dataset, label: str, split: Split = Split(), overrides: dict | None = None,
+                  start: bool = True) -> TrainResult | None:
     """The model for these settings if it is trained; otherwise a training job is submitted (or
     joined) and its progress shown in place, and None is returned: the page goes on, and fills in
-    by itself when the job ends. A broken artifact gets a Retrain button; a failed or stopped job
-    its message and a Try again button."""
+    by itself when the job ends. With `start` False (a model the person picked, not the page's
+    own default) nothing starts by itself: a button says what it will train and about how long.
+    A broken artifact gets a Retrain button; a failed or stopped job its message and a Try
+    again button."""
     key, model_name, config = model_key(dataset, label, split, overrides)
     note = size_defaults(label, dataset.n_ratings, dataset.n_items)[1]
     if note:
@@ -394,6 +397,13 @@ def request_model(dataset: Dataset, label: str, split: Split = Split(), override
         if view is not None and view.state in (FAILED, STOPPED) and not st.session_state.pop(f"again-{key}", False):
             show_ended(view, again_key=f"again-{key}")
             return None
+        asked = st.session_state.pop(f"train-asked-{key}", False)
+        if not start and not asked and (view is None or view.state != DONE):
+            offer_training(dataset, label, split, key)
+            return None
+        if start and not asked:
+            st.caption(f"{label} is this page's default and is not trained on {dataset.name} yet, so it trains now "
+                       f"(about {expected_seconds_text(label, dataset)}).")
     try:
         submit(dataset, model_name, config, split, retrain=retrain, label=label)
     except RecsysError as error:
@@ -401,6 +411,21 @@ def request_model(dataset: Dataset, label: str, split: Split = Split(), override
         return None
     watch_jobs([key])
     return None
+
+
+def expected_seconds_text(label: str, dataset: Dataset) -> str:
+    """About how long training `label` takes here, in words."""
+    seconds = expected_seconds(label, dataset.n_ratings)
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
+def offer_training(dataset: Dataset, label: str, split: Split, key: str) -> None:
+    """A model that is not trained yet: what it would train, about how long, and a button."""
+    st.info(f"**{label}** is not trained on {dataset.name} yet (it would learn from {split.describe()}).")
+    st.button(f"Train {label} (about {expected_seconds_text(label, dataset)})", key=f"offer-{key}", type="primary",
+              on_click=_request, args=(f"train-asked-{key}",),
+              help="It trains on the server as a job: other pages stay usable, and this one fills in when it is "
+                   "done. Once trained it is cached for every page and session.")
 
 
 def submit(dataset: Dataset, model_name: str, config, split: Split, retrain: bool = False,
@@ -523,11 +548,12 @@ def csv_download(frame: pd.DataFrame, label: str, filename: str, key: str) -> No
 
 @st.cache_data(show_spinner="Projecting the movie vectors…", max_entries=64)
 def item_points(model_key: str, method: str, min_count: int, genres: tuple[str, ...], _dataset: Dataset,
-                _result: TrainResult, dims: int = 2) -> pd.DataFrame:
-    """The movie map of a trained model, cached by its artifact key and the map's settings."""
+                _result: TrainResult, dims: int = 2, include: tuple[int, ...] = ()) -> pd.DataFrame:
+    """The movie map of a trained model, cached by its artifact key and the map's settings
+    (`include`: movies drawn whatever the filters, e.g. a shown user's)."""
     from recsys import explore
 
-    return explore.item_map(_dataset, _result.model, method, min_count, list(genres), dims=dims)
+    return explore.item_map(_dataset, _result.model, method, min_count, list(genres), dims=dims, include=include)
 
 
 @st.cache_data(show_spinner="Projecting the user vectors…", max_entries=64)

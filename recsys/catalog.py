@@ -96,3 +96,23 @@ def large_batch(n_ratings: int) -> int:
     """The batch grows with the data: 1024 up to about 500k ratings, 65,536 from about 17M."""
     return int(min(65536, max(1024, 2 ** int(np.log2(max(n_ratings, 1) / 256)))))
 
+
+
+#: seconds `train()` took end to end (fit, evaluation, save) per 100,000 ratings, measured once on
+#: ml-latest-small (random 80/20) on a 2-core machine; the blend trained cold, with no part cached.
+#: Only for "about how long" on the pages: real runs report their own progress.
+SECONDS_PER_100K = {"global-mean": 1, "biases": 1, "nmf": 3, "item-knn": 19, "mf": 10, "biased-mf": 6,
+                    "deep-mf": 6, "recommender-net": 8, "gmf": 5, "mlp": 6, "neumf": 8, "autorec": 10,
+                    "ials": 7, "ease": 5, "blend": 60}
+RANKING_SECONDS_PER_100K = 19  # the Keras models with the ranking objective (4 negatives per rating)
+#: at scale the per-size settings cap the Keras models' epochs: at most this much of the linear guess
+LARGE_SCALE_FACTOR = 0.3
+
+
+def expected_seconds(label: str, n_ratings: int) -> float:
+    """About how long training `label` on `n_ratings` ratings takes on a machine like the one this
+    was measured on (linear in the ratings; the per-size settings shorten big runs)."""
+    chosen = preset(label)
+    rate = RANKING_SECONDS_PER_100K if label.endswith(RANKING_SUFFIX) else SECONDS_PER_100K.get(chosen.model, 10)
+    seconds = rate * n_ratings / 100_000
+    return seconds * (LARGE_SCALE_FACTOR if n_ratings > LARGE_RATINGS else 1.0)

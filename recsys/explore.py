@@ -60,9 +60,10 @@ def cosine_neighbours(vectors: np.ndarray, index: int, k: int = 10,
 
 
 def item_map(dataset: Dataset, model: Recommender, method: str = "pca", min_count: int = 1,
-             genres: list[str] | None = None, dims: int = 2) -> pd.DataFrame:
+             genres: list[str] | None = None, dims: int = 2, include: tuple[int, ...] = ()) -> pd.DataFrame:
     """Item vectors as a 2-D (or 3-D: column z) map with title, year, genre, mean rating and count
-    per point. `attrs["note"]` says when t-SNE ran on a sample; `attrs["components"]` holds the
+    per point. Items in `include` (e.g. a user's favourites and top-10) are drawn whatever the
+    filters. `attrs["note"]` says when t-SNE ran on a sample; `attrs["components"]` holds the
     PCA directions (dims x factors) for drawing a user's direction."""
     factors = model.factors()
     if factors is None:
@@ -71,6 +72,8 @@ def item_map(dataset: Dataset, model: Recommender, method: str = "pca", min_coun
     keep = table["count"].to_numpy() >= min_count
     if genres:
         keep &= table["genres"].map(lambda g: bool(set(g) & set(genres))).to_numpy()
+    included = np.zeros_like(keep)
+    included[np.asarray([i for i in include if 0 <= i < keep.size], dtype=np.int64)] = True
     rows = np.flatnonzero(keep)
     if rows.size < 3:
         raise ConfigError("fewer than three movies pass the filters; lower the minimum count")
@@ -79,6 +82,7 @@ def item_map(dataset: Dataset, model: Recommender, method: str = "pca", min_coun
         note = (f"t-SNE runs on the {TSNE_MAX_POINTS:,} most-rated of the {rows.size:,} movies that pass the "
                 "filters (PCA draws them all)")
         rows = most_counted(rows, table["count"].to_numpy(), TSNE_MAX_POINTS)
+    rows = np.union1d(rows, np.flatnonzero(included))
     vectors = factors.items[rows]
     xy = project(vectors, method, dims=dims)
     out = table.iloc[rows].reset_index(drop=True)
@@ -228,6 +232,8 @@ def selection_items(selection: dict | None) -> tuple[list[int], bool]:
     items = []
     for point in selection.get("points", []):
         data = point.get("customdata")
+        if isinstance(data, dict):  # the browser sends a point's customdata row as {"0": id, "1": ...}
+            data = data.get("0", data.get(0))
         if isinstance(data, (list, tuple)) and data:
             data = data[0]
         if isinstance(data, (int, float)) and not isinstance(data, bool):

@@ -35,26 +35,39 @@ def take_map_event(points: pd.DataFrame) -> None:
         services.choose("picked_movie", on_map[0])
 
 
-def user_overlay(model, points: pd.DataFrame, who: str):
-    """(overlay points, direction, caption) for a dataset user id or "you" (the ratings entered
-    under "Rate a few movies yourself" on the Recommendations page)."""
+def user_items(model, who: str) -> tuple[np.ndarray, np.ndarray, int | None, str] | str:
+    """(favourites, top-10, dataset user index or None for "you", name) for a dataset user id or
+    "you" (the ratings entered under "Rate a few movies yourself" on the Recommendations page),
+    or a sentence saying why there is nothing to draw."""
     if who == YOU:
         items = st.session_state.get("_keep_my_movies", [])
         ratings = [st.session_state.get(f"my_rating_{i}", float(dataset.scale.high)) for i in items]
         if not items:
-            return None, None, "Rate a few movies on the Recommendations page first; they are drawn here as you."
+            return "Rate a few movies on the Recommendations page first; they are drawn here as you."
         mine = recommend.for_new_user(model, dataset, items, ratings, 10)
         favourites = np.asarray(items)[np.argsort(-np.asarray(ratings), kind="stable")][:10]
-        return explore.user_overlay(points, favourites, mine.table["item"].to_numpy()), None, "you"
+        return favourites, mine.table["item"].to_numpy(), None, "you"
     user = dataset.user_index(who)
     favourites = stats.user_favourites(dataset, user, 10)["item"].to_numpy()
     top = recommend.for_user(model, dataset, user, 10).table["item"].to_numpy()
+    return favourites, top, user, f"user {dataset.user_ids[user]}"
+
+
+def user_direction(model, points: pd.DataFrame, user: int | None):
+    """Where a dot-product model's user vector points on the map (None where it has no meaning)."""
     factors = model.factors()
-    direction = None
-    dot_product = factors is not None and model.can_fold_in and model.name != "gmf"  # gmf weighs p * q first
-    if dot_product and model.knows_user(user):
-        direction = explore.user_direction(points, factors.users[user])
-    return explore.user_overlay(points, favourites, top), direction, f"user {who}"
+    if user is None or factors is None or not (model.can_fold_in and model.scores_by_dot_product) \
+            or not model.knows_user(user):
+        return None
+    return explore.user_direction(points, factors.users[user])
+
+
+def tsne_seconds(dataset, min_count: int) -> str:
+    """About how long t-SNE takes here for the movies that pass the filter (measured: about 40 s
+    for 1,000 movies on two cores, growing a little faster than linearly)."""
+    movies = int((np.bincount(dataset.ratings.items, minlength=dataset.n_items) >= min_count).sum())
+    seconds = 40 * (min(movies, explore.TSNE_MAX_POINTS) / 1000) ** 1.2
+    return f"{max(seconds, 5):.0f} s for {movies:,} movies" if seconds < 90 else f"{seconds / 60:.0f} min for {movies:,} movies"
 
 
 def take_user_event() -> None:
@@ -127,8 +140,9 @@ if dataset is not None:
     label = kept(c1.selectbox, "Model", "factors_model", DEFAULT_FACTOR_MODEL, options=factor_models)
     method = kept(c2.radio, "Projection", "factors_method", "pca", options=["pca", "tsne", "raw"], horizontal=True,
                   format_func={"pca": "PCA", "tsne": "t-SNE", "raw": "first factors"}.get,
-                  help="PCA and the first factors are linear (a user's direction can be drawn); t-SNE keeps "
-                       "neighbours together and takes a few seconds.")
+                  help="PCA and the first factors are linear (a user's direction can be drawn) and instant; "
+                       "t-SNE keeps neighbours together and takes from seconds to a few minutes, more movies "
+                       "longer (lower the number with the minimum ratings); each map is then cached.")
     dims = kept(c3.radio, "View", "factors_dims", 2, options=[2, 3], format_func=lambda d: f"{d}-D")
     colour_by = kept(c4.selectbox, "Colour by", "factors_colour", figures.COLOUR_BY[0], options=list(figures.COLOUR_BY))
     min_count = kept(c5.slider, "Minimum ratings per movie", "factors_min_count", 20 if dataset.n_items > 100 else 1,
@@ -143,11 +157,26 @@ if dataset is not None:
     who = kept(d4.text_input, "Show a user on the map", "map_user", "",
                placeholder=f"a user id, or “{YOU}”", help="Their favourites (squares), top-10 (triangles) and, "
                "for a dot-product model on a PCA or first-factors map, the direction their vector points in.")
-    result = services.request_model(dataset, label)
+    result = services.request_model(dataset, label, start=label == DEFAULT_FACTOR_MODEL)
     if result is not None:
         model = result.model
+        shown_user = None
+        if who.strip():
+            try:
+                shown_user = user_items(model, who.strip())
+            except RecsysError as error:
+                st.warning(str(error))
+        if isinstance(shown_user, str):
+            st.info(shown_user)
+            shown_user = None
+        # a shown user's movies are drawn whatever the filters (t-SNE would run again per user: not there)
+        include = tuple(sorted({int(i) for i in np.r_[shown_user[0], shown_user[1]]})) \
+            if shown_user is not None and method != "tsne" else ()
         try:
-            points = services.item_points(result.key, method, min_count, tuple(genres), dataset, result, dims)
+            with st.spinner(f"Projecting the movie vectors with t-SNE (about {tsne_seconds(dataset, min_count)})…"
+                            if method == "tsne" else "Projecting the movie vectors…"):
+                points = services.item_points(result.key, method, min_count, tuple(genres), dataset, result, dims,
+                                              include)
         except RecsysError as error:
             st.warning(str(error))
             st.stop()
@@ -178,17 +207,19 @@ if dataset is not None:
                                                       if len(points) > PICKER_MAX else ""),
                       "picked_movie", options[0], options=options, format_func=lambda i: dataset.titles([i])[0])
         overlay = direction = None
-        if who.strip():
-            try:
-                overlay, direction, shown = user_overlay(model, points, who.strip())
-            except RecsysError as error:
-                st.warning(str(error))
-            else:
-                if overlay is None:
-                    st.info(shown)
-                else:
-                    st.caption(f"Drawn: {shown}'s favourites and top-10 ({len(overlay)} of 20 are on this map)"
-                               + ("; the arrow is their direction." if direction is not None else "."))
+        if shown_user is not None:
+            favourites, top, user, shown = shown_user
+            overlay = explore.user_overlay(points, favourites, top)
+            direction = user_direction(model, points, user)
+            st.caption(f"Drawn: {shown}'s {len(favourites)} favourites (squares) and top-10 (triangles)"
+                       + (f"; {len(overlay)} of {len(favourites) + len(top)} are on this t-SNE map (it keeps "
+                          "its own sample)" if len(overlay) < len(favourites) + len(top) else "")
+                       + ("; the arrow is their direction." if direction is not None else "."))
+            if user is not None:
+                services.choose("user", dataset.user_ids[user])  # the Recommendations page opens on them
+                services.choose("user_id_text", str(dataset.user_ids[user]))
+                st.page_link("app_pages/recommend.py", icon=":material/movie:",
+                             label=f"Open {shown}'s favourites and recommendations")
         tab_movies, tab_users = st.tabs(["Movies", "Users"])
         with tab_movies:
             left, right = st.columns([3, 1])

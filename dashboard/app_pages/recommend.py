@@ -4,9 +4,22 @@ import numpy as np
 import streamlit as st
 
 from dashboard import figures, services
+from dashboard.tables import readable
 from recsys import explore, recommend, stats
 from recsys.catalog import DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, all_labels
 from recsys.errors import RecsysError
+
+#: the top-10 table: the title and why it is there first, so both show without scrolling sideways
+TOP_TEN_COLUMNS = {"title": st.column_config.TextColumn("title", width="medium"),
+                   "reason": st.column_config.TextColumn("why", width="medium"),
+                   "genres": st.column_config.TextColumn("genres", width="small")}
+
+
+def top_ten_columns(table):
+    """title, reason, score, genres: what a person reads first, first."""
+    first = [c for c in ("title", "reason") if c in table]
+    return table[first + [c for c in table if c not in first and c != "item"]]
+
 
 def future_check(model, split, user: int, user_id) -> None:
     """Which of a top-10 made from the training part the user went on to rate (test part)."""
@@ -67,18 +80,20 @@ if dataset is not None:
                                    "data recommends.")
     split = services.RECOMMEND_SPLITS[split_name]
     user = dataset.user_index(user_id)
-    result = services.request_model(dataset, label, split)
+    result = services.request_model(dataset, label, split,
+                                    start=label == DEFAULT_RANKING_MODEL and split_name == split_names[0])
     if result is not None:
         st.caption(f"{label} was fitted on {split.describe()}.")
         favourites = stats.user_favourites(dataset, user, 10)
         recs = recommend.for_user(result.model, dataset, user, 10)
         if recs.note:
             st.info(recs.note)
-        left, right = st.columns(2)
+        left, right = st.columns([2, 3])
         left.subheader(f"User {user_id}'s favourites")
-        left.dataframe(favourites.drop(columns="item"), hide_index=True)
+        left.dataframe(readable(favourites.drop(columns="item"), {"rating": 1}), hide_index=True,
+                       column_config={"title": st.column_config.TextColumn("title", width="medium")})
         right.subheader(f"Top-10 by {label}" + (" (fallback)" if recs.source == recommend.FROM_FALLBACK else ""))
-        right.dataframe(recs.table.drop(columns="item"), hide_index=True)
+        right.dataframe(readable(top_ten_columns(recs.table)), hide_index=True, column_config=TOP_TEN_COLUMNS)
         services.csv_download(recs.table.drop(columns="item").assign(user=user_id),
                               "Download these recommendations (CSV)",
                               f"recommendations-user-{user_id}-{label}.csv", key="download_recs")

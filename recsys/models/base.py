@@ -220,6 +220,9 @@ class Recommender(ABC):
     #: True when fit(train, valid) predicts `valid` out of sample (validation_predictions) and
     #: then learns from it too (early stopping and refit, or reading it at the end)
     learns_from_validation: ClassVar[bool] = False
+    #: True when a score is the plain dot product of the user's and the movie's factors, so a user's
+    #: vector is a direction on a linear map of the movie factors (False for GMF's weighted product)
+    scores_by_dot_product: ClassVar[bool] = True
 
     def __init__(self, config: ModelConfig | None = None) -> None:
         config = config if config is not None else self.config_type()

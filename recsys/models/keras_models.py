@@ -654,6 +654,7 @@ class GMF(KerasRecommender):
     """Generalised MF (He et al. 2017): a learned weighting of p_u * q_i."""
 
     name = "gmf"
+    scores_by_dot_product = False  # h . (p * q): each factor weighed before the sum
     description = "NCF: weighted element-wise product of embeddings"
 
     def _head(self, user, item, p, q, n_users, n_items):

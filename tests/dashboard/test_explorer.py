@@ -88,9 +88,12 @@ def test_colour_by_every_property_and_3d(at):
 def test_a_user_and_you_on_the_map(at, ml_small):
     at.text_input(key="map_user").set_value("1").run()
     assert not at.exception
-    assert any(c.value.startswith("Drawn: user 1's favourites and top-10") and "direction" in c.value for c in at.caption)
-    names = {t.get("name") for t in _traces(at)}
-    assert {"user's favourites", "user's top-10", "user's direction"} <= names
+    assert any(c.value.startswith("Drawn: user 1's 10 favourites (squares) and top-10 (triangles); the arrow")
+               for c in at.caption)
+    traces = {t.get("name"): t for t in _traces(at)}
+    assert {"user's favourites", "user's top-10", "user's direction"} <= set(traces)
+    # all 20 are drawn, also those below the map's minimum number of ratings
+    assert len(traces["user's favourites"]["x"]) == 10 and len(traces["user's top-10"]["x"]) == 10
     at.text_input(key="map_user").set_value("you").run()
     assert any("Rate a few movies on the Recommendations page first" in i.value for i in at.info)
     at.text_input(key="map_user").set_value("999999").run()
@@ -117,3 +120,6 @@ def test_selection_events_read_as_items():
     assert explore.selection_items(None) == ([], False)
     event = {"points": [{"customdata": [4]}, {"customdata": [4]}, {"customdata": 9}, {"x": 1}], "box": [{}], "lasso": []}
     assert explore.selection_items(event) == ([4, 9], True)
+    # what Chromium sends for a point of a px map with hover data: the customdata row as a dict
+    clicked = {"points": [{"customdata": {"0": 3, "1": 39, "2": 2.43}, "hovertext": "user 3"}], "box": [], "lasso": []}
+    assert explore.selection_items(clicked) == ([3], False)
