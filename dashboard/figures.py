@@ -390,9 +390,13 @@ def overlaid_curves(histories: dict[str, pd.DataFrame], column: str = "val_rmse"
     for label, history in histories.items():
         if column in history and history[column].notna().any():
             fig.add_trace(go.Scatter(x=history["epoch"], y=history[column], mode="lines+markers", name=label))
+    title = f"Training curves overlaid ({column.replace('_', ' ')})"
+    if not fig.data:
+        return empty_figure(title, "None of these models trains in epochs with a validation curve "
+                            "(they are fitted in closed form or in one pass).")
     fig.update_xaxes(title="epoch")
     fig.update_yaxes(title=column.replace("_", " "))
-    return _layout(fig, f"Training curves overlaid ({column.replace('_', ' ')})")
+    return _layout(fig, title)
 
 
 def fit_time_bars(table: pd.DataFrame) -> go.Figure:

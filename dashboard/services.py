@@ -519,6 +519,7 @@ def jobs_panel() -> None:
 
 
 RECENT_SECONDS = 600
+SIDEBAR_QUEUED = 2  # the sidebar lists this many waiting jobs, then counts the rest
 
 
 def _jobs_panel_body() -> None:
@@ -531,12 +532,16 @@ def _jobs_panel_body() -> None:
     if not active and not recent:
         st.caption("No training is running. Jobs started on any page show here.")
         return
-    for view in active:
+    waiting = [view for view in active if view.state == QUEUED]
+    shown = [view for view in active if view.state != QUEUED] + waiting[:SIDEBAR_QUEUED]
+    for view in shown:
         st.progress(view.progress, text=f"{view.label} · {view.dataset} · {view.split}")
         left, right = st.columns([5, 1], vertical_alignment="center")
         left.caption(view.describe(now))
         right.button("", icon=":material/stop_circle:", key=f"stop-job-{view.id}", on_click=runner.stop,
                      args=(view.key,), help=f"Stop {view.label}: ends it after the current batch; nothing is saved.")
+    if len(waiting) > SIDEBAR_QUEUED:
+        st.caption(f"… and {len(waiting) - SIDEBAR_QUEUED} more waiting their turn")
     icons = {DONE: ":material/check_circle:", FAILED: ":material/error:", STOPPED: ":material/stop_circle:"}
     for view in reversed(recent[-3:]):
         st.caption(f"{icons[view.state]} {view.label} · {view.dataset} · {view.split}: {view.describe(now)}")

@@ -3,6 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import figures, services
+from dashboard.tables import readable
 from recsys.catalog import all_labels
 from recsys.errors import ArtifactError, RecsysError
 from recsys.evaluate import GROUP_COLUMNS, summarise_folds
@@ -63,11 +64,12 @@ if dataset is not None:
         if len(splits) > 1:
             table = summarise_folds(table)
         metrics = ["model", "rmse", "mae", "precision", "recall", "ndcg", "hit_rate", "map", "coverage", "fit_seconds"]
-        shown = table[[c for c in metrics if c in table] + [c for c in table if c.endswith("_std")]]
+        spreads = [f"{c}_std" for c in metrics if f"{c}_std" in table]
+        shown = table[[c for c in metrics if c in table] + spreads]
         left, right = st.columns(2)
         left.plotly_chart(figures.metric_bars(table))
         right.plotly_chart(figures.top_k_bars(table))
-        st.dataframe(shown.round(4), hide_index=True)
+        st.dataframe(readable(shown.round(4), default_decimals=4), hide_index=True)
         services.csv_download(shown, "Download the comparison (CSV)", "model-comparison.csv", key="download_compare")
         cold_rows = sum(table[c].sum() for c in ("n_new_user", "n_new_item") if c in table)
         if len(splits) == 1 and "n_warm" in table:
@@ -78,7 +80,8 @@ if dataset is not None:
                            "mean plus the known bias (and, for new users, how newcomers tend to rate), so their "
                            "error shows what a split asks of cold start.")
                 st.plotly_chart(figures.group_error_bars(table))
-                st.dataframe(table[["model"] + [c for c in GROUP_COLUMNS if c in table]].round(4), hide_index=True)
+                st.dataframe(readable(table[["model"] + [c for c in GROUP_COLUMNS if c in table]].round(4),
+                                      default_decimals=4), hide_index=True)
             else:
                 st.caption(f"Every one of the {int(table['n_warm'].iloc[0]):,} test rows is warm on this split: "
                            "each test user and movie has training ratings.")

@@ -10,15 +10,23 @@ from recsys.catalog import DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, all_labe
 from recsys.errors import RecsysError
 
 #: the top-10 table: the title and why it is there first, so both show without scrolling sideways
-TOP_TEN_COLUMNS = {"title": st.column_config.TextColumn("title", width="medium"),
-                   "reason": st.column_config.TextColumn("why", width="medium"),
-                   "genres": st.column_config.TextColumn("genres", width="small")}
+TOP_TEN_COLUMNS = {"title": st.column_config.TextColumn("title", width=190),
+                   "reason": st.column_config.TextColumn("because you liked", width=290,
+                                                         help="the liked movies nearest to it in the model"),
+                   "preference score": st.column_config.NumberColumn("score", width=70),
+                   "predicted rating": st.column_config.NumberColumn("predicted", width=70),
+                   "genres": st.column_config.TextColumn("genres", width=110)}
+BECAUSE = "because you liked "
 
 
 def top_ten_columns(table):
-    """title, reason, score, genres: what a person reads first, first."""
+    """title, reason, score, genres: what a person reads first, first (the reason without the
+    words its column header already says)."""
     first = [c for c in ("title", "reason") if c in table]
-    return table[first + [c for c in table if c not in first and c != "item"]]
+    table = table[first + [c for c in table if c not in first and c != "item"]]
+    if "reason" in table:
+        table = table.assign(reason=table["reason"].str.removeprefix(BECAUSE))
+    return table
 
 
 def future_check(model, split, user: int, user_id) -> None:

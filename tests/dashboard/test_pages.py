@@ -207,6 +207,12 @@ def test_compare_page_trains_missing_and_compares(app):
     groups = at.dataframe[1].value.set_index("model")  # warm and new rows with their counts
     assert groups.at["biases", "n_warm"] + groups.at["biases", "n_new_item"] + groups.at["biases", "n_new_user"] \
         == 20167 and groups.at["biases", "n_new_user"] == 0 and groups.at["biases", "n_new_item"] > 0
+    # a ranking model has no RMSE: its cell reads as a dash, never "None"
+    at.multiselect(key="compare_models").set_value(["biases", "ease"]).run()
+    at.button(key="train_missing").click().run()
+    finish_jobs(at)
+    assert set(at.dataframe[0].value["model"]) == {"biases", "ease"}
+    assert_no_missing_cells(at)
 
 
 def _wait_for_download(at, name: str, timeout: float = 60) -> None:

@@ -1,0 +1,198 @@
+"""The journeys of the people the product is for, each walked in a real headless Chromium against
+a real server, asserting what a person sees. Every page passed is saved as a screenshot in
+test-output/journeys/, and its visible text is checked for "None", "nan" and tracebacks.
+
+- the teacher: the mini demo, an edit answered at once, reset; a model trained, left and found
+  finished on coming back;
+- the analyst: a user's favourites next to the top-10 with the reasons in view; the latent map:
+  a movie clicked, a user clicked (drawn and linked on), a title searched;
+- the comparer: three models over five folds trained with one click, the table complete;
+- the uploader: a file with six problems, all listed in line order; a good file with its movies
+  file; every page readable on it."""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from bench.dashboard_driver import CHROMIUM, CHROMIUM_ARGS, serve
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.browser
+OUTPUT = REPO / "test-output" / "journeys"
+UNREADABLE = re.compile(r"\bNone\b|\bnan\b|\bNaN\b|Traceback")
+PAGES = ("Dataset", "Rating matrix", "Train", "Latent factors", "Recommendations", "Mini demo", "Compare models")
+FIND_POINT = """([kind]) => {
+  const plots = [...document.querySelectorAll('.js-plotly-plot')].filter(g => g._fullData);
+  const gd = kind === 'user'
+      ? plots.find(g => g._fullData.some(t => t.hovertext && String(t.hovertext[0]).startsWith('user ')))
+      : plots.find(g => g._fullData.some(t => t.name === 'picked movie'));
+  gd.scrollIntoView({block: 'center'});
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, rect = gd.getBoundingClientRect();
+  const traces = gd._fullData.filter(t => t.hovertext && t.x && t.x.length);
+  const trace = traces.reduce((a, b) => (b.x.length > a.x.length ? b : a));
+  let best = 0;
+  for (let i = 1; i < trace.x.length; i++) if (trace.x[i] > trace.x[best]) best = i;  // an outlier: nothing on top
+  return {x: rect.left + xa._offset + xa.l2p(trace.x[best]), y: rect.top + ya._offset + ya.l2p(trace.y[best]),
+          label: String(trace.hovertext[best])};
+}"""
+
+
+@pytest.fixture(scope="module")
+def server(movielens_dir, tmp_path_factory):
+    if not os.path.exists(CHROMIUM):
+        message = "Debian's chromium is not installed (make browser installs it)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    env = {"RECSYS_ARTIFACTS_DIR": str(tmp_path_factory.mktemp("journeys")), "RECSYS_DATA_DIR": str(movielens_dir)}
+    with serve(env) as (url, _, _), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser, url
+        browser.close()
+
+
+@pytest.fixture()
+def page(server):
+    """A fresh browser session (a person) on the app, in a 1600 x 1000 window."""
+    browser, url = server
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = context.new_page()
+    page.goto(url)
+    page.get_by_text("Rating histogram").first.wait_for(timeout=90_000)
+    yield page
+    context.close()
+
+
+def visit(page, link: str, expected: str | re.Pattern, timeout: float = 120) -> None:
+    page.get_by_role("link", name=link).first.click()
+    page.get_by_text(expected).first.wait_for(timeout=timeout * 1000)
+
+
+def look(page, name: str) -> str:
+    """Save the whole page as a person sees it (the app scrolls inside its main area, so the window
+    grows to show it all) and return its visible text, after checking that text is readable."""
+    page.wait_for_timeout(1200)  # charts finish drawing
+    height = page.evaluate("Math.max(...[...document.querySelectorAll('[data-testid=stMain], "
+                           "[data-testid=stMainBlockContainer]')].map(e => e.scrollHeight))")
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1600, "height": min(max(height + 100, 1000), 8000)})
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(OUTPUT / f"{name}.png"))
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    text = page.inner_text("body")
+    bad = UNREADABLE.search(text)
+    assert bad is None, f"{name} shows {bad.group(0)!r}: …{text[max(0, bad.start() - 80):bad.end() + 80]}…"
+    return text
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick `option` in the select box labelled `label`."""
+    page.locator('[data-testid="stSelectbox"]', has_text=label).first.click()
+    page.keyboard.type(option)
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_the_teacher(page):
+    visit(page, "Mini demo", "Bob / Beauty Inside")
+    assert "Alice / Matrix" not in look(page, "teacher-1-mini-demo")
+    cell = page.locator('[data-testid="stDataFrame"]').first  # the editable grid
+    box = cell.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.74, box["y"] + 55)  # Alice's Matrix cell
+    page.keyboard.press("Delete")
+    page.get_by_text("Alice / Matrix").first.wait_for(timeout=15_000)  # answered at once: no Keras run
+    look(page, "teacher-2-mini-demo-edited")
+    page.get_by_role("button", name="Reset the grid").click()
+    page.wait_for_timeout(1500)
+    assert page.get_by_text("Alice / Matrix").count() == 0
+    visit(page, "Train", "Results are cached")
+    choose(page, "Model", "biased-mf")
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text(re.compile(r"epoch \d+ of at most")).first.wait_for(timeout=60_000)
+    look(page, "teacher-3-train-running")
+    visit(page, "Dataset", "Rating histogram")  # leave while it trains
+    visit(page, "Train", "Results are cached")
+    page.get_by_text("Test RMSE").first.wait_for(timeout=180_000)
+    text = look(page, "teacher-4-train-finished")
+    assert re.search(r"Test RMSE\s+0\.[89]\d{3}", text), text[:2000]
+
+
+def test_the_analyst(page):
+    visit(page, "Recommendations", "Top-10 by", timeout=240)
+    text = look(page, "analyst-1-recommendations")
+    assert "User 1's favourites" in text
+    assert page.locator("th", has_text="because you liked").count() == 1  # the grid's accessible copy
+    widths = page.evaluate("[...document.querySelectorAll('.dvn-scroller')].map(e => [e.scrollWidth, e.clientWidth])")
+    assert all(scroll <= client + 2 for scroll, client in widths[:2]), widths  # no sideways scrolling
+    visit(page, "Latent factors", re.compile(r"^Nearest to "), timeout=240)
+    look(page, "analyst-2-latent-map")
+    point = page.evaluate(FIND_POINT, ["movie"])
+    page.mouse.click(point["x"], point["y"])
+    page.get_by_text(f"Nearest to {point['label']}").first.wait_for(timeout=60_000)
+    page.get_by_role("tab", name="Users").click()
+    page.wait_for_timeout(2000)
+    user = page.evaluate(FIND_POINT, ["user"])
+    page.mouse.click(user["x"], user["y"])
+    link = page.get_by_role("link", name=f"Open {user['label']}'s favourites and recommendations").first
+    link.wait_for(timeout=60_000)
+    assert page.get_by_role("textbox", name="Show a user on the map").input_value() == user["label"].removeprefix("user ")
+    look(page, "analyst-3-user-on-the-map")
+    search = page.get_by_role("textbox", name="Find a title")
+    search.fill("toy story")
+    search.press("Enter")
+    page.get_by_text(re.compile(r"^Nearest to Toy Story")).first.wait_for(timeout=60_000)
+    link.click()
+    page.get_by_text(f"{user['label'].capitalize()}'s favourites").first.wait_for(timeout=120_000)
+    look(page, "analyst-4-their-recommendations")
+
+
+def test_the_comparer(page):
+    visit(page, "Compare models", "Every number comes from cached artifacts")
+    models = page.locator('[data-testid="stMultiSelect"]', has_text="Models").first
+    models.get_by_role("button", name="Clear all").click()  # the default selection
+    page.get_by_text("Choose at least one model").first.wait_for(timeout=30_000)
+    for name in ("global-mean", "biases", "ease"):
+        models.locator("input").click()
+        page.keyboard.type(name)
+        page.get_by_role("option", name=name, exact=True).click()
+        page.keyboard.press("Escape")
+        page.wait_for_timeout(500)
+    page.get_by_text("folds (mean and spread)").click()
+    page.get_by_role("button", name="Train the 15 missing run(s)").click()
+    page.get_by_text(re.compile(r"\d+ of 15 runs trained")).first.wait_for(timeout=30_000)
+    look(page, "comparer-1-queued")
+    assert page.get_by_text("you already have").count() == 0  # every run queued, none refused
+    page.get_by_text("Rating error per model").first.wait_for(timeout=300_000)
+    text = look(page, "comparer-2-table")
+    assert "not trained yet" not in text
+    assert page.get_by_role("button", name=re.compile("^Train the")).count() == 0
+
+
+def test_the_uploader(page, movielens_dir, tmp_path):
+    rows = [f"{u},{i},4" for u in range(1, 6) for i in range(1, 7)]
+    for line, bad in ((29, "1,2,x"), (3, "abc,2,3"), (26, "1,2,9"), (12, "1,,4"), (7, "1,2.5,3"), (20, "-1,2,3")):
+        rows[line - 2] = bad
+    broken = tmp_path / "my-ratings.csv"
+    broken.write_text("user,item,rating\n" + "\n".join(rows) + "\n")
+    page.get_by_text("Upload your own ratings").click()
+    uploader = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    uploader.set_input_files(str(broken))
+    page.get_by_text("6 problems").first.wait_for(timeout=60_000)
+    text = look(page, "uploader-1-problems")
+    listed = [int(n) for n in re.findall(r"line (\d+):", text)]
+    assert listed == [3, 7, 12, 20, 26, 29]
+    lines = (movielens_dir / "ml-latest-small" / "ratings.csv").read_text().splitlines()[:3001]
+    good = tmp_path / "ratings.csv"
+    good.write_text("\n".join(lines) + "\n")
+    uploader.set_input_files([str(good), str(movielens_dir / "ml-latest-small" / "movies.csv")])
+    page.get_by_text("Loaded 3,000 ratings").first.wait_for(timeout=60_000)
+    assert "with titles and genres from movies.csv" in look(page, "uploader-2-loaded")
+    expected = {"Dataset": "Rating histogram", "Rating matrix": "A window of actual cells",
+                "Train": "Results are cached", "Latent factors": re.compile(r"^Nearest to "),
+                "Recommendations": "Top-10 by", "Mini demo": "Bob / Beauty Inside", "Compare models": "Compare models"}
+    for number, link in enumerate(PAGES, 3):
+        visit(page, link, expected[link], timeout=240)
+        look(page, f"uploader-{number}-{link.lower().replace(' ', '-')}")
