@@ -159,10 +159,10 @@ def handle_upload() -> None:
 
 
 def split_uploads(files: list[tuple[str, bytes]]) -> tuple[tuple[str, bytes], tuple[str, bytes] | None]:
-    """(ratings file, movies file or None) among the uploaded files, told apart by MovieLens' names."""
+    """(ratings file, movies file or None) among the uploaded files (oldest first), told apart by
+    MovieLens' names; a file uploaded later replaces an earlier one of its kind."""
     movies = [f for f in files if f[0].lower() in MOVIES_NAMES or f[0].lower().startswith(("movies", "items"))]
     ratings = [f for f in files if f not in movies]
-    if len(ratings) != 1 or len(movies) > 1:
-        raise DataError("upload one ratings file, and at most one movies file beside it (movies.csv, movies.dat or "
-                        f"u.item); got {', '.join(name for name, _ in files)}")
-    return ratings[0], (movies[0] if movies else None)
+    if not ratings:
+        raise DataError("add the ratings file too: only a movies file (titles and genres) was uploaded")
+    return ratings[-1], (movies[-1] if movies else None)

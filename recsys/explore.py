@@ -98,6 +98,15 @@ def item_map(dataset: Dataset, model: Recommender, method: str = "pca", min_coun
     return out
 
 
+def adapted_min_count(dataset: Dataset, wanted: int, at_least: int = 100) -> int:
+    """`wanted`, or less on a small dataset: the largest minimum number of ratings that still
+    leaves `at_least` movies on the map (every movie when there are fewer)."""
+    counts = np.sort(np.bincount(dataset.ratings.items, minlength=dataset.n_items))[::-1]
+    if counts.size == 0:
+        return 1
+    return int(max(1, min(wanted, counts[min(at_least, counts.size) - 1])))
+
+
 def search_titles(points: pd.DataFrame, query: str, limit: int = 20) -> pd.DataFrame:
     """The map's movies whose title holds `query` (case-insensitive), most rated first."""
     query = query.strip()

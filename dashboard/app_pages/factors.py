@@ -172,6 +172,11 @@ if dataset is not None:
         # a shown user's movies are drawn whatever the filters (t-SNE would run again per user: not there)
         include = tuple(sorted({int(i) for i in np.r_[shown_user[0], shown_user[1]]})) \
             if shown_user is not None and method != "tsne" else ()
+        wanted = min_count
+        min_count = explore.adapted_min_count(dataset, wanted)
+        if min_count < wanted:
+            st.caption(f"Only a few movies of this dataset have {wanted} ratings: the map draws those with at least "
+                       f"{min_count}.")
         try:
             with st.spinner(f"Projecting the movie vectors with t-SNE (about {tsne_seconds(dataset, min_count)})…"
                             if method == "tsne" else "Projecting the movie vectors…"):

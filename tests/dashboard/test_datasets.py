@@ -1,4 +1,6 @@
 """The picker's pure pieces: labels and the status table."""
+import pytest
+
 from dashboard.datasets import picker_label, status_table
 from recsys.sources import DatasetStatus
 
@@ -19,3 +21,14 @@ def test_status_table_has_a_row_per_set_and_labels_synthetic_ones():
     assert table["dataset"].tolist() == ["mini", "ml-25m", "synthetic-25m"]
     assert table["status"].tolist() == ["built in", "not here yet: download", "SYNTHETIC, generated here"]
     assert table["zip size (MB)"].isna().tolist() == [True, False, True]
+
+
+def test_uploads_are_told_apart_and_the_latest_of_each_kind_counts():
+    from dashboard.datasets import split_uploads
+    from recsys.errors import DataError
+
+    files = [("old.csv", b"1"), ("u.item", b"2"), ("ratings.csv", b"3"), ("movies.csv", b"4")]
+    assert split_uploads(files) == (("ratings.csv", b"3"), ("movies.csv", b"4"))
+    assert split_uploads([("u.data", b"1")]) == (("u.data", b"1"), None)
+    with pytest.raises(DataError, match="add the ratings file too"):
+        split_uploads([("movies.dat", b"1")])

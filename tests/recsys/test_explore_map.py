@@ -74,3 +74,13 @@ def test_every_genre_gets_its_own_colour(ml_small):
     colours = genre_colours(genres)
     assert len(set(colours.values())) == len(genres) == 20
     assert genre_colours(list(reversed(genres))) == colours  # stable whatever the order
+
+
+def test_the_map_minimum_adapts_to_a_small_dataset(ml_small):
+    from recsys.explore import adapted_min_count
+
+    assert adapted_min_count(ml_small, 20) == 20  # ml-latest-small has hundreds of movies with 20 ratings
+    assert adapted_min_count(ml_small, 20, at_least=5000) == 1 or adapted_min_count(ml_small, 20, at_least=5000) < 20
+    counts = np.bincount(ml_small.ratings.items)
+    low = adapted_min_count(ml_small, 500)
+    assert (counts >= low).sum() >= 100 and low < 500
