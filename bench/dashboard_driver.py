@@ -30,6 +30,23 @@ PAGES = [
     ("Compare models", "Compare models", 60),
 ]
 
+#: where a point of a latent map sits in the window (an outlier, so nothing is drawn on top of it):
+#: kind "movie" (the movie map) or "user" (the users' map); gives {x, y, label} for a mouse click
+FIND_MAP_POINT = """([kind]) => {
+  const plots = [...document.querySelectorAll('.js-plotly-plot')].filter(g => g._fullData);
+  const gd = kind === 'user'
+      ? plots.find(g => g._fullData.some(t => t.hovertext && String(t.hovertext[0]).startsWith('user ')))
+      : plots.find(g => g._fullData.some(t => t.name === 'picked movie'));
+  gd.scrollIntoView({block: 'center'});
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, rect = gd.getBoundingClientRect();
+  const traces = gd._fullData.filter(t => t.hovertext && t.x && t.x.length);
+  const trace = traces.reduce((a, b) => (b.x.length > a.x.length ? b : a));
+  let best = 0;
+  for (let i = 1; i < trace.x.length; i++) if (trace.x[i] > trace.x[best]) best = i;  // an outlier: nothing on top
+  return {x: rect.left + xa._offset + xa.l2p(trace.x[best]), y: rect.top + ya._offset + ya.l2p(trace.y[best]),
+          label: String(trace.hovertext[best])};
+}"""
+
 
 def free_port() -> int:
     with socket.socket() as sock:

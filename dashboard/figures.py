@@ -146,13 +146,13 @@ COLOUR_BY = ("primary genre", "one genre against the rest", "mean rating", "popu
 GENRE_PALETTE = tuple(px.colors.qualitative.Dark24) + tuple(px.colors.qualitative.Light24)
 
 
-#: MovieLens' genres in Kelly's colours of maximum contrast, the big genres in the strongest ones,
+#: MovieLens' genres in colours of high contrast (mostly Kelly's), the big genres in the strongest ones,
 #: so that no two genres on one map read alike (Comedy, Musical and Mystery were three pinks)
 MOVIELENS_GENRE_COLOURS = {
     "Drama": "#0067A5", "Comedy": "#F6A600", "Action": "#BE0032", "Thriller": "#875692", "Adventure": "#008856",
-    "Romance": "#E68FAC", "Sci-Fi": "#A1CAF1", "Crime": "#882D17", "Fantasy": "#604E97", "Children": "#DCD300",
-    "Horror": "#2B3D26", "Mystery": "#848482", "Animation": "#F38400", "War": "#C2B280", "Musical": "#B3446C",
-    "Western": "#654522", "Documentary": "#8DB600", "Film-Noir": "#222222", "IMAX": "#E25822",
+    "Romance": "#E68FAC", "Sci-Fi": "#A1CAF1", "Crime": "#5C3A1E", "Fantasy": "#00A6A6", "Children": "#DCD300",
+    "Horror": "#2B3D26", "Mystery": "#848482", "Animation": "#E25822", "War": "#C2B280", "Musical": "#B3446C",
+    "Western": "#A0785A", "Documentary": "#8DB600", "Film-Noir": "#222222", "IMAX": "#7B68EE",
     "(none)": "#D0D0D0"}
 
 
@@ -392,7 +392,7 @@ def overlaid_curves(histories: dict[str, pd.DataFrame], column: str = "val_rmse"
             fig.add_trace(go.Scatter(x=history["epoch"], y=history[column], mode="lines+markers", name=label))
     title = f"Training curves overlaid ({column.replace('_', ' ')})"
     if not fig.data:
-        return empty_figure(title, "None of these models trains in epochs with a validation curve "
+        return empty_figure(title, "No model here trains in epochs with a validation curve "
                             "(they are fitted in closed form or in one pass).")
     fig.update_xaxes(title="epoch")
     fig.update_yaxes(title=column.replace("_", " "))

@@ -28,6 +28,17 @@ def require_data() -> Path:
     return folder
 
 
+def require_chromium() -> None:
+    """Debian's Chromium for the browser tests: skipped locally without it, a failure under CI=true."""
+    from bench.dashboard_driver import CHROMIUM
+
+    if not os.path.exists(CHROMIUM):
+        message = "Debian's chromium is not installed (make browser installs it)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_artifacts(tmp_path_factory):
     """Every test session writes artifacts into its own temporary folder."""

@@ -25,7 +25,7 @@ def top_ten_columns(table):
     first = [c for c in ("title", "reason") if c in table]
     table = table[first + [c for c in table if c not in first and c != "item"]]
     if "reason" in table:
-        table = table.assign(reason=table["reason"].str.removeprefix(BECAUSE))
+        table = table.assign(reason=table["reason"].fillna("").astype(str).str.removeprefix(BECAUSE))
     return table
 
 

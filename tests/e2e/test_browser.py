@@ -2,23 +2,18 @@
 on localhost, visit every page twice, check its key text and save a screenshot per page."""
 from __future__ import annotations
 
-import os
 
 import pytest
 
-from bench.dashboard_driver import CHROMIUM, PAGES, serve, visit_pages
-from tests.conftest import REPO
+from bench.dashboard_driver import PAGES, serve, visit_pages
+from tests.conftest import REPO, require_chromium
 
 pytestmark = pytest.mark.browser
 OUTPUT = REPO / "test-output" / "e2e"
 
 
 def test_every_page_in_a_real_browser(movielens_dir, tmp_path):
-    if not os.path.exists(CHROMIUM):
-        message = "Debian's chromium is not installed (make browser installs it)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_chromium()
     env = {"RECSYS_ARTIFACTS_DIR": str(tmp_path / "artifacts"), "RECSYS_DATA_DIR": str(movielens_dir)}
     with serve(env) as (url, _, _):
         timings = visit_pages(url, visits=2, screenshots=OUTPUT)

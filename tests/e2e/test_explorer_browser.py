@@ -2,35 +2,19 @@
 neighbours change), and a title search picks the first match."""
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
-from bench.dashboard_driver import CHROMIUM, CHROMIUM_ARGS, PAGES, serve
+from tests.conftest import require_chromium
+from bench.dashboard_driver import CHROMIUM, CHROMIUM_ARGS, FIND_MAP_POINT, PAGES, serve
 
 pytestmark = pytest.mark.browser
-
-FIND_POINT = """() => {
-  const gd = [...document.querySelectorAll('.js-plotly-plot')]
-      .find(g => g._fullData && g._fullData.some(t => t.name === 'picked movie'));
-  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, rect = gd.getBoundingClientRect();
-  const traces = gd._fullData.filter(t => t.hovertext && t.x && t.x.length);
-  const trace = traces.reduce((a, b) => (b.x.length > a.x.length ? b : a));
-  let best = 0;
-  for (let i = 1; i < trace.x.length; i++) if (trace.x[i] > trace.x[best]) best = i;  // an outlier: nothing on top of it
-  return {x: rect.left + xa._offset + xa.l2p(trace.x[best]), y: rect.top + ya._offset + ya.l2p(trace.y[best]),
-          title: String(trace.hovertext[best])};
-}"""
-
 
 @pytest.fixture(scope="module")
 def factors_page(movielens_dir, tmp_path_factory):
     """One server and one browser page on Latent factors for the module's tests."""
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("Debian's chromium is not installed (make browser installs it)")
-        pytest.skip("Debian's chromium is not installed")
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     env = {"RECSYS_ARTIFACTS_DIR": str(tmp_path_factory.mktemp("explorer")), "RECSYS_DATA_DIR": str(movielens_dir)}
@@ -54,11 +38,11 @@ def _nearest(page) -> str:
 def test_clicking_a_point_picks_that_movie(factors_page):
     page = factors_page
     before = _nearest(page)
-    point = page.evaluate(FIND_POINT)
-    assert point["title"] != before
+    point = page.evaluate(FIND_MAP_POINT, ["movie"])
+    assert point["label"] != before
     page.mouse.click(point["x"], point["y"])
-    page.get_by_text(f"Nearest to {point['title']}").first.wait_for(timeout=60_000)
-    assert _nearest(page) == point["title"]
+    page.get_by_text(f"Nearest to {point['label']}").first.wait_for(timeout=60_000)
+    assert _nearest(page) == point["label"]
     assert page.get_by_text("Traceback").count() == 0
 
 

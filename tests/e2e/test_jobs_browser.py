@@ -12,7 +12,7 @@ import pytest
 
 from bench.dashboard_driver import CHROMIUM, CHROMIUM_ARGS, serve
 from recsys.artifacts import ArtifactStore
-from tests.conftest import REPO
+from tests.conftest import REPO, require_chromium
 
 pytestmark = pytest.mark.browser
 OUTPUT = REPO / "test-output" / "e2e-jobs"
@@ -22,11 +22,7 @@ PROGRESS = re.compile(r"(refit on all training data, )?epoch (\d+) of at most \d
 
 @pytest.fixture()
 def browser():
-    if not os.path.exists(CHROMIUM):
-        message = "Debian's chromium is not installed (make browser installs it)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

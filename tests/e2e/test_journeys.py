@@ -11,41 +11,20 @@ test-output/journeys/, and its visible text is checked for "None", "nan" and tra
   file; every page readable on it."""
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
-from bench.dashboard_driver import CHROMIUM, CHROMIUM_ARGS, serve
-from tests.conftest import REPO
+from bench.dashboard_driver import CHROMIUM, CHROMIUM_ARGS, FIND_MAP_POINT, serve
+from tests.conftest import REPO, require_chromium
 
 pytestmark = pytest.mark.browser
 OUTPUT = REPO / "test-output" / "journeys"
 UNREADABLE = re.compile(r"\bNone\b|\bnan\b|\bNaN\b|Traceback")
 PAGES = ("Dataset", "Rating matrix", "Train", "Latent factors", "Recommendations", "Mini demo", "Compare models")
-FIND_POINT = """([kind]) => {
-  const plots = [...document.querySelectorAll('.js-plotly-plot')].filter(g => g._fullData);
-  const gd = kind === 'user'
-      ? plots.find(g => g._fullData.some(t => t.hovertext && String(t.hovertext[0]).startsWith('user ')))
-      : plots.find(g => g._fullData.some(t => t.name === 'picked movie'));
-  gd.scrollIntoView({block: 'center'});
-  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, rect = gd.getBoundingClientRect();
-  const traces = gd._fullData.filter(t => t.hovertext && t.x && t.x.length);
-  const trace = traces.reduce((a, b) => (b.x.length > a.x.length ? b : a));
-  let best = 0;
-  for (let i = 1; i < trace.x.length; i++) if (trace.x[i] > trace.x[best]) best = i;  // an outlier: nothing on top
-  return {x: rect.left + xa._offset + xa.l2p(trace.x[best]), y: rect.top + ya._offset + ya.l2p(trace.y[best]),
-          label: String(trace.hovertext[best])};
-}"""
-
-
 @pytest.fixture(scope="module")
 def server(movielens_dir, tmp_path_factory):
-    if not os.path.exists(CHROMIUM):
-        message = "Debian's chromium is not installed (make browser installs it)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     env = {"RECSYS_ARTIFACTS_DIR": str(tmp_path_factory.mktemp("journeys")), "RECSYS_DATA_DIR": str(movielens_dir)}
@@ -129,12 +108,12 @@ def test_the_analyst(page):
     assert all(scroll <= client + 2 for scroll, client in widths[:2]), widths  # no sideways scrolling
     visit(page, "Latent factors", re.compile(r"^Nearest to "), timeout=240)
     look(page, "analyst-2-latent-map")
-    point = page.evaluate(FIND_POINT, ["movie"])
+    point = page.evaluate(FIND_MAP_POINT, ["movie"])
     page.mouse.click(point["x"], point["y"])
     page.get_by_text(f"Nearest to {point['label']}").first.wait_for(timeout=60_000)
     page.get_by_role("tab", name="Users").click()
     page.wait_for_timeout(2000)
-    user = page.evaluate(FIND_POINT, ["user"])
+    user = page.evaluate(FIND_MAP_POINT, ["user"])
     page.mouse.click(user["x"], user["y"])
     link = page.get_by_role("link", name=f"Open {user['label']}'s favourites and recommendations").first
     link.wait_for(timeout=60_000)

@@ -5,17 +5,16 @@ bounded. (AppTest cannot do this: its instances share one global runtime and are
 thread-safe.) `python bench/speed.py --parts load` sends more waves and reports the numbers."""
 from __future__ import annotations
 
-import os
 from collections import Counter
 
 import pytest
 
-from bench.dashboard_driver import CHROMIUM, load_waves
+from bench.dashboard_driver import load_waves
 from dashboard.services import SPLITS, model_key
 from recsys.artifacts import ArtifactStore
 from recsys.catalog import DEFAULT_FACTOR_MODEL, DEFAULT_RANKING_MODEL
 from recsys.training import train
-from tests.conftest import REPO
+from tests.conftest import REPO, require_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SESSIONS = 10
@@ -24,11 +23,7 @@ OUTPUT = REPO / "test-output" / "load"
 
 
 def test_ten_sessions_at_once(ml_small, movielens_dir, tmp_path):
-    if not os.path.exists(CHROMIUM):
-        message = "Debian's chromium is not installed (make browser installs it)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_chromium()
     artifacts = tmp_path / "artifacts"
     _, model_name, config = model_key(ml_small, DEFAULT_FACTOR_MODEL, SPLITS["random 80/20 holdout"])
     train(ml_small, model_name, config, store=ArtifactStore(artifacts / "models"))  # stored, not in memory
