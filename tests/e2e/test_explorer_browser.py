@@ -6,28 +6,23 @@ import re
 
 import pytest
 
-from tests.conftest import require_chromium
-from bench.dashboard_driver import CHROMIUM, CHROMIUM_ARGS, FIND_MAP_POINT, PAGES, serve
+from bench.dashboard_driver import FIND_MAP_POINT, PAGES
 
 pytestmark = pytest.mark.browser
 
-@pytest.fixture(scope="module")
-def factors_page(movielens_dir, tmp_path_factory):
-    """One server and one browser page on Latent factors for the module's tests."""
-    require_chromium()
-    from playwright.sync_api import sync_playwright
 
-    env = {"RECSYS_ARTIFACTS_DIR": str(tmp_path_factory.mktemp("explorer")), "RECSYS_DATA_DIR": str(movielens_dir)}
-    with serve(env) as (url, _, _), sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1500, "height": 1100})
-        page.goto(url)
-        page.get_by_text(PAGES[0][1]).first.wait_for(timeout=90_000)  # the app is up
-        page.get_by_role("link", name="Latent factors").first.click()
-        page.get_by_text("Nearest to").first.wait_for(timeout=180_000)
-        page.wait_for_timeout(1500)  # the map finishes drawing
-        yield page
-        browser.close()
+@pytest.fixture(scope="module")
+def factors_page(server):
+    """One browser page on Latent factors for the module's tests."""
+    browser, url = server
+    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    page.goto(url)
+    page.get_by_text(PAGES[0][1]).first.wait_for(timeout=90_000)  # the app is up
+    page.get_by_role("link", name="Latent factors").first.click()
+    page.get_by_text("Nearest to").first.wait_for(timeout=180_000)
+    page.wait_for_timeout(1500)  # the map finishes drawing
+    yield page
+    page.close()
 
 
 def _nearest(page) -> str:

@@ -15,25 +15,13 @@ import re
 
 import pytest
 
-from bench.dashboard_driver import CHROMIUM, CHROMIUM_ARGS, FIND_MAP_POINT, serve
-from tests.conftest import REPO, require_chromium
+from bench.dashboard_driver import FIND_MAP_POINT
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.browser
 OUTPUT = REPO / "test-output" / "journeys"
 UNREADABLE = re.compile(r"\bNone\b|\bnan\b|\bNaN\b|Traceback")
 PAGES = ("Dataset", "Rating matrix", "Train", "Latent factors", "Recommendations", "Mini demo", "Compare models")
-@pytest.fixture(scope="module")
-def server(movielens_dir, tmp_path_factory):
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    env = {"RECSYS_ARTIFACTS_DIR": str(tmp_path_factory.mktemp("journeys")), "RECSYS_DATA_DIR": str(movielens_dir)}
-    with serve(env) as (url, _, _), sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser, url
-        browser.close()
-
-
 @pytest.fixture()
 def page(server):
     """A fresh browser session (a person) on the app, in a 1600 x 1000 window."""
