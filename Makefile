@@ -12,10 +12,11 @@ PORT ?= 8501
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# The project itself (editable, with the `recsys` command) and its runtime and test requirements.
+$(VENV)/.installed: pyproject.toml requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@
 
 # Finds ml-latest-small locally (RECSYS_DATA_DIR) or downloads and verifies the official zip.
@@ -38,7 +39,7 @@ test-fast: setup
 
 # Accuracy and speed next to Surprise and implicit (bench-only requirements).
 bench: setup browser
-	$(PY) -m pip install --quiet -r bench/requirements.txt
+	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) bench/accuracy.py
 	$(PY) bench/speed.py
 

@@ -161,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-peers", action="store_true", help="only the recsys models")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    log = lambda message: print(f"[{time.perf_counter() - started:6.0f}s] {message}", file=sys.stderr, flush=True)
+    def log(message: str) -> None:
+        print(f"[{time.perf_counter() - started:6.0f}s] {message}", file=sys.stderr, flush=True)
     tables = [run_protocol(p.strip(), args.retrain, not args.no_peers, log) for p in args.protocols.split(",")]
     table = pd.concat(tables, ignore_index=True)
     RESULTS.mkdir(exist_ok=True)

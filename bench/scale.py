@@ -139,7 +139,8 @@ def bench_scale() -> list[str]:
             continue
         epochs = f", {row['epochs']} epochs of {row['epoch_s']:.0f}s" if row["epochs"] else ""
         rmse = f", test RMSE {row['rmse']:.3f}" if row.get("rmse") == row.get("rmse") and row.get("rmse") else ""
-        lines.append(f"| train {label}, {split_kind} split ({row['note'] or 'its defaults'}{epochs}{rmse}) | {row['seconds']:.0f} | "
+        lines.append(f"| train {label}, {split_kind} split ({row['note'] or 'its defaults'}{epochs}{rmse}) | "
+                     f"{row['seconds']:.0f} | "
                      f"{row['peak_gib']:.2f} | {BUDGETS['training']} |")
         lines.append(f"| {label}: top-10 for one user (median of 20; max {row['user_max']:.2f}s) | "
                      f"{row['user_p50']:.2f} | | {BUDGETS['per user']} |")

@@ -148,7 +148,8 @@ def bench_load(sessions: int = 10, waves: int = 2) -> list[str]:
         train(dataset, rating.model, rating.overrides, store=ArtifactStore(Path(folder) / "models"))
         results = load_waves({"RECSYS_ARTIFACTS_DIR": folder}, Path(folder) / "server.log", sessions, waves)
     lines = [f"## Load ({sessions} concurrent headless-Chromium sessions, one server, ml-latest-small)", "",
-             f"{DEFAULT_FACTOR_MODEL} (the Latent factors page's model) was in the artifact store before the server started; {DEFAULT_RANKING_MODEL} "
+             f"{DEFAULT_FACTOR_MODEL} (the Latent factors page's model) was in the artifact store before the server "
+             f"started; {DEFAULT_RANKING_MODEL} "
              "was not (the first session to ask trains it, the others wait for it).", ""]
     lines += [f"- {wave.describe(number)}" for number, wave in enumerate(results, start=1)]
     growth = results[-1].memory["rss"] - results[0].memory["rss"]

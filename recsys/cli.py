@@ -12,7 +12,8 @@ import pandas as pd
 
 from recsys import sources
 from recsys.artifacts import ArtifactStore, FOLDER_PATTERN
-from recsys.catalog import DEFAULT_EVALUATION, DEFAULT_FACTOR_MODEL, DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, Preset, all_labels, known_parameters, preset, ranking_capable
+from recsys.catalog import (DEFAULT_EVALUATION, DEFAULT_FACTOR_MODEL, DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, Preset,
+                            all_labels, known_parameters, preset, ranking_capable)
 from recsys.dataset import Dataset
 from recsys.distribute import STRATEGIES, strategy_for
 from recsys.errors import ArtifactError, ConfigError, RecsysError

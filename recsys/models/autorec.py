@@ -7,7 +7,8 @@ entry of the movie's reconstruction. Its errors differ from those of the factor 
 models, which is what a blend needs.
 
 No refit: the early-stopped network reads every movie's column with the validation ratings in
-it (a refit with another seed for the best epoch count was less stable). The input is a dense movies x users matrix, so the model states its limit (`max_cells`) and
+it (a refit with another seed for the best epoch count was less stable). The input is a dense
+movies x users matrix, so the model states its limit (`max_cells`) and
 refuses larger data with a clear message. After training, the reconstruction of the training
 matrix is all the model needs to answer, so that is what it saves (no Keras file to load).
 """

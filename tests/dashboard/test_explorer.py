@@ -8,7 +8,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from recsys import explore
-from recsys.catalog import DEFAULT_FACTOR_MODEL
 from tests.conftest import REPO, finish_jobs
 
 APP = str(REPO / "dashboard" / "app.py")

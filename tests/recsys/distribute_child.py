@@ -38,7 +38,6 @@ def main() -> None:
     from recsys import sources
     from recsys.evaluate import rmse
     from recsys.models import make_model
-    from recsys.split import Split
 
     if args.synthetic:
         from recsys.synthetic import synthetic_dataset
