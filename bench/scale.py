@@ -69,18 +69,18 @@ def step_load(folder: str, name: str) -> dict:
 
 def step_train(label: str, split_kind: str) -> dict:
     """Train a default model on synthetic-25m with its per-size settings, into the server's store."""
-    from recsys.catalog import preset, size_defaults
+    from recsys import service
     from recsys.recommend import for_user
     from recsys.split import Split
     from recsys.training import train
 
     dataset = sources.load("synthetic-25m")
     loaded_gib = _peak_gib()
-    scaled, note = size_defaults(label, dataset.n_ratings, dataset.n_items)
-    chosen = preset(label, **scaled)
+    chosen = service.resolve(dataset, label, Split(split_kind))  # as the CLI and the pages resolve it
+    note = chosen.size_note
     epochs: list[float] = []
     started = time.perf_counter()
-    result = train(dataset, chosen.model, chosen.overrides, split=Split(split_kind), retrain=True,
+    result = train(dataset, chosen.model, chosen.config, split=Split(split_kind), retrain=True,
                    callbacks=[lambda log: epochs.append(log.seconds)])
     seconds = time.perf_counter() - started
     users = list(range(0, dataset.n_users, dataset.n_users // 20))[:20]

@@ -21,13 +21,14 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from recsys.artifacts import ArtifactStore, artifact_key, process_alive
 from recsys.budget import megabytes as budget_megabytes
-from recsys.catalog import expected_seconds, preset, size_defaults
+from recsys.catalog import expected_seconds
+from recsys.service import resolve  # noqa: F401 - pages resolve requests through services
 from recsys.dataset import Dataset
 from recsys.errors import ArtifactError, RecsysError
 from recsys.jobs import DONE, FAILED, QUEUED, RUNNING, STOPPED, JobRunner, JobView
 from recsys.sources import artifacts_root
 from recsys.split import Split
-from recsys.training import TrainResult, lookup, resolve_config
+from recsys.training import TrainResult, lookup
 from recsys.upload import UPLOAD_CAPS  # noqa: F401 - the Dataset page states them
 
 SPLITS = {
@@ -205,12 +206,10 @@ def split_choices(dataset: Dataset, splits: dict[str, Split] | None = None) -> l
 
 
 def model_key(dataset: Dataset, label: str, split: Split, overrides: dict | None = None) -> tuple[str, str, object]:
-    """The artifact key, model name and config of a preset on this dataset: the per-size settings
-    (`size_defaults`) under the caller's overrides."""
-    scaled, _ = size_defaults(label, dataset.n_ratings, dataset.n_items)
-    chosen = preset(label, **{**scaled, **(overrides or {})})
-    config = resolve_config(chosen.model, chosen.overrides)
-    return artifact_key(dataset.fingerprint, split, chosen.model, config), chosen.model, config
+    """The artifact key, model name and config of a request, through the core's request layer
+    (`recsys.service.resolve`: the per-size settings under the caller's overrides)."""
+    resolved = resolve(dataset, label, split, overrides)
+    return resolved.key, resolved.model, resolved.config
 
 
 # ----- private models of uploaded files -----
@@ -368,10 +367,10 @@ def request_model(dataset: Dataset, label: str, split: Split = Split(), override
     own default) nothing starts by itself: a button says what it will train and about how long.
     A broken artifact gets a Retrain button; a failed or stopped job its message and a Try
     again button."""
-    key, model_name, config = model_key(dataset, label, split, overrides)
-    note = size_defaults(label, dataset.n_ratings, dataset.n_items)[1]
-    if note:
-        st.caption(f"At this size: {note}.")
+    resolved = resolve(dataset, label, split, overrides)
+    key, model_name, config = resolved.key, resolved.model, resolved.config
+    if resolved.size_note:
+        st.caption(f"At this size: {resolved.size_note}.")
     runner, scope = job_runner(), scope_for(dataset)
     key = scope.job_key(key)
     view = runner.get(key)

@@ -10,7 +10,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from recsys import sources
+from recsys import service, sources
 from recsys.artifacts import ArtifactStore, FOLDER_PATTERN
 from recsys.catalog import (DEFAULT_EVALUATION, DEFAULT_FACTOR_MODEL, DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, Preset,
                             all_labels, known_parameters, preset, ranking_capable)
@@ -156,7 +156,7 @@ def cmd_train(args) -> int:
     if "strategy" in overrides and "strategy" not in known_parameters(preset(args.model).model):
         raise ConfigError(f"{args.model} does not train with tf.distribute; --strategy applies to the Keras models "
                           f"({', '.join(ranking_capable())})")
-    chosen = preset(args.model, **overrides)
+    chosen = _resolved(dataset, args.model, _split(args), overrides)
     started = time.perf_counter()
     result = _run(dataset, chosen, _split(args), ArtifactStore(), args.retrain)
     source = "loaded from cache" if result.loaded else f"trained in {result.fit_seconds:.1f}s"
@@ -179,10 +179,9 @@ def cmd_evaluate(args) -> int:
     store, rows, started = ArtifactStore(), [], time.perf_counter()
     for label in labels:
         chosen = preset(label.strip())
-        known = _known_overrides(chosen, overrides)
         for split in splits:
             try:
-                result = _run(dataset, Preset(chosen.label, chosen.model, {**chosen.overrides, **known}),
+                result = _run(dataset, _resolved(dataset, chosen.label, split, overrides, only_known=True),
                               split, store, args.retrain, quiet=args.quiet)
             except ConfigError as error:
                 _err(f"  skipped {chosen.label}: {error}")
@@ -210,16 +209,21 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
-def _known_overrides(chosen: Preset, overrides: dict) -> dict:
-    names = known_parameters(chosen.model)
-    return {k: v for k, v in overrides.items() if k in names}
+def _resolved(dataset: Dataset, label: str, split: Split, overrides: dict | None = None,
+              only_known: bool = False) -> Preset:
+    """The request through the one request layer (per-size settings included, as on the pages),
+    as the preset `_run` trains; the per-size sentence goes to stderr."""
+    resolved = service.resolve(dataset, label, split, overrides, only_known=only_known)
+    if resolved.size_note:
+        _err(f"at this size: {resolved.size_note}")
+    return resolved.preset
 
 
 def cmd_recommend(args) -> int:
     dataset = _load(args)
     user = dataset.user_index(args.user)
-    chosen = preset(args.model)
     split = _split(args)
+    chosen = _resolved(dataset, args.model, split)
     result = _run(dataset, chosen, split, ArtifactStore(), retrain=False)
     recs = for_user(result.model, dataset, user, k=args.k)
     print(f"top-{args.k} for user {args.user} by {chosen.label}, trained on {split.describe()} "
@@ -236,8 +240,8 @@ def cmd_factors(args) -> int:
     from recsys.projector import write_projector
 
     dataset = _load(args)
-    chosen = preset(args.model)
     split = _split(args)
+    chosen = _resolved(dataset, args.model, split)
     result = _run(dataset, chosen, split, ArtifactStore(), retrain=False)
     written = write_projector(dataset, result.model, Path(args.out), users=args.users)
     what = "user" if args.users else "movie"

@@ -4,12 +4,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import figures, services
-from recsys.catalog import DEFAULT_RATING_MODEL, all_labels, known_parameters, preset, size_defaults
+from recsys.catalog import DEFAULT_RATING_MODEL, all_labels, known_parameters
 from recsys.errors import ArtifactError, RecsysError
 from recsys.jobs import DONE, FAILED, STOPPED
 from recsys.models import model_class
 from recsys.budget import human_bytes, model_budget, server_budget
-from recsys.training import TrainResult, estimate_cost, resolve_config
+from recsys.training import TrainResult, estimate_cost
 
 
 def live_training(key: str) -> None:
@@ -44,6 +44,8 @@ def show_result(result: TrainResult, trained_here: bool, dataset) -> None:
                 "Press “Retrain” to train it again.")
     if len(result.history):
         st.plotly_chart(figures.training_curves(result.history), key="final_curves")
+        if result.model.name == "blend":
+            st.caption(CURVE_NOTE.split(";")[0] + ".")
     metrics = result.metrics
     for col, name in zip(st.columns(4), ("rmse", "mae", "ndcg", "precision")):
         value = metrics.get(name, float("nan"))
@@ -72,13 +74,13 @@ if dataset is not None:
     with left:
         label = st.selectbox("Model", labels, key=services.persistent("train_model", DEFAULT_RATING_MODEL),
                              on_change=services.keep, args=("train_model",))
-        scaled, scale_note = size_defaults(label, dataset.n_ratings, dataset.n_items)
-        chosen = preset(label, **scaled)
+        chosen = services.resolve(dataset, label)  # the preset with this dataset's per-size settings
+        scaled = bool(chosen.size_note)
         cls = model_class(chosen.model)
         st.caption(cls.description)
-        if scale_note:
-            st.caption(f"At this size: {scale_note}.")
-        defaults = resolve_config(chosen.model, chosen.overrides)
+        if scaled:
+            st.caption(f"At this size: {chosen.size_note}.")
+        defaults = chosen.config
         names = known_parameters(chosen.model)
         overrides = dict(chosen.overrides)
         def kept(widget, text: str, name: str, default, **options):
@@ -130,7 +132,7 @@ if dataset is not None:
         split = services.SPLITS[split_name]
     with right:
         try:
-            config = resolve_config(chosen.model, overrides)
+            config = services.resolve(dataset, label, split, overrides).config
         except RecsysError as error:
             st.error(f"These hyper-parameters are not valid: {error}")
             st.stop()

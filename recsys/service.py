@@ -1,0 +1,60 @@
+"""One way in for every request: the CLI, the dashboard's pages and the bench ask for a model by
+(dataset, label, split, overrides), and this resolves it once: preset -> per-size settings
+(`catalog.size_defaults`) -> validated config -> artifact key -> cost. The same words from any
+face mean the same model, the same key and nothing trained twice."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from recsys.artifacts import ArtifactStore, artifact_key
+from recsys.budget import Cost
+from recsys.catalog import Preset, known_parameters, preset, size_defaults
+from recsys.dataset import Dataset
+from recsys.models import ModelConfig
+from recsys.split import Split
+from recsys.training import TrainResult, estimate_cost, lookup, resolve_config
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A request resolved: the model and config it trains, its artifact key, and the sentence a
+    face shows about per-size settings ("" when the defaults already suit the data's size)."""
+
+    label: str
+    model: str
+    config: ModelConfig
+    split: Split
+    key: str
+    size_note: str
+    overrides: Mapping = field(default_factory=dict)
+
+    @property
+    def preset(self) -> Preset:
+        return Preset(self.label, self.model, dict(self.overrides))
+
+
+def resolve(dataset: Dataset, label: str, split: Split = Split(), overrides: Mapping | None = None,
+            only_known: bool = False) -> Resolved:
+    """Resolve a request: the per-size settings for this dataset under the caller's overrides
+    (`only_known`: drop overrides the model has no setting for, as `evaluate --set` does over
+    many models). Raises ConfigError for an unknown label or a bad setting."""
+    scaled, note = size_defaults(label, dataset.n_ratings, dataset.n_items)
+    overrides = dict(overrides or {})
+    if only_known:
+        names = known_parameters(preset(label).model)
+        overrides = {k: v for k, v in overrides.items() if k in names}
+    chosen = preset(label, **{**scaled, **overrides})
+    config = resolve_config(chosen.model, chosen.overrides)
+    return Resolved(label, chosen.model, config, split, artifact_key(dataset.fingerprint, split, chosen.model, config),
+                    note, chosen.overrides)
+
+
+def cost(dataset: Dataset, resolved: Resolved) -> Cost:
+    """What training the resolved request costs on this dataset, before any work."""
+    return estimate_cost(dataset, resolved.model, resolved.config)
+
+
+def find_trained(dataset: Dataset, resolved: Resolved, store: ArtifactStore | None = None) -> TrainResult | None:
+    """The trained model for the request from the artifact store, or None (never trains)."""
+    return lookup(dataset, resolved.model, resolved.config, resolved.split, store)
