@@ -113,3 +113,34 @@ def test_matrix_window_holds_exactly_the_rated_cells(ml_small):
         for col, item in enumerate(items):
             rated = r.values[(r.users == user) & (r.items == item)]
             assert (window[row, col] == rated[0]) if rated.size else np.isnan(window[row, col])
+
+
+def test_charts_read_as_people_expect(ml_small):
+    """Log axes tick 1, 10, 100, ...; the binned matrix counts users and movies, not bins; an empty
+    or degenerate input says so in words; cut titles stay distinct."""
+    tail = figures.long_tail(stats.counts_per(ml_small, "item"), "movie")
+    assert list(tail.layout.xaxis.tickvals) == [1, 10, 100, 1000] and tail.layout.xaxis.type == "log"
+    binned = stats.binned_matrix(ml_small)
+    density = figures.matrix_density(binned, ml_small.n_users, ml_small.n_items)
+    assert density.data[0].x[0] == 1 and density.data[0].x[-1] > 9000 and density.data[0].y[-1] > 600 - 10
+    for empty in (figures.genre_bars(pd.DataFrame(columns=["genre", "movies", "ratings", "mean_rating"])),
+                  figures.ratings_over_time(pd.DataFrame(columns=["period", "ratings", "mean_rating"])),
+                  figures.overlaid_curves({"ease": pd.DataFrame(columns=["epoch", "val_rmse"])})):
+        assert not empty.data and empty.layout.annotations[0].text and not empty.layout.xaxis.visible
+    titles = ["Shawshank Redemption, The (1994)", "Shawshank Redemption, The (1995)", "Up (2009)"]
+    short = figures.short_titles(titles, width=20)
+    assert len(set(short)) == 3 and short[0].endswith("…") and short[2] == "Up (2009)"
+
+
+def test_map_markers_and_colours_are_visible_and_distinct(ml_small):
+    colours = figures.genre_colours(["Comedy", "Musical", "Mystery", "Animation", "Drama", "Romance"])
+    assert len(set(colours.values())) == 6 and colours["Comedy"] != colours["Musical"] != colours["Mystery"]
+    points = pd.DataFrame({"x": [0.0, 1.0, 2.0], "y": [0.0, 1.0, 0.5], "item": [0, 1, 2], "count": [5, 50, 500],
+                           "title": ["a", "b", "c"], "genre": ["Comedy", "Musical", "Mystery"],
+                           "genres": ["Comedy", "Musical", "Mystery"], "mean_rating": [3.0, 3.5, 4.25],
+                           "year": [1990, 2000, 2010]})
+    fig = figures.latent_map(points, "map", highlight=np.array([1]), selected=0)
+    ring = next(t for t in fig.data if t.name == "nearest neighbours")
+    assert ring.marker.color == "black" and "rgba(0,0,0,0)" not in str(ring.marker)
+    assert all("size=" not in (t.hovertemplate or "") for t in fig.data)  # no raw marker sizes in hovers
+    assert any(":.2f" in (t.hovertemplate or "") for t in fig.data)  # the mean rating to two decimals

@@ -42,9 +42,11 @@ def test_the_cli_exits_with_the_message(ml_small, many_movies, tmp_path, capsys,
     assert "at most 8 dense layers" in capsys.readouterr().err
     upload = tmp_path / "many.csv"
     upload.write_bytes(many_movies)
+    # as on the page: ease keeps the 10,000 most-rated of 25,000 movies (about 2.3 GiB), over this budget
+    monkeypatch.setenv("RECSYS_MODEL_BUDGET_MB", "1024")
     assert main(["train", "--model", "ease", "--file", str(upload)]) == 1
     err = capsys.readouterr().err
-    assert "budget" in err and "Traceback" not in err
+    assert "budget" in err and "Traceback" not in err and "keeps the 10,000 most-rated" in err
     assert not (tmp_path / "artifacts" / "models").exists() or not list((tmp_path / "artifacts" / "models").iterdir())
 
 

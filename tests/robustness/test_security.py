@@ -106,3 +106,4 @@ def test_the_app_config_keeps_xsrf_on_and_tracebacks_off():
     config = tomllib.loads((REPO / "dashboard" / ".streamlit" / "config.toml").read_text())
     assert config["server"]["address"] == "localhost" and config["server"]["enableXsrfProtection"] is True
     assert config["client"]["showErrorDetails"] == "none" and config["runner"]["postScriptGC"] is False
+    assert config["client"]["toolbarMode"] == "viewer"  # no "Deploy" button in a local analysis app
