@@ -31,11 +31,15 @@ browser:
 run: setup data
 	$(PY) -m streamlit run dashboard/app.py --server.address localhost --server.port $(PORT)
 
+# Both cores: each test file runs whole on one of two workers (a module's server and browser are
+# started once); every server picks its own free port.
+PYTEST_PARALLEL ?= -n 2 --dist loadfile
+
 test: setup browser
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_PARALLEL)
 
 test-fast: setup
-	$(PY) -m pytest -m "not browser and not slow"
+	$(PY) -m pytest $(PYTEST_PARALLEL) -m "not browser and not slow"
 
 # Accuracy and speed next to Surprise and implicit (bench-only requirements).
 bench: setup browser
