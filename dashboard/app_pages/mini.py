@@ -6,9 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import figures
+from dashboard.mini_grid import as_ratings, original_grid, with_edits
 from recsys.errors import RecsysError
 from recsys.mini import FACTOR_NAMES, METHODS, MiniFactorisation, MiniSettings, factorise
-from recsys.readers import MINI_MATRIX, MINI_MOVIES, MINI_USERS
+from recsys.readers import MINI_MOVIES, MINI_USERS
 
 RATING_PATTERN = r"^\s*([1-5](\.[05])?)?\s*$"  # empty, or 1-5 in half steps
 INSTANT = ("nmf", "gd", "als")
@@ -19,22 +20,34 @@ def factorise_cached(method: str, grid: tuple, settings: MiniSettings) -> MiniFa
     return factorise(method, np.array(grid, dtype=float), settings)
 
 
+def _keep_edits(key: str) -> None:
+    """on_change of the grid: the edit joins the kept grid, and a fresh editor is drawn from it."""
+    st.session_state["mini_grid_data"] = with_edits(st.session_state["mini_grid_data"], st.session_state.get(key))
+    st.session_state["mini_grid_version"] += 1
+
+
+def _reset_grid() -> None:
+    st.session_state["mini_grid_data"] = original_grid()
+    st.session_state["mini_grid_version"] += 1
+
+
 def grid_editor() -> tuple[pd.DataFrame, np.ndarray]:
     """The editable grid (text cells: a blank is an empty cell, never "None") and its values;
     Reset brings back the original grid."""
+    st.session_state.setdefault("mini_grid_data", original_grid())
     version = st.session_state.setdefault("mini_grid_version", 0)
-    original = pd.DataFrame([["" if np.isnan(v) else f"{v:g}" for v in row] for row in MINI_MATRIX],
-                            index=list(MINI_USERS), columns=list(MINI_MOVIES))
-    left, right = st.columns([5, 1], vertical_alignment="bottom")
-    left.markdown("**Ratings (1-5). An empty cell is unknown; edit any cell and the factorisation reruns.**")
-    if right.button("Reset the grid", icon=":material/restart_alt:", key="mini_reset"):
-        st.session_state["mini_grid_version"] = version = version + 1
-    edited = st.data_editor(original, key=f"mini_grid_{version}", num_rows="fixed",
-                            column_config={m: st.column_config.TextColumn(m, validate=RATING_PATTERN,
-                                                                          alignment="center")
-                                           for m in MINI_MOVIES})
-    grid = np.array([[float(v) if str(v).strip() else np.nan for v in row]
-                     for row in edited.fillna("").to_numpy()], dtype=float)
+    st.markdown("**Ratings (1-5). An empty cell is unknown; edit any cell and the factorisation reruns.**")
+    key = f"mini_grid_{version}"
+    st.data_editor(st.session_state["mini_grid_data"], key=key, num_rows="fixed", on_change=_keep_edits, args=(key,),
+                   column_config={m: st.column_config.TextColumn(m, validate=RATING_PATTERN, alignment="center")
+                                  for m in MINI_MOVIES})
+    st.button("Reset the grid", icon=":material/restart_alt:", key="mini_reset", on_click=_reset_grid)
+    cells = with_edits(st.session_state["mini_grid_data"], st.session_state.get(key))  # an edit not yet kept
+    grid = as_ratings(cells)
+    unreadable = np.isnan(grid) & (cells.to_numpy() != "")
+    if unreadable.any():
+        st.warning("Ratings are numbers from 1 to 5; these cells are read as blank: "
+                   + ", ".join(f"{MINI_USERS[u]} / {MINI_MOVIES[m]}" for u, m in zip(*np.nonzero(unreadable))))
     return pd.DataFrame(grid, index=list(MINI_USERS), columns=list(MINI_MOVIES)), grid
 
 

@@ -375,11 +375,18 @@ def test_mini_demo_answers_an_edit_and_resets(app):
     """An edit refactorises at once (NumPy and scikit-learn, no Keras); Reset brings the grid back."""
     at = _open(app, "mini")
     key = "mini_grid_0"
-    at.session_state[key] = {"edited_rows": {0: {"Matrix": ""}}, "added_rows": [], "deleted_rows": []}
+    # a cell cleared in the browser arrives as None: it is kept as an empty cell, never shown as "None"
+    at.session_state[key] = {"edited_rows": {0: {"Matrix": None}, 1: {"Star Wars": "7"}}, "added_rows": [],
+                             "deleted_rows": []}
     at.run()
     assert not at.exception
     labels = [m.label for m in at.metric]
     assert "Alice / Matrix" in labels and labels.count("Alice / Matrix") == 3
+    assert any("Bob / Star Wars" in w.value for w in at.warning)  # 7 is not a rating: read as blank, and said
+    from dashboard.mini_grid import original_grid, with_edits
+
+    kept = with_edits(original_grid(), {"edited_rows": {"0": {"Matrix": None}}})
+    assert kept.at["Alice", "Matrix"] == "" and not kept.isna().any().any()
     at.button(key="mini_reset").click().run()
     assert "Alice / Matrix" not in [m.label for m in at.metric]
 
