@@ -43,7 +43,18 @@ def preset(label: str, **overrides) -> Preset:
 
 
 def ranking_capable() -> list[str]:
-    return [name for name, cls in MODELS.items() if issubclass(cls, KerasRecommender)]
+    """The models that can also be trained for top-k lists (their `-ranking` presets)."""
+    return [name for name, cls in MODELS.items() if cls.trains_for_ranking]
+
+
+def map_labels() -> list[str]:
+    """Every preset whose movie factors the latent map can draw."""
+    return [label for label in all_labels() if MODELS[preset(label).model].draws_on_a_map]
+
+
+def blend_parts() -> list[str]:
+    """The models a blend can hold: those that predict ratings, other than the blend."""
+    return [name for name, cls in MODELS.items() if cls.blendable]
 
 
 def all_labels() -> list[str]:

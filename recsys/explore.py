@@ -210,7 +210,7 @@ def reasons(model: Recommender, dataset: Dataset, liked: np.ndarray, items: np.n
     nearest in the model's item latent space, or for an item-item model (EASE) the ones with the
     largest weights (empty strings when the model has neither)."""
     factors = model.factors()
-    explains = hasattr(model, "because")  # item-item models say which liked items weigh most
+    explains = model.explains  # item-item models say which liked items weigh most
     if (factors is None and not explains) or liked.size == 0:
         return [""] * len(items)
     out = []

@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard import figures, services
 from recsys import explore, projector, recommend, stats
-from recsys.catalog import DEFAULT_FACTOR_MODEL, ranking_capable
+from recsys.catalog import DEFAULT_FACTOR_MODEL, map_labels
 from recsys.errors import RecsysError
 
 PICKER_MAX = 5_000  # a drop-down of every title of MovieLens-32M (87k) would be slow to draw and to use
@@ -135,7 +135,7 @@ st.caption("Each movie is a vector the model learned; movies people rate alike e
 dataset = services.current_dataset()
 if dataset is not None:
     take_user_event()
-    factor_models = [m for m in ranking_capable() if m not in ("deep-mf",)] + ["gmf-ranking", "ials", "nmf"]
+    factor_models = map_labels()
     c1, c2, c3, c4, c5 = st.columns([2, 2, 1, 2, 2])
     label = kept(c1.selectbox, "Model", "factors_model", DEFAULT_FACTOR_MODEL, options=factor_models)
     method = kept(c2.radio, "Projection", "factors_method", "pca", options=["pca", "tsne", "raw"], horizontal=True,

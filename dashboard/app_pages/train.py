@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import figures, services
-from recsys.catalog import DEFAULT_RATING_MODEL, all_labels, known_parameters
+from recsys.catalog import DEFAULT_RATING_MODEL, all_labels, blend_parts, known_parameters
 from recsys.errors import ArtifactError, RecsysError
 from recsys.jobs import DONE, FAILED, STOPPED
 from recsys.models import model_class
@@ -25,9 +25,6 @@ def live_training(key: str) -> None:
                         key="live_curves")
 
 
-#: what a blend can hold: rating models other than itself (ranking-only models have no rating to blend)
-BLEND_PARTS = ("biases", "item-knn", "mf", "biased-mf", "deep-mf", "recommender-net", "gmf", "mlp", "neumf",
-               "autorec", "nmf")
 #: below this many ratings a trained model's numbers carry a warning
 TOO_FEW_RATINGS = 1_000
 CURVE_NOTE = ("The curves are the epochs of the blend's Keras part; its other parts fit without epochs to "
@@ -114,7 +111,7 @@ if dataset is not None:
                 st.error("Layers must be whole numbers separated by commas, e.g. 64, 32.")
                 st.stop()
         if "components" in names:
-            parts = [m for m in labels if m in BLEND_PARTS]
+            parts = blend_parts()
             picked = kept(st.multiselect, "Blend parts (at most one Keras model)", "components",
                           list(defaults.components), options=parts,
                           help="Each part predicts the validation ratings; a least-squares fit turns them into "

@@ -220,9 +220,18 @@ class Recommender(ABC):
     #: True when fit(train, valid) predicts `valid` out of sample (validation_predictions) and
     #: then learns from it too (early stopping and refit, or reading it at the end)
     learns_from_validation: ClassVar[bool] = False
+    # ----- what the model can do, declared here so that nothing outside the registry decides by name -----
     #: True when a score is the plain dot product of the user's and the movie's factors, so a user's
     #: vector is a direction on a linear map of the movie factors (False for GMF's weighted product)
     scores_by_dot_product: ClassVar[bool] = True
+    #: its movie factors place movies in one space that the latent map can draw
+    draws_on_a_map: ClassVar[bool] = False
+    #: it says which liked movies weigh most in a recommendation (`because`)
+    explains: ClassVar[bool] = False
+    #: it can be trained for top-k lists instead of ratings (the `objective` setting)
+    trains_for_ranking: ClassVar[bool] = False
+    #: it predicts ratings a blend can weigh (ranking-only models and the blend itself cannot)
+    blendable: ClassVar[bool] = True
 
     def __init__(self, config: ModelConfig | None = None) -> None:
         config = config if config is not None else self.config_type()
@@ -548,6 +557,8 @@ class Recommender(ABC):
 
 class RankingOnly:
     """Mixin for models trained for top-k lists only: their scores are preferences, not ratings."""
+
+    blendable: ClassVar[bool] = False
 
     @property
     def predicts_ratings(self) -> bool:

@@ -97,6 +97,7 @@ class NMF(Recommender):
     after each round (warm-started NMF), so only known cells drive the fit. It works on a dense
     users x items matrix, so it is meant for the mini demo and small matrices (up to `max_cells`).
     """
+    draws_on_a_map = True
 
     name = "nmf"
     config_type = NMFConfig
@@ -209,6 +210,7 @@ class IALS(RankingOnly, Recommender):
     a positive with confidence 1 + alpha, every other item a zero with confidence 1; users and
     items are solved in turn in closed form. Its `predict` maps the preference score onto the
     rating scale; RMSE is not meaningful for it."""
+    draws_on_a_map = True
 
     name = "ials"
     config_type = IALSConfig

@@ -57,6 +57,7 @@ class Blend(Recommender):
     """Validation-weighted linear blend of rating models."""
 
     name = "blend"
+    blendable = False  # a blend of blends is refused; its factors are its Keras part's, drawn under that name
     config_type = BlendConfig
 
     @classmethod

@@ -139,6 +139,8 @@ def _tower(x, layers: tuple[int, ...], dropout: float, prefix: str):
 
 class KerasRecommender(Recommender):
     """Shared training loop, scoring and persistence for the Keras models."""
+    trains_for_ranking = True
+    draws_on_a_map = True
 
     config_type: ClassVar[type[ModelConfig]] = KerasConfig
     #: "centered" (rating - mean, MSE) or "sigmoid" (min-max scaled, BCE) for the rating objective
@@ -638,6 +640,7 @@ class DeepMF(KerasRecommender):
     """Concatenated user/item embeddings and biases into a configurable dense tower."""
 
     name = "deep-mf"
+    draws_on_a_map = False  # its embeddings are concatenated into dense layers, never compared
     config_type = DeepConfig
     description = "concatenated embeddings and biases into dense layers"
 

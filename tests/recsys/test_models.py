@@ -245,3 +245,20 @@ def test_blend_declares_its_stages_and_announces_them():
     names = [stage.name for stage in model.stages()]
     assert names == ["part 1 of 2: recommender-net", "part 2 of 2: item-knn", "blend weights"]
     assert model.stages()[0].refits and not model.stages()[1].refits
+
+
+def test_declared_abilities_match_what_the_models_do():
+    """Pages and the CLI read abilities from the classes; each declaration matches the class."""
+    from recsys.catalog import blend_parts, map_labels, ranking_capable
+    from recsys.models import MODELS
+    from recsys.models.base import RankingOnly, Recommender
+
+    for name, cls in MODELS.items():
+        assert cls.explains == hasattr(cls, "because"), name
+        assert cls.trains_for_ranking == ("objective" in known_parameters(name)), name
+        if cls.draws_on_a_map:
+            assert cls.factors is not Recommender.factors, name
+        assert cls.blendable == (not issubclass(cls, RankingOnly) and name != "blend"), name
+    assert "recommender-net" in map_labels() and "gmf-ranking" in map_labels() and "deep-mf" not in map_labels()
+    assert "ease" not in blend_parts() and "blend" not in blend_parts() and "autorec" in blend_parts()
+    assert set(ranking_capable()) == {"mf", "biased-mf", "deep-mf", "recommender-net", "gmf", "mlp", "neumf"}
