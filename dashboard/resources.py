@@ -10,7 +10,7 @@ import threading
 
 import streamlit as st
 
-from dashboard.privacy import shown_name, sweep_private_leftovers
+from dashboard.privacy import _release_job_result, shown_name, sweep_private_leftovers
 from recsys.jobs import DONE, FAILED, STOPPED, JobRunner, JobView
 from recsys.model_cache import ModelCache, cache_budget
 
@@ -58,10 +58,6 @@ _install_cleanup_guard()
 def _model_cache() -> ModelCache:
     """Trained or loaded models shared by every session, keyed by artifact key, within a budget."""
     return ModelCache(cache_budget(), on_evict=_release_job_result)
-
-
-def _release_job_result(key: str) -> None:
-    job_runner().release_result(key)  # the runner must not keep an evicted model alive
 
 
 def _log_job_end(view: JobView) -> None:

@@ -18,14 +18,13 @@ start finds the store as it was and no job is believed to be running (jobs live 
 from __future__ import annotations
 
 import itertools
+import math
 import queue
 import threading
 import time
 import traceback
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
-
-import numpy as np
 
 from recsys import budget
 from recsys.artifacts import ArtifactStore, artifact_key
@@ -119,7 +118,7 @@ class JobView:
         step += f"{self.stage}: " if self.stage not in ("fitting", "queued") else ""
         phase = "refit on all training data, " if log.phase == "refit" else ""
         rmse = f" · validation RMSE {log.val_rmse:.4f}" if log.val_rmse is not None else ""
-        loss = f" · loss {log.loss:.4f}" if np.isfinite(log.loss) else ""
+        loss = f" · loss {log.loss:.4f}" if math.isfinite(log.loss) else ""
         return f"{step}{phase}epoch {log.epoch} of at most {log.epochs}{loss}{rmse} · {seconds}"
 
 
