@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
-import numpy as np
 
 from recsys.errors import ConfigError
-from recsys.models import MODELS, KerasRecommender, model_class
-from recsys.models.neighbours import EASEConfig
+from recsys.models import MODELS, model_class, sizing
 
 RANKING_SUFFIX = "-ranking"
 #: What `evaluate` runs by default: every rating model, and the ranking-trained NCF models.
@@ -20,6 +18,8 @@ DEFAULT_EVALUATION = ("global-mean", "biases", "nmf", "item-knn", "mf", "biased-
 DEFAULT_RATING_MODEL = "blend"
 DEFAULT_RANKING_MODEL = "ease"
 DEFAULT_FACTOR_MODEL = "recommender-net"  # the blend's latent-factor half
+#: what the Compare page shows first: the baselines, a factor model, the default and a ranking model
+DEFAULT_COMPARISON = ("biases", "biased-mf", "recommender-net", "blend", "ials")
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ def preset(label: str, **overrides) -> Preset:
     base, extra = label, {}
     if label.endswith(RANKING_SUFFIX) and label[: -len(RANKING_SUFFIX)] in MODELS:
         base, extra = label[: -len(RANKING_SUFFIX)], {"objective": "ranking"}
-        if not issubclass(MODELS[base], KerasRecommender):
+        if not MODELS[base].trains_for_ranking:
             raise ConfigError(f"{base} has no ranking objective; ranking models: "
                               f"{', '.join(ranking_capable())}")
     if base not in MODELS:
@@ -66,55 +66,14 @@ def known_parameters(model_name: str) -> set[str]:
     return {f.name for f in fields(model_class(model_name).config_type)}
 
 
-#: above this many ratings the pages train each model with the settings `size_defaults` gives
-LARGE_RATINGS = 5_000_000
-EASE_LARGE_ITEMS = 10_000
-LARGE_EPOCHS = 6  # and as many again for the refit on all training data: about 10 minutes at 25M
-
-
 def size_defaults(label: str, n_ratings: int, n_items: int) -> tuple[dict, str]:
     """Settings under which a preset trains on data of this size on one machine, and the sentence
-    a page shows about them ({} and "" where the defaults already scale).
-
-    - ease: its items x items matrix is dense; past 20,000 qualifying movies it keeps the 10,000
-      most-rated (about 2.4 GB while it is built), and the rest are not recommended.
-    - blend: item-knn's neighbour lists and AutoRec's dense user rows do not fit 15 minutes on two
-      cores at MovieLens-25M's size, so past `LARGE_RATINGS` the blend is its recommender-net half.
-    - the Keras models: the batch grows with the data (1024 up to about 500k ratings, 65,536 from
-      about 17M) and training stops after at most `LARGE_EPOCHS` epochs (then refits as many), so a
-      run stays within about 10 minutes at 25M ratings."""
-    chosen = preset(label)
-    overrides: dict = {}
-    notes: list[str] = []
-    if chosen.model == "ease" and n_items > EASEConfig().max_items:
-        overrides.update(most_rated=True, max_items=EASE_LARGE_ITEMS)
-        notes.append(f"ease keeps the {EASE_LARGE_ITEMS:,} most-rated of {n_items:,} movies (its movies x movies "
-                     "matrix is dense); the others are not recommended")
-    if chosen.model == "blend" and n_ratings > LARGE_RATINGS:
-        overrides.update(components=("recommender-net",), optional=())
-        notes.append(f"above {LARGE_RATINGS:,} ratings the blend is its recommender-net half alone: item-knn's "
-                     "neighbour lists and AutoRec's dense rows do not fit minutes on this machine")
-    if issubclass(MODELS[chosen.model], KerasRecommender) or chosen.model == "blend":
-        batch = large_batch(n_ratings)
-        if batch > 1024:
-            prefix = "part_" if chosen.model == "blend" else ""
-            overrides.update({f"{prefix}batch_size": batch, f"{prefix}epochs": LARGE_EPOCHS})
-            notes.append(f"batch {batch:,} and at most {LARGE_EPOCHS} epochs at {n_ratings:,} ratings")
+    a page shows about them ({} and "" where the defaults already scale): each model declares its
+    own (`Recommender.settings_for_size`)."""
+    overrides, notes = model_class(preset(label).model).settings_for_size(n_ratings, n_items)
     return overrides, "; ".join(notes)
 
 
-def large_batch(n_ratings: int) -> int:
-    """The batch grows with the data: 1024 up to about 500k ratings, 65,536 from about 17M."""
-    return int(min(65536, max(1024, 2 ** int(np.log2(max(n_ratings, 1) / 256)))))
-
-
-
-#: seconds `train()` took end to end (fit, evaluation, save) per 100,000 ratings, measured once on
-#: ml-latest-small (random 80/20) on a 2-core machine; the blend trained cold, with no part cached.
-#: Only for "about how long" on the pages: real runs report their own progress.
-SECONDS_PER_100K = {"global-mean": 1, "biases": 1, "nmf": 3, "item-knn": 19, "mf": 10, "biased-mf": 6,
-                    "deep-mf": 6, "recommender-net": 8, "gmf": 5, "mlp": 6, "neumf": 8, "autorec": 10,
-                    "ials": 7, "ease": 5, "blend": 60}
 RANKING_SECONDS_PER_100K = 19  # the Keras models with the ranking objective (4 negatives per rating)
 #: at scale the per-size settings cap the Keras models' epochs: at most this much of the linear guess
 LARGE_SCALE_FACTOR = 0.3
@@ -124,6 +83,6 @@ def expected_seconds(label: str, n_ratings: int) -> float:
     """About how long training `label` on `n_ratings` ratings takes on a machine like the one this
     was measured on (linear in the ratings; the per-size settings shorten big runs)."""
     chosen = preset(label)
-    rate = RANKING_SECONDS_PER_100K if label.endswith(RANKING_SUFFIX) else SECONDS_PER_100K.get(chosen.model, 10)
+    rate = RANKING_SECONDS_PER_100K if label.endswith(RANKING_SUFFIX) else model_class(chosen.model).seconds_per_100k
     seconds = rate * n_ratings / 100_000
-    return seconds * (LARGE_SCALE_FACTOR if n_ratings > LARGE_RATINGS else 1.0)
+    return seconds * (LARGE_SCALE_FACTOR if n_ratings > sizing.LARGE_RATINGS else 1.0)

@@ -13,12 +13,14 @@ import pandas as pd
 from recsys import service, sources
 from recsys.artifacts import ArtifactStore, FOLDER_PATTERN
 from recsys.catalog import (DEFAULT_EVALUATION, DEFAULT_FACTOR_MODEL, DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, Preset,
-                            all_labels, known_parameters, preset, ranking_capable)
+                            all_labels, preset)
 from recsys.dataset import Dataset
 from recsys.distribute import STRATEGIES, strategy_for
 from recsys.errors import ArtifactError, ConfigError, RecsysError
 from recsys.evaluate import GROUP_COLUMNS, summarise_folds
 from recsys.jobs import FAILED, JobRunner
+from recsys.models import MODELS, model_class
+from recsys.models.params import declared
 from recsys.recommend import for_user
 from recsys.split import KINDS, Split, fold_splits
 from recsys.stats import rating_histogram, summary
@@ -153,9 +155,9 @@ def _strategy_overrides(args) -> dict:
 def cmd_train(args) -> int:
     dataset = _load(args)
     overrides = {**_overrides(args.set), **_strategy_overrides(args)}
-    if "strategy" in overrides and "strategy" not in known_parameters(preset(args.model).model):
-        raise ConfigError(f"{args.model} does not train with tf.distribute; --strategy applies to the Keras models "
-                          f"({', '.join(ranking_capable())})")
+    if "strategy" in overrides and not model_class(preset(args.model).model).distributes:
+        raise ConfigError(f"{args.model} does not train with tf.distribute; --strategy applies to "
+                          f"{', '.join(name for name, cls in MODELS.items() if cls.distributes)}")
     chosen = _resolved(dataset, args.model, _split(args), overrides)
     started = time.perf_counter()
     result = _run(dataset, chosen, _split(args), ArtifactStore(), args.retrain)
@@ -251,6 +253,20 @@ def cmd_factors(args) -> int:
     return 0
 
 
+def cmd_params(args) -> int:
+    """The hyper-parameters a model accepts: name, default, accepted values, what it does."""
+    chosen = preset(args.model)
+    config = model_class(chosen.model).config_type(**chosen.overrides)
+    print(f"{chosen.label}: {model_class(chosen.model).description}")
+    print("Set any of these with --set NAME=VALUE (lists as 64,32 or [64, 32]); * marks those a tuning run searches.")
+    for name, param in declared(type(config)).items():
+        value = getattr(config, name)
+        shown = ",".join(map(str, value)) if isinstance(value, tuple) else value
+        mark = "*" if param.search is not None else " "
+        print(f" {mark} {name} = {shown}  ({param.describe()}): {param.help or param.label}")
+    return 0
+
+
 def cmd_artifacts(args) -> int:
     store = ArtifactStore()
     if args.action == "list":
@@ -264,6 +280,9 @@ def cmd_artifacts(args) -> int:
     store.delete(match["model"], match["key"])
     print(f"deleted {args.name}")
     return 0
+
+
+SET_HELP = "a hyper-parameter, repeatable; `recsys params MODEL` lists each model's with their ranges"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -309,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr = sub.add_parser("train", help="train one model (or load it from the cache)")
     dataset_args(tr)
     tr.add_argument("--model", default=DEFAULT_RATING_MODEL, choices=all_labels())
-    tr.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="hyper-parameter")
+    tr.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help=SET_HELP)
     strategy_arg(tr)
     tr.add_argument("--retrain", action="store_true")
     tr.set_defaults(run=cmd_train)
@@ -317,7 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("evaluate", help="evaluate models over a split or folds")
     dataset_args(ev)
     ev.add_argument("--models", help=f"comma-separated; default: {','.join(DEFAULT_EVALUATION)}")
-    ev.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    ev.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help=SET_HELP + "; applied to each model that has the setting")
     strategy_arg(ev)
     ev.add_argument("--retrain", action="store_true")
     ev.add_argument("--k", type=int, default=10, choices=[10])
@@ -339,6 +359,10 @@ def build_parser() -> argparse.ArgumentParser:
     fac.add_argument("--out", required=True, help="folder for vectors.tsv and metadata.tsv")
     fac.add_argument("--users", action="store_true", help="user vectors instead of movie vectors")
     fac.set_defaults(run=cmd_factors)
+
+    par = sub.add_parser("params", help="a model's hyper-parameters: defaults, accepted values, meaning")
+    par.add_argument("model", choices=all_labels())
+    par.set_defaults(run=cmd_params)
 
     art = sub.add_parser("artifacts", help="list or remove cached models")
     art.add_argument("action", choices=["list", "rm"])

@@ -46,3 +46,34 @@ def test_the_recsys_command_is_installed():
     assert command.exists(), "install the project (make setup runs pip install -e '.[dev]')"
     result = subprocess.run([str(command), "data", "list"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0 and "ml-latest-small" in result.stdout, result.stderr
+
+
+#: modules that may name models: the registry and its presets; the mini demo's method names
+#: ("gd", "als", "nmf", "keras") are its own vocabulary, not a registry decision
+NAMING_ALLOWED = ("recsys/models/", "recsys/catalog.py", "recsys/mini.py")
+
+
+def _model_name_tests(path: Path, names: set[str]) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if not isinstance(node, ast.Compare):
+            continue
+        for side in [node.left, *node.comparators]:
+            values = side.elts if isinstance(side, (ast.Tuple, ast.List, ast.Set)) else [side]
+            hits = [v.value for v in values if isinstance(v, ast.Constant) and v.value in names]
+            if hits:
+                found.append(f"line {node.lineno}: {', '.join(hits)}")
+    return found
+
+
+def test_no_decision_by_model_name_outside_the_registry():
+    """Abilities are declared by the model classes; the core and the dashboard ask them, never a name."""
+    from recsys.models import MODELS
+
+    offenders = {}
+    for folder in ("recsys", "dashboard"):
+        for path in (REPO / folder).rglob("*.py"):
+            rel = str(path.relative_to(REPO))
+            if not rel.startswith(NAMING_ALLOWED) and (found := _model_name_tests(path, set(MODELS))):
+                offenders[rel] = found
+    assert not offenders, offenders

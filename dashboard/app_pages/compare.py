@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import figures, services
 from dashboard.tables import readable
-from recsys.catalog import all_labels
+from recsys.catalog import DEFAULT_COMPARISON, all_labels
 from recsys.errors import ArtifactError, RecsysError
 from recsys.evaluate import GROUP_COLUMNS, summarise_folds
 from recsys.split import fold_splits
@@ -14,7 +14,7 @@ st.caption("Every number comes from cached artifacts; train what is missing with
 
 dataset = services.current_dataset()
 if dataset is not None:
-    default = [m for m in ("biases", "biased-mf", "recommender-net", "blend", "ials") if m in all_labels()]
+    default = [m for m in DEFAULT_COMPARISON if m in all_labels()]
     labels = st.multiselect("Models", all_labels(), key=services.persistent("compare_models", default),
                             on_change=services.keep, args=("compare_models",))
     protocol = st.radio("Protocol", ["single split", "folds (mean and spread)"], horizontal=True,

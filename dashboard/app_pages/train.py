@@ -3,9 +3,9 @@ Training runs as a server-side job: leave the page, come back, and the curves ha
 import pandas as pd
 import streamlit as st
 
-from dashboard import figures, services
-from recsys.catalog import DEFAULT_RATING_MODEL, all_labels, blend_parts, known_parameters
-from recsys.errors import ArtifactError, RecsysError
+from dashboard import figures, services, settings_form
+from recsys.catalog import DEFAULT_RATING_MODEL, all_labels, blend_parts
+from recsys.errors import ArtifactError, ConfigError, RecsysError
 from recsys.jobs import DONE, FAILED, STOPPED
 from recsys.models import model_class
 from recsys.budget import human_bytes, model_budget, server_budget
@@ -18,8 +18,8 @@ def live_training(key: str) -> None:
     if view is None or not view.active:
         st.rerun()
     services.job_progress(view)
-    if view.model_name == "blend" and view.logs:
-        st.caption(CURVE_NOTE)
+    if model_class(view.model_name).curve_note and view.logs:
+        st.caption(model_class(view.model_name).curve_note)
     if view.logs:
         st.plotly_chart(figures.training_curves(pd.DataFrame([vars(log) for log in view.logs])),
                         key="live_curves")
@@ -27,8 +27,6 @@ def live_training(key: str) -> None:
 
 #: below this many ratings a trained model's numbers carry a warning
 TOO_FEW_RATINGS = 1_000
-CURVE_NOTE = ("The curves are the epochs of the blend's Keras part; its other parts fit without epochs to "
-              "draw, and the stage list above says where the run is.")
 
 
 def show_result(result: TrainResult, trained_here: bool, dataset) -> None:
@@ -41,8 +39,8 @@ def show_result(result: TrainResult, trained_here: bool, dataset) -> None:
                 "Press “Retrain” to train it again.")
     if len(result.history):
         st.plotly_chart(figures.training_curves(result.history), key="final_curves")
-        if result.model.name == "blend":
-            st.caption(CURVE_NOTE.split(";")[0] + ".")
+        if result.model.curve_note:
+            st.caption(result.model.curve_note.split(";")[0] + ".")
     metrics = result.metrics
     for col, name in zip(st.columns(4), ("rmse", "mae", "ndcg", "precision")):
         value = metrics.get(name, float("nan"))
@@ -78,7 +76,6 @@ if dataset is not None:
         if scaled:
             st.caption(f"At this size: {chosen.size_note}.")
         defaults = chosen.config
-        names = known_parameters(chosen.model)
         overrides = dict(chosen.overrides)
         def kept(widget, text: str, name: str, default, **options):
             """A hyper-parameter widget whose value is kept per model across pages and reruns."""
@@ -86,43 +83,11 @@ if dataset is not None:
             return widget(text, key=services.persistent(key, default), on_change=services.keep, args=(key,),
                           **options)
 
-        if "factors" in names:
-            overrides["factors"] = kept(st.slider, "Factors", "factors", int(defaults.factors),
-                                        min_value=1, max_value=256)
-        if "epochs" in names:
-            overrides["epochs"] = kept(st.slider, "Epochs (at most; early stopping may end sooner)", "epochs",
-                                       int(defaults.epochs), min_value=1, max_value=200)
-        if "learning_rate" in names:
-            overrides["learning_rate"] = kept(st.select_slider, "Learning rate", "learning_rate",
-                                              float(defaults.learning_rate),
-                                              options=[0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05])
-        if "l2" in names:
-            overrides["l2"] = kept(st.select_slider, "L2 regularisation", "l2", float(defaults.l2),
-                                   options=[0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0])
-        if "batch_size" in names:
-            overrides["batch_size"] = kept(st.select_slider, "Batch size", "batch_size", int(defaults.batch_size),
-                                           options=[2 ** n for n in range(8, 18)])
-        if "layers" in names:
-            text = kept(st.text_input, "Dense layers (comma-separated sizes)", "layers",
-                        ", ".join(map(str, defaults.layers)))
-            try:
-                overrides["layers"] = tuple(int(v) for v in text.split(",") if v.strip())
-            except ValueError:
-                st.error("Layers must be whole numbers separated by commas, e.g. 64, 32.")
-                st.stop()
-        if "components" in names:
-            parts = blend_parts()
-            picked = kept(st.multiselect, "Blend parts (at most one Keras model)", "components",
-                          list(defaults.components), options=parts,
-                          help="Each part predicts the validation ratings; a least-squares fit turns them into "
-                               "weights, then every part learns from all the training data.")
-            overrides["components"] = tuple(picked)
-            overrides["optional"] = tuple(p for p in defaults.optional if p in picked)
-            overrides["part_epochs"] = kept(st.slider, "Epochs of the Keras part (0: its own default)", "part_epochs",
-                                            int(defaults.part_epochs), min_value=0, max_value=200)
-        if "reg_user" in names:
-            overrides["reg_user"] = overrides["reg_item"] = kept(st.slider, "Bias regularisation", "reg", 5.0,
-                                                                 min_value=0.0, max_value=50.0)
+        try:
+            overrides.update(settings_form.render(settings_form.controls(defaults, blend_parts()), kept))
+        except ConfigError as error:
+            st.error(str(error))
+            st.stop()
         split_names = services.split_choices(dataset)
         split_name = st.selectbox("Split", split_names, key=services.persistent("train_split", split_names[0]),
                                   on_change=services.keep, args=("train_split",))

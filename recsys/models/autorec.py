@@ -23,26 +23,22 @@ import numpy as np
 from recsys.budget import Cost, Shape, rows_cost
 from recsys.dataset import Ratings
 from recsys.errors import ConfigError
-from recsys.models.base import (EpochCallback, EpochLog, History, ModelConfig, Recommender, check_float,
-                                check_gradient_training, check_int)
+from recsys.models.params import hyper
+from recsys.models.base import (EpochCallback, EpochLog, History, Recommender, GradientConfig)
 
 
 @dataclass(frozen=True)
-class AutoRecConfig(ModelConfig):
-    hidden: int = 500
-    l2: float = 0.001
+class AutoRecConfig(GradientConfig):
+    hidden: int = hyper(500, "int", "Hidden units", "width of the one hidden layer", low=1, high=4096,
+                        search=(100, 1000), log=True, page=True, page_range=(10, 1000))
+    l2: float = hyper(0.001, "float", "L2 regularisation", "penalty on the weights", low=0.0, high=100.0,
+                      search=(1e-5, 0.1), log=True, page=True, steps=(0.0, 0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03))
     learning_rate: float = 0.003
     epochs: int = 200
     batch_size: int = 256
     patience: int = 10
-    max_cells: int = 50_000_000
-
-    def validate(self) -> None:
-        super().validate()
-        check_int(self, "hidden", 1, 4096)
-        check_float(self, "l2", 0.0, 100.0)
-        check_gradient_training(self)
-        check_int(self, "max_cells", 1)
+    max_cells: int = hyper(50_000_000, "int", "Largest matrix", "movies x users cells it agrees to hold densely",
+                           low=1)
 
 
 def masked_squared_error(y_true, y_pred):
@@ -57,6 +53,7 @@ class AutoRec(Recommender):
     """Item-based AutoRec: reconstruct each movie's ratings from a 500-unit sigmoid code."""
 
     name = "autorec"
+    seconds_per_100k = 10
     config_type = AutoRecConfig
     description = "I-AutoRec: autoencoder over each movie's ratings (dense; small and medium data)"
     learns_from_validation = True

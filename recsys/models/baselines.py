@@ -10,14 +10,16 @@ import numpy as np
 from recsys.budget import Cost, Shape, rows_cost
 from recsys.dataset import Ratings
 from recsys.errors import ConfigError
+from recsys.models.params import hyper
 from recsys.models.base import (EpochCallback, EpochLog, Factors, History, ModelConfig, RankingOnly,
-                                Recommender, check_float, check_int, fit_biases, liked_for_fold_in)
+                                Recommender, fit_biases, liked_for_fold_in)
 
 
 class GlobalMean(Recommender):
     """Predicts the training mean for everything; ranks items by nothing (all ties)."""
 
     name = "global-mean"
+    seconds_per_100k = 1
     description = "the mean training rating, for everyone"
 
     def _fit(self, train, valid, callbacks, stop) -> History:
@@ -32,21 +34,18 @@ class GlobalMean(Recommender):
 
 @dataclass(frozen=True)
 class BiasConfig(ModelConfig):
-    reg_user: float = 5.0
-    reg_item: float = 5.0
-    iterations: int = 15
-
-    def validate(self) -> None:
-        super().validate()
-        check_float(self, "reg_user", 0.0, 1e6)
-        check_float(self, "reg_item", 0.0, 1e6)
-        check_int(self, "iterations", 1, 1000)
+    reg_user: float = hyper(5.0, "float", "User bias regularisation", "pull of each user's bias towards zero",
+                            low=0.0, high=1e6, search=(0.5, 50.0), log=True, page=True, page_range=(0.0, 50.0))
+    reg_item: float = hyper(5.0, "float", "Movie bias regularisation", "pull of each movie's bias towards zero",
+                            low=0.0, high=1e6, search=(0.5, 50.0), log=True, page=True, page_range=(0.0, 50.0))
+    iterations: int = hyper(15, "int", "Iterations", "alternating passes over users and movies", low=1, high=1000)
 
 
 class Biases(Recommender):
     """Global mean + regularised user bias + item bias (alternating least squares)."""
 
     name = "biases"
+    seconds_per_100k = 1
     config_type = BiasConfig
     description = "global mean + regularised user and item biases"
 
@@ -78,15 +77,10 @@ class Biases(Recommender):
 
 @dataclass(frozen=True)
 class NMFConfig(ModelConfig):
-    factors: int = 2
-    em_rounds: int = 40
-    max_cells: int = 5_000_000
-
-    def validate(self) -> None:
-        super().validate()
-        check_int(self, "factors", 1, 500)
-        check_int(self, "em_rounds", 1, 1000)
-        check_int(self, "max_cells", 1)
+    factors: int = hyper(2, "int", "Factors", "non-negative latent dimensions", low=1, high=500, search=(1, 50),
+                         log=True, page=True, page_range=(1, 64))
+    em_rounds: int = hyper(40, "int", "EM rounds", "rounds of filling the missing cells and refitting", low=1, high=1000)
+    max_cells: int = hyper(5_000_000, "int", "Largest matrix", "users x movies cells it agrees to hold densely", low=1)
 
 
 class NMF(Recommender):
@@ -100,6 +94,7 @@ class NMF(Recommender):
     draws_on_a_map = True
 
     name = "nmf"
+    seconds_per_100k = 3
     config_type = NMFConfig
 
     @classmethod
@@ -181,17 +176,13 @@ def _report(history: History, callbacks: list[EpochCallback], epoch: int, epochs
 
 @dataclass(frozen=True)
 class IALSConfig(ModelConfig):
-    factors: int = 64
-    reg: float = 30.0
-    alpha: float = 2.0
-    iterations: int = 15
-
-    def validate(self) -> None:
-        super().validate()
-        check_int(self, "factors", 1, 512)
-        check_float(self, "reg", 0.0, 1e4)
-        check_float(self, "alpha", 0.0, 1e4)
-        check_int(self, "iterations", 1, 200)
+    factors: int = hyper(64, "int", "Factors", "latent dimensions", low=1, high=512, search=(16, 256), log=True,
+                         page=True, page_range=(1, 256))
+    reg: float = hyper(30.0, "float", "Regularisation", "L2 penalty on the factors", low=0.0, high=1e4,
+                       search=(1.0, 300.0), log=True)
+    alpha: float = hyper(2.0, "float", "Confidence", "extra weight of a rated cell over an unrated one", low=0.0,
+                         high=1e4, search=(0.5, 40.0), log=True)
+    iterations: int = hyper(15, "int", "Iterations", "alternating least-squares passes", low=1, high=200)
 
 
 def _ials_loss(x: np.ndarray, y: np.ndarray, data, reg: float, alpha: float) -> float:
@@ -213,6 +204,7 @@ class IALS(RankingOnly, Recommender):
     draws_on_a_map = True
 
     name = "ials"
+    seconds_per_100k = 7
     config_type = IALSConfig
 
     @classmethod

@@ -18,7 +18,9 @@ import numpy as np
 
 from recsys.budget import Cost, Shape
 from recsys.errors import ConfigError
-from recsys.models.base import History, ModelConfig, Recommender, Stage, check_float, check_int
+from recsys.models.base import History, ModelConfig, Recommender, Stage
+from recsys.models import sizing
+from recsys.models.params import hyper
 from recsys.split import validation_split
 
 RIDGE = 1e-3  # keeps the weight fit stable when two components agree closely
@@ -26,30 +28,44 @@ RIDGE = 1e-3  # keeps the weight fit stable when two components agree closely
 
 @dataclass(frozen=True)
 class BlendConfig(ModelConfig):
-    components: tuple[str, ...] = ("recommender-net", "item-knn", "autorec")
-    optional: tuple[str, ...] = ("autorec",)
-    validation_fraction: float = 0.1
-    #: passed to the Keras part when set (0: the part's own default), to train it at scale
-    part_batch_size: int = 0
-    part_epochs: int = 0
+    components: tuple[str, ...] = hyper(("recommender-net", "item-knn", "autorec"), "names",
+                                        "Blend parts (at most one Keras model)",
+                                        "Each part predicts the validation ratings; a least-squares fit turns them "
+                                        "into weights, then every part learns from all the training data.",
+                                        page=True)
+    optional: tuple[str, ...] = hyper(("autorec",), "names", "Optional parts",
+                                      "parts left out (with a note) when they would not fit the budget")
+    validation_fraction: float = hyper(0.1, "float", "Weighing fraction",
+                                       "share of the training ratings held back to learn the weights", low=0.0,
+                                       high=0.5, open_low=True)
+    part_batch_size: int = hyper(0, "int", "Keras part's batch size", "0: the part's own default", low=0,
+                                 high=1 << 20)
+    part_epochs: int = hyper(0, "int", "Epochs of the Keras part (0: its own default)", "0: the part's own default",
+                             low=0, high=10_000, page=True, page_range=(0, 200))
+
+    def __post_init__(self) -> None:
+        if isinstance(self.components, tuple) and isinstance(self.optional, tuple):
+            # a model that is not in the blend cannot be left out of it (unknown names stay, to be refused)
+            from recsys.models import MODELS
+
+            object.__setattr__(self, "optional", tuple(p for p in self.optional
+                                                       if p in self.components or p not in MODELS))
+        super().__post_init__()
 
     def validate(self) -> None:
         super().validate()
         from recsys.models import MODELS, KerasRecommender
 
-        check_float(self, "validation_fraction", 0.0, 0.5, low_inclusive=False)
-        check_int(self, "part_batch_size", 0, 1 << 20)
-        check_int(self, "part_epochs", 0, 10_000)
         names = self.components
-        if not isinstance(names, tuple) or not names or not all(isinstance(n, str) for n in names):
+        if not names:
             raise ConfigError(f"components must be a non-empty list of model names, got {names!r}")
-        unknown = [n for n in names if n not in MODELS or n == "blend"]
+        unknown = [n for n in names if n not in MODELS or not MODELS[n].blendable]
         if unknown:
             raise ConfigError(f"components: cannot blend {', '.join(unknown)}; choose among "
-                              f"{', '.join(m for m in MODELS if m != 'blend')}")
+                              f"{', '.join(m for m, cls in MODELS.items() if cls.blendable)}")
         if sum(issubclass(MODELS[n], KerasRecommender) for n in names) > 1 or len(set(names)) != len(names):
             raise ConfigError("components: a blend holds each model once and at most one Keras model")
-        if not isinstance(self.optional, tuple) or not set(self.optional) <= set(names):
+        if not set(self.optional) <= set(names):
             raise ConfigError(f"optional must name some of the components, got {self.optional!r}")
 
 
@@ -57,8 +73,24 @@ class Blend(Recommender):
     """Validation-weighted linear blend of rating models."""
 
     name = "blend"
+    seconds_per_100k = 60
     blendable = False  # a blend of blends is refused; its factors are its Keras part's, drawn under that name
     config_type = BlendConfig
+    curve_note = ("The curves are the epochs of the blend's Keras part; its other parts fit without epochs to "
+                  "draw, and the stage list above says where the run is.")
+
+    @classmethod
+    def settings_for_size(cls, n_ratings: int, n_items: int) -> tuple[dict, list[str]]:
+        """Past `LARGE_RATINGS` item-knn's neighbour lists and AutoRec's dense user rows do not fit
+        minutes on two cores, so the blend is its recommender-net half; its Keras part scales as
+        the Keras models do."""
+        overrides, notes = {}, []
+        if n_ratings > sizing.LARGE_RATINGS:
+            overrides.update(components=("recommender-net",), optional=())
+            notes.append(f"above {sizing.LARGE_RATINGS:,} ratings the blend is its recommender-net half alone: "
+                         "item-knn's neighbour lists and AutoRec's dense rows do not fit minutes on this machine")
+        part, part_notes = sizing.epochs_at_scale(n_ratings, prefix="part_")
+        return {**overrides, **part}, notes + part_notes
 
     @classmethod
     def estimate(cls, config: BlendConfig, shape: Shape) -> Cost:

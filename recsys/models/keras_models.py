@@ -28,11 +28,12 @@ import numpy as np
 
 from recsys.budget import Cost, Shape, rows_cost
 from recsys.dataset import Ratings
-from recsys.distribute import check_strategy, strategy_for
-from recsys.errors import ArtifactError, ConfigError
+from recsys.distribute import STRATEGIES, strategy_for
+from recsys.errors import ArtifactError
 from recsys.models.optimizers import lazy_adam
-from recsys.models.base import (EpochCallback, EpochLog, Factors, History, ModelConfig, Recommender,
-                                check_float, check_gradient_training, check_int)
+from recsys.models.base import EpochCallback, EpochLog, Factors, GradientConfig, History, ModelConfig, Recommender
+from recsys.models import sizing
+from recsys.models.params import hyper
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 OBJECTIVES = ("rating", "ranking")
@@ -40,22 +41,25 @@ PREDICT_BATCH = 1 << 16
 
 
 @dataclass(frozen=True)
-class KerasConfig(ModelConfig):
+class KerasConfig(GradientConfig):
     """Hyper-parameters shared by the Keras models (defaults tuned on ml-latest-small)."""
 
-    factors: int = 64
-    epochs: int = 30
-    learning_rate: float = 0.005
-    l2: float | None = None
-    batch_size: int = 1024
-    patience: int = 3
-    objective: str = "rating"
-    negatives: int = 4
-    center: bool = True
-    non_negative: bool = False
-    refit: bool = True
-    #: tf.distribute strategy for training: default, mirrored or multi-worker (see recsys.distribute)
-    strategy: str = "default"
+    factors: int = hyper(64, "int", "Factors", "length of each user's and movie's latent vector", low=1, high=1024,
+                         search=(8, 256), log=True, page=True, page_range=(1, 256))
+    l2: float | None = hyper(None, "float", "L2 regularisation",
+                             "penalty on the embeddings (unset: 0.1 for ratings, 0.01 for ranking)", low=0.0,
+                             high=10.0, search=(1e-4, 1.0), log=True, page=True,
+                             steps=(0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0))
+    objective: str = hyper("rating", "choice", "Objective", "predict ratings, or rank movies from implicit feedback",
+                           choices=OBJECTIVES)
+    negatives: int = hyper(4, "int", "Negatives", "unrated movies sampled per rating (ranking objective)",
+                           low=1, high=100, search=(1, 10))
+    center: bool = hyper(True, "bool", "Centre", "learn ratings around the global mean")
+    non_negative: bool = hyper(False, "bool", "Non-negative", "keep the factors at or above zero")
+    refit: bool = hyper(True, "bool", "Refit", "after early stopping, train again on all training data")
+    strategy: str = hyper("default", "choice", "Distribution",
+                          "tf.distribute for training: default, mirrored or multi-worker (see recsys.distribute)",
+                          choices=STRATEGIES)
     #: L2 used when `l2` is left as None, by objective (ranking logits want a lighter penalty)
     default_l2: ClassVar[dict[str, float]] = {"rating": 0.1, "ranking": 0.01}
 
@@ -63,21 +67,6 @@ class KerasConfig(ModelConfig):
         if self.l2 is None and self.objective in self.default_l2:
             object.__setattr__(self, "l2", self.default_l2[self.objective])
         super().__post_init__()
-
-    def validate(self) -> None:
-        super().validate()
-        if self.objective not in OBJECTIVES:
-            raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
-        check_int(self, "factors", 1, 1024)
-        check_gradient_training(self)
-        check_float(self, "l2", 0.0, 10.0)
-        check_int(self, "negatives", 1, 100)
-        check_strategy(self.strategy)
-        for flag in ("center", "non_negative", "refit"):
-            if not isinstance(getattr(self, flag), bool):
-                raise ConfigError(f"{flag} must be true or false, got {getattr(self, flag)!r}")
-        if self.objective not in OBJECTIVES:
-            raise ConfigError(f"objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
 
 
 MAX_LAYERS = 8
@@ -89,22 +78,13 @@ class DeepConfig(KerasConfig):
     """Adds a dense tower: `layers` sizes (ReLU) and `dropout` between them."""
 
     factors: int = 32
-    layers: tuple[int, ...] = (64, 32)
-    dropout: float = 0.0
+    layers: tuple[int, ...] = hyper((64, 32), "sizes", "Dense layers",
+                                    "sizes of the ReLU layers, first to last; deeper towers do not help these models "
+                                    "and their cost grows with every layer",
+                                    low=1, high=MAX_UNITS, max_count=MAX_LAYERS, page=True)
+    dropout: float = hyper(0.0, "float", "Dropout", "fraction of units dropped between dense layers", low=0.0,
+                           high=0.9, search=(0.0, 0.5))
     learning_rate: float = 0.002
-
-    def validate(self) -> None:
-        super().validate()
-        if not isinstance(self.layers, tuple) or not self.layers or \
-                not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and 1 <= n <= MAX_UNITS
-                        for n in self.layers):
-            shown = self.layers if not isinstance(self.layers, tuple) or len(self.layers) <= 12 else \
-                f"{len(self.layers)} layers"
-            raise ConfigError(f"layers must be a non-empty list of sizes between 1 and {MAX_UNITS}, got {shown!r}")
-        if len(self.layers) > MAX_LAYERS:
-            raise ConfigError(f"at most {MAX_LAYERS} dense layers are allowed, got {len(self.layers)}; deeper towers "
-                              "do not help these models and their cost grows with every layer")
-        check_float(self, "dropout", 0.0, 0.9)
 
 
 def _inputs():
@@ -141,8 +121,16 @@ class KerasRecommender(Recommender):
     """Shared training loop, scoring and persistence for the Keras models."""
     trains_for_ranking = True
     draws_on_a_map = True
+    distributes = True
 
     config_type: ClassVar[type[ModelConfig]] = KerasConfig
+
+    @classmethod
+    def settings_for_size(cls, n_ratings: int, n_items: int) -> tuple[dict, list[str]]:
+        """The batch grows with the data and the epochs are capped, so a run stays within about
+        10 minutes at 25M ratings."""
+        return sizing.epochs_at_scale(n_ratings)
+
     #: "centered" (rating - mean, MSE) or "sigmoid" (min-max scaled, BCE) for the rating objective
     rating_head: ClassVar[str] = "centered"
     #: whether the score has a user bias term (fold-in then solves a bias too)
@@ -579,6 +567,7 @@ class MF(KerasRecommender):
     which the mini demo uses so that its two axes read as "romance" and "sci-fi"."""
 
     name = "mf"
+    seconds_per_100k = 10
     description = "dot product of user and item embeddings (L2)"
 
     def _head(self, user, item, p, q, n_users, n_items):
@@ -601,6 +590,7 @@ class BiasedMF(MF):
     """r = mu + b_u + b_i + p_u . q_i."""
 
     name = "biased-mf"
+    seconds_per_100k = 6
     description = "dot product + user bias + item bias + global mean"
     has_biases = True
 
@@ -630,6 +620,7 @@ class RecommenderNet(BiasedMF):
     interaction term; here the dot product is per row (`Dot(axes=1)`)."""
 
     name = "recommender-net"
+    seconds_per_100k = 8
     config_type = RecommenderNetConfig
     rating_head = "sigmoid"
     fold_in_reg = 1.0
@@ -640,6 +631,7 @@ class DeepMF(KerasRecommender):
     """Concatenated user/item embeddings and biases into a configurable dense tower."""
 
     name = "deep-mf"
+    seconds_per_100k = 6
     draws_on_a_map = False  # its embeddings are concatenated into dense layers, never compared
     config_type = DeepConfig
     description = "concatenated embeddings and biases into dense layers"
@@ -657,6 +649,7 @@ class GMF(KerasRecommender):
     """Generalised MF (He et al. 2017): a learned weighting of p_u * q_i."""
 
     name = "gmf"
+    seconds_per_100k = 5
     scores_by_dot_product = False  # h . (p * q): each factor weighed before the sum
     description = "NCF: weighted element-wise product of embeddings"
 
@@ -676,6 +669,7 @@ class MLP(KerasRecommender):
     """NCF's MLP: concatenated embeddings through a ReLU tower."""
 
     name = "mlp"
+    seconds_per_100k = 6
     config_type = DeepConfig
     description = "NCF: concatenated embeddings through a ReLU tower"
 
@@ -692,6 +686,7 @@ class NeuMF(KerasRecommender):
 
     embedding_pairs = 2
     name = "neumf"
+    seconds_per_100k = 8
     config_type = DeepConfig
     description = "NCF: GMF and MLP branches fused"
 

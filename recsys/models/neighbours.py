@@ -20,7 +20,9 @@ from scipy import sparse
 
 from recsys.budget import Cost, Shape, rows_cost
 from recsys.errors import ConfigError
-from recsys.models.base import (History, ModelConfig, RankingOnly, Recommender, check_float, check_int,
+from recsys.models import sizing
+from recsys.models.params import hyper
+from recsys.models.base import (History, ModelConfig, RankingOnly, Recommender,
                                 fit_biases, liked_for_fold_in)
 from recsys.models.baselines import BiasConfig, new_user_bias
 
@@ -35,25 +37,25 @@ class ItemKNNConfig(BiasConfig):
     reg_user: float = 15.0
     reg_item: float = 10.0
     iterations: int = 10
-    k: int = 40
-    shrinkage: float = 100.0
-    candidates: int = 1000
-    max_items: int = 100_000
+    k: int = hyper(40, "int", "Neighbours", "similar rated movies that vote on a prediction", low=1, high=10_000,
+                   search=(10, 200), log=True, page=True, page_range=(1, 200))
+    shrinkage: float = hyper(100.0, "float", "Shrinkage", "pull of a similarity towards zero when few users share it",
+                             low=0.0, high=1e6, search=(0.0, 300.0))
+    candidates: int = hyper(1000, "int", "Candidates", "neighbours kept per movie before the top k", low=1,
+                            high=1_000_000)
+    max_items: int = hyper(100_000, "int", "Largest catalogue", "movies it agrees to compare", low=1, high=10_000_000)
 
     def validate(self) -> None:
         super().validate()
-        check_int(self, "k", 1, 10_000)
-        check_int(self, "candidates", 1, 1_000_000)
         if self.candidates < self.k:
             raise ConfigError(f"candidates ({self.candidates}) must be at least k ({self.k})")
-        check_float(self, "shrinkage", 0.0, 1e6)
-        check_int(self, "max_items", 1, 10_000_000)
 
 
 class ItemKNN(Recommender):
     """Baseline + item-item neighbourhood on residuals; uses all training data (no epochs)."""
 
     name = "item-knn"
+    seconds_per_100k = 19
     config_type = ItemKNNConfig
 
     @classmethod
@@ -229,19 +231,14 @@ class ItemKNN(Recommender):
 
 @dataclass(frozen=True)
 class EASEConfig(ModelConfig):
-    reg: float = 200.0
-    min_count: int = 3
-    max_items: int = 20_000
-    #: with more qualifying items than max_items: keep the most-rated ones (True) or refuse (False)
-    most_rated: bool = False
-
-    def validate(self) -> None:
-        super().validate()
-        check_float(self, "reg", 0.0, 1e7, low_inclusive=False)
-        check_int(self, "min_count", 1, 1_000_000)
-        check_int(self, "max_items", 1, 100_000)
-        if not isinstance(self.most_rated, bool):
-            raise ConfigError(f"most_rated must be true or false, got {self.most_rated!r}")
+    reg: float = hyper(200.0, "float", "Regularisation", "L2 penalty of the movies x movies weights", low=0.0,
+                       high=1e7, open_low=True, search=(10.0, 2000.0), log=True, page=True, page_range=(1.0, 2000.0))
+    min_count: int = hyper(3, "int", "Fewest ratings", "a movie needs this many ratings to be scored", low=1,
+                           high=1_000_000)
+    max_items: int = hyper(20_000, "int", "Largest catalogue", "movies it agrees to hold densely", low=1,
+                           high=100_000)
+    most_rated: bool = hyper(False, "bool", "Keep the most rated",
+                             "with more movies than max_items: keep the most-rated ones (else refuse)")
 
 
 class EASE(RankingOnly, Recommender):
@@ -253,7 +250,18 @@ class EASE(RankingOnly, Recommender):
     explains = True  # the liked movies with the largest item-item weights
 
     name = "ease"
+    seconds_per_100k = 5
     config_type = EASEConfig
+
+    @classmethod
+    def settings_for_size(cls, n_ratings: int, n_items: int) -> tuple[dict, list[str]]:
+        """Its movies x movies matrix is dense: past `max_items` qualifying movies it keeps the
+        `EASE_LARGE_ITEMS` most-rated (about 2.4 GB while it is built); the rest are not recommended."""
+        if n_items <= EASEConfig().max_items:
+            return {}, []
+        return ({"most_rated": True, "max_items": sizing.EASE_LARGE_ITEMS},
+                [f"ease keeps the {sizing.EASE_LARGE_ITEMS:,} most-rated of {n_items:,} movies (its movies x movies "
+                 "matrix is dense); the others are not recommended"])
 
     @classmethod
     def estimate(cls, config: EASEConfig, shape: Shape) -> Cost:

@@ -259,6 +259,8 @@ def test_declared_abilities_match_what_the_models_do():
         if cls.draws_on_a_map:
             assert cls.factors is not Recommender.factors, name
         assert cls.blendable == (not issubclass(cls, RankingOnly) and name != "blend"), name
+        assert cls.distributes == ("strategy" in known_parameters(name)), name
+        assert cls.seconds_per_100k > 0 and cls.curve_note == ("" if name != "blend" else cls.curve_note), name
     assert "recommender-net" in map_labels() and "gmf-ranking" in map_labels() and "deep-mf" not in map_labels()
     assert "ease" not in blend_parts() and "blend" not in blend_parts() and "autorec" in blend_parts()
     assert set(ranking_capable()) == {"mf", "biased-mf", "deep-mf", "recommender-net", "gmf", "mlp", "neumf"}

@@ -3,7 +3,8 @@ import re
 
 import pytest
 
-from recsys import catalog, service
+from recsys import service
+from recsys.models import sizing
 from recsys.cli import main
 from recsys.split import Split
 
@@ -11,7 +12,7 @@ from recsys.split import Split
 @pytest.fixture()
 def small_threshold(monkeypatch):
     """ml-100k counts as a large set: the blend is its recommender-net half there (per-size settings)."""
-    monkeypatch.setattr(catalog, "LARGE_RATINGS", 50_000)
+    monkeypatch.setattr(sizing, "LARGE_RATINGS", 50_000)
 
 
 def test_resolve_applies_the_per_size_settings_under_the_overrides(ml100k, small_threshold):

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from recsys import explore
-from recsys.catalog import LARGE_EPOCHS, LARGE_RATINGS, preset, size_defaults
+from recsys.catalog import preset, size_defaults
+from recsys.models.sizing import LARGE_EPOCHS, LARGE_RATINGS
 from recsys.errors import ConfigError
 from recsys.models import make_model
 from recsys.synthetic import synthetic_dataset

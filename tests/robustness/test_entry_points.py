@@ -74,7 +74,8 @@ def test_dashboard_refuses_bad_layers_and_survives_an_unknown_user(movielens_dir
     at.sidebar.selectbox(key="dataset").set_value("mini").run()
     at.switch_page("app_pages/train.py").run()
     at.selectbox(key="train_model").set_value("deep-mf").run()
-    for text, message in (("abc", "Layers must be whole numbers"), ("0, -3", "These hyper-parameters are not valid")):
+    for text, message in (("abc", "Dense layers must be comma-separated whole numbers"),
+                          ("0, -3", "These hyper-parameters are not valid")):
         at.text_input[0].set_value(text).run()
         assert not at.exception and any(message in e.value for e in at.error), [e.value for e in at.error]
         assert not [b for b in at.button if b.key == "start_training"], "no training with bad settings"
