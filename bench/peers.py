@@ -9,7 +9,8 @@ import pandas as pd
 from scipy import sparse
 
 from recsys.dataset import Ratings
-from recsys.models.base import History, Recommender
+from recsys.models.base import Recommender
+from recsys.models.loop import History
 
 
 class PeerModel(Recommender):

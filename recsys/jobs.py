@@ -32,7 +32,7 @@ from recsys.budget import BudgetError, Cost
 from recsys.dataset import Dataset
 from recsys.errors import ConfigError, RecsysError
 from recsys.models import ModelConfig
-from recsys.models.base import EpochLog, Stage
+from recsys.models.loop import EpochLog, Stage
 from recsys.split import Split
 from recsys.training import TrainResult, estimate_cost, resolve_config, train
 

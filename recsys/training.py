@@ -21,7 +21,7 @@ from recsys.distribute import check_strategy
 from recsys.errors import ArtifactGone, ArtifactError, ConfigError
 from recsys.evaluate import evaluate
 from recsys.models import ModelConfig, Recommender, model_class
-from recsys.models.base import HISTORY_COLUMNS, EpochCallback, EpochLog, Stage
+from recsys.models.loop import HISTORY_COLUMNS, EpochCallback, EpochLog, Stage
 from recsys.split import Split, validation_split
 
 VALIDATION_FRACTION = 0.1

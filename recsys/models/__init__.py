@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from recsys.errors import ConfigError
-from recsys.models.base import (EpochLog, Factors, History, ModelConfig, Recommendations, Recommender,
-                                top_k_indices)
+from recsys.models.base import Factors, Recommendations, Recommender, top_k_indices
+from recsys.models.config import ModelConfig
+from recsys.models.loop import EpochLog, History
 from recsys.models.baselines import IALS, NMF, Biases, GlobalMean
 from recsys.models.autorec import AutoRec
 from recsys.models.blend import Blend

@@ -15,7 +15,6 @@ matrix is all the model needs to answer, so that is what it saves (no Keras file
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +23,9 @@ from recsys.budget import Cost, Shape, rows_cost
 from recsys.dataset import Ratings
 from recsys.errors import ConfigError
 from recsys.models.params import hyper
-from recsys.models.base import (EpochCallback, EpochLog, History, Recommender, GradientConfig)
+from recsys.models.base import Recommender
+from recsys.models.config import GradientConfig
+from recsys.models.loop import EpochCallback, EpochLoop, History
 
 
 @dataclass(frozen=True)
@@ -94,31 +95,22 @@ class AutoRec(Recommender):
             raise ConfigError(f"autorec works on a dense movies x users matrix: {cells:,} cells is more than "
                               f"max_cells ({cfg.max_cells:,}); use it on small and medium data")
         keras.utils.set_random_seed(cfg.seed)
-        history, best = History(), (np.inf, 0)
         inputs = self._matrix(train)
-        model, best_weights = self._build(), None
-        for epoch in range(cfg.epochs):
-            started = time.perf_counter()
+        model = self._build()
+        loop = EpochLoop(cfg.epochs, callbacks, stop, patience=cfg.patience, snapshot=model.get_weights)
+        for _ in loop:
             loss = model.fit(inputs, inputs, batch_size=cfg.batch_size, epochs=1, shuffle=True, verbose=0)
             val_rmse = None
             if valid is not None and len(valid):
                 recon = np.asarray(model.predict_on_batch(inputs))
                 predicted = self.scale.clip(recon[valid.items, valid.users])
                 val_rmse = float(np.sqrt(np.mean((predicted - valid.values) ** 2)))
-            log = EpochLog(epoch + 1, cfg.epochs, float(loss.history["loss"][-1]), None, val_rmse,
-                           time.perf_counter() - started)
-            history.logs.append(log)
-            for callback in callbacks:
-                callback(log)
-            if stop is not None and stop.is_set():
-                history.stopped = True
-                return history
-            if val_rmse is None or val_rmse < best[0] - 1e-5:
-                best, best_weights = (val_rmse if val_rmse is not None else np.inf, epoch + 1), model.get_weights()
-            elif epoch + 1 - best[1] > cfg.patience:
-                break
-        history.best_epoch = best[1]
-        model.set_weights(best_weights)
+            loop.end(float(loss.history["loss"][-1]), None, val_rmse)
+        history = loop.history
+        if history.stopped:
+            return history
+        if loop.best_state is not None:
+            model.set_weights(loop.best_state)
         if valid is not None and len(valid):  # out of sample, then read with the validation ratings too
             self.validation_predictions = self.scale.clip(
                 np.asarray(model.predict_on_batch(inputs))[valid.items, valid.users])

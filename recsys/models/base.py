@@ -1,109 +1,23 @@
-"""The one interface every model implements, and what all models share: config validation,
-the seen-items matrix, what the model knows (the users and movies it was fitted on), the bias
-fallback for everything else, fold-in of a new user, top-k and persistence of arrays."""
+"""The one interface every model implements, and what all models share: the seen-items matrix,
+what the model knows (the users and movies it was fitted on), the bias fallback for everything
+else, fold-in of a new user, top-k and persistence of arrays."""
 from __future__ import annotations
 
 import threading
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, ClassVar, Sequence
 
 import numpy as np
-import pandas as pd
 
 from recsys.budget import Cost, Shape, rows_cost
 from recsys.dataset import RatingScale, Ratings
 from recsys.errors import ArtifactError, ConfigError, UnknownIdError
-from recsys.models.params import LISTS, check, declared, hyper, parse_value
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    """Base of every model's frozen hyper-parameter dataclass. Each field is declared with
-    `hyper(...)`: its kind and range live beside its default (see `recsys.models.params`)."""
-
-    seed: int = hyper(42, "int", "Seed", "random seed of initialisation, sampling and splits inside fit", low=0)
-
-    def __post_init__(self) -> None:
-        self.validate()
-
-    def validate(self) -> None:
-        """Raise `ConfigError` for values out of their declared range. Subclasses add the rules
-        that tie several settings together."""
-        check(self)
-
-    def as_dict(self) -> dict:
-        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
-                for f in fields(self)}
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "ModelConfig":
-        """Build from a plain dict (e.g. meta.json or CLI), refusing unknown keys."""
-        known = {f.name: f for f in fields(cls)}
-        unknown = sorted(set(values) - set(known))
-        if unknown:
-            raise ConfigError(f"unknown hyper-parameter(s) {', '.join(unknown)} for {cls.__name__}; "
-                              f"known: {', '.join(known)}")
-        params = declared(cls)
-        converted = {k: tuple(v) if isinstance(v, list) else
-                     parse_value(params[k], v, k) if isinstance(v, str) and k in params and params[k].kind in LISTS else v
-                     for k, v in values.items()}
-        return cls(**converted)
-
-
-@dataclass(frozen=True)
-class GradientConfig(ModelConfig):
-    """The settings every model trained by gradient descent in epochs shares."""
-
-    epochs: int = hyper(30, "int", "Epochs (at most; early stopping may end sooner)",
-                        "passes over the training data, at most", low=1, high=10_000, page=True, page_range=(1, 200))
-    learning_rate: float = hyper(0.005, "float", "Learning rate", "Adam's step size", low=0.0, high=1.0,
-                                 open_low=True, search=(1e-4, 3e-2), log=True, page=True,
-                                 steps=(0.0005, 0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.05))
-    batch_size: int = hyper(1024, "int", "Batch size", "ratings (or users) per gradient step", low=1, high=1 << 20,
-                            page=True, steps=tuple(2 ** n for n in range(8, 18)))
-    patience: int = hyper(3, "int", "Patience", "epochs without a better validation loss before stopping",
-                          low=0, high=10_000)
-
-
-HISTORY_COLUMNS = ["epoch", "epochs", "loss", "val_loss", "val_rmse", "seconds", "phase"]
-
-
-@dataclass(frozen=True)
-class EpochLog:
-    """What one epoch of training reports to callbacks."""
-
-    epoch: int
-    epochs: int
-    loss: float
-    val_loss: float | None
-    val_rmse: float | None
-    seconds: float
-    phase: str = "fit"  # "fit" (with validation) or "refit" (on all training data)
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One step of a training run as a progress display lists it. `refits`: its epochs come in two
-    phases (early-stopped fit, then a refit on all training data), each half of the step."""
-
-    name: str
-    refits: bool = False
-
-
-@dataclass
-class History:
-    """The per-epoch log of one `fit`, with the epoch whose weights were kept."""
-
-    logs: list[EpochLog] = field(default_factory=list)
-    best_epoch: int | None = None
-    stopped: bool = False
-    seconds: float = 0.0
-
-    def frame(self) -> pd.DataFrame:
-        return pd.DataFrame([vars(log) for log in self.logs], columns=HISTORY_COLUMNS)
+from recsys.models.config import ModelConfig
+from recsys.models.fallback import fit_biases, newcomer_offset
+from recsys.models.loop import EpochCallback, History, Stage
 
 
 def _held_bytes(value: object, seen: set[int]) -> int:
@@ -148,46 +62,6 @@ class Factors:
 
     users: np.ndarray
     items: np.ndarray
-
-
-EpochCallback = Callable[[EpochLog], None]
-
-
-def fit_biases(train: Ratings, reg_user: float = 5.0, reg_item: float = 5.0,
-               iterations: int = 10) -> tuple[float, np.ndarray, np.ndarray]:
-    """Regularised user and item biases around the global mean, by alternating least squares."""
-    mu = train.global_mean
-    residual = train.values.astype(np.float64) - mu
-    b_user = np.zeros(train.n_users)
-    b_item = np.zeros(train.n_items)
-    n_user = np.bincount(train.users, minlength=train.n_users)
-    n_item = np.bincount(train.items, minlength=train.n_items)
-    for _ in range(iterations):
-        b_item = np.bincount(train.items, residual - b_user[train.users], train.n_items) / (n_item + reg_item)
-        b_user = np.bincount(train.users, residual - b_item[train.items], train.n_users) / (n_user + reg_user)
-    return mu, b_user, b_item
-
-
-NEWCOMER_RATINGS = 15  # a user's first ratings, by time, that measure how newcomers rate
-
-
-def newcomer_offset(ratings: Ratings, mu: float, b_item: np.ndarray, first: int = NEWCOMER_RATINGS,
-                    reg: float = 10.0) -> float:
-    """How far a user's first `first` ratings (by time) sit from mean + movie bias, on average
-    (regularised towards 0): what a user with no history yet is expected to add. People rate
-    differently early on, and every new user is early in their history. 0 without timestamps.
-    Chosen on the latest 10% (by time) of P5's and P6's training parts: their new users' RMSE went
-    from 1.0387 to 1.0189 (ml-latest-small) and from 1.0664 to 1.0588 (ml-100k); 10 and 20 first
-    ratings did about as well, 30 and more less well, and a per-movie newcomer bias added nothing."""
-    if len(ratings) == 0 or ratings.timestamps.min() == ratings.timestamps.max():
-        return 0.0
-    order = np.lexsort((np.arange(len(ratings)), ratings.timestamps, ratings.users))
-    users = ratings.users[order]
-    starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
-    rank = np.arange(users.size) - np.repeat(starts, np.diff(np.r_[starts, users.size]))
-    early = order[rank < first]
-    residual = ratings.values[early].astype(np.float64) - mu - b_item[ratings.items[early]]
-    return float(residual.sum() / (residual.size + reg))
 
 
 class Recommender(ABC):
@@ -582,15 +456,6 @@ class RankingOnly:
 def check_k(k: object) -> None:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ConfigError(f"k must be a positive whole number, got {k!r}")
-
-
-def liked_for_fold_in(items: np.ndarray, ratings: np.ndarray, scale: RatingScale) -> np.ndarray:
-    """The items a new user liked (rated at or above the scale's midpoint), for implicit fold-in."""
-    items = np.asarray(items, dtype=np.int64)
-    liked = items[np.asarray(ratings, dtype=float) >= (scale.low + scale.high) / 2]
-    if liked.size == 0:
-        raise ConfigError("rate at least one movie at or above the middle of the scale")
-    return liked
 
 
 def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:

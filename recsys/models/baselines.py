@@ -1,7 +1,6 @@
 """Non-neural models: the global mean, regularised user + item biases, and masked NMF."""
 from __future__ import annotations
 
-import time
 import warnings
 from dataclasses import dataclass
 
@@ -11,8 +10,11 @@ from recsys.budget import Cost, Shape, rows_cost
 from recsys.dataset import Ratings
 from recsys.errors import ConfigError
 from recsys.models.params import hyper
-from recsys.models.base import (EpochCallback, EpochLog, Factors, History, ModelConfig, RankingOnly,
-                                Recommender, fit_biases, liked_for_fold_in)
+from recsys.models.base import Factors, RankingOnly, Recommender
+from recsys.models.config import ModelConfig
+from recsys.models.fallback import fit_biases
+from recsys.models.fold_in import liked_for_fold_in
+from recsys.models.loop import EpochLoop, History
 
 
 class GlobalMean(Recommender):
@@ -119,10 +121,9 @@ class NMF(Recommender):
         mask[train.users, train.items] = True
         counts = np.maximum(mask.sum(1, keepdims=True), 1)
         filled = np.where(mask, dense, dense.sum(1, keepdims=True) / counts)
-        history = History()
+        loop = EpochLoop(cfg.em_rounds, callbacks, stop)
         w = h = None
-        for round_ in range(cfg.em_rounds):
-            started = time.perf_counter()
+        for _ in loop:
             init = "nndsvda" if w is None else "custom"
             model = SkNMF(n_components=cfg.factors, init=init, random_state=cfg.seed, max_iter=400)
             with warnings.catch_warnings():
@@ -131,11 +132,10 @@ class NMF(Recommender):
             h = model.components_
             recon = w @ h
             filled = np.where(mask, dense, recon)
-            loss = float(np.sqrt(np.mean((recon[mask] - dense[mask]) ** 2)))
-            _report(history, callbacks, round_, cfg.em_rounds, loss, valid, self, started, recon)
-            if stop is not None and stop.is_set():
-                history.stopped = True
-                break
+            val_rmse = _rmse_on(valid, recon)
+            loop.end(float(np.sqrt(np.mean((recon[mask] - dense[mask]) ** 2))),
+                     val_rmse ** 2 if val_rmse is not None else None, val_rmse)
+        history = loop.history
         self._w, self._h = w, h
         return history
 
@@ -161,17 +161,12 @@ def new_user_bias(mu: float, b_item: np.ndarray, items: np.ndarray, ratings: np.
     return float(residual.sum() / (residual.size + reg))
 
 
-def _report(history: History, callbacks: list[EpochCallback], epoch: int, epochs: int, loss: float,
-            valid: Ratings | None, model: NMF, started: float, recon: np.ndarray) -> None:
-    val_rmse = None
-    if valid is not None and len(valid):
-        predicted = np.clip(recon[valid.users, valid.items], valid.scale.low, valid.scale.high)
-        val_rmse = float(np.sqrt(np.mean((predicted - valid.values) ** 2)))
-    log = EpochLog(epoch + 1, epochs, loss, val_rmse ** 2 if val_rmse is not None else None, val_rmse,
-                   time.perf_counter() - started)
-    history.logs.append(log)
-    for callback in callbacks:
-        callback(log)
+def _rmse_on(valid: Ratings | None, recon: np.ndarray) -> float | None:
+    """RMSE of a dense users x movies reconstruction on the validation ratings (None without them)."""
+    if valid is None or not len(valid):
+        return None
+    predicted = np.clip(recon[valid.users, valid.items], valid.scale.low, valid.scale.high)
+    return float(np.sqrt(np.mean((predicted - valid.values) ** 2)))
 
 
 @dataclass(frozen=True)
@@ -222,19 +217,12 @@ class IALS(RankingOnly, Recommender):
         y = rng.normal(0, 0.01, (data.n_items, cfg.factors))
         by_user = _groups(data.users, data.items, data.n_users)
         by_item = _groups(data.items, data.users, data.n_items)
-        history = History()
-        for iteration in range(cfg.iterations):
-            started = time.perf_counter()
+        loop = EpochLoop(cfg.iterations, callbacks, stop)
+        for _ in loop:
             x = _solve_side(y, by_user, cfg.reg, cfg.alpha)
             y = _solve_side(x, by_item, cfg.reg, cfg.alpha)
-            loss = _ials_loss(x, y, data, cfg.reg, cfg.alpha)
-            log = EpochLog(iteration + 1, cfg.iterations, loss, None, None, time.perf_counter() - started)
-            history.logs.append(log)
-            for callback in callbacks:
-                callback(log)
-            if stop is not None and stop.is_set():
-                history.stopped = True
-                break
+            loop.end(_ials_loss(x, y, data, cfg.reg, cfg.alpha))
+        history = loop.history
         self._x, self._y = x, y
         return history
 

@@ -18,7 +18,9 @@ import numpy as np
 
 from recsys.budget import Cost, Shape
 from recsys.errors import ConfigError
-from recsys.models.base import History, ModelConfig, Recommender, Stage
+from recsys.models.base import Recommender
+from recsys.models.config import ModelConfig
+from recsys.models.loop import History, Stage
 from recsys.models import sizing
 from recsys.models.params import hyper
 from recsys.split import validation_split

@@ -22,8 +22,11 @@ from recsys.budget import Cost, Shape, rows_cost
 from recsys.errors import ConfigError
 from recsys.models import sizing
 from recsys.models.params import hyper
-from recsys.models.base import (History, ModelConfig, RankingOnly, Recommender,
-                                fit_biases, liked_for_fold_in)
+from recsys.models.base import RankingOnly, Recommender
+from recsys.models.config import ModelConfig
+from recsys.models.fallback import fit_biases
+from recsys.models.fold_in import liked_for_fold_in
+from recsys.models.loop import History
 from recsys.models.baselines import BiasConfig, new_user_bias
 
 BLOCK = 256  # target items per similarity block

@@ -7,7 +7,7 @@ import pytest
 from recsys.catalog import all_labels, known_parameters, preset
 from recsys.errors import ConfigError
 from recsys.models import make_model, model_class
-from recsys.models.base import fit_biases
+from recsys.models.fallback import fit_biases
 from recsys.split import Split, validation_split
 
 FAST = {"epochs": 2, "factors": 8, "batch_size": 4096}

@@ -1,0 +1,358 @@
+"""What the Keras latent-factor models share: building, training through the epoch loop,
+scoring, fold-in and persistence.
+
+Each model is a small builder from its frozen config to a Keras functional model that maps
+(user index, item index) to one raw score. One training loop serves them all, for two
+objectives:
+- "rating": regress the rating (MSE on the rating minus the global mean; RecommenderNet uses a
+  sigmoid on min-max scaled ratings with binary cross-entropy instead);
+- "ranking": implicit feedback; every rated item is a positive, `negatives` unrated items per
+  positive are sampled afresh each epoch, and the score is a logit under binary cross-entropy
+  (He et al. 2017). Ranking models predict a relevance probability, so their RMSE is not
+  reported.
+L2 regularisation applies to the embeddings looked up in each batch (Keras activity
+regularisation, averaged over the batch), not to whole tables every step, which pins rarely seen
+vectors at zero. Models are saved in the native `.keras` format and loaded with safe_mode=True;
+no Lambda layers or custom objects are used.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+
+from recsys.budget import Cost, Shape, rows_cost
+from recsys.dataset import Ratings
+from recsys.distribute import strategy_for
+from recsys.errors import ArtifactError
+from recsys.models import sizing
+from recsys.models.base import Factors, Recommender
+from recsys.models.config import ModelConfig
+from recsys.models.fold_in import FOLD_IN_BIAS_REG, penalised_logistic
+from recsys.models.keras_config import KerasConfig
+from recsys.models.keras_layers import embed, inputs
+from recsys.models.keras_training import keras_listener, strategy_fit
+from recsys.models.loop import EpochCallback, EpochLoop, History
+from recsys.models.optimizers import lazy_adam
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+PREDICT_BATCH = 1 << 16
+
+
+class KerasRecommender(Recommender):
+    """Shared training loop, scoring and persistence for the Keras models."""
+    trains_for_ranking = True
+    draws_on_a_map = True
+    distributes = True
+
+    config_type: ClassVar[type[ModelConfig]] = KerasConfig
+
+    @classmethod
+    def settings_for_size(cls, n_ratings: int, n_items: int) -> tuple[dict, list[str]]:
+        """The batch grows with the data and the epochs are capped, so a run stays within about
+        10 minutes at 25M ratings."""
+        return sizing.epochs_at_scale(n_ratings)
+
+    #: "centered" (rating - mean, MSE) or "sigmoid" (min-max scaled, BCE) for the rating objective
+    rating_head: ClassVar[str] = "centered"
+    #: whether the score has a user bias term (fold-in then solves a bias too)
+    has_biases: ClassVar[bool] = False
+    learns_from_validation = True
+    #: L2 on a folded-in user vector. Measured on ml-100k u1 with 60 users taken out of training
+    #: and folded in from their training ratings (test RMSE of those users, bias fallback 1.015):
+    #: centred models best at 3 (mf 0.899, biased-mf 0.901; 1: 0.920/0.929, 10: 0.918/0.902),
+    #: sigmoid models at 1 in logit space (recommender-net 0.895; 3: 0.903).
+    fold_in_reg: ClassVar[float] = 3.0
+    #: user/movie embedding tables per side (NeuMF has a GMF and an MLP pair)
+    embedding_pairs: ClassVar[int] = 1
+
+    @classmethod
+    def estimate(cls, config: KerasConfig, shape: Shape) -> Cost:
+        """Embeddings (and biases), the dense tower, with Adam's two slots and the gradients:
+        four float32 copies of every weight, plus the training rows and a batch's activations."""
+        entities = shape.n_users + shape.n_items
+        embedding = entities * config.factors * cls.embedding_pairs + (entities if cls.has_biases else 0)
+        layers = tuple(getattr(config, "layers", ()))
+        width, tower = 2 * config.factors + (2 if cls.has_biases else 0), 0
+        for units in layers:
+            tower += width * units + units
+            width = units
+        parameters = embedding + tower + width + 1
+        activations = config.batch_size * (sum(layers) + 2 * config.factors) * 4 * 3
+        detail = f"{config.factors} factors for {entities:,} users and movies"
+        if layers:
+            detail += f", dense layers {', '.join(map(str, layers))} ({tower:,} weights)"
+        return Cost(parameters, parameters * 4 * 4 + rows_cost(shape) + activations, detail)
+
+    def __init__(self, config: ModelConfig | None = None) -> None:
+        super().__init__(config)
+        self.keras_model = None
+        self._offset = 0.0
+        self._linear = None
+
+    # ----- architecture -----
+    def build(self, n_users: int, n_items: int):
+        """The Keras model mapping (user, item) index batches to a (batch, 1) score: shared inputs
+        and embeddings, then the model's own `_head`."""
+        import keras
+
+        cfg = self.config
+        user, item = inputs()
+        p = embed(user, n_users, cfg.factors, cfg.l2, "user_embedding", non_negative=cfg.non_negative)
+        q = embed(item, n_items, cfg.factors, cfg.l2, "item_embedding", non_negative=cfg.non_negative)
+        score = self._head(user, item, p, q, n_users, n_items)
+        return keras.Model([user, item], score, name=self.name)
+
+    def _head(self, user, item, p, q, n_users: int, n_items: int):
+        """The layers from the looked-up embeddings p, q to the (batch, 1) score."""
+        raise NotImplementedError
+
+    def _linear_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """(user_vecs, user_bias, item_vecs, item_bias) when score = bu + bi + p.q (+ offset)."""
+        return None
+
+    # ----- objective -----
+    @property
+    def _uses_sigmoid(self) -> bool:
+        return not self.predicts_ratings or self.rating_head == "sigmoid"
+
+    def _rating_targets(self, ratings: Ratings) -> np.ndarray:
+        if self.rating_head == "sigmoid":
+            return (ratings.values - self.scale.low) / (self.scale.high - self.scale.low)
+        return ratings.values - self._offset
+
+    def scores_to_output(self, scores: np.ndarray) -> np.ndarray:
+        if not self.predicts_ratings:
+            return 1.0 / (1.0 + np.exp(-scores))
+        return self.scale.clip(self._score_to_rating(scores))
+
+    def _score_to_rating(self, scores: np.ndarray) -> np.ndarray:
+        if self._uses_sigmoid:
+            return self.scale.low + (self.scale.high - self.scale.low) / (1.0 + np.exp(-scores))
+        return scores + self._offset
+
+    # ----- training -----
+    def _fit(self, train: Ratings, valid: Ratings | None, callbacks: list[EpochCallback],
+             stop: threading.Event | None) -> History:
+        import keras
+
+        cfg = self.config
+        keras.utils.set_random_seed(cfg.seed)
+        centered = self.rating_head == "centered" and self.config.center
+        self._offset = train.global_mean if centered else 0.0
+        self._linear = None
+        loss = keras.losses.BinaryCrossentropy(from_logits=True) if self._uses_sigmoid else "mse"
+        # Measured here (biased-mf, 2 cores): on ml-latest-small, dense Adam 0.67 s per epoch, with
+        # XLA 0.30, row-sparse LazyAdam without XLA 0.29; on 1M synthetic ratings (batch 65536)
+        # dense Adam + XLA 9.4 s, LazyAdam 1.7 s, LazyAdam + XLA 3.3 s (XLA cannot compile the
+        # row de-duplication). So: LazyAdam, no XLA.
+        with strategy_for(cfg.strategy).scope():  # variables, optimizer slots and the step on its replicas
+            self.keras_model = self.build(train.n_users, train.n_items)
+            self.keras_model.compile(optimizer=lazy_adam(cfg.learning_rate), loss=loss, jit_compile=False)
+        rng = np.random.default_rng(cfg.seed)
+        valid_data = self._validation_data(valid, rng) if valid is not None and len(valid) else None
+        loop = EpochLoop(cfg.epochs, callbacks, stop, patience=cfg.patience, snapshot=self.keras_model.get_weights)
+        listener = keras_listener(loop, lambda: self._validate(valid, valid_data))
+        if self.predicts_ratings:  # one Keras loop over fixed data: no per-epoch call overhead
+            users, items, targets = self._epoch_data(train, rng)
+            self._fit_keras([users, items], targets[:, None], epochs=cfg.epochs, callbacks=[listener])
+        else:  # fresh negatives every epoch
+            for epoch in range(cfg.epochs):
+                users, items, targets = self._epoch_data(train, rng)
+                self._fit_keras([users, items], targets[:, None], initial_epoch=epoch, epochs=epoch + 1,
+                                callbacks=[listener])
+                if loop.finished:
+                    break
+        if loop.best_state is not None:
+            self.keras_model.set_weights(loop.best_state)
+        history = loop.history
+        if valid is not None and len(valid):  # out-of-sample, before any refit sees them (for blends)
+            self.validation_predictions = self.scale.clip(self._predict_known(valid.users, valid.items))
+        if cfg.refit and valid is not None and len(valid) and history.best_epoch and not history.stopped:
+            self._refit(train, valid, history, callbacks, stop, rng)
+        self._to_one_device(train)
+        self._linear = self._linear_terms()
+        return history
+
+    def _refit(self, train: Ratings, valid: Ratings, history: History, callbacks: list[EpochCallback],
+               stop: threading.Event | None, rng: np.random.Generator) -> None:
+        """Train a fresh model on train + validation for the best epoch count found with early
+        stopping: the validation ratings are used for learning too, not only for choosing when to
+        stop. The early-stopped weights stay if this run is stopped."""
+        import keras
+
+        cfg, epochs = self.config, int(history.best_epoch)
+        everything = train.concat(valid)
+        best_model = self.keras_model
+        keras.utils.set_random_seed(cfg.seed + 1)
+        with strategy_for(cfg.strategy).scope():
+            self.keras_model = self.build(train.n_users, train.n_items)
+            self.keras_model.compile(optimizer=lazy_adam(cfg.learning_rate), loss=best_model.loss, jit_compile=False)
+        loop = EpochLoop(epochs, callbacks, stop, phase="refit", history=history)
+        listener = keras_listener(loop, lambda: (None, None))
+        for epoch in range(epochs):
+            users, items, targets = self._epoch_data(everything, rng)
+            self._fit_keras([users, items], targets[:, None], initial_epoch=epoch, epochs=epoch + 1,
+                            callbacks=[listener])
+            if history.stopped:
+                self.keras_model = best_model
+                return
+
+    def _to_one_device(self, train: Ratings) -> None:
+        """A model trained under a strategy becomes an ordinary one-device Keras model with the
+        same weights, so scoring, saving and loading never depend on the strategy."""
+        if self.config.strategy == "default":
+            return
+        import tensorflow as tf
+
+        with tf.distribute.get_strategy().scope():
+            plain = self.build(train.n_users, train.n_items)
+        plain.set_weights(self.keras_model.get_weights())
+        plain.compile(optimizer=lazy_adam(self.config.learning_rate), loss=self.keras_model.loss, jit_compile=False)
+        self.keras_model = plain
+
+    def _fit_keras(self, x: list[np.ndarray], y: np.ndarray, epochs: int, callbacks: list,
+                   initial_epoch: int = 0):
+        """Keras' `fit` (default and mirrored strategies), or, under multi-worker, the same loop
+        written with `strategy.run`: Keras 3's `fit` cannot feed MultiWorkerMirroredStrategy
+        (it hands a PerReplica value to the model; keras-team/keras #20585)."""
+        cfg = self.config
+        if cfg.strategy != "multi-worker":
+            return self.keras_model.fit(x, y, batch_size=cfg.batch_size, initial_epoch=initial_epoch, epochs=epochs,
+                                        shuffle=True, verbose=0, callbacks=callbacks)
+        return strategy_fit(self.keras_model, strategy_for(cfg.strategy), x, y, cfg.batch_size, epochs,
+                             initial_epoch, callbacks, cfg.seed)
+
+    def _epoch_data(self, train: Ratings, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self.predicts_ratings:
+            return train.users, train.items, self._rating_targets(train).astype(np.float32)
+        return self._with_negatives(train.users, train.items, rng)
+
+    def _with_negatives(self, users: np.ndarray, items: np.ndarray, rng: np.random.Generator):
+        """Positives plus `negatives` sampled unrated items per positive, labelled 1 and 0."""
+        n_neg = self.config.negatives
+        neg_users = np.repeat(users, n_neg)
+        neg_items = rng.integers(0, self.n_items, neg_users.size, dtype=np.int64)
+        seen_keys = (users.astype(np.int64) * self.n_items + items).copy()
+        seen_keys.sort()
+        for _ in range(3):  # resample the few negatives that hit a rated item
+            keys = neg_users.astype(np.int64) * self.n_items + neg_items
+            pos = np.searchsorted(seen_keys, keys)
+            hit = seen_keys[np.minimum(pos, seen_keys.size - 1)] == keys
+            if not hit.any():
+                break
+            neg_items[hit] = rng.integers(0, self.n_items, int(hit.sum()))
+        all_users = np.concatenate([users, neg_users]).astype(np.int32)
+        all_items = np.concatenate([items, neg_items]).astype(np.int32)
+        labels = np.concatenate([np.ones(users.size), np.zeros(neg_users.size)]).astype(np.float32)
+        return all_users, all_items, labels
+
+    def _validation_data(self, valid: Ratings, rng: np.random.Generator):
+        if self.predicts_ratings:
+            return valid.users, valid.items, self._rating_targets(valid)
+        return self._with_negatives(valid.users, valid.items, rng)
+
+    def _validate(self, valid: Ratings | None, data) -> tuple[float | None, float | None]:
+        if data is None:
+            return None, None
+        users, items, targets = data
+        scores = self._raw_scores(users, items)
+        if self._uses_sigmoid:
+            probs = np.clip(1.0 / (1.0 + np.exp(-scores)), 1e-7, 1 - 1e-7)
+            val_loss = float(-np.mean(targets * np.log(probs) + (1 - targets) * np.log(1 - probs)))
+        else:
+            val_loss = float(np.mean((scores - targets) ** 2))
+        if not self.predicts_ratings:
+            return val_loss, None
+        predicted = self.scale.clip(self._score_to_rating(scores))
+        return val_loss, float(np.sqrt(np.mean((predicted - valid.values) ** 2)))
+
+    # ----- scoring -----
+    def _raw_scores(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        if self._linear is not None:
+            p, bu, q, bi = self._linear
+            return np.einsum("nk,nk->n", p[users], q[items]) + bu[users] + bi[items]
+        users = np.asarray(users, dtype=np.int32)
+        items = np.asarray(items, dtype=np.int32)
+        out = np.empty(users.size, dtype=np.float32)
+        distributed = self.config.strategy != "default"  # its predict_on_batch splits batches over replicas
+        for start in range(0, users.size, PREDICT_BATCH):
+            batch = [users[start:start + PREDICT_BATCH], items[start:start + PREDICT_BATCH]]
+            scores = self.keras_model(batch, training=False) if distributed else self.keras_model.predict_on_batch(batch)
+            out[start:start + PREDICT_BATCH] = np.asarray(scores).ravel()
+        return out
+
+    def _predict_known(self, users, items):
+        return self._score_to_rating(self._raw_scores(users, items))
+
+    def _score_known(self, users):
+        users = np.asarray(users, dtype=np.int64)
+        if self._linear is not None:
+            p, bu, q, bi = self._linear
+            return p[users] @ q.T + bu[users][:, None] + bi[None, :]
+        grid_u = np.repeat(users, self.n_items)
+        grid_i = np.tile(np.arange(self.n_items), users.size)
+        return self._raw_scores(grid_u, grid_i).reshape(users.size, self.n_items)
+
+    def _weights(self, layer: str) -> np.ndarray:
+        return np.asarray(self.keras_model.get_layer(layer).get_weights()[0])
+
+    def factors(self) -> Factors:
+        return Factors(self._weights("user_embedding"), self._weights("item_embedding"))
+
+    @property
+    def can_fold_in(self) -> bool:
+        """Models whose score is linear in the user vector (mf, biased-mf, recommender-net, gmf)."""
+        return self._linear is not None
+
+    def _fold_in(self, items: np.ndarray, ratings: np.ndarray) -> np.ndarray:
+        """Scores of every item for a new user, without retraining: the user's vector (and, for
+        models with biases, their bias) fitted to their ratings against the trained movie vectors
+        and biases with an L2 penalty: ridge regression in closed form for the centred models,
+        the same penalised fit by Newton's method (IRLS) on the sigmoid models' cross-entropy
+        in logit space, or on liked/disliked labels for ranking models."""
+        _, bu, q, bi = self._linear
+        has_bias = self.has_biases
+        basis = q[items] if not has_bias else np.hstack([q[items], np.ones((items.size, 1))])
+        penalty = np.full(basis.shape[1], self.fold_in_reg)
+        if has_bias:
+            penalty[-1] = FOLD_IN_BIAS_REG
+        if self._uses_sigmoid:
+            if self.predicts_ratings:
+                targets = (ratings - self.scale.low) / (self.scale.high - self.scale.low)
+            else:
+                targets = (ratings >= (self.scale.low + self.scale.high) / 2).astype(np.float64)
+            weights = penalised_logistic(basis, targets, bi[items], penalty)
+        else:
+            targets = ratings - self._offset - bi[items]
+            weights = np.linalg.solve(basis.T @ basis + np.diag(penalty), basis.T @ targets)
+        user_bias = weights[-1] if has_bias else 0.0
+        return q @ weights[: q.shape[1]] + bi + user_bias
+
+    # ----- persistence -----
+    def _state(self):
+        return {"offset": np.array([self._offset])}
+
+    def _load_state(self, arrays):
+        self._offset = float(arrays["offset"][0])
+
+    def _save_extra(self, folder: Path) -> None:
+        self.keras_model.save(folder / "model.keras")
+
+    def _load_extra(self, folder: Path) -> None:
+        import keras
+
+        path = folder / "model.keras"
+        try:
+            self.keras_model = keras.saving.load_model(path, safe_mode=True, compile=False)
+        except Exception as error:  # Keras raises many types for a bad file; all mean "corrupt"
+            raise ArtifactError(f"{path} could not be loaded safely: {type(error).__name__}: "
+                                f"{str(error)[:300]}") from None
+        shapes = [tuple(w.shape) for w in self.keras_model.get_layer("user_embedding").get_weights()] + \
+                 [tuple(w.shape) for w in self.keras_model.get_layer("item_embedding").get_weights()]
+        if shapes[0][0] != self.n_users or shapes[1][0] != self.n_items:
+            raise ArtifactError(f"{path} embeddings {shapes} do not match {self.n_users} users x {self.n_items} items")
+        self._linear = self._linear_terms()
