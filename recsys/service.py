@@ -11,7 +11,7 @@ from recsys.artifacts import ArtifactStore, artifact_key
 from recsys.budget import Cost
 from recsys.catalog import Preset, known_parameters, preset, size_defaults
 from recsys.dataset import Dataset
-from recsys.models import ModelConfig
+from recsys.models import ModelConfig, model_class
 from recsys.split import Split
 from recsys.training import TrainResult, estimate_cost, lookup, resolve_config
 
@@ -32,6 +32,16 @@ class Resolved:
     @property
     def preset(self) -> Preset:
         return Preset(self.label, self.model, dict(self.overrides))
+
+    @property
+    def description(self) -> str:
+        """What the model is, in a line."""
+        return model_class(self.model).description
+
+    @property
+    def curve_note(self) -> str:
+        """What its training curves show when they are not the whole run ("" when they are)."""
+        return model_class(self.model).curve_note
 
 
 def resolve(dataset: Dataset, label: str, split: Split = Split(), overrides: Mapping | None = None,

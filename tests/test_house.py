@@ -77,3 +77,32 @@ def test_no_decision_by_model_name_outside_the_registry():
             if not rel.startswith(NAMING_ALLOWED) and (found := _model_name_tests(path, set(MODELS))):
                 offenders[rel] = found
     assert not offenders, offenders
+
+
+#: what only the request layer (recsys.service, through dashboard/services.py) may touch for a page
+BEHIND_THE_REQUEST_LAYER = ("recsys.models", "recsys.training", "recsys.artifacts")
+DECLARATIONS = ("recsys.models.params",)  # what each setting is: read by the Train page's form
+
+
+def _modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_pages_reach_models_only_through_the_request_layer():
+    """Pages and their parts ask recsys.service (via dashboard/services.py) for models; they never
+    import the registry, the training or the artifact store themselves."""
+    pages = [*(REPO / "dashboard" / "app_pages").glob("*.py"),
+             *(REPO / "dashboard").glob("map_*.py"), REPO / "dashboard" / "settings_form.py"]
+    offenders = {}
+    for page in pages:
+        bad = sorted(m for m in _modules(page) if m.startswith(BEHIND_THE_REQUEST_LAYER) and m not in DECLARATIONS)
+        if bad:
+            offenders[str(page.relative_to(REPO))] = bad
+    assert not offenders, offenders

@@ -84,29 +84,33 @@ def show(result: MiniFactorisation, ratings: pd.DataFrame, blanks: np.ndarray, k
                        key=f"map-{key}")
 
 
-st.title("Mini demo")
-st.caption("Four people, five films, two blanks. Matrix factorisation finds two hidden tastes, "
-           "romance and sci-fi, and uses them to fill the blanks.")
+def main() -> None:
+    st.title("Mini demo")
+    st.caption("Four people, five films, two blanks. Matrix factorisation finds two hidden tastes, "
+               "romance and sci-fi, and uses them to fill the blanks.")
 
-ratings, grid = grid_editor()
-blanks = np.isnan(grid)
-settings = settings_controls()
-if blanks.all(axis=1).any() or blanks.all(axis=0).any():
-    st.warning("Every person and every film needs at least one rating.")
-    st.stop()
+    ratings, grid = grid_editor()
+    blanks = np.isnan(grid)
+    settings = settings_controls()
+    if blanks.all(axis=1).any() or blanks.all(axis=0).any():
+        st.warning("Every person and every film needs at least one rating.")
+        st.stop()
 
-for tab, method in zip(st.tabs([METHODS[m] for m in METHODS]), METHODS):
-    with tab:
-        if method not in INSTANT and not st.session_state.get(f"mini_run_{method}"):
-            st.caption("The product's Keras model with 2 non-negative factors: the same objective as gradient "
-                       "descent, trained by Keras. It takes about 10 seconds, so it runs when you ask.")
-            st.button("Fit the Keras model (about 10 s)", key=f"mini_start_{method}",
-                      on_click=st.session_state.__setitem__, args=(f"mini_run_{method}", True))
-            continue
-        try:
-            with st.spinner(f"Factorising with {METHODS[method]}…"):
-                result = factorise_cached(method, tuple(map(tuple, grid)), settings)
-        except RecsysError as error:
-            st.error(str(error))
-            continue
-        show(result, ratings, blanks, method)
+    for tab, method in zip(st.tabs([METHODS[m] for m in METHODS]), METHODS):
+        with tab:
+            if method not in INSTANT and not st.session_state.get(f"mini_run_{method}"):
+                st.caption("The product's Keras model with 2 non-negative factors: the same objective as gradient "
+                           "descent, trained by Keras. It takes about 10 seconds, so it runs when you ask.")
+                st.button("Fit the Keras model (about 10 s)", key=f"mini_start_{method}",
+                          on_click=st.session_state.__setitem__, args=(f"mini_run_{method}", True))
+                continue
+            try:
+                with st.spinner(f"Factorising with {METHODS[method]}…"):
+                    result = factorise_cached(method, tuple(map(tuple, grid)), settings)
+            except RecsysError as error:
+                st.error(str(error))
+                continue
+            show(result, ratings, blanks, method)
+
+
+main()

@@ -29,7 +29,7 @@ def top_ten_columns(table):
     return table
 
 
-def future_check(model, split, user: int, user_id) -> None:
+def future_check(dataset, model, split, user: int, user_id) -> None:
     """Which of a top-10 made from the training part the user went on to rate (test part)."""
     check = recommend.against_the_future(model, dataset, split, user)
     if check is None:
@@ -49,36 +49,34 @@ def future_check(model, split, user: int, user_id) -> None:
                  column_config={"rated later": st.column_config.CheckboxColumn(when)})
 
 
-st.title("Recommendations")
-st.caption("Favourites on the left, the model's top-10 among movies the user has not rated (anywhere in the "
-           "dataset) on the right.")
-
-dataset = services.current_dataset()
-if dataset is not None:
-    c1, c2, c3 = st.columns([2, 1, 2])
+def pick_user(dataset, column, random: bool):
+    """The user: a drop-down on small sets, a typed id on big ones; "Random user" picks one."""
     listed = dataset.n_users <= services.USER_LIST_MAX  # a drop-down of 162k users is slow to draw: type an id instead
-    if c2.button("Random user", key="random_user"):
+    if random:
         pick = dataset.user_ids[np.random.default_rng().integers(dataset.n_users)]
         services.choose("user" if listed else "user_id_text", pick if listed else str(pick))
     if listed:
         users = list(dataset.user_ids)
-        user_id = c1.selectbox("User", users, key=services.persistent("user", users[0]),
-                               on_change=services.keep, args=("user",))
-    else:
-        typed = c1.text_input(f"User id ({dataset.n_users:,} users, ids {dataset.user_ids[0]}-{dataset.user_ids[-1]})",
+        return column.selectbox("User", users, key=services.persistent("user", users[0]),
+                                on_change=services.keep, args=("user",))
+    typed = column.text_input(f"User id ({dataset.n_users:,} users, ids {dataset.user_ids[0]}-{dataset.user_ids[-1]})",
                               key=services.persistent("user_id_text", str(dataset.user_ids[0])),
                               on_change=services.keep, args=("user_id_text",))
-        try:
-            user_id = dataset.user_ids[dataset.user_index(typed)]
-        except RecsysError as error:
-            st.error(str(error))
-            st.stop()
+    try:
+        return dataset.user_ids[dataset.user_index(typed)]
+    except RecsysError as error:
+        st.error(str(error))
+        st.stop()
+
+
+def pick_model(dataset, column):
+    """The model (the ranking default first, then the rating default) and the split it learned from."""
     labels = [DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL] + [m for m in all_labels()
                                                                 if m not in (DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL)]
-    label = c3.selectbox("Model", labels, key=services.persistent("rec_model", DEFAULT_RANKING_MODEL),
-                         on_change=services.keep, args=("rec_model",),
-                         help=f"{DEFAULT_RANKING_MODEL} is trained for top-k lists; {DEFAULT_RATING_MODEL} for rating error. "
-                              "Compare the two for the same user.")
+    label = column.selectbox("Model", labels, key=services.persistent("rec_model", DEFAULT_RANKING_MODEL),
+                             on_change=services.keep, args=("rec_model",),
+                             help=f"{DEFAULT_RANKING_MODEL} is trained for top-k lists; {DEFAULT_RATING_MODEL} for "
+                                  "rating error. Compare the two for the same user.")
     split_names = services.split_choices(dataset, services.RECOMMEND_SPLITS)
     split_name = st.selectbox("Model trained on", split_names,
                               key=services.persistent("rec_split", split_names[0]), on_change=services.keep,
@@ -86,45 +84,66 @@ if dataset is not None:
                               help="By default the model learns from every rating, so it knows what each user "
                                    "rated last. The evaluation splits show what a model trained on part of the "
                                    "data recommends.")
-    split = services.RECOMMEND_SPLITS[split_name]
-    user = dataset.user_index(user_id)
-    result = services.request_model(dataset, label, split,
-                                    start=label == DEFAULT_RANKING_MODEL and split_name == split_names[0])
-    if result is not None:
-        st.caption(f"{label} was fitted on {split.describe()}.")
-        favourites = stats.user_favourites(dataset, user, 10)
-        recs = recommend.for_user(result.model, dataset, user, 10)
-        if recs.note:
-            st.info(recs.note)
-        left, right = st.columns([2, 3])
-        left.subheader(f"User {user_id}'s favourites")
-        left.dataframe(readable(favourites.drop(columns="item"), {"rating": 1}), hide_index=True,
-                       column_config={"title": st.column_config.TextColumn("title", width="medium")})
-        right.subheader(f"Top-10 by {label}" + (" (fallback)" if recs.source == recommend.FROM_FALLBACK else ""))
-        right.dataframe(readable(top_ten_columns(recs.table)), hide_index=True, column_config=TOP_TEN_COLUMNS)
-        services.csv_download(recs.table.drop(columns="item").assign(user=user_id),
-                              "Download these recommendations (CSV)",
-                              f"recommendations-user-{user_id}-{label}.csv", key="download_recs")
-        future_check(result.model, split, user, user_id)
-        profile = explore.genre_profile(dataset, {"favourites": favourites["item"].to_numpy(),
-                                                  "recommendations": recs.table["item"].to_numpy()})
-        st.plotly_chart(figures.genre_profile(profile))
+    return label, services.RECOMMEND_SPLITS[split_name], split_name == split_names[0]
 
-        st.divider()
-        st.subheader("Rate a few movies yourself")
-        st.caption("Your ratings are folded into the trained movie factors: a top-10 at once, no retraining.")
-        popular = services.cached_table(dataset.fingerprint, "most rated 300", lambda: stats.item_table(dataset).sort_values(
-            "count", ascending=False).head(300)).index.tolist()
-        picked = st.multiselect("Movies you have seen", popular, format_func=lambda i: dataset.titles([i])[0],
-                                key=services.persistent("my_movies", []), on_change=services.keep,
-                                args=("my_movies",), max_selections=20)
-        my_ratings = [st.slider(dataset.titles([i])[0], float(dataset.scale.low), float(dataset.scale.high),
-                                float(dataset.scale.high), float(dataset.scale.step), key=f"my_rating_{i}")
-                      for i in picked]
-        if picked:
-            try:
-                mine = recommend.for_new_user(result.model, dataset, picked, my_ratings, 10)
-            except RecsysError as error:
-                st.warning(f"{error}")
-            else:
-                st.dataframe(mine.table.drop(columns="item"), hide_index=True)
+
+def side_by_side(dataset, result, label: str, split, user: int, user_id) -> None:
+    """Favourites next to the top-10, the download, the check against later ratings, the genres."""
+    st.caption(f"{label} was fitted on {split.describe()}.")
+    favourites = stats.user_favourites(dataset, user, 10)
+    recs = recommend.for_user(result.model, dataset, user, 10)
+    if recs.note:
+        st.info(recs.note)
+    left, right = st.columns([2, 3])
+    left.subheader(f"User {user_id}'s favourites")
+    left.dataframe(readable(favourites.drop(columns="item"), {"rating": 1}), hide_index=True,
+                   column_config={"title": st.column_config.TextColumn("title", width="medium")})
+    right.subheader(f"Top-10 by {label}" + (" (fallback)" if recs.source == recommend.FROM_FALLBACK else ""))
+    right.dataframe(readable(top_ten_columns(recs.table)), hide_index=True, column_config=TOP_TEN_COLUMNS)
+    services.csv_download(recs.table.drop(columns="item").assign(user=user_id), "Download these recommendations (CSV)",
+                          f"recommendations-user-{user_id}-{label}.csv", key="download_recs")
+    future_check(dataset, result.model, split, user, user_id)
+    profile = explore.genre_profile(dataset, {"favourites": favourites["item"].to_numpy(),
+                                              "recommendations": recs.table["item"].to_numpy()})
+    st.plotly_chart(figures.genre_profile(profile))
+
+
+def rate_yourself(dataset, model) -> None:
+    """A few ratings of your own, folded into the trained movie factors: a top-10 at once."""
+    st.divider()
+    st.subheader("Rate a few movies yourself")
+    st.caption("Your ratings are folded into the trained movie factors: a top-10 at once, no retraining.")
+    popular = services.cached_table(dataset.fingerprint, "most rated 300", lambda: stats.item_table(dataset).sort_values(
+        "count", ascending=False).head(300)).index.tolist()
+    picked = st.multiselect("Movies you have seen", popular, format_func=lambda i: dataset.titles([i])[0],
+                            key=services.persistent("my_movies", []), on_change=services.keep,
+                            args=("my_movies",), max_selections=20)
+    my_ratings = [st.slider(dataset.titles([i])[0], float(dataset.scale.low), float(dataset.scale.high),
+                            float(dataset.scale.high), float(dataset.scale.step), key=f"my_rating_{i}")
+                  for i in picked]
+    if picked:
+        try:
+            mine = recommend.for_new_user(model, dataset, picked, my_ratings, 10)
+        except RecsysError as error:
+            st.warning(f"{error}")
+        else:
+            st.dataframe(mine.table.drop(columns="item"), hide_index=True)
+
+
+def main() -> None:
+    st.title("Recommendations")
+    st.caption("Favourites on the left, the model's top-10 among movies the user has not rated (anywhere in the "
+               "dataset) on the right.")
+    dataset = services.current_dataset()
+    if dataset is None:
+        return
+    c1, c2, c3 = st.columns([2, 1, 2])
+    user_id = pick_user(dataset, c1, c2.button("Random user", key="random_user"))
+    label, split, first_split = pick_model(dataset, c3)
+    result = services.request_model(dataset, label, split, start=label == DEFAULT_RANKING_MODEL and first_split)
+    if result is not None:
+        side_by_side(dataset, result, label, split, dataset.user_index(user_id), user_id)
+        rate_yourself(dataset, result.model)
+
+
+main()

@@ -6,20 +6,20 @@ import streamlit as st
 from dashboard import figures, services, settings_form
 from recsys.catalog import DEFAULT_RATING_MODEL, all_labels, blend_parts
 from recsys.errors import ArtifactError, ConfigError, RecsysError
+from recsys import service
 from recsys.jobs import DONE, FAILED, STOPPED
-from recsys.models import model_class
 from recsys.budget import human_bytes, model_budget, server_budget
-from recsys.training import TrainResult, estimate_cost
+from recsys.service import TrainResult
 
 
-def live_training(key: str) -> None:
+def live_training(key: str, curve_note: str) -> None:
     """The running job's progress and curves, redrawn every second; the page reruns at its end."""
     view = services.job_runner().get(key)
     if view is None or not view.active:
         st.rerun()
     services.job_progress(view)
-    if model_class(view.model_name).curve_note and view.logs:
-        st.caption(model_class(view.model_name).curve_note)
+    if curve_note and view.logs:
+        st.caption(curve_note)
     if view.logs:
         st.plotly_chart(figures.training_curves(pd.DataFrame([vars(log) for log in view.logs])),
                         key="live_curves")
@@ -59,75 +59,78 @@ def show_result(result: TrainResult, trained_here: bool, dataset) -> None:
         st.warning(note)
 
 
-st.title("Train")
-st.caption("Fit a model on a split of the chosen dataset. Results are cached: the same settings load at once.")
+def main() -> None:
+    st.title("Train")
+    st.caption("Fit a model on a split of the chosen dataset. Results are cached: the same settings load at once.")
 
-dataset = services.current_dataset()
-if dataset is not None:
-    labels = all_labels()
-    left, right = st.columns([1, 2])
-    with left:
-        label = st.selectbox("Model", labels, key=services.persistent("train_model", DEFAULT_RATING_MODEL),
-                             on_change=services.keep, args=("train_model",))
-        chosen = services.resolve(dataset, label)  # the preset with this dataset's per-size settings
-        scaled = bool(chosen.size_note)
-        cls = model_class(chosen.model)
-        st.caption(cls.description)
-        if scaled:
-            st.caption(f"At this size: {chosen.size_note}.")
-        defaults = chosen.config
-        overrides = dict(chosen.overrides)
-        def kept(widget, text: str, name: str, default, **options):
-            """A hyper-parameter widget whose value is kept per model across pages and reruns."""
-            key = f"train_{label}_{name}" + ("_large" if scaled else "")
-            return widget(text, key=services.persistent(key, default), on_change=services.keep, args=(key,),
-                          **options)
+    dataset = services.current_dataset()
+    if dataset is not None:
+        labels = all_labels()
+        left, right = st.columns([1, 2])
+        with left:
+            label = st.selectbox("Model", labels, key=services.persistent("train_model", DEFAULT_RATING_MODEL),
+                                 on_change=services.keep, args=("train_model",))
+            chosen = services.resolve(dataset, label)  # the preset with this dataset's per-size settings
+            scaled = bool(chosen.size_note)
+            st.caption(chosen.description)
+            if scaled:
+                st.caption(f"At this size: {chosen.size_note}.")
+            defaults = chosen.config
+            overrides = dict(chosen.overrides)
+            def kept(widget, text: str, name: str, default, **options):
+                """A hyper-parameter widget whose value is kept per model across pages and reruns."""
+                key = f"train_{label}_{name}" + ("_large" if scaled else "")
+                return widget(text, key=services.persistent(key, default), on_change=services.keep, args=(key,),
+                              **options)
 
-        try:
-            overrides.update(settings_form.render(settings_form.controls(defaults, blend_parts()), kept))
-        except ConfigError as error:
-            st.error(str(error))
-            st.stop()
-        split_names = services.split_choices(dataset)
-        split_name = st.selectbox("Split", split_names, key=services.persistent("train_split", split_names[0]),
-                                  on_change=services.keep, args=("train_split",))
-        split = services.SPLITS[split_name]
-    with right:
-        try:
-            config = services.resolve(dataset, label, split, overrides).config
-        except RecsysError as error:
-            st.error(f"These hyper-parameters are not valid: {error}")
-            st.stop()
-        cost = estimate_cost(dataset, chosen.model, config)
-        st.caption(f"Estimated cost on {dataset.n_ratings:,} ratings: {cost.describe()}. The budget is "
-                   f"{human_bytes(model_budget())} per training and {human_bytes(server_budget())} for all of "
-                   "this server's trainings together.")
-        runner = services.job_runner()
-        key = services.job_key(dataset, chosen.model, config, split)
-        view = runner.get(key)
-        try:
-            cached = services.settings_result(dataset, chosen.model, config, split)
-        except ArtifactError as error:
-            st.error(f"A cached artifact for these settings is broken: {error}. Retrain to replace it.")
-            cached = None
-        active = view is not None and view.active
-        go, stop_col = st.columns(2)
-        if go.button("Retrain" if cached is not None else "Start training", type="primary", key="start_training",
-                     disabled=active, help="Training runs on the server: you can visit other pages and come back."):
             try:
-                services.submit(dataset, chosen.model, config, split, retrain=cached is not None, label=label)
+                overrides.update(settings_form.render(settings_form.controls(defaults, blend_parts()), kept))
+            except ConfigError as error:
+                st.error(str(error))
+                st.stop()
+            split_names = services.split_choices(dataset)
+            split_name = st.selectbox("Split", split_names, key=services.persistent("train_split", split_names[0]),
+                                      on_change=services.keep, args=("train_split",))
+            split = services.SPLITS[split_name]
+        with right:
+            try:
+                resolved = services.resolve(dataset, label, split, overrides)
             except RecsysError as error:
-                st.error(f"Training was not started: {error}")
+                st.error(f"These hyper-parameters are not valid: {error}")
+                st.stop()
+            config, cost = resolved.config, service.cost(dataset, resolved)
+            st.caption(f"Estimated cost on {dataset.n_ratings:,} ratings: {cost.describe()}. The budget is "
+                       f"{human_bytes(model_budget())} per training and {human_bytes(server_budget())} for all of "
+                       "this server's trainings together.")
+            runner = services.job_runner()
+            key = services.job_key(dataset, chosen.model, config, split)
+            view = runner.get(key)
+            try:
+                cached = services.settings_result(dataset, chosen.model, config, split)
+            except ArtifactError as error:
+                st.error(f"A cached artifact for these settings is broken: {error}. Retrain to replace it.")
+                cached = None
+            active = view is not None and view.active
+            go, stop_col = st.columns(2)
+            if go.button("Retrain" if cached is not None else "Start training", type="primary", key="start_training",
+                         disabled=active, help="Training runs on the server: you can visit other pages and come back."):
+                try:
+                    services.submit(dataset, chosen.model, config, split, retrain=cached is not None, label=label)
+                except RecsysError as error:
+                    st.error(f"Training was not started: {error}")
+                else:
+                    st.rerun()  # draw the page again with the job running
+            stop_col.button("Stop", key="stop_training", disabled=not active, on_click=runner.stop, args=(key,),
+                            help="Ends training after the current batch; nothing is saved for a stopped run.")
+            if active:
+                st.fragment(live_training, run_every=1.0)(key, chosen.curve_note)
             else:
-                st.rerun()  # draw the page again with the job running
-        stop_col.button("Stop", key="stop_training", disabled=not active, on_click=runner.stop, args=(key,),
-                        help="Ends training after the current batch; nothing is saved for a stopped run.")
-        if active:
-            st.fragment(live_training, run_every=1.0)(key)
-        else:
-            if view is not None and view.state in (FAILED, STOPPED):
-                services.show_ended(view)
-            fresh = view is not None and view.state == DONE and view.result is not None
-            result = view.result if fresh else cached
-            if result is not None:
-                show_result(result, trained_here=fresh and not result.loaded, dataset=dataset)
+                if view is not None and view.state in (FAILED, STOPPED):
+                    services.show_ended(view)
+                fresh = view is not None and view.state == DONE and view.result is not None
+                result = view.result if fresh else cached
+                if result is not None:
+                    show_result(result, trained_here=fresh and not result.loaded, dataset=dataset)
+
+
+main()
