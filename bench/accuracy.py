@@ -28,6 +28,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.peers import ImplicitALS, MostPopular, PeerModel, surprise_peers  # noqa: E402
+from bench.publish import publish  # noqa: E402
 from recsys import sources  # noqa: E402
 from recsys.catalog import DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, preset  # noqa: E402
 from recsys.dataset import Dataset  # noqa: E402
@@ -159,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--protocols", default="P1,P2,P3,P4,P5,P6")
     parser.add_argument("--retrain", action="store_true", help="ignore cached recsys artifacts")
     parser.add_argument("--no-peers", action="store_true", help="only the recsys models")
+    parser.add_argument("--docs", action="store_true", help="also write the table into docs/benchmarks.md")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     def log(message: str) -> None:
@@ -174,6 +176,12 @@ def main(argv: list[str] | None = None) -> int:
     stamp = time.strftime("%Y-%m-%d")
     (RESULTS / "accuracy.md").write_text(f"# Accuracy ({stamp})\n\n{markdown}\n\nRow groups:\n{counts}\n\n"
                                          f"Settings:\n{settings}\n")
+    if args.docs:
+        protocols = ",".join(p.strip() for p in args.protocols.split(","))
+        command = "python bench/accuracy.py --protocols " + protocols + (" --retrain" if args.retrain else "") + \
+            (" --no-peers" if args.no_peers else "") + " --docs"
+        publish(f"accuracy-{protocols}", f"Accuracy: {protocols}", command,
+                f"{markdown}\n\nRow groups:\n{counts}\n\nSettings:\n{settings}\n", time.perf_counter() - started)
     print(markdown)
     print("\nRow groups:\n" + counts)
     print("\nSettings:\n" + settings)

@@ -38,6 +38,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.publish import publish  # noqa: E402
 from recsys import sources  # noqa: E402
 from recsys.catalog import (DEFAULT_FACTOR_MODEL, DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL,  # noqa: E402
                             known_parameters, preset)
@@ -369,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--parts", default=DEFAULT_PARTS)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--docs", action="store_true", help="also write the tables into docs/benchmarks.md")
     parser.add_argument("--sizes", default="100000,1000000,10000000,25000000")
     parser.add_argument("--growth-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--hostile-child", help=argparse.SUPPRESS)
@@ -384,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(growth_child(args.growth_child)))
         return 0
     parts = args.parts.split(",")
+    started = time.perf_counter()
     lines = [f"# Speed ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPU cores)", ""]
     def scale() -> list[str]:
         from bench.scale import bench_scale
@@ -400,6 +403,10 @@ def main(argv: list[str] | None = None) -> int:
         if part in parts:
             lines += runs[part]()
     text = "\n".join(lines)
+    if args.docs:
+        asked = ",".join(part for part in runs if part in parts)
+        publish(f"speed-{asked}", f"Speed: {asked}", f"python bench/speed.py --parts {asked} --docs",
+                "\n".join(lines[2:]).replace("\n## ", "\n### "), time.perf_counter() - started)
     RESULTS.mkdir(exist_ok=True)
     out = "speed.md" if args.parts == DEFAULT_PARTS else f"speed-{'-'.join(parts)}.md"
     (RESULTS / out).write_text(text + "\n")

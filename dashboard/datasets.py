@@ -74,6 +74,13 @@ def dataset_sidebar() -> None:
     st.sidebar.caption("Models are cached in artifacts/ and reused across pages and sessions.")
 
 
+def open_page(title: str, caption: str) -> Dataset | None:
+    """A page's title and the line under it, then the chosen dataset (None: the page said why)."""
+    st.title(title)
+    st.caption(caption)
+    return current_dataset()
+
+
 def current_dataset(show_error: bool = True) -> Dataset | None:
     """The chosen dataset, or None after explaining in the page why it is not available (and
     offering its download)."""

@@ -39,7 +39,7 @@ RECOMMEND_SPLITS = {FULL_SPLIT_NAME: Split("full"), **SPLITS}
 #: above this many users the Recommendations page takes a typed user id instead of a drop-down
 USER_LIST_MAX = 5_000
 
-from dashboard.datasets import (UPLOAD, UPLOAD_SCALES, current_dataset, dataset_sidebar,  # noqa: E402,F401
+from dashboard.datasets import (UPLOAD, UPLOAD_SCALES, current_dataset, dataset_sidebar, open_page,  # noqa: E402,F401
                                 default_dataset, handle_upload, load_dataset)
 from dashboard.state import choose, keep, persistent  # noqa: E402,F401
 

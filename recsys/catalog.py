@@ -12,14 +12,15 @@ from recsys.models import MODELS, model_class, sizing
 
 RANKING_SUFFIX = "-ranking"
 #: What `evaluate` runs by default: every rating model, and the ranking-trained NCF models.
-DEFAULT_EVALUATION = ("global-mean", "biases", "nmf", "item-knn", "mf", "biased-mf", "deep-mf", "recommender-net",
+DEFAULT_EVALUATION = ("global-mean", "popular", "biases", "nmf", "item-knn", "mf", "biased-mf", "deep-mf", "recommender-net",
                       "gmf", "mlp", "neumf", "autorec", "blend", "gmf-ranking", "neumf-ranking", "ials", "ease")
 #: The model the dashboard offers first for rating prediction, for top-10 lists, and for factor maps.
 DEFAULT_RATING_MODEL = "blend"
 DEFAULT_RANKING_MODEL = "ease"
 DEFAULT_FACTOR_MODEL = "recommender-net"  # the blend's latent-factor half
-#: what the Compare page shows first: the baselines, a factor model, the default and a ranking model
-DEFAULT_COMPARISON = ("biases", "biased-mf", "recommender-net", "blend", "ials")
+#: what the Compare page shows first: the baselines (biases for ratings, popular for top-10), a factor
+#: model, the default and the ranking models
+DEFAULT_COMPARISON = ("biases", "popular", "biased-mf", "recommender-net", "blend", "ials", "ease")
 
 
 @dataclass(frozen=True)

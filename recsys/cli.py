@@ -12,6 +12,9 @@ import pandas as pd
 
 from recsys import service, sources
 from recsys.artifacts import ArtifactStore, FOLDER_PATTERN
+from recsys.beyond_accuracy import BEYOND_COLUMNS
+from recsys.compare import MODEL_COLUMNS, comparison
+from recsys.confidence import verdict
 from recsys.catalog import (DEFAULT_EVALUATION, DEFAULT_FACTOR_MODEL, DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, Preset,
                             all_labels, preset)
 from recsys.dataset import Dataset
@@ -27,7 +30,7 @@ from recsys.stats import rating_histogram, summary
 from recsys.training import ProgressPrinter, TrainResult
 from recsys.upload import SCALES, read_ratings_file
 
-TABLE_COLUMNS = ["model", "rmse", "mae", "precision", "recall", "ndcg", "hit_rate", "map", "coverage",
+TABLE_COLUMNS = ["model", "rmse", "mae", "precision", "recall", "ndcg", "hit_rate", "map", *BEYOND_COLUMNS,
                  "fit_seconds", "source"]
 
 
@@ -211,6 +214,38 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def cmd_compare(args) -> int:
+    """Models on one split with intervals, paired tests, segments and beyond-accuracy measures."""
+    dataset = _load(args)
+    split = _split(args)
+    labels = [label.strip() for label in args.models.split(",") if label.strip()]
+    if len(labels) < 1:
+        raise ConfigError("--models needs at least one model")
+    store, started = ArtifactStore(), time.perf_counter()
+    models = {label: _run(dataset, _resolved(dataset, label, split), split, store, args.retrain, quiet=True).model
+              for label in labels}
+    result = comparison(dataset, split, models, resamples=args.resamples, seed=args.seed)
+    table = result.models[[c for c in MODEL_COLUMNS if c in result.models]]
+    print(f"\n{dataset.name}, {split.label()}: 95% intervals by bootstrap over test users ({args.resamples:,} "
+          "resamples); top-10, relevant = rating >= 4")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}", na_rep="-"))
+    if len(result.pairs):
+        print("\nPairs (diff = a - b; paired bootstrap interval; Wilcoxon signed-rank on per-user values, Holm):")
+        print(result.pairs.to_string(index=False, float_format=lambda v: f"{v:.4g}", na_rep="-"))
+        print()
+        for _, row in result.pairs.iterrows():
+            print(f"- {verdict(row)}")
+    print(f"\n{len(labels)} model(s) compared in {time.perf_counter() - started:.1f}s")
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out / "models.csv", index=False)
+        result.pairs.to_csv(out / "pairs.csv", index=False)
+        result.segments.to_csv(out / "segments.csv", index=False)
+        print(f"wrote {out / 'models.csv'}, {out / 'pairs.csv'} and {out / 'segments.csv'}")
+    return 0
+
+
 def _resolved(dataset: Dataset, label: str, split: Split, overrides: dict | None = None,
               only_known: bool = False) -> Preset:
     """The request through the one request layer (per-size settings included, as on the pages),
@@ -359,6 +394,15 @@ def build_parser() -> argparse.ArgumentParser:
     fac.add_argument("--out", required=True, help="folder for vectors.tsv and metadata.tsv")
     fac.add_argument("--users", action="store_true", help="user vectors instead of movie vectors")
     fac.set_defaults(run=cmd_factors)
+
+    cmp = sub.add_parser("compare", help="models on one split: intervals, paired tests, segments, beyond accuracy")
+    dataset_args(cmp)
+    cmp.add_argument("--models", default="biases,biased-mf,recommender-net,blend",
+                     help="comma-separated model labels")
+    cmp.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples over test users")
+    cmp.add_argument("--out", help="folder for models.csv, pairs.csv and segments.csv")
+    cmp.add_argument("--retrain", action="store_true")
+    cmp.set_defaults(run=cmd_compare)
 
     par = sub.add_parser("params", help="a model's hyper-parameters: defaults, accepted values, meaning")
     par.add_argument("model", choices=all_labels())

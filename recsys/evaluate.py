@@ -1,5 +1,6 @@
-"""Accuracy metrics: RMSE and MAE on ratings; precision, recall, NDCG, hit rate, MAP and catalogue
-coverage of top-k lists; for one split or over folds, as tidy pandas frames.
+"""Accuracy metrics: RMSE and MAE on ratings; precision, recall, NDCG, hit rate and MAP of top-k
+lists, and what the lists do beyond accuracy (coverage, Gini, ARP, APLT, novelty, diversity,
+personalisation: `recsys.beyond_accuracy`); for one split or over folds, as tidy pandas frames.
 
 Top-k protocol: a user is evaluated when they have at least one relevant test item (test rating
 >= `threshold`); every item the user did not rate in train is ranked; NDCG uses binary relevance,
@@ -19,11 +20,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from recsys.beyond_accuracy import BEYOND_COLUMNS, beyond_accuracy
 from recsys.dataset import Ratings
 from recsys.errors import ConfigError
 from recsys.models.base import Recommender
 
-METRIC_COLUMNS = ["rmse", "mae", "precision", "recall", "ndcg", "hit_rate", "map", "coverage"]
+METRIC_COLUMNS = ["rmse", "mae", "precision", "recall", "ndcg", "hit_rate", "map", *BEYOND_COLUMNS]
 #: the per-group columns `evaluate` adds, in display order
 GROUP_COLUMNS = ["n_warm", "rmse_warm", "n_new_user", "rmse_new_user", "n_new_item", "rmse_new_item",
                  "users_warm", "ndcg_warm", "users_new", "ndcg_new_user"]
@@ -56,6 +58,9 @@ class TopKResult:
     coverage: float
     users: int
     per_user_ndcg: np.ndarray | None = None
+    #: per-user precision, recall and ndcg (aligned on the evaluated users), and the lists
+    per_user: dict[str, np.ndarray] | None = None
+    lists: np.ndarray | None = None
 
 
 def ranking_metrics(top: np.ndarray, relevant: list[np.ndarray], n_items: int, k: int) -> TopKResult:
@@ -74,9 +79,11 @@ def ranking_metrics(top: np.ndarray, relevant: list[np.ndarray], n_items: int, k
         hits.append(float(hit.any()))
         aps.append(float((np.cumsum(hit) / np.arange(1, hit.size + 1))[hit].sum() / min(k, n_rel)))
     shown = np.unique(top[:, :k][top[:, :k] >= 0])
+    per_user = {"precision": np.asarray(precision, float), "recall": np.asarray(recall, float),
+                "ndcg": np.asarray(ndcg, float)}
     return TopKResult(float(np.mean(precision)), float(np.mean(recall)), float(np.mean(ndcg)),
                       float(np.mean(hits)), float(np.mean(aps)), shown.size / n_items, top.shape[0],
-                      np.asarray(ndcg))
+                      np.asarray(ndcg), per_user, top[:, :k])
 
 
 def top_k_lists(model: Recommender, train: Ratings, users: np.ndarray, k: int,
@@ -128,9 +135,10 @@ def row_groups(model: Recommender, test: Ratings) -> dict[str, np.ndarray]:
 
 
 def evaluate(model: Recommender, train: Ratings, test: Ratings, k: int = 10,
-             threshold: float = 4.0) -> dict[str, float]:
+             threshold: float = 4.0, item_genres: list[set[str]] | None = None) -> dict[str, float]:
     """One row of metrics: RMSE and MAE (NaN for ranking-trained models), top-k metrics, the
-    same by row group (see the module notes), and predict seconds."""
+    same by row group (see the module notes), what the lists do beyond accuracy
+    (`recsys.beyond_accuracy`; diversity needs `item_genres`), and predict seconds."""
     started = time.perf_counter()
     row: dict[str, float] = {"rmse": float("nan"), "mae": float("nan")}
     groups = row_groups(model, test)
@@ -143,7 +151,8 @@ def evaluate(model: Recommender, train: Ratings, test: Ratings, k: int = 10,
             if predicted is not None and mask.any() else float("nan")
     top = evaluate_top_k(model, train, test, k, threshold)
     row.update(precision=top.precision, recall=top.recall, ndcg=top.ndcg, hit_rate=top.hit_rate,
-               map=top.map, coverage=top.coverage)
+               map=top.map)
+    row.update(beyond_accuracy(top.lists, train, item_genres))
     known = model.known_users(evaluated_users(test, threshold))
     row["users_warm"], row["users_new"] = int(known.sum()), int((~known).sum())
     row["ndcg_warm"] = float(top.per_user_ndcg[known].mean()) if known.any() else float("nan")

@@ -126,7 +126,8 @@ def train(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | Non
         return result
     if split.has_test:  # the full split has no test part: nothing to score
         stage("evaluating")
-        result.metrics = evaluate(model, train_part, test_part, k=k)
+        result.metrics = evaluate(model, train_part, test_part, k=k,
+                                  item_genres=[set(g) for g in dataset.items["genres"]])
     meta = {"metrics": result.metrics, "history": history.frame().to_dict("records"),
             "fit_seconds": history.seconds, "best_epoch": history.best_epoch, "seed": config.seed,
             "n_train": len(train_part), "n_test": len(test_part)}

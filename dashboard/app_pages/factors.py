@@ -113,10 +113,9 @@ def users_tab(dataset, result, settings: MapSettings) -> None:
 
 
 def main() -> None:
-    st.title("Latent factors")
-    st.caption("Each movie is a vector the model learned; movies people rate alike end up close together. Click a "
-               "movie, or draw a box or lasso (toolbar), search a title, colour by any property, show a user.")
-    dataset = services.current_dataset()
+    dataset = services.open_page("Latent factors", "Each movie is a vector the model learned; movies people rate "
+                                 "alike end up close together. Click a movie, or draw a box or lasso (toolbar), "
+                                 "search a title, colour by any property, show a user.")
     if dataset is None:
         return
     panels.take_user_event(dataset)

@@ -131,10 +131,8 @@ def rate_yourself(dataset, model) -> None:
 
 
 def main() -> None:
-    st.title("Recommendations")
-    st.caption("Favourites on the left, the model's top-10 among movies the user has not rated (anywhere in the "
-               "dataset) on the right.")
-    dataset = services.current_dataset()
+    dataset = services.open_page("Recommendations", "Favourites on the left, the model's top-10 among movies the "
+                                 "user has not rated (anywhere in the dataset) on the right.")
     if dataset is None:
         return
     c1, c2, c3 = st.columns([2, 1, 2])

@@ -5,7 +5,7 @@ from recsys.errors import ConfigError
 from recsys.models.base import Factors, Recommendations, Recommender, top_k_indices
 from recsys.models.config import ModelConfig
 from recsys.models.loop import EpochLog, History
-from recsys.models.baselines import IALS, NMF, Biases, GlobalMean
+from recsys.models.baselines import IALS, NMF, Biases, GlobalMean, Popular
 from recsys.models.autorec import AutoRec
 from recsys.models.blend import Blend
 from recsys.models.neighbours import EASE, ItemKNN
@@ -13,7 +13,7 @@ from recsys.models.keras_models import (GMF, MF, MLP, BiasedMF, DeepMF, KerasRec
                                         RecommenderNet)
 
 MODELS: dict[str, type[Recommender]] = {cls.name: cls for cls in (
-    GlobalMean, Biases, NMF, ItemKNN, MF, BiasedMF, DeepMF, RecommenderNet, GMF, MLP, NeuMF, AutoRec, IALS, EASE, Blend)}
+    GlobalMean, Popular, Biases, NMF, ItemKNN, MF, BiasedMF, DeepMF, RecommenderNet, GMF, MLP, NeuMF, AutoRec, IALS, EASE, Blend)}
 
 
 def model_class(name: str) -> type[Recommender]:

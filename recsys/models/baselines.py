@@ -34,6 +34,39 @@ class GlobalMean(Recommender):
         return np.full((len(users), self.n_items), self._fallback[0])  # type: ignore[index]
 
 
+class Popular(RankingOnly, Recommender):
+    """MostPop: every user gets the movies with the most training ratings first, the baseline any
+    recommender is compared against. Scores are each movie's share of the largest count."""
+
+    name = "popular"
+    seconds_per_100k = 1
+    description = "most-rated movies first, the same list for everyone (MostPop baseline)"
+
+    def _fit(self, train, valid, callbacks, stop) -> History:
+        data = train.concat(valid) if valid is not None else train
+        counts = np.bincount(data.items, minlength=data.n_items).astype(np.float64)
+        self._popularity = counts / max(counts.max(), 1.0)
+        return History()
+
+    def _predict_known(self, users, items):
+        return self._popularity[np.asarray(items, dtype=np.int64)]
+
+    def _score_known(self, users):
+        return np.tile(self._popularity, (len(users), 1))
+
+    def fallback_scores(self) -> np.ndarray:
+        return np.where(self._item_known, self._popularity, -np.inf)  # the same list as everyone
+
+    def _fold_in(self, items: np.ndarray, ratings: np.ndarray) -> np.ndarray:
+        return self.fallback_scores()
+
+    def _state(self):
+        return {"popularity": self._popularity}
+
+    def _load_state(self, arrays):
+        self._popularity = arrays["popularity"]
+
+
 @dataclass(frozen=True)
 class BiasConfig(ModelConfig):
     reg_user: float = hyper(5.0, "float", "User bias regularisation", "pull of each user's bias towards zero",

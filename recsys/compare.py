@@ -1,0 +1,155 @@
+"""Compare models on one split with confidence: each model's test results reduced once to
+per-user numbers (`score`), then intervals and paired tests (`recsys.confidence`), where the
+models differ (`segments`, `user_versus`) and what their top-10s do beyond accuracy.
+The Compare page, `python -m recsys compare` and the bench all call `comparison`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from recsys import confidence
+from recsys.beyond_accuracy import BEYOND_COLUMNS, beyond_accuracy, factor_diversity
+from recsys.dataset import Dataset, Ratings
+from recsys.errors import ConfigError
+from recsys.evaluate import evaluated_users, ranking_metrics, row_groups, top_k_lists
+from recsys.models.base import Recommender
+from recsys.split import Split
+
+TOPK_METRICS = ("ndcg", "precision", "recall")
+INTERVAL_METRICS = ("rmse", "mae", *TOPK_METRICS)
+PAIR_METRICS = ("rmse", "ndcg")
+#: users by how many training ratings they have (inclusive upper bounds)
+ACTIVITY_BINS = (20, 50, 150)
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One model's results on a split's test part: per-user sums, the per-row errors, its lists."""
+
+    sums: confidence.UserSums
+    rows: pd.DataFrame  # user, item, error (predicted - actual), group; empty for ranking-only models
+    lists: np.ndarray  # the top-k of each ranked user (sums.ranked_users), -1 padded
+    factor_items: np.ndarray | None
+
+
+def score(label: str, model: Recommender, train: Ratings, test: Ratings, k: int = 10,
+          threshold: float = 4.0) -> Scored:
+    """Reduce a fitted model's test results to per-user numbers (see `confidence.UserSums`)."""
+    rating_users, inverse = np.unique(test.users, return_inverse=True)
+    rows = pd.DataFrame(columns=["user", "item", "error", "group"])
+    n = sse = sae = None
+    if model.predicts_ratings:
+        error = model.predict(test.users, test.items) - test.values
+        n = np.bincount(inverse, minlength=rating_users.size).astype(np.float64)
+        sse = np.bincount(inverse, error ** 2, minlength=rating_users.size)
+        sae = np.bincount(inverse, np.abs(error), minlength=rating_users.size)
+        group = np.full(len(test), "warm", dtype=object)
+        for name, mask in row_groups(model, test).items():
+            group[mask] = name
+        rows = pd.DataFrame({"user": test.users, "item": test.items, "error": error, "group": group})
+    ranked = evaluated_users(test, threshold)
+    relevant_rows = test.values >= threshold
+    rel_users, rel_items = test.users[relevant_rows], test.items[relevant_rows]
+    order = np.argsort(rel_users, kind="stable")
+    bounds = np.searchsorted(rel_users[order], np.r_[ranked, ranked[-1] + 1]) if ranked.size else np.zeros(1, int)
+    relevant = [rel_items[order[bounds[j]: bounds[j + 1]]] for j in range(ranked.size)]
+    lists = top_k_lists(model, train, ranked, k) if ranked.size else np.zeros((0, k), dtype=np.int64)
+    topk = ranking_metrics(lists, relevant, train.n_items, k).per_user if ranked.size else {}
+    factors = model.factors()
+    sums = confidence.UserSums(label, rating_users, n, sse, sae, ranked, {m: topk[m] for m in TOPK_METRICS if m in topk})
+    return Scored(sums, rows, lists, None if factors is None else factors.items)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Everything the Compare page, the CLI and the bench show for models on one split."""
+
+    models: pd.DataFrame  # one row per model: metrics with _low/_high, and beyond-accuracy columns
+    pairs: pd.DataFrame  # a, b, metric, diff, low, high, p, p_holm
+    segments: pd.DataFrame  # model, kind, segment, n, rmse, ndcg
+    scored: dict[str, Scored]
+
+
+def comparison(dataset: Dataset, split: Split, models: dict[str, Recommender], k: int = 10,
+               resamples: int = confidence.RESAMPLES, seed: int = 0) -> Comparison:
+    """Score every model on the split's test part and compare them: intervals, pairs, segments
+    and beyond-accuracy measures. The models must have been fitted on this split's training part."""
+    if not split.has_test:
+        raise ConfigError("the full split has no test part: compare models on another split")
+    if not models:
+        raise ConfigError("choose at least one model to compare")
+    train, test = split.apply(dataset)
+    scored = {label: score(label, model, train, test, k) for label, model in models.items()}
+    sums = [s.sums for s in scored.values()]
+    reps = confidence.replicates(sums, INTERVAL_METRICS, resamples, seed)
+    table = confidence.intervals(sums, INTERVAL_METRICS, resamples, seed, reps=reps)
+    genres = [set(g) for g in dataset.items["genres"]]
+    beyond = pd.DataFrame([{"model": label, **beyond_accuracy(s.lists, train, genres),
+                            "factor_diversity": factor_diversity(s.lists, s.factor_items)
+                            if s.factor_items is not None else np.nan}
+                           for label, s in scored.items()])
+    return Comparison(table.merge(beyond, on="model"), confidence.pairs(sums, PAIR_METRICS, resamples, seed, reps=reps),
+                      segments(scored, train, dataset), scored)
+
+
+def _activity_labels(counts: np.ndarray) -> np.ndarray:
+    edges = (0, *ACTIVITY_BINS)
+    names = [f"{lo + 1}-{hi}" for lo, hi in zip(edges[:-1], edges[1:])] + [f"> {ACTIVITY_BINS[-1]}"]
+    return np.array(names, dtype=object)[np.searchsorted(np.array(ACTIVITY_BINS), counts, side="left")]
+
+
+def segments(scored: dict[str, Scored], train: Ratings, dataset: Dataset) -> pd.DataFrame:
+    """RMSE and NDCG@10 by segment for each model: users by training activity (RMSE and NDCG),
+    movies by popularity quartile of training counts, primary genre (the first listed) and row
+    group (RMSE: NDCG is a per-user number)."""
+    user_counts = np.bincount(train.users, minlength=train.n_users)
+    item_counts = np.bincount(train.items, minlength=train.n_items)
+    quartile_edges = np.quantile(item_counts[item_counts > 0], [0.25, 0.5, 0.75]) if (item_counts > 0).any() \
+        else np.zeros(3)
+    quartiles = np.array(["least rated quarter", "second quarter", "third quarter", "most rated quarter"], dtype=object)
+    primary = np.array([g[0] if len(g) else "(no genre)" for g in dataset.items["genres"]], dtype=object)
+    out = []
+    for label, s in scored.items():
+        if len(s.rows):
+            rows = s.rows.assign(activity=_activity_labels(user_counts[s.rows["user"].to_numpy()]),
+                                 popularity=quartiles[np.searchsorted(quartile_edges, item_counts[s.rows["item"]],
+                                                                      side="left")],
+                                 genre=primary[s.rows["item"].to_numpy()])
+            for kind, column in (("user activity", "activity"), ("movie popularity", "popularity"),
+                                 ("primary genre", "genre"), ("row group", "group")):
+                grouped = rows.groupby(column)["error"]
+                for segment, errors in grouped:
+                    out.append({"model": label, "kind": kind, "segment": segment, "n": len(errors),
+                                "rmse": float(np.sqrt(np.mean(errors ** 2))), "ndcg": np.nan})
+        if s.sums.ranked_users.size and "ndcg" in s.sums.topk:
+            activity = _activity_labels(user_counts[s.sums.ranked_users])
+            for segment in np.unique(activity):
+                mask = activity == segment
+                found = [r for r in out if r["model"] == label and r["kind"] == "user activity"
+                         and r["segment"] == segment]
+                ndcg = float(s.sums.topk["ndcg"][mask].mean())
+                if found:
+                    found[0]["ndcg"], found[0]["users"] = ndcg, int(mask.sum())
+                else:
+                    out.append({"model": label, "kind": "user activity", "segment": segment, "n": 0,
+                                "rmse": np.nan, "ndcg": ndcg, "users": int(mask.sum())})
+    frame = pd.DataFrame(out, columns=["model", "kind", "segment", "n", "rmse", "ndcg", "users"])
+    return frame
+
+
+def user_versus(a: Scored, b: Scored, user_ids: np.ndarray) -> pd.DataFrame:
+    """Each test user's RMSE under model a and model b (both must predict ratings): whom b helps
+    (rmse_b < rmse_a) and whom it hurts; `user` is the dataset's own id."""
+    if a.sums.n is None or b.sums.n is None:
+        raise ConfigError("both models must predict ratings to compare their errors user by user")
+    rmse_a = np.sqrt(a.sums.sse / a.sums.n)
+    rmse_b = np.sqrt(b.sums.sse / b.sums.n)
+    return pd.DataFrame({"user": user_ids[a.sums.rating_users], "ratings": a.sums.n.astype(int),
+                         "rmse_a": rmse_a, "rmse_b": rmse_b, "change": rmse_b - rmse_a})
+
+
+#: the model table's columns in the order the CLI prints and writes them
+MODEL_COLUMNS = ["model", *[c for m in INTERVAL_METRICS for c in (m, f"{m}_low", f"{m}_high")], *BEYOND_COLUMNS,
+                 "factor_diversity"]
