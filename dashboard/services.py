@@ -17,6 +17,7 @@ from dashboard.privacy import (PRIVATE_FOLDER, PrivateSpace, Scope, _private_spa
 from dashboard.resources import (_load_lock, _model_cache, cache_budget, job_runner, job_workers, log,  # noqa: F401
                                  reset_models)
 from recsys.artifacts import artifact_key
+from recsys.compare import Comparison
 from recsys.dataset import Dataset
 from recsys.errors import ArtifactError, RecsysError
 from recsys.jobs import DONE, FAILED, STOPPED, JobView
@@ -203,6 +204,15 @@ def job_key(dataset: Dataset, model_name: str, config, split: Split) -> str:
 
 def csv_download(frame: pd.DataFrame, label: str, filename: str, key: str) -> None:
     st.download_button(label, frame.to_csv(index=False).encode(), file_name=filename, mime="text/csv", key=key)
+
+
+@st.cache_resource(show_spinner="Comparing: 1,000 resamples of the test users for every interval…", max_entries=16)
+def comparison(keys: tuple[str, ...], _dataset: Dataset, _split: Split, _models: dict) -> "Comparison":
+    """Intervals, pairs, segments and beyond-accuracy measures of trained models on one split,
+    cached by the models' artifact keys (read-only: shared by every session)."""
+    from recsys.compare import comparison as compare
+
+    return compare(_dataset, _split, _models)
 
 
 @st.cache_data(show_spinner="Projecting the movie vectors…", max_entries=64)

@@ -230,7 +230,7 @@ def cmd_compare(args) -> int:
           "resamples); top-10, relevant = rating >= 4")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}", na_rep="-"))
     if len(result.pairs):
-        print("\nPairs (diff = a - b; paired bootstrap interval; Wilcoxon signed-rank on per-user values, Holm):")
+        print("\nPairs (diff = a - b; paired bootstrap interval; paired permutation test, Holm over the pairs):")
         print(result.pairs.to_string(index=False, float_format=lambda v: f"{v:.4g}", na_rep="-"))
         print()
         for _, row in result.pairs.iterrows():

@@ -153,3 +153,17 @@ def user_versus(a: Scored, b: Scored, user_ids: np.ndarray) -> pd.DataFrame:
 #: the model table's columns in the order the CLI prints and writes them
 MODEL_COLUMNS = ["model", *[c for m in INTERVAL_METRICS for c in (m, f"{m}_low", f"{m}_high")], *BEYOND_COLUMNS,
                  "factor_diversity"]
+
+
+def fold_table(frame: pd.DataFrame, by: str = "model") -> pd.DataFrame:
+    """Over folds: each metric's mean with its t-interval (`_low`, `_high`) and standard deviation
+    (`_std`), one row per model, the number of folds in `folds`."""
+    from recsys.evaluate import summarise_folds
+
+    table = summarise_folds(frame, by)
+    for metric in [c for c in table.columns if f"{c}_std" in table.columns]:
+        bounds = {label: confidence.fold_interval(part[metric].to_numpy())
+                  for label, part in frame.groupby(by, sort=False)}
+        table[f"{metric}_low"] = table[by].map(lambda label: bounds[label][1])
+        table[f"{metric}_high"] = table[by].map(lambda label: bounds[label][2])
+    return table

@@ -4,7 +4,8 @@ scored on the same users, paired tests with Holm's correction, and t-intervals o
 Resampling is over users, never over rating rows: each model's test part is reduced once to
 per-user sums (ratings, squared and absolute errors; per-user top-k metrics), and a resample is
 a vector of counts over users, so one resample costs a dot product per metric. The same counts
-serve every model, which makes the differences paired.
+serve every model, which makes the differences paired; the paired test swaps users' results
+between two models (a permutation test on the metric itself).
 """
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ from recsys.errors import ConfigError
 #: resamples of an interval (at least 1,000, as the literature asks of a 95% percentile interval)
 RESAMPLES = 1000
 LEVEL = 0.95
+#: swaps of a permutation test where users are few (they cost little, and Holm multiplies the
+#: smallest possible p, 1 / (1 + swaps), by the number of pairs)
+SMALL_SET_SWAPS, SMALL_SET_USERS = 10_000, 20_000
 #: resamples drawn at once: (chunk x users) counts stay within a few tens of MB at 160k users
 CHUNK = 64
 
@@ -50,7 +54,7 @@ def resample_counts(n_users: int, resamples: int = RESAMPLES, seed: int = 0,
     for start in range(0, resamples, chunk):
         size = min(chunk, resamples - start)
         draws = rng.integers(0, n_users, (size, n_users))
-        yield np.stack([np.bincount(row, minlength=n_users) for row in draws]).astype(np.float64)
+        yield np.stack([np.bincount(row, minlength=n_users) for row in draws]).astype(np.float32)
 
 
 def has(metric: str, sums: UserSums) -> bool:
@@ -59,12 +63,17 @@ def has(metric: str, sums: UserSums) -> bool:
 
 
 def _on(metric: str, counts: np.ndarray, sums: UserSums) -> np.ndarray:
-    """The metric under each row of user counts (a row of ones: the metric itself)."""
+    """The metric under each row of user counts (a row of ones: the metric itself); the per-user
+    sums take the counts' precision (float32 resamples: half the memory traffic, ample precision
+    for a percentile)."""
+    def weigh(values: np.ndarray) -> np.ndarray:
+        return (counts @ values.astype(counts.dtype, copy=False)).astype(np.float64)
+
     if metric in ("rmse", "mae"):
-        errors = (counts @ (sums.sse if metric == "rmse" else sums.sae)) / (counts @ sums.n)
+        errors = weigh(sums.sse if metric == "rmse" else sums.sae) / weigh(sums.n)
         return np.sqrt(errors) if metric == "rmse" else errors
     values = sums.topk[metric]
-    return (counts @ values) / values.size
+    return weigh(values) / values.size
 
 
 def _value(metric: str, sums: UserSums) -> float:
@@ -119,24 +128,52 @@ def intervals(models: list[UserSums], metrics: tuple[str, ...] = ("rmse", "mae",
     return pd.DataFrame(rows)
 
 
-def _per_user(metric: str, sums: UserSums) -> np.ndarray:
-    """The per-user quantity a paired test compares: mean squared or absolute error, or the metric."""
-    if metric == "rmse":
-        return sums.sse / sums.n
-    if metric == "mae":
-        return sums.sae / sums.n
-    return sums.topk[metric]
+def sign_flips(n_users: int, resamples: int = RESAMPLES, seed: int = 1,
+               chunk: int = CHUNK) -> Iterator[np.ndarray]:
+    """Random swaps of two models' results, user by user: (chunk x n_users) matrices of 0/1."""
+    rng = np.random.default_rng(seed)
+    for start in range(0, resamples, chunk):
+        yield (rng.random((min(chunk, resamples - start), n_users), dtype=np.float32) < 0.5).astype(np.float32)
 
 
-def paired_test(a: np.ndarray, b: np.ndarray) -> float:
-    """Two-sided p-value of the Wilcoxon signed-rank test on paired per-user values; 1.0 when
-    the two agree on every user (nothing to test)."""
-    from scipy.stats import wilcoxon
+def _swap_parts(metric: str, a: UserSums, b: UserSums) -> tuple[np.ndarray, np.ndarray, float]:
+    """What a permutation swaps per user (a's and b's sums) and the total the metric divides by."""
+    if metric in ("rmse", "mae"):
+        return ((a.sse, b.sse) if metric == "rmse" else (a.sae, b.sae)) + (float(a.n.sum()),)
+    return a.topk[metric], b.topk[metric], float(a.topk[metric].size)
 
-    diff = np.asarray(a, float) - np.asarray(b, float)
-    if not np.any(diff != 0):
-        return 1.0
-    return float(wilcoxon(diff, zero_method="wilcox").pvalue)
+
+def permutation_pvalues(tests: list[tuple[str, UserSums, UserSums]], resamples: int = RESAMPLES,
+                        seed: int = 1) -> list[float]:
+    """Two-sided p-values of paired permutation tests on the metric itself, one per (metric, a, b):
+    under "no difference" each user's results could belong to either model, so each resample
+    swaps a random half of the users' results between a and b and recomputes the difference;
+    p = (1 + resamples at least as far from 0 as the observed difference) / (1 + resamples). It
+    weighs users as the metric does (RMSE by their ratings, NDCG equally), so it agrees with the
+    bootstrap interval. The swaps are drawn once per group of users and shared by the tests; on
+    sets of at most `SMALL_SET_USERS` users there are `SMALL_SET_SWAPS` of them."""
+    far = [0] * len(tests)
+    swaps = {}
+    by_users: dict[int, list[int]] = {}
+    for i, (metric, a, b) in enumerate(tests):
+        by_users.setdefault(_swap_parts(metric, a, b)[0].size, []).append(i)
+    for n_users, members in by_users.items():
+        parts = [_swap_parts(*tests[i]) for i in members]
+        gaps = np.stack([(pb - pa).astype(np.float32) for pa, pb, _ in parts], axis=1)  # users x tests
+        swaps[n_users] = max(resamples, SMALL_SET_SWAPS) if n_users <= SMALL_SET_USERS else resamples
+        for flips in sign_flips(n_users, swaps[n_users], seed):
+            moved = flips @ gaps  # resamples x tests
+            for column, i in enumerate(members):
+                metric = tests[i][0]
+                pa, pb, total = parts[column]
+                swapped_a, swapped_b = pa.sum() + moved[:, column], pb.sum() - moved[:, column]
+                diff = (np.sqrt(np.maximum(swapped_a, 0) / total) - np.sqrt(np.maximum(swapped_b, 0) / total)
+                        if metric == "rmse" else (swapped_a - swapped_b) / total)
+                observed = abs(_value(metric, tests[i][1]) - _value(metric, tests[i][2]))
+                far[i] += int(np.sum(np.abs(diff) >= observed * (1 - 1e-6)))
+    sizes = [_swap_parts(*t)[0].size for t in tests]
+    return [1.0 if not np.any(_swap_parts(*t)[0] != _swap_parts(*t)[1]) else (1 + f) / (1 + swaps[n])
+            for t, f, n in zip(tests, far, sizes)]
 
 
 def holm(p_values: np.ndarray) -> np.ndarray:
@@ -153,22 +190,24 @@ def holm(p_values: np.ndarray) -> np.ndarray:
 def pairs(models: list[UserSums], metrics: tuple[str, ...] = ("rmse", "ndcg"), resamples: int = RESAMPLES,
           seed: int = 0, level: float = LEVEL, reps: dict | None = None) -> pd.DataFrame:
     """Every pair of models on every metric both have: a, b, metric, diff (a - b), its paired
-    bootstrap interval (low, high), the signed-rank test's p on per-user values, and p_holm
-    (Holm over all the pairs of that metric)."""
+    bootstrap interval (low, high), the paired permutation test's p, and p_holm (Holm over all
+    the pairs of that metric)."""
     reps = reps if reps is not None else replicates(models, metrics, resamples, seed)
-    rows = []
+    rows, tests = [], []
     for metric in metrics:
-        start = len(rows)
         for i, a in enumerate(models):
             for b in models[i + 1:]:
                 if (a.label, metric) in reps and (b.label, metric) in reps:
                     low, high = _bounds(reps[(a.label, metric)] - reps[(b.label, metric)], level)
                     rows.append({"a": a.label, "b": b.label, "metric": metric,
-                                 "diff": _value(metric, a) - _value(metric, b), "low": low, "high": high,
-                                 "p": paired_test(_per_user(metric, a), _per_user(metric, b))})
-        if len(rows) > start:
-            for row, p_holm in zip(rows[start:], holm(np.array([r["p"] for r in rows[start:]]))):
-                row["p_holm"] = float(p_holm)
+                                 "diff": _value(metric, a) - _value(metric, b), "low": low, "high": high})
+                    tests.append((metric, a, b))
+    for row, p in zip(rows, permutation_pvalues(tests, resamples, seed + 1)):
+        row["p"] = p
+    for metric in metrics:
+        members = [row for row in rows if row["metric"] == metric]
+        for row, p_holm in zip(members, holm(np.array([r["p"] for r in members]))):
+            row["p_holm"] = float(p_holm)
     return pd.DataFrame(rows, columns=["a", "b", "metric", "diff", "low", "high", "p", "p_holm"])
 
 
@@ -183,11 +222,11 @@ def holds(row: pd.Series | dict, alpha: float = 0.05) -> bool:
 
 def verdict(row: pd.Series | dict, alpha: float = 0.05) -> str:
     """One plain sentence for a pair, e.g. "blend beats recommender-net by 0.0120 RMSE (95%
-    interval 0.0090 to 0.0150, p < 0.001 after Holm)", or that the two cannot be told apart."""
+    interval 0.0090 to 0.0150, p = 0.006 after Holm)", or that the two cannot be told apart."""
     metric, diff = row["metric"], float(row["diff"])
     name = metric.upper() if metric in LOWER_IS_BETTER else f"{metric}@10"
     p = float(row["p_holm"])
-    shown_p = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    shown_p = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"  # a permutation p is at least 1 / (1 + resamples)
     if not holds(row, alpha):
         return (f"{row['a']} and {row['b']} cannot be told apart on {name}: difference {diff:+.4f} "
                 f"(95% interval {row['low']:+.4f} to {row['high']:+.4f}, {shown_p} after Holm)")

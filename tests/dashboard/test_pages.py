@@ -202,26 +202,42 @@ def test_mini_demo_predicts_the_blanks(app):
     assert at.button(key="mini_start_keras")  # the slow Keras fit runs only when asked
 
 
-def test_compare_page_trains_missing_and_compares(app):
+def _value(cell: str) -> float:
+    """The number in front of "0.8675 (0.8601 to 0.8752)"."""
+    return float(cell.split(" ")[0])
+
+
+def test_compare_page_trains_missing_and_compares_with_confidence(app):
     at = _open(app, "compare")
     at.multiselect(key="compare_models").set_value(["biases", "global-mean"]).run()
     assert any("not trained yet" in i.value for i in at.info) or at.dataframe
     if len(at.button) and any(b.key == "train_missing" for b in at.button):
         at.button(key="train_missing").click().run()
         finish_jobs(at)
-    assert not at.exception
-    table = at.dataframe[0].value
-    assert set(table["model"]) == {"biases", "global-mean"}
-    assert table.set_index("model").at["biases", "rmse"] < table.set_index("model").at["global-mean", "rmse"]
-    assert _charts(at) == 5  # error, top-k, by row group, curves, fit time
-    groups = at.dataframe[1].value.set_index("model")  # warm and new rows with their counts
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value.set_index("model")
+    assert set(table.index) == {"biases", "global-mean"}
+    low, high = (float(v) for v in table.at["biases", "RMSE"].split("(")[1].rstrip(")").split(" to "))
+    assert low < _value(table.at["biases", "RMSE"]) < high < _value(table.at["global-mean", "RMSE"])
+    # error and top-10 bars, the forest, RMSE and NDCG by segment, users a vs b, beyond accuracy,
+    # row groups, curves, fit time
+    assert _charts(at) == 11  # (the forest: one chart per metric)
+    sentences = [m.value for m in at.markdown if "beats" in m.value or "cannot be told apart" in m.value]
+    assert any("biases beats global-mean by" in s and "RMSE" in s and "after Holm" in s for s in sentences)
+    beyond = at.dataframe[1].value.set_index("model")
+    assert {"coverage", "gini", "novelty", "personalisation"} <= set(beyond.columns)
+    groups = at.dataframe[2].value.set_index("model")  # warm and new rows with their counts
     assert groups.at["biases", "n_warm"] + groups.at["biases", "n_new_item"] + groups.at["biases", "n_new_user"] \
         == 20167 and groups.at["biases", "n_new_user"] == 0 and groups.at["biases", "n_new_item"] > 0
-    # a ranking model has no RMSE: its cell reads as a dash, never "None"
-    at.multiselect(key="compare_models").set_value(["biases", "ease"]).run()
+    at.radio(key="compare_segment").set_value("movie popularity").run()
+    assert not at.exception
+    # a ranking model has no RMSE: its cell is empty, never "None"; most-popular is a model too
+    at.multiselect(key="compare_models").set_value(["biases", "popular"]).run()
     at.button(key="train_missing").click().run()
     finish_jobs(at)
-    assert set(at.dataframe[0].value["model"]) == {"biases", "ease"}
+    table = at.dataframe[0].value.set_index("model")
+    assert set(table.index) == {"biases", "popular"} and table.at["popular", "RMSE"] == ""
+    assert at.dataframe[1].value.set_index("model").at["popular", "gini"] > 0.9
     assert_no_missing_cells(at)
 
 

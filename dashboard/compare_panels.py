@@ -1,0 +1,163 @@
+"""The Compare page's sections: the runs found and the button for the missing ones, numbers with
+their intervals, which differences hold, where the models differ, whom one model helps, and what
+the top-10s do beyond accuracy. Each takes what it shows as parameters."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import compare_figures as cf, figures, services
+from dashboard.tables import readable
+from recsys.compare import Comparison, user_versus
+from recsys.confidence import holds, verdict
+from recsys.errors import ArtifactError, RecsysError
+
+BEYOND = {"coverage": "share of the catalogue recommended to anyone",
+          "gini": "how unevenly the slots go to movies (0 even, 1 a few take all)",
+          "arp": "mean training ratings of the recommended movies (popularity)",
+          "aplt": "share of each list outside the movies that make 80% of ratings (long tail)",
+          "novelty": "mean -log2 of the share of users who rated a recommended movie (bits)",
+          "diversity": "1 - mean genre overlap (Jaccard) of two movies in a list",
+          "factor_diversity": "1 - mean cosine of two listed movies' vectors in the model",
+          "personalisation": "1 - mean overlap of two users' lists"}
+
+
+def gather(dataset, labels: list[str], splits: list) -> dict:
+    """The trained runs of every (model, split), and a button that queues the missing ones."""
+    found, missing, broken = {}, [], []
+    for label in labels:
+        for split in splits:
+            try:
+                result = services.cached_result(dataset, label, split)
+            except (ArtifactError, RecsysError) as error:
+                broken.append(f"{label} ({split.label()}): {error}")
+                result = None
+            if result is None:
+                missing.append((label, split))
+            else:
+                found[(label, split)] = result
+    for problem in broken:
+        st.error(f"Broken artifact, will be retrained: {problem}")
+    if missing:
+        st.info(f"{len(missing)} of {len(labels) * len(splits)} runs are not trained yet: "
+                + ", ".join(sorted({label for label, _ in missing})))
+        if st.button(f"Train the {len(missing)} missing run(s)", type="primary", key="train_missing",
+                     help="They train on the server one after another; this page fills in as they finish."):
+            for label, split in missing:
+                _, model_name, config = services.model_key(dataset, label, split)
+                try:
+                    services.submit(dataset, model_name, config, split,
+                                    retrain=any(b.startswith(f"{label} (") for b in broken), label=label)
+                except RecsysError as error:
+                    st.error(f"{label} ({split.label()}) was not started: {error}")
+        services.watch_jobs([services.job_key(dataset, *services.model_key(dataset, label, split)[1:], split)
+                             for label, split in missing])
+    return found
+
+
+def with_interval(table: pd.DataFrame, metrics: tuple[str, ...]) -> pd.DataFrame:
+    """Each metric as "0.8390 (0.8301 to 0.8482)" for the on-screen table (empty where n/a)."""
+    out = table[["model"]].copy()
+    for metric in metrics:
+        if metric not in table or table[metric].isna().all():
+            continue
+        low, high = table.get(f"{metric}_low"), table.get(f"{metric}_high")
+        out[cf.METRIC_NAMES.get(metric, metric)] = [
+            "" if pd.isna(v) else f"{v:.4f}" + ("" if low is None or pd.isna(lo) else f" ({lo:.4f} to {hi:.4f})")
+            for v, lo, hi in zip(table[metric], low if low is not None else table[metric],
+                                 high if high is not None else table[metric])]
+    return out
+
+
+def numbers(table: pd.DataFrame, interval_note: str) -> None:
+    """Error and top-10 bars with their intervals, the table of both, and its CSV."""
+    left, right = st.columns(2)
+    left.plotly_chart(cf.interval_bars(table, ("rmse", "mae"), "Rating error per model", "error (lower is better)"),
+                      key="error_bars")
+    right.plotly_chart(cf.interval_bars(table, ("ndcg", "precision", "recall"), "Top-10 quality per model",
+                                        "top-10 metric (higher is better)"), key="topk_bars")
+    st.caption(interval_note)
+    st.dataframe(with_interval(table, ("rmse", "mae", "ndcg", "precision", "recall")), hide_index=True)
+    services.csv_download(table.round(6), "Download the comparison (CSV, with interval bounds)",
+                          "model-comparison.csv", key="download_compare")
+
+
+def differences(result: Comparison) -> None:
+    """A forest plot of every pair per metric, how many differences hold, and a sentence each."""
+    st.subheader("Which differences hold")
+    if result.pairs.empty:
+        st.caption("Choose two or more models to compare them pair by pair.")
+        return
+    held = result.pairs.apply(holds, axis=1)
+    metrics = list(dict.fromkeys(result.pairs["metric"]))
+    for column, metric in zip(st.columns(len(metrics)), metrics):
+        mask = result.pairs["metric"] == metric
+        column.plotly_chart(cf.forest(result.pairs[mask], held[mask], metric), key=f"forest_{metric}")
+    st.caption("Each pair is scored on the same test users: the interval resamples users once for both models; the "
+               "p-value comes from swapping users' results between the two models (a paired permutation test), "
+               "adjusted with Holm's method over the pairs of each metric. Green: the difference holds (interval "
+               f"clear of 0 and p < 0.05): {int(held.sum())} of {len(held)} here.")
+    with st.expander(f"Every pair in words ({len(held)})", expanded=len(held) <= 6):
+        for (_, row), ok in zip(result.pairs.iterrows(), held):
+            st.markdown((":green[:material/check_circle:] " if ok else ":gray[:material/remove:] ") + verdict(row))
+
+
+def where(result: Comparison) -> None:
+    """Errors by segment: users by activity, movies by popularity, genre, warm and new rows."""
+    st.subheader("Where the models differ")
+    kinds = ["user activity", "movie popularity", "primary genre", "row group"]
+    kind = st.radio("Segment by", kinds, horizontal=True, key=services.persistent("compare_segment", kinds[0]),
+                    on_change=services.keep, args=("compare_segment",))
+    left, right = st.columns(2)
+    left.plotly_chart(cf.segment_bars(result.segments, kind, "rmse"), key="segment_rmse")
+    if kind == "user activity":
+        right.plotly_chart(cf.segment_bars(result.segments, kind, "ndcg"), key="segment_ndcg")
+    else:
+        right.caption("NDCG@10 is a number per user, so it is split by user activity only. Activity is the user's "
+                      "number of training ratings; popularity quarters split the movies by training ratings.")
+
+
+def whom(result: Comparison, dataset) -> None:
+    """One rating model's users against another's; a clicked user opens on Recommendations."""
+    raters = [label for label, s in result.scored.items() if s.sums.n is not None]
+    if len(raters) < 2:
+        return
+    st.subheader("Whom does a model help?")
+    c1, c2 = st.columns(2)
+    a = c1.selectbox("Model a", raters, index=0, key="versus_a")
+    b = c2.selectbox("Model b", raters, index=len(raters) - 1, key="versus_b")
+    frame = user_versus(result.scored[a], result.scored[b], dataset.user_ids)
+    event = st.plotly_chart(cf.user_versus(frame, a, b), key="versus", on_select="rerun", selection_mode="points")
+    points = (event or {}).get("selection", {}).get("points", []) if isinstance(event, dict) else \
+        getattr(getattr(event, "selection", None), "points", []) or []
+    if points:
+        data = points[0].get("customdata")
+        user_id = (data.get("0") if isinstance(data, dict) else data[0]) if data is not None else None
+        if user_id is not None:
+            services.choose("user", type(dataset.user_ids[0])(user_id))
+            services.choose("user_id_text", str(user_id))
+            st.page_link("app_pages/recommend.py", icon=":material/movie:",
+                         label=f"Open user {user_id}'s favourites and recommendations")
+    better = int((frame["change"] < 0).sum())
+    st.caption(f"{b} lowers the error of {better:,} of {len(frame):,} test users and raises or keeps it for the rest. "
+               "Click a user to open their recommendations.")
+
+
+def beyond(table: pd.DataFrame) -> None:
+    """What the top-10s do beyond accuracy: one measure as bars, all of them in a table."""
+    st.subheader("Beyond accuracy: the top-10 lists themselves")
+    measures = [m for m in BEYOND if m in table and table[m].notna().any()]
+    measure = st.selectbox("Measure", measures, format_func=lambda m: f"{m}: {BEYOND[m]}",
+                           key=services.persistent("compare_beyond", measures[0]), on_change=services.keep,
+                           args=("compare_beyond",))
+    st.plotly_chart(cf.beyond_bars(table, measure, BEYOND[measure]), key="beyond_bars")
+    st.dataframe(readable(table[["model", *measures]].round(4), default_decimals=4), hide_index=True)
+
+
+def training(found: dict, table: pd.DataFrame, folds: bool) -> None:
+    """The validation curves overlaid, and the fit times."""
+    left, right = st.columns(2)
+    histories = {f"{label}" + (f" {split.label()}" if folds else ""): result.history
+                 for (label, split), result in found.items()}
+    left.plotly_chart(figures.overlaid_curves(histories))
+    right.plotly_chart(figures.fit_time_bars(table))
