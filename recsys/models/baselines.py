@@ -35,8 +35,9 @@ class GlobalMean(Recommender):
 
 
 class Popular(RankingOnly, Recommender):
-    """MostPop: every user gets the movies with the most training ratings first, the baseline any
-    recommender is compared against. Scores are each movie's share of the largest count."""
+    """MostPop: every known user gets the movies with the most training ratings first, the
+    baseline any recommender is compared against. Scores are each movie's share of the largest
+    count. A user it was not fitted on gets the fallback every model gives (see `Recommender`)."""
 
     name = "popular"
     seconds_per_100k = 1
@@ -53,12 +54,6 @@ class Popular(RankingOnly, Recommender):
 
     def _score_known(self, users):
         return np.tile(self._popularity, (len(users), 1))
-
-    def fallback_scores(self) -> np.ndarray:
-        return np.where(self._item_known, self._popularity, -np.inf)  # the same list as everyone
-
-    def _fold_in(self, items: np.ndarray, ratings: np.ndarray) -> np.ndarray:
-        return self.fallback_scores()
 
     def _state(self):
         return {"popularity": self._popularity}

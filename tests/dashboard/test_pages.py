@@ -241,6 +241,21 @@ def test_compare_page_trains_missing_and_compares_with_confidence(app):
     assert_no_missing_cells(at)
 
 
+def test_compare_page_over_folds_gives_t_intervals(app):
+    at = _open(app, "compare")
+    at.multiselect(key="compare_models").set_value(["biases", "global-mean"]).run()
+    at.radio(key="compare_protocol").set_value("folds (mean and spread)").run()
+    if any(b.key == "train_missing" for b in at.button):
+        at.button(key="train_missing").click().run()
+        finish_jobs(at)
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value.set_index("model")
+    low, high = (float(v) for v in table.at["biases", "RMSE"].split("(")[1].rstrip(")").split(" to "))
+    assert low < _value(table.at["biases", "RMSE"]) < high
+    assert any("t-interval" in c.value for c in at.caption)
+    assert_no_missing_cells(at)
+
+
 def _wait_for_download(at, name: str, timeout: float = 60) -> None:
     from dashboard.datasets import downloads
 
