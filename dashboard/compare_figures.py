@@ -69,13 +69,17 @@ def segment_bars(segments: pd.DataFrame, kind: str, metric: str = "rmse") -> go.
     fig = go.Figure()
     count = "users" if metric == "ndcg" else "n"
     for model, part in rows.groupby("model", sort=False):
-        fig.add_trace(go.Bar(x=part["segment"].astype(str), y=part[metric], name=model,
+        error = None
+        if f"{metric}_low" in part and part[f"{metric}_low"].notna().any():
+            error = dict(type="data", symmetric=False, array=(part[f"{metric}_high"] - part[metric]).to_numpy(),
+                         arrayminus=(part[metric] - part[f"{metric}_low"]).to_numpy(), thickness=1.2, width=4)
+        fig.add_trace(go.Bar(x=part["segment"].astype(str), y=part[metric], name=model, error_y=error,
                              customdata=part[count].fillna(0).astype(int),
                              hovertemplate="%{x}: %{y:.4f} over %{customdata:,} " +
                                            ("users" if metric == "ndcg" else "ratings") + f"<extra>{model}</extra>"))
     fig.update_layout(barmode="group")
     fig.update_yaxes(title=f"{name} ({'lower' if metric == 'rmse' else 'higher'} is better)")
-    return _layout(fig, title)
+    return _layout(fig, title + " (bars: 95% interval)")
 
 
 def user_versus(frame: pd.DataFrame, a: str, b: str) -> go.Figure:

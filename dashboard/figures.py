@@ -335,38 +335,6 @@ def rating_heatmap(matrix: pd.DataFrame, title: str, blanks: np.ndarray | None =
     return _layout(fig, title, height=320)
 
 
-def metric_bars(table: pd.DataFrame, metrics: tuple[str, ...] = ("rmse", "mae")) -> go.Figure:
-    """RMSE and MAE per model, with error bars when a *_std column exists (folds)."""
-    fig = go.Figure()
-    for metric in metrics:
-        if metric not in table or table[metric].isna().all():
-            continue
-        std = table.get(f"{metric}_std")
-        fig.add_trace(go.Bar(x=table["model"], y=table[metric], name=metric.upper(),
-                             error_y=dict(type="data", array=std) if std is not None else None))
-    fig.update_layout(barmode="group")
-    fig.update_yaxes(title="error (lower is better)")
-    return _layout(fig, "Rating error per model")
-
-
-GROUP_LABELS = {"warm": "warm (user and movie known)", "new_user": "new users", "new_item": "new movies"}
-
-
-def group_error_bars(table: pd.DataFrame) -> go.Figure:
-    """RMSE per model on warm rows, rows of new users and rows of new movies; the legend gives
-    each group's row count (from the first model: the same test part for all)."""
-    fig = go.Figure()
-    for group, label in GROUP_LABELS.items():
-        column = f"rmse_{group}"
-        if column not in table or table[column].isna().all():
-            continue
-        count = int(table[f"n_{group}"].iloc[0]) if f"n_{group}" in table else 0
-        fig.add_trace(go.Bar(x=table["model"], y=table[column], name=f"{label}: {count:,} rows"))
-    fig.update_layout(barmode="group")
-    fig.update_yaxes(title="RMSE (lower is better)")
-    return _layout(fig, "Rating error by row group")
-
-
 def group_summary(metrics: dict) -> str:
     """One sentence on the test rows the model knew and those it did not, with their RMSE."""
     def part(group: str, label: str) -> str:
@@ -376,13 +344,6 @@ def group_summary(metrics: dict) -> str:
                                        part("new_item", "of new movies")])
             + ". New users and movies had no rating in the training part; the model answers them with "
               "the mean, the known bias and, for new users, how newcomers tend to rate.")
-
-
-def top_k_bars(table: pd.DataFrame, metrics: tuple[str, ...] = ("precision", "recall", "ndcg", "hit_rate")) -> go.Figure:
-    long = table.melt(id_vars="model", value_vars=[m for m in metrics if m in table], var_name="metric")
-    fig = px.bar(long, x="model", y="value", color="metric", barmode="group")
-    fig.update_yaxes(title="top-10 metric (higher is better)")
-    return _layout(fig, "Top-10 quality per model")
 
 
 def overlaid_curves(histories: dict[str, pd.DataFrame], column: str = "val_rmse") -> go.Figure:

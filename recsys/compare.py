@@ -100,43 +100,68 @@ def _activity_labels(counts: np.ndarray) -> np.ndarray:
     return np.array(names, dtype=object)[np.searchsorted(np.array(ACTIVITY_BINS), counts, side="left")]
 
 
-def segments(scored: dict[str, Scored], train: Ratings, dataset: Dataset) -> pd.DataFrame:
-    """RMSE and NDCG@10 by segment for each model: users by training activity (RMSE and NDCG),
-    movies by popularity quartile of training counts, primary genre (the first listed) and row
-    group (RMSE: NDCG is a per-user number)."""
+#: the row groups as the segments name them
+GROUP_NAMES = {"warm": "warm (user and movie known)", "new_user": "new users", "new_item": "new movies"}
+#: bootstrap resamples of a segment's interval (each segment is small; the page draws dozens)
+SEGMENT_RESAMPLES = 500
+
+
+def _rmse_interval(users: np.ndarray, errors: np.ndarray, seed: int) -> tuple[float, float, float]:
+    """A segment's RMSE with its bootstrap interval over the users who have rows in it."""
+    ids, inverse = np.unique(users, return_inverse=True)
+    n = np.bincount(inverse, minlength=ids.size).astype(np.float64)
+    sse = np.bincount(inverse, errors ** 2, minlength=ids.size)
+    sums = confidence.UserSums("segment", ids, n, sse, sse, np.zeros(0, int), {})
+    row = confidence.intervals([sums], ("rmse",), SEGMENT_RESAMPLES, seed).iloc[0]
+    return float(row["rmse"]), float(row["rmse_low"]), float(row["rmse_high"])
+
+
+def _ndcg_interval(values: np.ndarray, seed: int) -> tuple[float, float, float]:
+    sums = confidence.UserSums("segment", np.zeros(0, int), None, None, None, np.arange(values.size), {"ndcg": values})
+    row = confidence.intervals([sums], ("ndcg",), SEGMENT_RESAMPLES, seed).iloc[0]
+    return float(row["ndcg"]), float(row["ndcg_low"]), float(row["ndcg_high"])
+
+
+def segments(scored: dict[str, Scored], train: Ratings, dataset: Dataset, seed: int = 0) -> pd.DataFrame:
+    """RMSE and NDCG@10 by segment for each model, each with a bootstrap interval over the
+    segment's users: users by training activity (RMSE and NDCG), movies by popularity quartile
+    of training counts, primary genre (the first listed) and row group (RMSE: NDCG is a number
+    per user, so only activity splits it)."""
     user_counts = np.bincount(train.users, minlength=train.n_users)
     item_counts = np.bincount(train.items, minlength=train.n_items)
     quartile_edges = np.quantile(item_counts[item_counts > 0], [0.25, 0.5, 0.75]) if (item_counts > 0).any() \
         else np.zeros(3)
     quartiles = np.array(["least rated quarter", "second quarter", "third quarter", "most rated quarter"], dtype=object)
     primary = np.array([g[0] if len(g) else "(no genre)" for g in dataset.items["genres"]], dtype=object)
-    out = []
+    out: dict[tuple[str, str, str], dict] = {}
+
+    def entry(label: str, kind: str, segment: str) -> dict:
+        return out.setdefault((label, kind, segment), {"model": label, "kind": kind, "segment": segment, "n": 0,
+                                                       "users": 0, "rmse": np.nan, "ndcg": np.nan})
+
     for label, s in scored.items():
         if len(s.rows):
             rows = s.rows.assign(activity=_activity_labels(user_counts[s.rows["user"].to_numpy()]),
                                  popularity=quartiles[np.searchsorted(quartile_edges, item_counts[s.rows["item"]],
                                                                       side="left")],
-                                 genre=primary[s.rows["item"].to_numpy()])
+                                 genre=primary[s.rows["item"].to_numpy()],
+                                 group=s.rows["group"].map(GROUP_NAMES))
             for kind, column in (("user activity", "activity"), ("movie popularity", "popularity"),
                                  ("primary genre", "genre"), ("row group", "group")):
-                grouped = rows.groupby(column)["error"]
-                for segment, errors in grouped:
-                    out.append({"model": label, "kind": kind, "segment": segment, "n": len(errors),
-                                "rmse": float(np.sqrt(np.mean(errors ** 2))), "ndcg": np.nan})
+                for segment, part in rows.groupby(column):
+                    row = entry(label, kind, segment)
+                    row["n"] = len(part)
+                    row["rmse"], row["rmse_low"], row["rmse_high"] = _rmse_interval(
+                        part["user"].to_numpy(), part["error"].to_numpy(dtype=float), seed)
         if s.sums.ranked_users.size and "ndcg" in s.sums.topk:
             activity = _activity_labels(user_counts[s.sums.ranked_users])
             for segment in np.unique(activity):
                 mask = activity == segment
-                found = [r for r in out if r["model"] == label and r["kind"] == "user activity"
-                         and r["segment"] == segment]
-                ndcg = float(s.sums.topk["ndcg"][mask].mean())
-                if found:
-                    found[0]["ndcg"], found[0]["users"] = ndcg, int(mask.sum())
-                else:
-                    out.append({"model": label, "kind": "user activity", "segment": segment, "n": 0,
-                                "rmse": np.nan, "ndcg": ndcg, "users": int(mask.sum())})
-    frame = pd.DataFrame(out, columns=["model", "kind", "segment", "n", "rmse", "ndcg", "users"])
-    return frame
+                row = entry(label, "user activity", segment)
+                row["users"] = int(mask.sum())
+                row["ndcg"], row["ndcg_low"], row["ndcg_high"] = _ndcg_interval(s.sums.topk["ndcg"][mask], seed)
+    return pd.DataFrame(list(out.values()), columns=["model", "kind", "segment", "n", "users", "rmse", "rmse_low",
+                                                     "rmse_high", "ndcg", "ndcg_low", "ndcg_high"])
 
 
 def user_versus(a: Scored, b: Scored, user_ids: np.ndarray) -> pd.DataFrame:

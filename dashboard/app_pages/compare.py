@@ -3,7 +3,7 @@ where the models differ, whom one helps, and what their top-10s do beyond accura
 import pandas as pd
 import streamlit as st
 
-from dashboard import compare_panels as panels, figures, services
+from dashboard import compare_figures as cf, compare_panels as panels, services
 from dashboard.tables import readable
 from recsys.catalog import DEFAULT_COMPARISON, all_labels
 from recsys.compare import fold_table
@@ -29,8 +29,8 @@ def choices(dataset) -> tuple[list[str], list]:
     return labels, splits
 
 
-def warm_and_new(table: pd.DataFrame) -> None:
-    """Error on warm rows and on rows of new users and new movies (one split)."""
+def warm_and_new(table: pd.DataFrame, result) -> None:
+    """Error on warm rows and on rows of new users and new movies (one split), with intervals."""
     if "n_warm" not in table:
         return
     st.subheader("Warm and new rows")
@@ -39,7 +39,7 @@ def warm_and_new(table: pd.DataFrame) -> None:
                    "movies had no rating in its training data; every model answers them with the mean plus the known "
                    "bias (and, for new users, how newcomers tend to rate), so their error shows what a split asks of "
                    "cold start.")
-        st.plotly_chart(figures.group_error_bars(table))
+        st.plotly_chart(cf.segment_bars(result.segments, "row group"), key="row_groups")
         st.dataframe(readable(table[["model"] + [c for c in GROUP_COLUMNS if c in table]].round(4),
                               default_decimals=4), hide_index=True)
     else:
@@ -60,7 +60,7 @@ def one_split(dataset, split, found: dict) -> None:
     panels.where(result)
     panels.whom(result, dataset)
     panels.beyond(result.models)
-    warm_and_new(stored)
+    warm_and_new(stored, result)
     panels.training(found, stored, folds=False)
 
 

@@ -1,5 +1,6 @@
 """Figure builders are pure functions: tested without Streamlit."""
 import numpy as np
+import pytest
 import pandas as pd
 
 from dashboard import figures
@@ -62,12 +63,20 @@ def test_mini_figures():
 
 
 def test_comparison_figures():
-    table = pd.DataFrame({"model": ["a", "b"], "rmse": [0.9, 0.85], "rmse_std": [0.01, 0.02], "mae": [0.7, 0.65],
-                          "precision": [0.1, 0.2], "recall": [0.1, 0.2], "ndcg": [0.1, 0.2], "hit_rate": [0.5, 0.6],
+    from dashboard import compare_figures as cf
+
+    table = pd.DataFrame({"model": ["a", "b"], "rmse": [0.9, 0.85], "rmse_low": [0.88, 0.80], "rmse_high": [0.93, 0.9],
+                          "mae": [0.7, 0.65], "precision": [0.1, 0.2], "recall": [0.1, 0.2], "ndcg": [0.1, 0.2],
                           "fit_seconds": [1.0, 2.0]})
-    bars = figures.metric_bars(table)
-    assert [t.name for t in bars.data] == ["RMSE", "MAE"] and list(bars.data[0].error_y.array) == [0.01, 0.02]
-    assert len(figures.top_k_bars(table).data) == 4
+    bars = cf.interval_bars(table, ("rmse", "mae"), "error", "error")
+    assert [t.name for t in bars.data] == ["RMSE", "MAE"]
+    assert list(bars.data[0].error_y.array) == pytest.approx([0.03, 0.05])
+    assert list(bars.data[0].error_y.arrayminus) == pytest.approx([0.02, 0.05]) and bars.data[1].error_y.array is None
+    assert len(cf.interval_bars(table, ("ndcg", "precision", "recall"), "top", "top").data) == 3
+    pairs = pd.DataFrame({"a": ["a"], "b": ["b"], "metric": ["rmse"], "diff": [0.05], "low": [0.01], "high": [0.09],
+                          "p": [0.01], "p_holm": [0.01]})
+    forest = cf.forest(pairs, pd.Series([True]), "rmse")
+    assert forest.data[0].marker.color[0] == cf.HOLDS and list(forest.data[0].y) == ["a − b"]
     curves = figures.overlaid_curves({"a": pd.DataFrame({"epoch": [1, 2], "val_rmse": [1.0, 0.9]})})
     assert len(curves.data) == 1
     assert list(figures.fit_time_bars(table).data[0].y) == [1.0, 2.0]
