@@ -246,6 +246,49 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_tune(args) -> int:
+    """Search a model's declared ranges with Optuna; a line per trial, then the best settings."""
+    from recsys import tuning
+
+    if args.list:
+        rows = tuning.list_studies(args.storage)
+        if not rows:
+            print("no studies yet")
+        for row in rows:
+            best = "-" if row["best"] is None else f"{row['best']:.4f}"
+            print(f"{row['study']}: {row['trials']} trials, best {best}")
+        return 0
+    if not args.model:
+        raise ConfigError("tune needs --model (or --list)")
+    dataset = _load(args)
+    tuner = tuning.Tuner(dataset, args.model, _split(args), args.metric, args.storage, args.study, args.seed)
+    print(f"study {tuner.study.study_name}: {args.model} on {dataset.name} ({_split(args).label()}), "
+          f"{tuner.metric} on a held-out 10% of the training part; searching {', '.join(tuner.params)}")
+
+    def line(report) -> None:
+        value = "-" if report.value is None else f"{report.value:.4f}"
+        settings = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in report.params.items())
+        print(f"trial {report.number:3d} {report.state:8s} {tuner.metric} {value}  {settings}  ({report.seconds:.1f}s)",
+              flush=True)
+
+    started = time.perf_counter()
+    try:
+        tuner.run(args.trials, args.timeout, on_trial=line)
+    except KeyboardInterrupt:
+        tuner.stop.set()
+        _err("interrupted: the study keeps its finished trials; run the same command to resume")
+        return 130
+    best = tuner.best
+    counts = ", ".join(f"{n} {state}" for state, n in sorted(tuner.counts().items()))
+    print(f"\n{counts} in this study; this run took {time.perf_counter() - started:.1f}s")
+    if best is None:
+        print("no trial finished yet")
+        return 1
+    settings, value = best
+    print(f"best {tuner.metric} {value:.4f}: " + " ".join(f"--set {k}={v}" for k, v in settings.items()))
+    return 0
+
+
 def _resolved(dataset: Dataset, label: str, split: Split, overrides: dict | None = None,
               only_known: bool = False) -> Preset:
     """The request through the one request layer (per-size settings included, as on the pages),
@@ -403,6 +446,18 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--out", help="folder for models.csv, pairs.csv and segments.csv")
     cmp.add_argument("--retrain", action="store_true")
     cmp.set_defaults(run=cmd_compare)
+
+    tun = sub.add_parser("tune", help="search a model's declared ranges with Optuna (resumable)")
+    dataset_args(tun)
+    tun.add_argument("--model", choices=all_labels())
+    tun.add_argument("--metric", choices=["rmse", "ndcg"], help="default: rmse for rating models, ndcg for ranking")
+    tun.add_argument("--trials", type=int, default=20, help="trials to run now (a resumed study adds them)")
+    tun.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
+    tun.add_argument("--storage", help="Optuna storage URL, or a journal file (*.log) several processes share; "
+                     "default: artifacts/studies/studies.db")
+    tun.add_argument("--study", help="study name (default: dataset, split, model and metric)")
+    tun.add_argument("--list", action="store_true", help="list the studies in the storage")
+    tun.set_defaults(run=cmd_tune)
 
     par = sub.add_parser("params", help="a model's hyper-parameters: defaults, accepted values, meaning")
     par.add_argument("model", choices=all_labels())

@@ -25,7 +25,7 @@ class KerasConfig(GradientConfig):
     objective: str = hyper("rating", "choice", "Objective", "predict ratings, or rank movies from implicit feedback",
                            choices=OBJECTIVES)
     negatives: int = hyper(4, "int", "Negatives", "unrated movies sampled per rating (ranking objective)",
-                           low=1, high=100, search=(1, 10))
+                           low=1, high=100, search=(1, 10), when=("objective", "ranking"))
     center: bool = hyper(True, "bool", "Centre", "learn ratings around the global mean")
     non_negative: bool = hyper(False, "bool", "Non-negative", "keep the factors at or above zero")
     refit: bool = hyper(True, "bool", "Refit", "after early stopping, train again on all training data")

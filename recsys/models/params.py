@@ -46,6 +46,8 @@ class Param:
     page: bool = False
     steps: tuple = ()
     page_range: tuple[float, float] | None = None
+    #: (setting, value): the setting matters only when that other setting has that value
+    when: tuple = ()
 
     def describe(self) -> str:
         """The accepted values in words, e.g. "whole number in [1, 1024]" or "one of rating, ranking"."""
@@ -188,6 +190,8 @@ def parse_value(param: Param, text: str, name: str = "") -> Any:
     return text
 
 
-def search_space(config_type: type) -> dict[str, Param]:
-    """The hyper-parameters worth tuning, with their search ranges (`Param.search`)."""
-    return {name: param for name, param in declared(config_type).items() if param.search is not None}
+def search_space(config_type: type, config: object | None = None) -> dict[str, Param]:
+    """The hyper-parameters worth tuning, with their search ranges (`Param.search`); given a
+    config, only those that matter under its other settings (`Param.when`)."""
+    return {name: param for name, param in declared(config_type).items() if param.search is not None
+            and not (config is not None and param.when and getattr(config, param.when[0]) != param.when[1])}

@@ -1,0 +1,119 @@
+"""Tuning with Optuna over the declared ranges: the space, a tiny study, resume, two processes on
+one storage, pruning, and the test part never touched."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from recsys import tuning
+from recsys.catalog import all_labels
+from recsys.errors import ConfigError
+from recsys.models import Recommender
+from recsys.split import Split
+from tests.conftest import REPO
+
+SPLIT = Split("official", name="u1")
+
+
+@pytest.mark.parametrize("label", all_labels())
+def test_every_preset_has_a_valid_search_space(label):
+    params = tuning.space(label)
+    for name, param in params.items():
+        assert param.kind in ("int", "float", "choice") and param.search, name
+    if label.endswith("-ranking"):
+        assert "objective" not in params and "negatives" in params
+    else:
+        assert "negatives" not in params, "negatives matter only for the ranking objective"
+
+
+def test_narrowing_replaces_a_range_and_unknown_names_are_refused():
+    assert tuning.space("biased-mf", {"factors": (8, 16)})["factors"].search == (8, 16)
+    with pytest.raises(ConfigError, match="does not search 'colour'"):
+        tuning.space("biased-mf", {"colour": (1, 2)})
+
+
+def test_a_tiny_study_runs_and_resumes_where_it_was(ml100k, tmp_path):
+    url = f"sqlite:///{tmp_path / 'studies.db'}"
+    first = tuning.Tuner(ml100k, "biases", SPLIT, storage_url=url).run(3)
+    assert first.counts() == {"complete": 3}
+    best, value = first.best
+    assert set(best) == {"reg_user", "reg_item"} and 0.85 < value < 1.1
+    again = tuning.Tuner(ml100k, "biases", SPLIT, storage_url=url).run(2)  # e.g. after a restart
+    assert again.counts() == {"complete": 5} and again.best[1] <= value
+    assert [s["trials"] for s in tuning.list_studies(url)] == [5]
+
+
+def test_the_test_part_is_never_touched(ml100k, tmp_path, monkeypatch):
+    train_part, test_part = SPLIT.apply(ml100k)
+    test_pairs = set(zip(test_part.users.tolist(), test_part.items.tolist()))
+    seen: list[set] = []
+    original = Recommender.fit
+
+    def spy(self, train, valid=None, **kwargs):
+        for part in (train, valid):
+            if part is not None:
+                seen.append(set(zip(part.users.tolist(), part.items.tolist())))
+        return original(self, train, valid, **kwargs)
+
+    monkeypatch.setattr(Recommender, "fit", spy)
+    tuner = tuning.Tuner(ml100k, "biases", SPLIT, storage_url=f"sqlite:///{tmp_path / 's.db'}").run(2)
+    scored = set(zip(tuner.tuning_part.users.tolist(), tuner.tuning_part.items.tolist()))
+    assert seen and all(not (pairs & test_pairs) for pairs in seen), "a trial fitted on test ratings"
+    assert all(not (pairs & scored) for pairs in seen), "a trial fitted on the ratings that score it"
+    assert not (scored & test_pairs) and len(tuner.search_part) + len(tuner.tuning_part) == len(train_part)
+
+
+class _Trial:
+    """Just enough of an Optuna trial: fixed suggestions, and a pruner that prunes at epoch 2."""
+
+    def __init__(self):
+        self.reports = []
+
+    def suggest_int(self, name, low, high, log=False):
+        return low
+
+    def suggest_float(self, name, low, high, log=False):
+        return low
+
+    def suggest_categorical(self, name, choices):
+        return choices[0]
+
+    def report(self, value, step):
+        self.reports.append((step, value))
+
+    def should_prune(self):
+        return len(self.reports) >= 2
+
+
+def test_a_hopeless_trial_is_pruned_after_its_reported_epochs(ml100k, tmp_path):
+    import optuna
+
+    tuner = tuning.Tuner(ml100k, "biased-mf", SPLIT, storage_url=f"sqlite:///{tmp_path / 'p.db'}",
+                         narrow={"factors": (4, 8)})
+    trial = _Trial()
+    with pytest.raises(optuna.TrialPruned):
+        tuner.objective(trial)
+    assert [step for step, _ in trial.reports] == [1, 2], "the trial stopped after the epoch it was pruned at"
+
+
+def test_two_processes_share_one_study(tmp_path):
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    command = [sys.executable, "-m", "recsys", "tune", "--dataset", "ml-100k", "--split", "official",
+               "--fold-name", "u1", "--model", "biases", "--trials", "4", "--storage", url, "--study", "shared"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    workers = [subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True) for _ in range(2)]
+    outputs = [w.communicate(timeout=600) for w in workers]
+    assert all(w.returncode == 0 for w in workers), [err[-2000:] for _, err in outputs]
+    import optuna
+
+    study = optuna.load_study(study_name="shared", storage=tuning.storage(url))
+    numbers = [t.number for t in study.trials]
+    assert len(study.trials) == 8 and sorted(numbers) == list(range(8)), "every trial kept once"
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
+    assert all("trial" in out and "best rmse" in out for out, _ in outputs)
+    assert np.isfinite(study.best_value)
