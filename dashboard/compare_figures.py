@@ -115,3 +115,22 @@ def beyond_bars(table: pd.DataFrame, measure: str, explanation: str) -> go.Figur
     fig = go.Figure(go.Bar(x=rows["model"], y=rows[measure], hovertemplate="%{x}: %{y:.4f}<extra></extra>"))
     fig.update_yaxes(title=measure)
     return _layout(fig, f"{measure}: {explanation}")
+
+
+def best_so_far(trials: pd.DataFrame, metric: str) -> go.Figure:
+    """Each finished trial's validation score and the best so far, by trial number (pruned
+    trials are drawn as crosses at their last reported score where Optuna kept one)."""
+    name = METRIC_NAMES.get(metric, metric)
+    title = f"Tuning: {name} on the held-out part of the training data"
+    done = trials[trials["state"] == "complete"]
+    if done.empty:
+        return empty_figure(title, "No trial has finished yet.")
+    better = np.minimum.accumulate if metric in ("rmse", "mae") else np.maximum.accumulate
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=done["trial"], y=done["value"], mode="markers", name="trial",
+                             marker=dict(color="#7f8c8d", size=8), hovertemplate="trial %{x}: %{y:.4f}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=done["trial"], y=better(done["value"].to_numpy()), mode="lines", name="best so far",
+                             line=dict(color=HOLDS, width=3, shape="hv")))
+    fig.update_xaxes(title="trial", tickformat="d", dtick=1 if len(trials) <= 20 else None)
+    fig.update_yaxes(title=f"{name} ({'lower' if metric in ('rmse', 'mae') else 'higher'} is better)")
+    return _layout(fig, title)

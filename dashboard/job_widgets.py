@@ -8,7 +8,7 @@ import time
 import streamlit as st
 
 from dashboard.privacy import session_id
-from dashboard.resources import job_runner
+from dashboard.resources import job_runner, tuning_runner
 from recsys.catalog import expected_seconds
 from recsys.dataset import Dataset
 from recsys.jobs import DONE, FAILED, QUEUED, RUNNING, STOPPED, JobView
@@ -111,7 +111,20 @@ RECENT_SECONDS = 600
 SIDEBAR_QUEUED = 2  # the sidebar lists this many waiting jobs, then counts the rest
 
 
+def _studies_panel() -> None:
+    """The tuning studies running or waiting on this server, each with a Stop button."""
+    runner = tuning_runner()
+    for view in [v for v in runner.studies() if v.active]:
+        st.progress(min(len(view.reports) / max(view.trials, 1), 1.0),
+                    text=f"tuning {view.label} · {view.dataset} · {view.split}")
+        left, right = st.columns([5, 1], vertical_alignment="center")
+        left.caption(view.describe())
+        right.button("", icon=":material/stop_circle:", key=f"stop-study-{view.key}", on_click=runner.stop,
+                     args=(view.key,), help=f"Stop tuning {view.label}: ends it after the running trial.")
+
+
 def _jobs_panel_body() -> None:
+    _studies_panel()
     runner = job_runner()
     now = time.time()
     views = runner.jobs(session_id())

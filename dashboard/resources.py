@@ -12,6 +12,7 @@ import streamlit as st
 
 from dashboard.privacy import _release_job_result, shown_name, sweep_private_leftovers
 from recsys.jobs import DONE, FAILED, STOPPED, JobRunner, JobView
+from recsys.tuning_jobs import TuningRunner
 from recsys.model_cache import ModelCache, cache_budget
 
 _lock = threading.Lock()
@@ -92,9 +93,16 @@ def job_runner() -> JobRunner:
     return JobRunner(workers=job_workers(), on_done=_log_job_end)
 
 
+@st.cache_resource
+def tuning_runner() -> TuningRunner:
+    """The server's tuning studies, run one at a time, shared by every session."""
+    return TuningRunner()
+
+
 def reset_models() -> None:
     """Forget every model and job of this server (tests, and the process after its store changed)."""
     job_runner.clear()
+    tuning_runner.clear()
     _model_cache.clear()
 
 

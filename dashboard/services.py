@@ -14,7 +14,7 @@ from dashboard.job_widgets import (_request, expected_seconds_text, jobs_panel, 
                                    offer_training, show_ended, watch_jobs)
 from dashboard.privacy import (PRIVATE_FOLDER, PrivateSpace, Scope, _private_space, is_private,  # noqa: F401
                                session_id, shown_name, sweep_private_leftovers)
-from dashboard.resources import (_load_lock, _model_cache, cache_budget, job_runner, job_workers, log,  # noqa: F401
+from dashboard.resources import (_load_lock, _model_cache, cache_budget, job_runner, job_workers, log, tuning_runner,  # noqa: F401
                                  reset_models)
 from recsys.artifacts import artifact_key
 from recsys.compare import Comparison

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 
 
+from recsys import tuned
 from recsys.errors import ConfigError
 from recsys.models import MODELS, model_class, sizing
 
@@ -31,7 +32,11 @@ class Preset:
 
 
 def preset(label: str, **overrides) -> Preset:
-    """Resolve a preset label such as 'neumf' or 'gmf-ranking', with extra overrides."""
+    """Resolve a preset label such as 'neumf', 'gmf-ranking' or 'biased-mf@tuned' (a study's best
+    settings, `recsys.tuned`), with extra overrides."""
+    if label.endswith(tuned.SUFFIX):
+        found = tuned.get(label)
+        return Preset(label, found.model, {**found.overrides, **overrides})
     base, extra = label, {}
     if label.endswith(RANKING_SUFFIX) and label[: -len(RANKING_SUFFIX)] in MODELS:
         base, extra = label[: -len(RANKING_SUFFIX)], {"objective": "ranking"}
@@ -59,7 +64,8 @@ def blend_parts() -> list[str]:
 
 
 def all_labels() -> list[str]:
-    return list(MODELS) + [f"{name}{RANKING_SUFFIX}" for name in ranking_capable()]
+    """Every model, every `-ranking` variant, and the tuned presets saved so far."""
+    return list(MODELS) + [f"{name}{RANKING_SUFFIX}" for name in ranking_capable()] + sorted(tuned.load_all())
 
 
 def known_parameters(model_name: str) -> set[str]:
@@ -84,6 +90,7 @@ def expected_seconds(label: str, n_ratings: int) -> float:
     """About how long training `label` on `n_ratings` ratings takes on a machine like the one this
     was measured on (linear in the ratings; the per-size settings shorten big runs)."""
     chosen = preset(label)
-    rate = RANKING_SECONDS_PER_100K if label.endswith(RANKING_SUFFIX) else model_class(chosen.model).seconds_per_100k
+    ranking = chosen.overrides.get("objective") == "ranking"
+    rate = RANKING_SECONDS_PER_100K if ranking else model_class(chosen.model).seconds_per_100k
     seconds = rate * n_ratings / 100_000
     return seconds * (LARGE_SCALE_FACTOR if n_ratings > sizing.LARGE_RATINGS else 1.0)

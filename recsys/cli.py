@@ -285,7 +285,13 @@ def cmd_tune(args) -> int:
         print("no trial finished yet")
         return 1
     settings, value = best
-    print(f"best {tuner.metric} {value:.4f}: " + " ".join(f"--set {k}={v}" for k, v in settings.items()))
+    print(f"best {tuner.metric} {value:.4f} (tuning validation): " +
+          " ".join(f"--set {k}={v:.6g}" if isinstance(v, float) else f"--set {k}={v}" for k, v in settings.items()))
+    record = tuner.save_best()
+    print(f"saved as {record.label}: every page and command accepts it as a model name")
+    if not args.no_test:
+        scores = tuner.test_scores()
+        print(f"test {tuner.metric}: " + ", ".join(f"{label} {score:.4f}" for label, score in scores.items()))
     return 0
 
 
@@ -457,6 +463,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "default: artifacts/studies/studies.db")
     tun.add_argument("--study", help="study name (default: dataset, split, model and metric)")
     tun.add_argument("--list", action="store_true", help="list the studies in the storage")
+    tun.add_argument("--no-test", action="store_true", help="skip training default and tuned on the whole training "
+                     "part to report their test scores")
     tun.set_defaults(run=cmd_tune)
 
     par = sub.add_parser("params", help="a model's hyper-parameters: defaults, accepted values, meaning")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from recsys import service
+from recsys import service, tuned
 from recsys.dataset import Dataset
 from recsys.errors import ConfigError, RecsysError
 from recsys.evaluate import evaluate_top_k, rmse
@@ -35,7 +35,6 @@ from recsys.training import VALIDATION_FRACTION, check_budget
 
 #: the share of the training part held out to score trials
 TUNING_FRACTION = 0.1
-TUNED_SUFFIX = "@tuned"
 
 
 def space(label: str, narrow: dict[str, tuple] | None = None) -> dict[str, Param]:
@@ -126,6 +125,8 @@ class Tuner:
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
+        if label.endswith(tuned.SUFFIX):
+            raise ConfigError(f"{label} is already a tuned preset: tune {label.removesuffix(tuned.SUFFIX)} again instead")
         if not split.has_test:
             raise ConfigError("tune on a split with a test part (the full split keeps none back)")
         self.dataset, self.label, self.split = dataset, label, split
@@ -199,6 +200,33 @@ class Tuner:
         if not done:
             return None
         return dict(self.study.best_params), float(self.study.best_value)
+
+    def save_best(self) -> tuned.TunedPreset | None:
+        """Keep the best settings as the preset `<label>@tuned` (None before any trial completes)."""
+        from recsys.catalog import preset
+
+        best = self.best
+        if best is None:
+            return None
+        settings, value = best
+        chosen = preset(self.label)
+        record = tuned.TunedPreset(f"{self.label}{tuned.SUFFIX}", self.label, chosen.model,
+                                   {**chosen.overrides, **settings}, self.study.study_name, self.dataset.name,
+                                   self.split.label(), self.metric, value, len(self.study.trials))
+        tuned.save(record)
+        return record
+
+    def test_scores(self, store=None) -> dict[str, float]:
+        """The test metric of the default settings and of the tuned preset, computed once after
+        the search (each trains on the whole training part, or loads its cached artifact)."""
+        from recsys.training import train
+
+        out = {}
+        for label in (self.label, f"{self.label}{tuned.SUFFIX}"):
+            resolved = service.resolve(self.dataset, label, self.split)
+            result = train(self.dataset, resolved.model, resolved.config, self.split, store=store)
+            out[label] = float(result.metrics.get(self.metric, float("nan")))
+        return out
 
     def counts(self) -> dict[str, int]:
         """Trials by state: complete, pruned, fail, running."""

@@ -153,3 +153,14 @@ def test_map_markers_and_colours_are_visible_and_distinct(ml_small):
     assert ring.marker.color == "black" and "rgba(0,0,0,0)" not in str(ring.marker)
     assert all("size=" not in (t.hovertemplate or "") for t in fig.data)  # no raw marker sizes in hovers
     assert any(":.2f" in (t.hovertemplate or "") for t in fig.data)  # the mean rating to two decimals
+
+
+def test_best_so_far_steps_down_for_errors_and_up_for_rankings():
+    from dashboard import compare_figures as cf
+
+    trials = pd.DataFrame({"trial": [0, 1, 2, 3], "state": ["complete", "pruned", "complete", "complete"],
+                           "value": [0.9, None, 0.95, 0.85]})
+    fig = cf.best_so_far(trials, "rmse")
+    assert list(fig.data[0].x) == [0, 2, 3] and list(fig.data[1].y) == [0.9, 0.9, 0.85]
+    assert list(cf.best_so_far(trials, "ndcg").data[1].y) == [0.9, 0.95, 0.95]
+    assert "No trial" in cf.best_so_far(trials.iloc[:0], "rmse").layout.annotations[0].text

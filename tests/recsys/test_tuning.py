@@ -117,3 +117,26 @@ def test_two_processes_share_one_study(tmp_path):
     assert all(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials)
     assert all("trial" in out and "best rmse" in out for out, _ in outputs)
     assert np.isfinite(study.best_value)
+
+
+def test_the_best_settings_become_a_preset_every_command_accepts(tmp_path, capsys):
+    from recsys.catalog import all_labels, preset
+    from recsys.cli import main
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert main(["tune", "--dataset", "ml-100k", "--split", "official", "--fold-name", "u1", "--model", "biases",
+                 "--trials", "3", "--storage", url]) == 0
+    out = capsys.readouterr().out
+    assert "saved as biases@tuned" in out and "test rmse: biases " in out and "biases@tuned " in out
+    assert "biases@tuned" in all_labels()
+    chosen = preset("biases@tuned")
+    assert chosen.model == "biases" and set(chosen.overrides) == {"reg_user", "reg_item"}
+    assert main(["train", "--dataset", "ml-100k", "--split", "official", "--fold-name", "u1",
+                 "--model", "biases@tuned"]) == 0
+    assert "biases@tuned on ml-100k (official-u1): loaded from cache" in capsys.readouterr().out, \
+        "the tuned settings were trained once, for their test score, under the key of their settings"
+    with pytest.raises(ConfigError, match="already a tuned preset"):
+        tuning.Tuner(None, "biases@tuned", SPLIT)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="no tuned settings for ease yet"):
+        preset("ease@tuned")
+    assert main(["tune", "--list", "--storage", url]) == 0 and "3 trials" in capsys.readouterr().out

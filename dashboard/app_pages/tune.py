@@ -1,0 +1,118 @@
+"""Tune a model: an Optuna search over the ranges its settings declare, run on the server (it goes
+on when the page is left), live, with the best settings saved as `<model>@tuned` for every page."""
+import pandas as pd
+import streamlit as st
+
+from dashboard import compare_figures as cf, services
+from dashboard.tables import readable
+from recsys import tuning
+from recsys.catalog import DEFAULT_FACTOR_MODEL, all_labels
+from recsys.errors import RecsysError
+from recsys.tuning_jobs import DONE, FAILED, STOPPED, StudyView
+
+TUNABLE = [label for label in all_labels() if not label.endswith("@tuned")]
+
+
+def controls(dataset) -> tuple[str, object, int, float | None]:
+    """The model, the split, the number of trials and a time limit."""
+    c1, c2, c3, c4 = st.columns([2, 2, 1, 1])
+    label = c1.selectbox("Model", TUNABLE, key=services.persistent("tune_model", DEFAULT_FACTOR_MODEL),
+                         on_change=services.keep, args=("tune_model",))
+    split_names = services.split_choices(dataset)
+    split_name = c2.selectbox("Split", split_names, key=services.persistent("tune_split", split_names[0]),
+                              on_change=services.keep, args=("tune_split",))
+    trials = c3.number_input("Trials", 2, 200, key=services.persistent("tune_trials", 20), on_change=services.keep,
+                             args=("tune_trials",))
+    minutes = c4.number_input("Minutes at most", 1, 240, key=services.persistent("tune_minutes", 10),
+                              on_change=services.keep, args=("tune_minutes",))
+    try:
+        searched = tuning.space(label)
+    except RecsysError as error:
+        st.info(str(error))
+        st.stop()
+    st.caption(f"Searches {', '.join(searched) or 'nothing'} ({tuning.default_metric(label).upper()} on a held-out "
+               "10% of the training part: the test part is never read). Trials that train in epochs report each "
+               "epoch, and the hopeless ones are stopped early.")
+    return label, services.SPLITS[split_name], int(trials), float(minutes) * 60
+
+
+def trials_table(view: StudyView) -> pd.DataFrame:
+    """One row per finished trial: number, state, score, seconds and its settings."""
+    rows = [{"trial": r.number, "state": r.state, "value": r.value, "seconds": r.seconds, **r.params}
+            for r in view.reports]
+    return pd.DataFrame(rows)
+
+
+def live(key: str) -> None:
+    """The study as it runs: progress, best so far, the trials; reruns the page when it ends."""
+    view = services.tuning_runner().get(key)
+    if view is None:
+        return
+    if not view.active and st.session_state.get("_tune_live") == key:
+        st.session_state.pop("_tune_live")
+        st.rerun()
+    show(view)
+
+
+def show(view: StudyView) -> None:
+    st.progress(min(len(view.reports) / max(view.trials, 1), 1.0), text=f"{view.label}: {view.describe()}")
+    table = trials_table(view)
+    if len(table):
+        st.plotly_chart(cf.best_so_far(table, view.metric), key=f"best_{len(table)}_{view.state}")
+        st.dataframe(readable(table.round(5), default_decimals=4), hide_index=True)
+    if view.state == FAILED:
+        st.error(f"The study failed: {view.error}")
+    if view.state in (DONE, STOPPED) and view.tuned:
+        scores = ", ".join(f"{label} {value:.4f}" for label, value in view.test_scores.items())
+        st.success(f"Best settings saved as **{view.tuned}**; every page and command accepts it as a model."
+                   + (f" Test {view.metric.upper()}: {scores}." if scores else ""))
+        if st.button(f"Open {view.tuned} on Train", key="open_tuned"):
+            services.choose("train_model", view.tuned)
+            st.switch_page("app_pages/train.py")
+        extras(view)
+
+
+def extras(view: StudyView) -> None:
+    """Optuna's parallel coordinates and parameter importances, once there are enough trials."""
+    import optuna
+
+    complete = [t for t in view.study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if len(complete) < 5:
+        st.caption("Parallel coordinates and parameter importances appear from five finished trials.")
+        return
+    left, right = st.columns(2)
+    left.plotly_chart(optuna.visualization.plot_parallel_coordinate(view.study), key="parallel")
+    try:
+        right.plotly_chart(optuna.visualization.plot_param_importances(view.study), key="importances")
+    except (RuntimeError, ValueError) as error:
+        right.caption(f"No importances yet: {error}")
+
+
+def main() -> None:
+    dataset = services.open_page("Tune", "Search a model's settings with Optuna over the ranges the model declares; "
+                                 "the best become a model of their own, e.g. biased-mf@tuned.")
+    if dataset is None:
+        return
+    if services.is_private(dataset):
+        st.info("Tuning runs on the built-in datasets: a study is kept on the server, and your upload is not.")
+        return
+    label, split, trials, seconds = controls(dataset)
+    runner = services.tuning_runner()
+    key = tuning.study_name(dataset, label, split, tuning.default_metric(label))
+    view = runner.get(key)
+    go, stop = st.columns(2)
+    if go.button("Start tuning", type="primary", key="start_tuning", disabled=view is not None and view.active):
+        try:
+            view = runner.submit(dataset, label, split, trials=trials, timeout=seconds)
+        except RecsysError as error:
+            st.error(f"Tuning was not started: {error}")
+    stop.button("Stop", key="stop_tuning", disabled=view is None or not view.active, on_click=runner.stop,
+                args=(key,), help="Ends the study after the running trial; its finished trials are kept.")
+    if view is not None and view.active:
+        st.session_state["_tune_live"] = key
+        st.fragment(live, run_every=1.0)(key)
+    elif view is not None:
+        show(view)
+
+
+main()
