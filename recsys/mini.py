@@ -176,3 +176,32 @@ def balance(p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     p_norm, q_norm = np.linalg.norm(p, axis=0), np.linalg.norm(q, axis=0)
     scale = np.sqrt(np.where((p_norm > 0) & (q_norm > 0), q_norm / np.where(p_norm > 0, p_norm, 1), 1.0))
     return p * scale, q / scale
+
+
+#: frames an animation of a long gradient descent keeps (the early steps, where most happens, densely)
+MAX_FRAMES = 60
+
+
+def frame_steps(n_steps: int, most: int = MAX_FRAMES) -> list[int]:
+    """The step indices an animation shows: every step when there are few, else a geometric
+    spacing that keeps the fast early changes and always the first and the last step."""
+    if n_steps <= most:
+        return list(range(n_steps))
+    picked = np.unique(np.round(np.geomspace(1, n_steps - 1, most - 1)).astype(int))
+    return [0, *picked.tolist()]
+
+
+def step_sentence(method: str, index: int, steps: tuple[MiniStep, ...], settings: MiniSettings = MiniSettings()) -> str:
+    """What step `index` of gradient descent ("gd") or ALS ("als") did, in plain words."""
+    now = steps[index].rmse
+    if index == 0:
+        return (f"Step 0: every person and film starts from small random tastes (seed {settings.seed}); "
+                f"their products miss the known ratings by {now:.2f} on average (RMSE).")
+    before = steps[index - 1].rmse
+    change = "down" if now < before else "up" if now > before else "unchanged"
+    if method == "als":
+        return (f"Step {index}: with the films' tastes fixed, each person's two tastes were solved exactly from "
+                f"their ratings; then each film's, with the people fixed. RMSE {before:.4f} → {now:.4f} ({change}).")
+    return (f"Step {index}: every taste moved a little (learning rate {settings.learning_rate:g}) in the direction "
+            f"that lowers the error on the known cells, and was pulled slightly towards 0 (regularisation "
+            f"{settings.reg:g}). RMSE {before:.4f} → {now:.4f} ({change}).")

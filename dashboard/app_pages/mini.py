@@ -5,10 +5,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import figures
+from dashboard import figures, mini_figures
 from dashboard.mini_grid import as_ratings, original_grid, with_edits
 from recsys.errors import RecsysError
-from recsys.mini import FACTOR_NAMES, METHODS, MiniFactorisation, MiniSettings, factorise
+from recsys.mini import FACTOR_NAMES, METHODS, MiniFactorisation, MiniSettings, factorise, frame_steps, step_sentence
 from recsys.readers import MINI_MOVIES, MINI_USERS
 
 RATING_PATTERN = r"^\s*([1-5](\.[05])?)?\s*$"  # empty, or 1-5 in half steps
@@ -84,6 +84,23 @@ def show(result: MiniFactorisation, ratings: pd.DataFrame, blanks: np.ndarray, k
                        key=f"map-{key}")
 
 
+def step_by_step(result: MiniFactorisation, settings: MiniSettings, key: str) -> None:
+    """The optimisation one step at a time (a slider), the error per step, and the animation."""
+    st.subheader("Step by step")
+    frames = frame_steps(len(result.steps))
+    index = st.select_slider("Step", frames, value=frames[-1], key=f"mini_step_{key}")
+    st.caption(step_sentence(key, index, result.steps, settings))
+    st.plotly_chart(mini_figures.mini_step(result.steps, index), key=f"step-{key}")
+    st.plotly_chart(mini_figures.error_per_step(result.steps, index), key=f"error-{key}")
+    with st.expander("Play it as an animation (and save it for a class)"):
+        sentences = {i: step_sentence(key, i, result.steps, settings) for i in frames}
+        animation = mini_figures.mini_animation(result.steps, frames, sentences)
+        st.plotly_chart(animation, key=f"animation-{key}")
+        st.download_button("Download the animation (HTML, plays without the server)",
+                           lambda: mini_figures.animation_html(animation), f"mini-{key}-steps.html",
+                           mime="text/html", key=f"download-{key}")
+
+
 def main() -> None:
     st.title("Mini demo")
     st.caption("Four people, five films, two blanks. Matrix factorisation finds two hidden tastes, "
@@ -111,6 +128,8 @@ def main() -> None:
                 st.error(str(error))
                 continue
             show(result, ratings, blanks, method)
+            if result.steps:
+                step_by_step(result, settings, method)
 
 
 main()

@@ -164,3 +164,19 @@ def test_best_so_far_steps_down_for_errors_and_up_for_rankings():
     assert list(fig.data[0].x) == [0, 2, 3] and list(fig.data[1].y) == [0.9, 0.9, 0.85]
     assert list(cf.best_so_far(trials, "ndcg").data[1].y) == [0.9, 0.95, 0.95]
     assert "No trial" in cf.best_so_far(trials.iloc[:0], "rmse").layout.annotations[0].text
+
+
+def test_the_mini_animation_has_a_frame_per_step_on_fixed_axes():
+    from dashboard import mini_figures
+    from recsys.mini import factorise, frame_steps, step_sentence
+
+    result = factorise("als")
+    frames = frame_steps(len(result.steps))
+    fig = mini_figures.mini_animation(result.steps, frames, {i: step_sentence("als", i, result.steps) for i in frames})
+    assert [f.name for f in fig.frames] == [str(i) for i in frames] and len(fig.frames[0].data) == 5
+    assert fig.layout.sliders[0].steps[-1].label == str(frames[-1])
+    assert "Step 0" in fig.frames[0].layout.title.text and "solved exactly" in fig.frames[1].layout.annotations[-1].text
+    still = mini_figures.mini_step(result.steps, frames[-1])
+    assert still.layout.xaxis.range == fig.layout.xaxis.range, "every frame on the same axes"
+    html = mini_figures.animation_html(fig)
+    assert "<html>" in html[:100] and "plotly" in html.lower() and "addFrames" in html

@@ -197,7 +197,13 @@ def test_mini_demo_predicts_the_blanks(app):
     assert len(values) == 2  # one pair per tab, labels repeat
     assert values["Bob / Beauty Inside"] == pytest.approx(4.5, abs=0.5)
     assert values["Carol / Love Story"] == pytest.approx(1.0, abs=0.5)
-    assert len(at.metric) == 6 and _charts(at) == 9  # NMF, gradient descent and ALS at once
+    # NMF, gradient descent and ALS at once; gd and ALS also step by step (a step, the error, the animation)
+    assert len(at.metric) == 6 and _charts(at) == 15
+    step = at.select_slider(key="mini_step_als")
+    assert str(step.value) == step.options[-1], "the slider opens on the final step"
+    step.set_value(0).run()
+    assert any(c.value.startswith("Step 0: every person and film starts") for c in at.caption)
+    assert not at.exception
     assert_no_missing_cells(at)
     assert at.button(key="mini_start_keras")  # the slow Keras fit runs only when asked
 

@@ -52,3 +52,27 @@ def test_factors_are_balanced_so_people_and_films_share_one_scale():
     raw_p, raw_q = np.array([[10.0, 0.1]]), np.array([[0.1, 20.0]])
     bp, bq = balance(raw_p, raw_q)
     assert np.allclose(bp @ bq.T, raw_p @ raw_q.T) and np.allclose(np.abs(bp), np.abs(bq))
+
+
+@pytest.mark.parametrize("method", ["gd", "als"])
+def test_the_steps_replay_the_factorisation_and_say_what_they_did(method):
+    from recsys.mini import frame_steps, step_sentence
+
+    result = factorise(method)
+    last = result.steps[-1]
+    assert np.allclose(last.p, result.user_factors.to_numpy()) and np.allclose(last.q, result.movie_factors.to_numpy())
+    assert np.allclose(last.p @ last.q.T, result.reconstruction.to_numpy())  # the final frame is the answer
+    frames = frame_steps(len(result.steps))
+    assert frames[0] == 0 and frames[-1] == len(result.steps) - 1 and frames == sorted(set(frames))
+    assert len(frames) <= 60
+    assert "random" in step_sentence(method, 0, result.steps)
+    words = step_sentence(method, 1, result.steps)
+    assert ("solved exactly" in words) == (method == "als") and "RMSE" in words
+
+
+def test_a_long_descent_keeps_its_early_steps_densely():
+    from recsys.mini import frame_steps
+
+    frames = frame_steps(1001)
+    assert frames[:6] == [0, 1, 2, 3, 4, 5] and frames[-1] == 1000 and len(frames) <= 60
+    assert frame_steps(10) == list(range(10))
