@@ -3,7 +3,7 @@ Training runs as a server-side job: leave the page, come back, and the curves ha
 import pandas as pd
 import streamlit as st
 
-from dashboard import figures, services, settings_form
+from dashboard import figures, learning_view, services, settings_form
 from recsys.catalog import DEFAULT_RATING_MODEL, all_labels, blend_parts
 from recsys.errors import ArtifactError, ConfigError, RecsysError
 from recsys import service
@@ -12,7 +12,7 @@ from recsys.budget import human_bytes, model_budget, server_budget
 from recsys.service import TrainResult
 
 
-def live_training(key: str, curve_note: str) -> None:
+def live_training(key: str, curve_note: str, dataset) -> None:
     """The running job's progress and curves, redrawn every second; the page reruns at its end."""
     view = services.job_runner().get(key)
     if view is None or not view.active:
@@ -21,8 +21,12 @@ def live_training(key: str, curve_note: str) -> None:
     if curve_note and view.logs:
         st.caption(curve_note)
     if view.logs:
-        st.plotly_chart(figures.training_curves(pd.DataFrame([vars(log) for log in view.logs])),
-                        key="live_curves")
+        left, right = st.columns(2)
+        with left:
+            st.plotly_chart(figures.training_curves(pd.DataFrame([vars(log) for log in view.logs])),
+                            key="live_curves")
+        with right:
+            learning_view.live_map(dataset, view.logs[-1].snapshot)
 
 
 #: below this many ratings a trained model's numbers carry a warning
@@ -57,6 +61,7 @@ def show_result(result: TrainResult, trained_here: bool, dataset) -> None:
                    "ratings to learn tastes, so these numbers mean little and the test part is a handful of rows.")
     for note in result.notes:
         st.warning(note)
+    learning_view.watch(dataset, result.model, result.model.name)
 
 
 def main() -> None:
@@ -123,7 +128,7 @@ def main() -> None:
             stop_col.button("Stop", key="stop_training", disabled=not active, on_click=runner.stop, args=(key,),
                             help="Ends training after the current batch; nothing is saved for a stopped run.")
             if active:
-                st.fragment(live_training, run_every=1.0)(key, chosen.curve_note)
+                st.fragment(live_training, run_every=1.0)(key, chosen.curve_note, dataset)
             else:
                 if view is not None and view.state in (FAILED, STOPPED):
                     services.show_ended(view)

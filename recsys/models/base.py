@@ -15,6 +15,7 @@ import numpy as np
 from recsys.budget import Cost, Shape, rows_cost
 from recsys.dataset import RatingScale, Ratings
 from recsys.errors import ArtifactError, ConfigError, UnknownIdError
+from recsys.models import snapshots
 from recsys.models.config import ModelConfig
 from recsys.models.fallback import fit_biases, newcomer_offset
 from recsys.models.loop import EpochCallback, History, Stage
@@ -39,6 +40,8 @@ def _held_bytes(value: object, seen: set[int]) -> int:
         return sum(_held_bytes(v, seen) for v in value.values())
     if isinstance(value, (list, tuple)):
         return sum(_held_bytes(v, seen) for v in value)
+    if isinstance(value, snapshots.Snapshot):
+        return value.nbytes
     return 0
 
 
@@ -107,6 +110,8 @@ class Recommender(ABC):
     seconds_per_100k: ClassVar[float] = 10.0
     #: what its training curves show when they are not the whole run (a blend: its Keras part's)
     curve_note: ClassVar[str] = ""
+    #: it records its factors after each epoch (recsys.models.snapshots), so faces can replay training
+    keeps_snapshots: ClassVar[bool] = False
 
     @classmethod
     def settings_for_size(cls, n_ratings: int, n_items: int) -> tuple[dict, list[str]]:
@@ -137,6 +142,10 @@ class Recommender(ABC):
         self.cached_part: Callable[[str, ModelConfig], "Recommender | None"] | None = None
         #: set by `recsys.training.train`: hears the name of each of `stages()` as it begins
         self.on_stage: Callable[[str], None] | None = None
+        #: the factors after each epoch, for the sampled movies and users (models that keep snapshots)
+        self.snapshots: list[snapshots.Snapshot] = []
+        self.snapshot_items = np.zeros(0, dtype=np.int64)
+        self.snapshot_users = np.zeros(0, dtype=np.int64)
 
     def stages(self) -> tuple[Stage, ...]:
         """The steps `fit` goes through, in order (a blend: one per part, then its weights)."""
@@ -386,6 +395,7 @@ class Recommender(ABC):
                   **({"validation_predictions": self.validation_predictions}
                      if self.validation_predictions is not None else {}), **{f"model_{k}": v for k, v in self._state().items()}}
         np.savez(folder / "state.npz", **arrays)
+        snapshots.save(folder, self.snapshots, self.snapshot_items, self.snapshot_users)
         self._save_extra(folder)
 
     @classmethod
@@ -407,7 +417,8 @@ class Recommender(ABC):
             model.validation_predictions = arrays.get("validation_predictions")
             model._load_state({k[6:]: v for k, v in arrays.items() if k.startswith("model_")})
             model._load_extra(folder)
-        except (KeyError, ValueError, IndexError) as error:
+            model.snapshots, model.snapshot_items, model.snapshot_users = snapshots.load(folder)
+        except (KeyError, ValueError, IndexError, OSError, EOFError) as error:
             raise ArtifactError(f"{folder} holds an incomplete or inconsistent model: {error}") from None
         model._check_loaded()
         return model

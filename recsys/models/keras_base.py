@@ -28,7 +28,7 @@ from recsys.budget import Cost, Shape, rows_cost
 from recsys.dataset import Ratings
 from recsys.distribute import strategy_for
 from recsys.errors import ArtifactError
-from recsys.models import sizing
+from recsys.models import sizing, snapshots
 from recsys.models.base import Factors, Recommender
 from recsys.models.config import ModelConfig
 from recsys.models.fold_in import FOLD_IN_BIAS_REG, penalised_logistic
@@ -47,6 +47,7 @@ class KerasRecommender(Recommender):
     trains_for_ranking = True
     draws_on_a_map = True
     distributes = True
+    keeps_snapshots = True
 
     config_type: ClassVar[type[ModelConfig]] = KerasConfig
 
@@ -154,7 +155,9 @@ class KerasRecommender(Recommender):
             self.keras_model.compile(optimizer=lazy_adam(cfg.learning_rate), loss=loss, jit_compile=False)
         rng = np.random.default_rng(cfg.seed)
         valid_data = self._validation_data(valid, rng) if valid is not None and len(valid) else None
-        loop = EpochLoop(cfg.epochs, callbacks, stop, patience=cfg.patience, snapshot=self.keras_model.get_weights)
+        self.snapshot_items, self.snapshot_users = snapshots.sample(train)
+        loop = EpochLoop(cfg.epochs, callbacks, stop, patience=cfg.patience, snapshot=self.keras_model.get_weights,
+                         capture=self._capture if self.keeps_snapshots else None)
         listener = keras_listener(loop, lambda: self._validate(valid, valid_data))
         if self.predicts_ratings:  # one Keras loop over fixed data: no per-epoch call overhead
             users, items, targets = self._epoch_data(train, rng)
@@ -169,6 +172,7 @@ class KerasRecommender(Recommender):
         if loop.best_state is not None:
             self.keras_model.set_weights(loop.best_state)
         history = loop.history
+        self.snapshots = history.snapshots
         if valid is not None and len(valid):  # out-of-sample, before any refit sees them (for blends)
             self.validation_predictions = self.scale.clip(self._predict_known(valid.users, valid.items))
         if cfg.refit and valid is not None and len(valid) and history.best_epoch and not history.stopped:
@@ -191,7 +195,8 @@ class KerasRecommender(Recommender):
         with strategy_for(cfg.strategy).scope():
             self.keras_model = self.build(train.n_users, train.n_items)
             self.keras_model.compile(optimizer=lazy_adam(cfg.learning_rate), loss=best_model.loss, jit_compile=False)
-        loop = EpochLoop(epochs, callbacks, stop, phase="refit", history=history)
+        loop = EpochLoop(epochs, callbacks, stop, phase="refit", history=history,
+                         capture=self._capture if self.keeps_snapshots else None)
         listener = keras_listener(loop, lambda: (None, None))
         for epoch in range(epochs):
             users, items, targets = self._epoch_data(everything, rng)
@@ -200,6 +205,11 @@ class KerasRecommender(Recommender):
             if history.stopped:
                 self.keras_model = best_model
                 return
+
+    def _capture(self, epoch: int, phase: str, val_rmse: float | None) -> snapshots.Snapshot:
+        """The sampled movie and user vectors now (the rows of the two embedding tables)."""
+        return snapshots.take(epoch, phase, val_rmse, self._weights("item_embedding"), self._weights("user_embedding"),
+                              self.snapshot_items, self.snapshot_users)
 
     def _to_one_device(self, train: Ratings) -> None:
         """A model trained under a strategy becomes an ordinary one-device Keras model with the

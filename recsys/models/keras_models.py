@@ -71,6 +71,7 @@ class DeepMF(KerasRecommender):
     name = "deep-mf"
     seconds_per_100k = 6
     draws_on_a_map = False  # its embeddings are concatenated into dense layers, never compared
+    keeps_snapshots = False  # so its training is not replayed on a map either
     config_type = DeepConfig
     description = "concatenated embeddings and biases into dense layers"
 

@@ -29,6 +29,8 @@ class EpochLog:
     val_rmse: float | None
     seconds: float
     phase: str = "fit"  # "fit" (with validation) or "refit" (on all training data)
+    #: the sampled factors after this epoch, for models that keep snapshots (recsys.models.snapshots)
+    snapshot: Any = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class History:
     best_epoch: int | None = None
     stopped: bool = False
     seconds: float = 0.0
+    snapshots: list = field(default_factory=list)
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame([vars(log) for log in self.logs], columns=HISTORY_COLUMNS)
@@ -67,18 +70,22 @@ class EpochLoop:
     - `snapshot`: returns the model's state after an epoch; with it (and a validation score) the
       loop keeps the best epoch's state in `best_state` (None: keep the last), and stops after `patience` epochs without
       an improvement of at least `MIN_IMPROVEMENT` (None: never early);
+    - `capture(epoch, phase, val_rmse)`: called after each epoch (outside the epoch's timing) for
+      a snapshot of the model's factors, kept in `history.snapshots` and on the epoch's log;
     - `stop`: a flag set from another thread; the loop ends after the current epoch (or batch,
       for a caller that asks `stop_requested`), marking the history stopped."""
 
     def __init__(self, epochs: int, callbacks: list[EpochCallback] | None = None,
                  stop: threading.Event | None = None, patience: int | None = None,
                  snapshot: Callable[[], Any] | None = None, phase: str = "fit",
-                 history: History | None = None) -> None:
+                 history: History | None = None,
+                 capture: Callable[[int, str, float | None], Any] | None = None) -> None:
         self.epochs = epochs
         self.callbacks = list(callbacks or [])
         self.stop = stop
         self.patience = patience
         self.snapshot = snapshot
+        self.capture = capture
         self.phase = phase
         self.history = history if history is not None else History()
         self.best_state: Any = None
@@ -111,8 +118,12 @@ class EpochLoop:
         and decide whether to go on (`finished`)."""
         if self.history.stopped:
             return
-        log = EpochLog(self._epoch + 1, self.epochs, float(loss), val_loss, val_rmse,
-                       time.perf_counter() - self._started, phase=self.phase)
+        seconds = time.perf_counter() - self._started
+        taken = self.capture(self._epoch + 1, self.phase, val_rmse) if self.capture is not None else None
+        if taken is not None:
+            self.history.snapshots.append(taken)
+        log = EpochLog(self._epoch + 1, self.epochs, float(loss), val_loss, val_rmse, seconds, phase=self.phase,
+                       snapshot=taken)
         self.history.logs.append(log)
         for callback in self.callbacks:
             callback(log)

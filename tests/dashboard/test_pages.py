@@ -94,7 +94,8 @@ def test_training_page_trains_a_tiny_model_and_shows_curves(app):
     assert any(c.value.startswith(("queued", "fitting", "epoch", "step 1 of 3")) for c in at.caption)  # progress
     finish_jobs(at)
     assert at.subheader[0].value == "Finished"
-    assert _charts(at) >= 1
+    assert _charts(at) >= 2 and any(h.value == "Watch it learn" for h in at.subheader)  # curves, the moving map
+    assert at.multiselect(key="follow_recommender-net").value, "the most-rated movies are followed by default"
     labels = {m.label: m.value for m in at.metric}
     assert float(labels["Test RMSE"]) < 1.2
     assert any("saved in the shared artifact store" in c.value for c in at.caption)

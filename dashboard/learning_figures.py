@@ -1,0 +1,72 @@
+"""Pure Plotly builders for watching a model learn: the movie map epoch by epoch (one projection
+for every frame), with a few picked movies and their trails, as an animation or a single frame."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from dashboard.figures import _layout, genre_colours
+
+NO_GENRE = "(no genre)"
+
+
+def frame_title(epoch: int, phase: str, val_rmse: float | None, total: int) -> str:
+    """E.g. "epoch 4 (fit) · validation RMSE 0.8712" or "epoch 2 of the refit on all training data"."""
+    what = f"epoch {epoch} of the refit on all training data" if phase == "refit" else f"epoch {epoch} of {total}"
+    return what + ("" if val_rmse is None else f" · validation RMSE {val_rmse:.4f}")
+
+
+def _traces(xy: np.ndarray, colours: list[str], hover: list[str], picked: list[int], labels: list[str],
+            trail: np.ndarray | None) -> list[go.Scatter]:
+    movies = go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="markers", name="movies", text=hover, showlegend=False,
+                        marker=dict(color=colours, size=6, opacity=0.65), hovertemplate="%{text}<extra></extra>")
+    chosen = go.Scatter(x=xy[picked, 0], y=xy[picked, 1], mode="markers+text", text=labels, name="picked",
+                        textposition="top center", showlegend=False,
+                        marker=dict(size=13, color="black", symbol="diamond", line=dict(color="white", width=1)))
+    trails = go.Scatter(x=[] if trail is None else trail[:, 0], y=[] if trail is None else trail[:, 1], mode="lines",
+                        name="trails", showlegend=False, line=dict(color="rgba(0,0,0,0.35)", width=1.5),
+                        hoverinfo="skip")
+    return [movies, chosen, trails]
+
+
+def _trails(frames: list[np.ndarray], upto: int, picked: list[int]) -> np.ndarray | None:
+    """The paths of the picked movies up to frame `upto`, as one line broken by NaN rows."""
+    if not picked:
+        return None
+    parts = []
+    for i in picked:
+        parts.append(np.array([frame[i] for frame in frames[: upto + 1]]))
+        parts.append(np.full((1, 2), np.nan))
+    return np.vstack(parts)
+
+
+def moving_map(frames: list[np.ndarray], titles: list[str], genres: list[str], titles_of_movies: list[str],
+               picked: list[int], heading: str) -> go.Figure:
+    """The sampled movies after each epoch, coloured by primary genre, on axes fixed over every
+    frame; the picked movies (indices into the sample) as labelled diamonds with their trails;
+    play, pause and an epoch slider."""
+    palette = genre_colours([g for g in genres if g != NO_GENRE] or ["Drama"])
+    colours = [palette.get(g, "#b0b0b0") for g in genres]
+    hover = [f"{t}<br>{g}" for t, g in zip(titles_of_movies, genres)]
+    labels = [titles_of_movies[i] for i in picked]
+    fig = go.Figure(data=_traces(frames[0], colours, hover, picked, labels, _trails(frames, 0, picked)))
+    fig.frames = [go.Frame(data=_traces(xy, colours, hover, picked, labels, _trails(frames, n, picked)), name=str(n),
+                           layout=dict(title_text=f"{heading}: {titles[n]}")) for n, xy in enumerate(frames)]
+    everything = np.vstack(frames)
+    low, high = np.nanmin(everything, axis=0), np.nanmax(everything, axis=0)
+    pad = 0.05 * (high - low + 1e-9)
+    fig.update_xaxes(range=[low[0] - pad[0], high[0] + pad[0]], title="first principal axis (of the final vectors)")
+    fig.update_yaxes(range=[low[1] - pad[1], high[1] + pad[1]], title="second principal axis")
+    if len(frames) > 1:
+        play = dict(label="Play", method="animate", args=[None, {"frame": {"duration": 400, "redraw": False},
+                                                                 "fromcurrent": True, "transition": {"duration": 250}}])
+        pause = dict(label="Pause", method="animate", args=[[None], {"frame": {"duration": 0}, "mode": "immediate"}])
+        fig.update_layout(
+            updatemenus=[dict(type="buttons", direction="left", buttons=[play, pause], x=0.0, y=-0.12, xanchor="left",
+                              yanchor="top", showactive=False)],
+            sliders=[dict(active=0, x=0.14, y=-0.1, len=0.86, currentvalue=dict(prefix="frame "),
+                          steps=[dict(label=str(n + 1), method="animate",
+                                      args=[[str(n)], {"mode": "immediate", "frame": {"duration": 0, "redraw": False},
+                                                       "transition": {"duration": 0}}]) for n in range(len(frames))])],
+            margin=dict(b=140))
+    return _layout(fig, f"{heading}: {titles[0]}", height=620)
