@@ -64,7 +64,7 @@ def moving_map(frames: list[np.ndarray], titles: list[str], genres: list[str], t
         fig.update_layout(
             updatemenus=[dict(type="buttons", direction="left", buttons=[play, pause], x=0.0, y=-0.12, xanchor="left",
                               yanchor="top", showactive=False)],
-            sliders=[dict(active=0, x=0.14, y=-0.1, len=0.86, currentvalue=dict(prefix="frame "),
+            sliders=[dict(active=0, x=0.2, y=-0.1, len=0.8, currentvalue=dict(prefix="frame "),
                           steps=[dict(label=str(n + 1), method="animate",
                                       args=[[str(n)], {"mode": "immediate", "frame": {"duration": 0, "redraw": False},
                                                        "transition": {"duration": 0}}]) for n in range(len(frames))])],

@@ -28,6 +28,9 @@ def live_map(dataset, snapshot: snaps.Snapshot) -> None:
 def watch(dataset, model, label: str) -> None:
     """The whole run replayed: one projection for all frames, a few movies followed with trails."""
     frames = model.snapshots
+    if model.keeps_snapshots and not frames:
+        st.caption("This model was saved without its epoch-by-epoch vectors (trained before they were kept): "
+                   "Retrain to watch it learn.")
     if len(frames) < 2 or frames[-1].items.shape[1] < 2:
         return
     st.subheader("Watch it learn")
@@ -35,10 +38,10 @@ def watch(dataset, model, label: str) -> None:
     titles = dataset.titles(items)
     counts = np.bincount(dataset.ratings.items, minlength=dataset.n_items)[items]
     default = [int(i) for i in np.argsort(-counts, kind="stable")[:FOLLOWED]]
-    left, right = st.columns([3, 1])
+    left, right = st.columns([2, 1], vertical_alignment="bottom")
     picked = left.multiselect("Follow these movies", list(range(len(items))), default=default,
                               format_func=lambda i: titles[i], key=f"follow_{label}", max_selections=12)
-    same = right.toggle("Same spread every frame", True, key=f"spread_{label}",
+    same = right.toggle("Same spread in every frame", True, key=f"spread_{label}",
                         help="Early vectors are tiny; scaled to the final spread, their arrangement shows.")
     xy = snaps.aligned_frames(frames, same_spread=same)
     fit_epochs = sum(s.phase == "fit" for s in frames)

@@ -180,3 +180,17 @@ def test_the_mini_animation_has_a_frame_per_step_on_fixed_axes():
     assert still.layout.xaxis.range == fig.layout.xaxis.range, "every frame on the same axes"
     html = mini_figures.animation_html(fig)
     assert "<html>" in html[:100] and "plotly" in html.lower() and "addFrames" in html
+
+
+def test_the_moving_map_keeps_one_frame_per_epoch_on_fixed_axes_with_trails():
+    from dashboard import learning_figures as lf
+
+    rng = np.random.default_rng(3)
+    frames = [rng.normal(size=(40, 2)) * (1 + e) for e in range(4)]
+    titles = [lf.frame_title(e + 1, "fit", 0.9 - e / 10, 4) for e in range(4)]
+    fig = lf.moving_map(frames, titles, ["Drama"] * 20 + ["Comedy"] * 20, [f"m{i}" for i in range(40)], [0, 5], "map")
+    assert len(fig.frames) == 4 and fig.layout.xaxis.range[1] >= max(f[:, 0].max() for f in frames)
+    trail = fig.frames[2].data[2]
+    assert np.isnan(np.asarray(trail.x, dtype=float)).sum() == 2 and len(trail.x) == 2 * 3 + 2  # 2 movies x 3 epochs
+    assert "epoch 3 of 4 · validation RMSE 0.7000" in fig.frames[2].layout.title.text
+    assert lf.frame_title(2, "refit", None, 4) == "epoch 2 of the refit on all training data"
