@@ -1,7 +1,9 @@
-"""Tuned against default, side by side with Surprise's search, on P3 (ml-100k, random 80/20).
+"""Tuned against default, side by side with Surprise's search, on P3 (ml-100k, random 80/20) or
+P1 (ml-100k's official folds u1-u5: a study per fold, the test RMSE averaged over the folds).
 
-    python bench/tuning_bench.py --trials 20          # about 10 minutes on 2 cores
-    python bench/tuning_bench.py --trials 20 --docs   # also writes the table into docs/benchmarks.md
+    python bench/tuning_bench.py --trials 20                    # P3, about 10 minutes on 2 cores
+    python bench/tuning_bench.py --protocol P1 --trials 10      # P1, about 20 minutes
+    python bench/tuning_bench.py --trials 20 --docs             # also writes the table into docs/benchmarks.md
 
 For each of biased-mf, recommender-net and item-knn: a study of `--trials` trials on P3's training
 part (`recsys.tuning`: each trial scored on a held-out 10% of it), then the default and the tuned
@@ -28,34 +30,52 @@ from recsys.split import Split  # noqa: E402
 from recsys.tuning import Tuner  # noqa: E402
 
 MODELS = ("biased-mf", "recommender-net", "item-knn")
-SPLIT = Split("holdout", fraction=0.2, seed=42)  # P3 on ml-100k
+PROTOCOLS = {"P3": [Split("holdout", fraction=0.2, seed=42)],
+             "P1": [Split("official", name=f"u{i}") for i in range(1, 6)]}
 
 
-def ours(dataset, trials: int, folder: str) -> list[dict]:
+def _settings(best: dict) -> str:
+    return ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in best.items())
+
+
+def ours(dataset, splits: list[Split], trials: int, folder: str) -> list[dict]:
     rows = []
     for label in MODELS:
-        started = time.perf_counter()
-        tuner = Tuner(dataset, label, SPLIT, storage_url=str(Path(folder) / f"{label}.log"))
-        tuner.run(trials)
-        search = time.perf_counter() - started
-        tuner.save_best()
-        scores = tuner.test_scores()
-        counts = tuner.counts()
-        rows.append({"model": label, "default": scores[label], "tuned": scores[f"{label}@tuned"],
-                     "trials": f"{counts.get('complete', 0)} run, {counts.get('pruned', 0)} pruned",
-                     "seconds": search, "best": ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
-                                                          for k, v in tuner.best[0].items())})
+        default, tuned, search, complete, pruned, best = [], [], 0.0, 0, 0, ""
+        for split in splits:
+            started = time.perf_counter()
+            tuner = Tuner(dataset, label, split, storage_url=str(Path(folder) / f"{label}-{split.label()}.log"))
+            tuner.run(trials)
+            search += time.perf_counter() - started
+            tuner.save_best()
+            scores = tuner.test_scores()
+            default.append(scores[label])
+            tuned.append(scores[f"{label}@tuned"])
+            counts = tuner.counts()
+            complete, pruned = complete + counts.get("complete", 0), pruned + counts.get("pruned", 0)
+            best = _settings(tuner.best[0])
+        rows.append({"model": label, "default": float(np.mean(default)), "tuned": float(np.mean(tuned)),
+                     "trials": f"{complete} run, {pruned} pruned", "seconds": search,
+                     "best": best + (" (last fold)" if len(splits) > 1 else "")})
     return rows
 
 
-def surprise_svd(dataset, trials: int) -> dict:
+def surprise_svd(dataset, splits: list[Split], trials: int) -> dict:
+    runs = [_surprise_svd(dataset, split, trials) for split in splits]
+    return {"model": "Surprise SVD (RandomizedSearchCV, 3-fold)", "default": float(np.mean([r[0] for r in runs])),
+            "tuned": float(np.mean([r[1] for r in runs])), "trials": f"{trials} candidates x 3 folds" +
+            (f", {len(splits)} times" if len(splits) > 1 else ""), "seconds": sum(r[2] for r in runs),
+            "best": runs[-1][3] + (" (last fold)" if len(splits) > 1 else "")}
+
+
+def _surprise_svd(dataset, split: Split, trials: int) -> tuple[float, float, float, str]:
     """RandomizedSearchCV over SVD with `trials` candidates, refitted, scored on the test part."""
     import pandas as pd
     from scipy.stats import loguniform, randint
     from surprise import SVD, Dataset as SurpriseDataset, Reader
     from surprise.model_selection import RandomizedSearchCV
 
-    train, test = SPLIT.apply(dataset)
+    train, test = split.apply(dataset)
     frame = pd.DataFrame({"u": train.users, "i": train.items, "r": train.values})
     data = SurpriseDataset.load_from_df(frame, Reader(rating_scale=(dataset.scale.low, dataset.scale.high)))
     default = SVD(random_state=0)
@@ -73,33 +93,35 @@ def surprise_svd(dataset, trials: int) -> dict:
     def score(model) -> float:
         return rmse(np.array([model.predict(int(u), int(i)).est for u, i in zip(test.users, test.items)]), test.values)
 
-    return {"model": "Surprise SVD (RandomizedSearchCV, 3-fold)", "default": score(default), "tuned": score(tuned),
-            "trials": f"{trials} candidates x 3 folds", "seconds": seconds,
-            "best": ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
-                              for k, v in search.best_params["rmse"].items())}
+    return score(default), score(tuned), seconds, _settings(search.best_params["rmse"])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument("--protocol", choices=list(PROTOCOLS), default="P3")
     parser.add_argument("--docs", action="store_true", help="also write the table into docs/benchmarks.md")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     dataset = sources.load("ml-100k")
     with tempfile.TemporaryDirectory() as folder:
-        rows = ours(dataset, args.trials, folder) + [surprise_svd(dataset, args.trials)]
+        splits = PROTOCOLS[args.protocol]
+        rows = ours(dataset, splits, args.trials, folder) + [surprise_svd(dataset, splits, args.trials)]
     lines = ["| model | test RMSE default | test RMSE tuned | trials | search seconds | best settings |",
              "|---|---|---|---|---|---|"]
     lines += [f"| {r['model']} | {r['default']:.4f} | {r['tuned']:.4f} | {r['trials']} | {r['seconds']:.0f} | "
               f"{r['best']} |" for r in rows]
-    body = "\n".join(lines) + (f"\n\nP3: ml-100k, random 80/20 (seed 42). Ours: {args.trials} Optuna trials (TPE, "
+    where = "P3: ml-100k, random 80/20 (seed 42)" if args.protocol == "P3" else \
+        "P1: ml-100k's official folds u1-u5, a study per fold, test RMSE averaged over the folds"
+    body = "\n".join(lines) + (f"\n\n{where}. Ours: {args.trials} Optuna trials (TPE, "
                                "median pruning) per model, each scored on a held-out 10% of the training part; "
                                "Surprise: as many RandomizedSearchCV candidates, 3-fold CV on the training part. "
                                "Both then train on the whole training part and are scored once on the test part.")
     print(body)
     if args.docs:
-        publish("tuning-P3", "Tuning: default against tuned on P3", f"python bench/tuning_bench.py --trials "
-                f"{args.trials} --docs", body, time.perf_counter() - started)
+        publish(f"tuning-{args.protocol}", f"Tuning: default against tuned on {args.protocol}",
+                f"python bench/tuning_bench.py --protocol {args.protocol} --trials {args.trials} --docs", body,
+                time.perf_counter() - started)
     return 0
 
 

@@ -86,7 +86,9 @@ class KerasRecommender(Recommender):
         detail = f"{config.factors} factors for {entities:,} users and movies"
         if layers:
             detail += f", dense layers {', '.join(map(str, layers))} ({tower:,} weights)"
-        return Cost(parameters, parameters * 4 * 4 + rows_cost(shape) + activations, detail)
+        kept = snapshots.cost(shape.n_items, shape.n_users, config.factors, 2 * config.epochs) \
+            if cls.keeps_snapshots else 0
+        return Cost(parameters, parameters * 4 * 4 + rows_cost(shape) + activations + kept, detail)
 
     def __init__(self, config: ModelConfig | None = None) -> None:
         super().__init__(config)

@@ -49,6 +49,11 @@ def sample(train: Ratings, items: int = SNAPSHOT_ITEMS, users: int = SNAPSHOT_US
     return np.sort(top_items), np.sort(top_users)
 
 
+def cost(n_items: int, n_users: int, factors: int, epochs: int) -> int:
+    """Bytes the snapshots of a run hold at most (the fit and the refit phase, float16)."""
+    return (min(n_items, SNAPSHOT_ITEMS) + min(n_users, SNAPSHOT_USERS)) * factors * 2 * epochs
+
+
 def take(epoch: int, phase: str, val_rmse: float | None, item_vectors: np.ndarray, user_vectors: np.ndarray,
          items: np.ndarray, users: np.ndarray) -> Snapshot:
     """A snapshot of the sampled rows of the two factor tables."""

@@ -3,7 +3,7 @@ a real server, asserting what a person sees. Every page passed is saved as a scr
 test-output/journeys/, and its visible text is checked for "None", "nan" and tracebacks.
 
 - the teacher: the mini demo, an edit answered at once, reset; a model trained, left and found
-  finished on coming back;
+  finished on coming back, and its training replayed on the latent map (Play);
 - the analyst: a user's favourites next to the top-10 with the reasons in view; the latent map:
   a movie clicked, a user clicked (drawn and linked on), a title searched;
 - the comparer: three models over five folds trained with one click, the table complete;
@@ -85,6 +85,16 @@ def test_the_teacher(page):
     page.get_by_text("Test RMSE").first.wait_for(timeout=180_000)
     text = look(page, "teacher-4-train-finished")
     assert re.search(r"Test RMSE\s+0\.[89]\d{3}", text), text[:2000]
+    # the model learning, replayed: Play moves the map on from its first epoch
+    title = page.locator(".gtitle", has_text="Movie vectors of biased-mf").first
+    title.wait_for(timeout=30_000)
+    assert "epoch 1 of" in title.text_content()
+    title.scroll_into_view_if_needed()
+    page.locator(".updatemenu-button", has_text="Play").last.click()
+    page.wait_for_function("() => [...document.querySelectorAll('.gtitle')].some(t => "
+                           "t.textContent.startsWith('Movie vectors of biased-mf') && !t.textContent.includes('epoch 1 of'))",
+                           timeout=30_000)
+    look(page, "teacher-5-watch-it-learn")
 
 
 def test_the_analyst(page):
