@@ -63,9 +63,14 @@ def blend_parts() -> list[str]:
     return [name for name, cls in MODELS.items() if cls.blendable]
 
 
+def builtin_labels() -> list[str]:
+    """Every model and every `-ranking` variant: the presets that exist without any tuning."""
+    return list(MODELS) + [f"{name}{RANKING_SUFFIX}" for name in ranking_capable()]
+
+
 def all_labels() -> list[str]:
-    """Every model, every `-ranking` variant, and the tuned presets saved so far."""
-    return list(MODELS) + [f"{name}{RANKING_SUFFIX}" for name in ranking_capable()] + sorted(tuned.load_all())
+    """The built-in presets and the tuned presets saved so far."""
+    return builtin_labels() + sorted(tuned.load_all())
 
 
 def known_parameters(model_name: str) -> set[str]:

@@ -6,11 +6,11 @@ import streamlit as st
 from dashboard import compare_figures as cf, services
 from dashboard.tables import readable
 from recsys import tuning
-from recsys.catalog import DEFAULT_FACTOR_MODEL, all_labels
+from recsys.catalog import DEFAULT_FACTOR_MODEL, builtin_labels
 from recsys.errors import RecsysError
 from recsys.tuning_jobs import DONE, FAILED, STOPPED, StudyView
 
-TUNABLE = [label for label in all_labels() if not label.endswith("@tuned")]
+TUNABLE = builtin_labels()
 
 
 def controls(dataset) -> tuple[str, object, int, float | None]:

@@ -4,7 +4,7 @@ import threading
 import numpy as np
 import pytest
 
-from recsys.catalog import all_labels, known_parameters, preset
+from recsys.catalog import builtin_labels, known_parameters, preset
 from recsys.errors import ConfigError
 from recsys.models import make_model, model_class
 from recsys.models.fallback import fit_biases
@@ -49,7 +49,7 @@ def cold_setup(ml100k_split):
     return fit_part, valid_part, held_out, test, new_users, new_items
 
 
-@pytest.mark.parametrize("label", all_labels())
+@pytest.mark.parametrize("label", builtin_labels())
 def test_model_conformance(label, cold_setup, tmp_path):
     fit_part, valid_part, held_out, test, new_users, new_items = cold_setup
     model = _small_model(label)

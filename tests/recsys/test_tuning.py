@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from recsys import tuning
-from recsys.catalog import all_labels
+from recsys.catalog import builtin_labels
 from recsys.errors import ConfigError
 from recsys.models import Recommender
 from recsys.split import Split
@@ -19,7 +19,7 @@ from tests.conftest import REPO
 SPLIT = Split("official", name="u1")
 
 
-@pytest.mark.parametrize("label", all_labels())
+@pytest.mark.parametrize("label", builtin_labels())
 def test_every_preset_has_a_valid_search_space(label):
     params = tuning.space(label)
     for name, param in params.items():
