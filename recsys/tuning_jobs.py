@@ -55,7 +55,7 @@ class TuningRunner:
         self._views: dict[str, StudyView] = {}
         self._tuners: dict[str, Tuner] = {}
         self._lock = threading.Lock()
-        self._queue: queue.Queue[tuple[str, Dataset, Split, str | None]] = queue.Queue()
+        self._queue: queue.Queue[str] = queue.Queue()
         self._store = store
         threading.Thread(target=self._work, name="tuning-worker", daemon=True).start()
 
@@ -71,7 +71,7 @@ class TuningRunner:
             view = StudyView(key, label, dataset.name, split.label(), tuner.metric, trials, timeout,
                              study=tuner.study)
             self._views[key], self._tuners[key] = view, tuner
-        self._queue.put((key, dataset, split, storage_url))
+        self._queue.put(key)
         return view
 
     def get(self, key: str) -> StudyView | None:
@@ -102,7 +102,7 @@ class TuningRunner:
 
     def _work(self) -> None:
         while True:
-            key, _dataset, _split, _url = self._queue.get()
+            key = self._queue.get()
             view, tuner = self.get(key), self._tuners.get(key)
             if view is None or tuner is None or view.state != QUEUED:
                 continue
@@ -115,5 +115,7 @@ class TuningRunner:
                 scores = tuner.test_scores(self._store) if record is not None and not stopped else {}
                 self._update(key, state=STOPPED if stopped else DONE, best=tuner.best,
                              tuned=None if record is None else record.label, test_scores=scores)
-            except (RecsysError, ValueError, RuntimeError) as error:
+            except RecsysError as error:
                 self._update(key, state=FAILED, error=str(error))
+            except Exception as error:  # noqa: BLE001 - a study's crash is shown; the worker serves the next one
+                self._update(key, state=FAILED, error=f"{type(error).__name__}: {error}")

@@ -140,3 +140,17 @@ def test_the_best_settings_become_a_preset_every_command_accepts(tmp_path, capsy
     with pytest.raises(ConfigError, match="no tuned settings for ease yet"):
         preset("ease@tuned")
     assert main(["tune", "--list", "--storage", url]) == 0 and "3 trials" in capsys.readouterr().out
+
+
+def test_studies_run_one_at_a_time_as_jobs_and_a_queued_one_can_be_stopped(ml100k):
+    from recsys.tuning_jobs import DONE, STOPPED, TuningRunner
+
+    runner = TuningRunner()
+    first = runner.submit(ml100k, "biases", SPLIT, trials=2)
+    second = runner.submit(ml100k, "item-knn", SPLIT, trials=2)
+    assert runner.submit(ml100k, "biases", SPLIT, trials=2).key == first.key, "the same request joins its study"
+    runner.stop(second.key)
+    done = runner.wait(first.key, timeout=120)
+    assert done.state == DONE and len(done.reports) == 2 and done.tuned == "biases@tuned"
+    assert set(done.test_scores) == {"biases", "biases@tuned"} and "2 of 2 trials" in done.describe()
+    assert runner.wait(second.key, timeout=60).state == STOPPED
