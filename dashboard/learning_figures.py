@@ -58,15 +58,17 @@ def moving_map(frames: list[np.ndarray], titles: list[str], genres: list[str], t
     fig.update_xaxes(range=[low[0] - pad[0], high[0] + pad[0]], title="first principal axis (of the final vectors)")
     fig.update_yaxes(range=[low[1] - pad[1], high[1] + pad[1]], title="second principal axis")
     if len(frames) > 1:
-        play = dict(label="Play", method="animate", args=[None, {"frame": {"duration": 400, "redraw": False},
-                                                                 "fromcurrent": True, "transition": {"duration": 250}}])
+        # redraw: the title (epoch, validation RMSE) changes per frame, and Streamlit's Plotly only
+        # applies a frame's layout when it redraws
+        play = dict(label="Play", method="animate", args=[None, {"frame": {"duration": 500, "redraw": True},
+                                                                 "fromcurrent": True, "transition": {"duration": 0}}])
         pause = dict(label="Pause", method="animate", args=[[None], {"frame": {"duration": 0}, "mode": "immediate"}])
         fig.update_layout(
             updatemenus=[dict(type="buttons", direction="left", buttons=[play, pause], x=0.0, y=-0.12, xanchor="left",
                               yanchor="top", showactive=False)],
             sliders=[dict(active=0, x=0.2, y=-0.1, len=0.8, currentvalue=dict(prefix="frame "),
                           steps=[dict(label=str(n + 1), method="animate",
-                                      args=[[str(n)], {"mode": "immediate", "frame": {"duration": 0, "redraw": False},
+                                      args=[[str(n)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
                                                        "transition": {"duration": 0}}]) for n in range(len(frames))])],
             margin=dict(b=140))
     return _layout(fig, f"{heading}: {titles[0]}", height=620)

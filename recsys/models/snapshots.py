@@ -62,7 +62,7 @@ def take(epoch: int, phase: str, val_rmse: float | None, item_vectors: np.ndarra
 
 
 def save(folder: Path, snapshots: list[Snapshot], items: np.ndarray, users: np.ndarray) -> None:
-    """Write the snapshots beside the model (no pickles: plain arrays)."""
+    """Write the snapshots beside the model, as plain numeric and text arrays."""
     if not snapshots:
         return
     np.savez(folder / FILE, items=np.stack([s.items for s in snapshots]), users=np.stack([s.users for s in snapshots]),

@@ -27,7 +27,7 @@ def test_second_call_loads_the_cached_artifact(mini, store):
     first = _quick(mini, store)
     assert not first.loaded and first.path.is_dir()
     assert {p.name for p in first.path.iterdir()} == {"state.npz", "model.keras", "ids.json", "meta.json",
-                                                      "manifest.json"}
+                                                      "manifest.json", "snapshots.npz"}  # the epochs, replayable
     second = _quick(mini, store)
     assert second.loaded and second.key == first.key
     assert second.metrics == pytest.approx(first.metrics, nan_ok=True)
