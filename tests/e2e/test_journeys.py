@@ -73,7 +73,7 @@ def test_the_teacher(page):
     page.get_by_text("Alice / Matrix").first.wait_for(timeout=15_000)  # answered at once: no Keras run
     look(page, "teacher-2-mini-demo-edited")
     page.get_by_role("button", name="Reset the grid").click()
-    page.wait_for_timeout(1500)
+    page.get_by_text("Alice / Matrix").first.wait_for(state="detached", timeout=30_000)  # the blank is gone
     assert page.get_by_text("Alice / Matrix").count() == 0
     visit(page, "Train", "Results are cached")
     choose(page, "Model", "biased-mf")
