@@ -26,11 +26,11 @@ from recsys.models.base import RankingOnly, Recommender
 from recsys.models.config import ModelConfig
 from recsys.models.fallback import fit_biases
 from recsys.models.fold_in import liked_for_fold_in
+from recsys.models.knn_walk import pair_terms, user_terms
 from recsys.models.loop import History
 from recsys.models.baselines import BiasConfig, new_user_bias
 
 BLOCK = 256  # target items per similarity block
-HEAVY_SHARE = 32  # a user whose slice holds over 1/HEAVY_SHARE of all list entries takes one pass over them
 
 
 @dataclass(frozen=True)
@@ -85,24 +85,30 @@ class ItemKNN(Recommender):
 
     def _neighbour_lists(self) -> sparse.csc_matrix:
         """Targets x neighbours: each movie's `candidates` most similar other movies (positive
-        similarity only), stored by neighbour column so a user's rated movies slice it fast."""
+        similarity only), stored by neighbour column so a user's rated movies slice it fast.
+        A movie rated by one user shares at most one user with any other, so its shrunk
+        similarities are all 0: only movies with two or more ratings are compared."""
         n, keep = self.n_items, min(self.config.candidates, self.n_items - 1)
+        active = np.flatnonzero(np.diff(self._cols.indptr) >= 2)
+        among = tuple(m[:, active] for m in (self._cols, self._cols_binary, self._cols_square))
         rows, cols, vals = [], [], []
-        for start in range(0, n, BLOCK):
-            block = np.arange(start, min(start + BLOCK, n))
-            sims = self.similarity(block)
-            sims[np.arange(block.size), block] = 0.0  # a movie is not its own neighbour
-            if keep < n:
-                best = np.argpartition(-sims, keep - 1, axis=1)[:, :keep]
-            else:
-                best = np.broadcast_to(np.arange(n), sims.shape)
-            values = np.take_along_axis(sims, best, axis=1)
-            positive = values > 0
-            rows.append(np.repeat(block, positive.sum(axis=1)))
-            cols.append(best[positive])
-            vals.append(values[positive])
-        return sparse.csr_matrix((np.concatenate(vals).astype(np.float32),
-                                  (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)).tocsc()
+        for start in range(0, active.size, BLOCK):
+            stop = min(start + BLOCK, active.size)
+            sims = _shrunk_pearson(tuple(m[:, start:stop] for m in among), among, self.config.shrinkage)
+            sims[np.arange(stop - start), np.arange(start, stop)] = 0.0  # a movie is not its own neighbour
+            chosen = sims > 0
+            over = np.flatnonzero(chosen.sum(axis=1) > keep)  # only these need a selection
+            if over.size:
+                best = np.argpartition(-sims[over], keep - 1, axis=1)[:, :keep]
+                chosen[over] = False
+                chosen[over[:, None], best] = True
+            row, col = np.nonzero(chosen)
+            rows.append(active[start + row])
+            cols.append(active[col])
+            vals.append(sims[row, col])
+        return sparse.csr_matrix((np.concatenate(vals or [np.zeros(0)]).astype(np.float32),
+                                  (np.concatenate(rows or [np.zeros(0, int)]),
+                                   np.concatenate(cols or [np.zeros(0, int)]))), shape=(n, n)).tocsc()
 
     @property
     def neighbour_lists(self) -> sparse.csc_matrix:
@@ -112,42 +118,44 @@ class ItemKNN(Recommender):
         return self._neighbours
 
     @property
-    def _sorted_lists(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(target, neighbour, similarity) of every list entry, by target, most similar first."""
-        if getattr(self, "_sorted", None) is None:
-            lists = self.neighbour_lists.tocoo()
-            order = np.lexsort((-lists.data, lists.row))
-            self._sorted = lists.row[order], lists.col[order], lists.data[order].astype(np.float64)
-        return self._sorted
+    def _walk_arrays(self) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+        """The lists in the two forms the compiled walks read (int64 and float64): by neighbour
+        (start of each movie's column, targets, similarities) and by target, most similar first
+        (start of each target's list, neighbours, similarities)."""
+        lists = self.neighbour_lists
+        if getattr(self, "_arrays", (None,))[0] is not lists:
+            rows = lists.tocsr()
+            target = np.repeat(np.arange(self.n_items), np.diff(rows.indptr))
+            similarity = rows.data.astype(np.float64)
+            order = np.argsort(target - 0.5 * similarity, kind="stable")  # by target, then most similar first
+            by_neighbour = (lists.indptr.astype(np.int64), lists.indices.astype(np.int64),
+                            lists.data.astype(np.float64))
+            by_target = (rows.indptr.astype(np.int64), rows.indices[order].astype(np.int64), similarity[order])
+            self._arrays = lists, (by_neighbour, by_target)
+        return self._arrays[1]
 
     def _user_scores(self, rated: np.ndarray, residuals: np.ndarray) -> np.ndarray:
         """The neighbourhood term of every movie for someone with these rated movies and residuals:
-        per target, the similarity-weighted residual of its k most similar rated movies. For a
-        heavy rater (their slice of the lists would hold over an eighth of all entries) one pass
-        over the sorted lists takes each target's first k rated candidates; otherwise their slice
-        is taken, targets with at most k rated candidates take all of them (one sparse product)
-        and only the others need a top-k selection. Both give the same k."""
-        if rated.size == 0:
-            return np.zeros(self.n_items)
-        lists = self.neighbour_lists
-        if np.diff(lists.indptr)[rated].sum() * HEAVY_SHARE > lists.nnz:
-            return self._heavy_user_scores(rated, residuals)
+        per target, the similarity-weighted residual of its k most similar rated movies (see
+        `knn_walk.user_terms`)."""
         scores = np.zeros(self.n_items)
-        part = lists[:, rated].tocsr()  # targets x rated, candidate similarities only
-        weight = np.asarray(part.sum(axis=1), dtype=np.float64).ravel()
-        total = part @ residuals.astype(np.float64)
-        heavy = np.flatnonzero(np.diff(part.indptr) > self.config.k)
-        if heavy.size:
-            sub = part[heavy].tocoo()
-            order = np.lexsort((-sub.data, sub.row))
-            row, col, sim = sub.row[order], sub.col[order], sub.data[order].astype(np.float64)
-            starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
-            rank = np.arange(row.size) - np.repeat(starts, np.diff(np.r_[starts, row.size]))
-            top = rank < self.config.k
-            weight[heavy] = np.bincount(row[top], sim[top], heavy.size)
-            total[heavy] = np.bincount(row[top], sim[top] * residuals[col[top]], heavy.size)
-        np.divide(total, weight, out=scores, where=weight > 0)
+        if rated.size:
+            by_neighbour, by_target = self._walk_arrays
+            user_terms(*by_neighbour, *by_target, np.asarray(rated, dtype=np.int64),
+                       np.ascontiguousarray(residuals, dtype=np.float64), self.config.k, scores)
         return scores
+
+    def _pair_terms(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """The neighbourhood term of each (user, item) pair, from the pair's target list and the
+        user's training ratings (pairs taken by user)."""
+        order = np.argsort(users, kind="stable")
+        terms, rows = np.zeros(len(users)), self._rows
+        pair_terms(*self._walk_arrays[1], users[order].astype(np.int64), items[order].astype(np.int64),
+                   rows.indptr.astype(np.int64), rows.indices.astype(np.int64), rows.data.astype(np.float64),
+                   self.config.k, self.n_items, terms)
+        out = np.empty_like(terms)
+        out[order] = terms
+        return out
 
     def _set_residuals(self, matrix: sparse.csr_matrix) -> None:
         matrix.sort_indices()
@@ -160,31 +168,10 @@ class ItemKNN(Recommender):
 
     def similarity(self, targets: np.ndarray, others: np.ndarray | None = None) -> np.ndarray:
         """Dense shrunk Pearson-baseline similarities, shape (len(targets), len(others) or n_items)."""
+        matrices = (self._cols, self._cols_binary, self._cols_square)
         pick = (lambda m: m) if others is None else (lambda m: m[:, others])
-        a, a_bin, a_sq = self._cols[:, targets], self._cols_binary[:, targets], self._cols_square[:, targets]
-        b, b_bin, b_sq = pick(self._cols), pick(self._cols_binary), pick(self._cols_square)
-        numerator = (a.T @ b).toarray()
-        support = (a_bin.T @ b_bin).toarray()
-        denominator = np.sqrt((a_sq.T @ b_bin).toarray() * (a_bin.T @ b_sq).toarray())
-        with np.errstate(divide="ignore", invalid="ignore"):
-            sim = np.where(denominator > 0, numerator / denominator, 0.0)
-        shrunk = np.maximum(support - 1, 0)
-        return sim * shrunk / (shrunk + self.config.shrinkage + 1e-12)
-
-    def _heavy_user_scores(self, rated: np.ndarray, residuals: np.ndarray) -> np.ndarray:
-        target, neighbour, sim = self._sorted_lists
-        position = np.full(self.n_items, -1)
-        position[rated] = np.arange(rated.size)
-        hits = np.flatnonzero(position[neighbour] >= 0)  # in list order: by target, best first
-        rows = target[hits]
-        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-        rank = np.arange(rows.size) - np.repeat(starts, np.diff(np.r_[starts, rows.size]))
-        keep = hits[rank < self.config.k]
-        weight = np.bincount(target[keep], sim[keep], self.n_items)
-        total = np.bincount(target[keep], sim[keep] * residuals[position[neighbour[keep]]], self.n_items)
-        scores = np.zeros(self.n_items)
-        np.divide(total, weight, out=scores, where=weight > 0)
-        return scores
+        return _shrunk_pearson(tuple(m[:, targets] for m in matrices), tuple(pick(m) for m in matrices),
+                               self.config.shrinkage)
 
     def _history(self, user: int) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = self._rows.indptr[user], self._rows.indptr[user + 1]
@@ -192,13 +179,7 @@ class ItemKNN(Recommender):
 
     def _predict_known(self, users, items):
         mu, b_user, b_item = self._baseline
-        out = mu + b_user[users] + b_item[items]
-        order = np.argsort(users, kind="stable")
-        bounds = np.flatnonzero(np.r_[True, users[order][1:] != users[order][:-1], True])
-        for lo, hi in zip(bounds[:-1], bounds[1:]):
-            rows = order[lo:hi]
-            out[rows] += self._user_scores(*self._history(int(users[rows[0]])))[items[rows]]
-        return out
+        return mu + b_user[users] + b_item[items] + self._pair_terms(users, items)
 
     def _score_known(self, users):
         """Predicted ratings of every item for each user."""
@@ -230,6 +211,19 @@ class ItemKNN(Recommender):
                                               shape=(self.n_users, self.n_items)))
         self._neighbours = sparse.csc_matrix((arrays["nb_similarity"], arrays["nb_indices"], arrays["nb_indptr"]),
                                              shape=(self.n_items, self.n_items))
+
+
+def _shrunk_pearson(targets: tuple, others: tuple, shrinkage: float) -> np.ndarray:
+    """Dense shrunk Pearson-baseline similarities between two sets of residual columns, each given
+    as (residuals, rated as 1, squared residuals) over the same users."""
+    (a, a_bin, a_sq), (b, b_bin, b_sq) = targets, others
+    numerator = (a.T @ b).toarray()
+    support = (a_bin.T @ b_bin).toarray()
+    denominator = np.sqrt((a_sq.T @ b_bin).toarray() * (a_bin.T @ b_sq).toarray())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sim = np.where(denominator > 0, numerator / denominator, 0.0)
+    shrunk = np.maximum(support - 1, 0)
+    return sim * shrunk / (shrunk + shrinkage + 1e-12)
 
 
 @dataclass(frozen=True)

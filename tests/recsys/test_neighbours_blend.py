@@ -77,21 +77,34 @@ def test_item_knn_neighbour_lists_are_exact_when_they_hold_every_movie(parts):
     assert gap < 1e-3
 
 
-def test_item_knn_heavy_and_light_paths_agree(parts, monkeypatch):
-    """A heavy rater's scores come from one pass over the sorted lists, a light one's from their
-    slice of the lists: both are the same top-k for any user."""
-    import recsys.models.neighbours as neighbours
+def _top_k_from_lists(model, rated: np.ndarray, residuals: np.ndarray) -> np.ndarray:
+    """Every target's term straight from its candidate list: the k most similar rated candidates."""
+    lists = model.neighbour_lists.toarray()[:, rated]  # targets x rated, 0 where not a candidate
+    top = np.argsort(-lists, axis=1, kind="stable")[:, :model.config.k]
+    chosen = np.take_along_axis(lists, top, 1)
+    weight = chosen.sum(1)
+    return np.where(weight > 0, (chosen * residuals[top]).sum(1) / np.where(weight > 0, weight, 1), 0.0)
 
-    train, _ = parts
-    model = make_model("item-knn")
+
+def test_item_knn_walks_give_the_top_k_for_light_and_heavy_raters(parts):
+    """The compiled walks stop at each target's k-th rated candidate: for the lightest to the
+    heaviest rater, the same terms as sorting each list in full; pairs and rows agree; a model
+    fitted again on other data does not keep the old lists."""
+    train, test = parts
+    model = make_model("item-knn", k=20)
     model.fit(train)
     counts = np.bincount(train.users, minlength=train.n_users)
-    users = np.argsort(counts)[[0, 100, 500, 900, -1]]  # from the lightest to the heaviest rater
-    one_pass = [model._heavy_user_scores(*model._history(int(u))) for u in users]
-    monkeypatch.setattr(neighbours, "HEAVY_SHARE", 0)  # every user through their slice
-    sliced = [model._user_scores(*model._history(int(u))) for u in users]
-    for a, b in zip(one_pass, sliced):
-        assert np.allclose(a, b, atol=1e-6)
+    for user in np.argsort(counts)[[0, 100, 500, 900, -1]]:  # from the lightest to the heaviest rater
+        rated, residuals = model._history(int(user))
+        assert np.allclose(model._user_scores(rated, residuals), _top_k_from_lists(model, rated, residuals),
+                           atol=1e-9)
+    heavy = int(np.argmax(counts))
+    items = np.arange(train.n_items)
+    assert np.allclose(model._score_known(np.array([heavy]))[0],
+                       model._predict_known(np.full(train.n_items, heavy), items), atol=1e-9)
+    model.fit(train.take(np.flatnonzero(train.users % 2 == 0)))
+    rated, residuals = model._history(heavy - heavy % 2)
+    assert np.allclose(model._user_scores(rated, residuals), _top_k_from_lists(model, rated, residuals), atol=1e-9)
 
 
 def test_blend_beats_each_of_its_parts(parts):
