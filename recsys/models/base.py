@@ -277,6 +277,10 @@ class Recommender(ABC):
     def _predict_known(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         """Ratings for known pairs (before clipping)."""
 
+    def prepare_scoring(self) -> None:
+        """Build now what scoring would build on first use (item-knn's lists), so that work is done
+        where it is cheapest to wait for it (in a blend, beside the Keras part)."""
+
     def score_all(self, users: np.ndarray) -> np.ndarray:
         """Ranking scores of every item for each user, shape (len(users), n_items), higher is
         better: the model's own scores for known users, the fallback ranking for unknown ones,

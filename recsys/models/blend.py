@@ -12,6 +12,7 @@ that can fold in a new user (all but AutoRec) serves fold-in.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -133,31 +134,37 @@ class Blend(Recommender):
         everything = train.concat(valid)
         history, columns, self.parts, self.notes = History(), [], [], []
         plan = self.stages()
-        for number, component in enumerate(self._components()):
-            self._announce(plan[number].name)
-            cached = self._reusable(component, valid)
-            try:
-                if cached is not None:  # the identical model was trained before: reuse it
-                    component, probe = cached, cached.validation_predictions
-                elif component.learns_from_validation:  # predicts valid out of sample, then learns from it
-                    keras_part = isinstance(component, KerasRecommender)  # its epochs are the blend's curve
-                    fitted = component.fit(train, valid, callbacks if keras_part else [], stop)
-                    history = fitted if keras_part else history
-                    if fitted.stopped:
-                        return fitted
-                    probe = component.validation_predictions
-                else:  # out of sample first, then on all the training data
-                    component.fit(train)
-                    probe = component.predict(valid.users, valid.items)
-                    component = type(component)(component.config)
-                    component.fit(everything)
-            except ConfigError as error:
-                if component.name not in self.config.optional:
-                    raise
-                self.notes.append(f"the blend left out {component.name}: {error}")
-                continue
-            columns.append(np.asarray(probe, dtype=np.float64))
-            self.parts.append(component)
+        components = self._components()
+        # the parts without epochs (item-knn) fit in a thread beside the Keras part: their loops
+        # release the GIL, and they draw no random numbers, so the result is the same as in turn
+        aside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="blend-part")
+        later = {number: aside.submit(_out_of_sample, component, train, valid, everything)
+                 for number, component in enumerate(components) if not component.learns_from_validation}
+        try:
+            for number, component in enumerate(components):
+                self._announce(plan[number].name)
+                cached = self._reusable(component, valid)
+                try:
+                    if number in later:  # out of sample first, then on all the training data
+                        probe, component = later[number].result()
+                    elif cached is not None:  # the identical model was trained before: reuse it
+                        component, probe = cached, cached.validation_predictions
+                    else:  # predicts valid out of sample, then learns from it
+                        keras_part = isinstance(component, KerasRecommender)  # its epochs are the blend's curve
+                        fitted = component.fit(train, valid, callbacks if keras_part else [], stop)
+                        history = fitted if keras_part else history
+                        if fitted.stopped:
+                            return fitted
+                        probe = component.validation_predictions
+                except ConfigError as error:
+                    if component.name not in self.config.optional:
+                        raise
+                    self.notes.append(f"the blend left out {component.name}: {error}")
+                    continue
+                columns.append(np.asarray(probe, dtype=np.float64))
+                self.parts.append(component)
+        finally:
+            aside.shutdown(wait=False, cancel_futures=True)
         self._announce(plan[-1].name)
         self.weights = _least_squares(columns, valid.values)
         folding = [column for column, part in zip(columns, self.parts) if part.can_fold_in]
@@ -223,6 +230,17 @@ class Blend(Recommender):
         for part in self.parts:
             part._load_extra(folder)
             part._check_loaded()
+
+
+def _out_of_sample(component: Recommender, train, valid, everything) -> tuple[np.ndarray, Recommender]:
+    """A part without epochs: its predictions of `valid` when fitted on `train` alone, and the
+    same part fitted on all the training data, ready to score."""
+    component.fit(train)
+    probe = component.predict(valid.users, valid.items)
+    final = type(component)(component.config)
+    final.fit(everything)
+    final.prepare_scoring()
+    return probe, final
 
 
 def _least_squares(columns: list[np.ndarray], target: np.ndarray) -> np.ndarray:

@@ -117,6 +117,9 @@ class ItemKNN(Recommender):
             self._neighbours = self._neighbour_lists()
         return self._neighbours
 
+    def prepare_scoring(self) -> None:
+        self._walk_arrays  # noqa: B018 - builds and keeps the lists in both forms
+
     @property
     def _walk_arrays(self) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
         """The lists in the two forms the compiled walks read (int64 and float64): by neighbour
