@@ -24,7 +24,8 @@ from recsys.jobs import DONE, FAILED, STOPPED, JobView
 from recsys.model_cache import ModelCache  # noqa: F401 - the server's and each upload's model cache
 from recsys.service import resolve
 from recsys.split import Split
-from recsys.training import TrainResult, lookup
+from recsys.catalog import stand_in
+from recsys.training import TrainResult, lookup, train
 from recsys.upload import UPLOAD_CAPS  # noqa: F401 - the Dataset page states them
 
 SPLITS = {
@@ -187,6 +188,48 @@ def request_model(dataset: Dataset, label: str, split: Split = Split(), override
         return None
     watch_jobs([key])
     return None
+
+
+def with_stand_in(dataset: Dataset, label: str, split: Split = Split(), start: bool = True) -> tuple[TrainResult | None, str]:
+    """`request_model` for a page's own default, and the label to show with it. While that default
+    trains as a job, the page gets its quick stand-in model (`catalog.stand_in`, trained here in
+    about a second the first time, then cached like any model) under a note that says so, and the
+    job's end reruns the page with the default."""
+    result = request_model(dataset, label, split, start=start)
+    quick = stand_in(label)
+    if result is not None or quick is None or not start:
+        return result, label
+    resolved = resolve(dataset, label, split)
+    view = job_runner().get(scope_for(dataset).job_key(resolved.key))
+    if view is not None and view.state == DONE:  # it ended between the two looks
+        return settings_result(dataset, resolved.model, resolved.config, split), label
+    if view is None or not view.active:
+        return None, label  # it failed or was stopped: request_model said so
+    try:
+        stand = _stand_in_result(dataset, quick, split)
+    except RecsysError as error:
+        log.warning("no stand-in for %s: %s", label, error)
+        return None, label
+    st.info(f"Meanwhile: **{quick}**, a quick closed-form model ({stand.model.description.split(':')[0]}), "
+            f"until {label} is trained; the page switches to {label} by itself.", icon=":material/bolt:")
+    return stand, quick
+
+
+def _stand_in_result(dataset: Dataset, label: str, split: Split) -> TrainResult:
+    """The stand-in model: cached, or trained now (once per key at a time; a second session waits
+    for the first and reads its result)."""
+    resolved = resolve(dataset, label, split)
+    found = settings_result(dataset, resolved.model, resolved.config, split)
+    if found is not None:
+        return found
+    scope = scope_for(dataset)
+    with _load_lock(scope.job_key(resolved.key)):
+        found = scope.cache.get(resolved.key)
+        if found is None:
+            found = train(dataset, resolved.model, resolved.config, split, store=scope.store)
+            scope.cache[resolved.key] = found
+            log.info("stand-in trained: %s %s in %.1fs", label, resolved.key, found.fit_seconds)
+    return found
 
 
 def submit(dataset: Dataset, model_name: str, config, split: Split, retrain: bool = False,

@@ -14,11 +14,15 @@ from recsys.models import MODELS, model_class, sizing
 RANKING_SUFFIX = "-ranking"
 #: What `evaluate` runs by default: every rating model, and the ranking-trained NCF models.
 DEFAULT_EVALUATION = ("global-mean", "popular", "biases", "nmf", "item-knn", "mf", "biased-mf", "deep-mf", "recommender-net",
-                      "gmf", "mlp", "neumf", "autorec", "blend", "gmf-ranking", "neumf-ranking", "ials", "ease")
+                      "gmf", "mlp", "neumf", "autorec", "blend", "gmf-ranking", "neumf-ranking", "ials", "ease",
+                      "pure-svd")
 #: The model the dashboard offers first for rating prediction, for top-10 lists, and for factor maps.
 DEFAULT_RATING_MODEL = "blend"
 DEFAULT_RANKING_MODEL = "ease"
 DEFAULT_FACTOR_MODEL = "recommender-net"  # the blend's latent-factor half
+#: the quick model (closed form, well under a second on ml-latest-small) a page shows while its
+#: default for top-10 lists or factor maps trains; it ranks and draws on a map
+STAND_IN = "pure-svd"
 #: what the Compare page shows first: the baselines (biases for ratings, popular for top-10), a factor
 #: model, the default and the ranking models
 DEFAULT_COMPARISON = ("biases", "popular", "biased-mf", "recommender-net", "blend", "ials", "ease")
@@ -46,6 +50,11 @@ def preset(label: str, **overrides) -> Preset:
     if base not in MODELS:
         raise ConfigError(f"unknown model {label!r}; known models: {', '.join(all_labels())}")
     return Preset(label, base, {**extra, **overrides})
+
+
+def stand_in(label: str) -> str | None:
+    """The quick model a page may show first while `label`, its default, trains (None: wait)."""
+    return STAND_IN if label in (DEFAULT_RANKING_MODEL, DEFAULT_FACTOR_MODEL) else None
 
 
 def ranking_capable() -> list[str]:

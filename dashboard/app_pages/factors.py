@@ -1,6 +1,8 @@
 """The latent map as an explorer: movies (and users) in 2-D or 3-D; click a movie for its
 neighbours and ratings, box or lasso a region for its genre mix, search a title, colour by any
 metadata, draw a user's favourites, top-10 and direction, and export the vectors."""
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -120,9 +122,10 @@ def main() -> None:
         return
     panels.take_user_event(dataset)
     settings = controls(dataset)
-    result = services.request_model(dataset, settings.label, start=settings.label == DEFAULT_FACTOR_MODEL)
+    result, shown = services.with_stand_in(dataset, settings.label, start=settings.label == DEFAULT_FACTOR_MODEL)
     if result is None:
         return
+    settings = dataclasses.replace(settings, label=shown)  # the stand-in's name while the default trains
     model = result.model
     user = shown_user(dataset, model, settings.who)
     points, selection = map_points(dataset, result, settings, user)

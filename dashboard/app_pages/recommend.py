@@ -138,9 +138,9 @@ def main() -> None:
     c1, c2, c3 = st.columns([2, 1, 2])
     user_id = pick_user(dataset, c1, c2.button("Random user", key="random_user"))
     label, split, first_split = pick_model(dataset, c3)
-    result = services.request_model(dataset, label, split, start=label == DEFAULT_RANKING_MODEL and first_split)
+    result, shown = services.with_stand_in(dataset, label, split, start=label == DEFAULT_RANKING_MODEL and first_split)
     if result is not None:
-        side_by_side(dataset, result, label, split, dataset.user_index(user_id), user_id)
+        side_by_side(dataset, result, shown, split, dataset.user_index(user_id), user_id)
         rate_yourself(dataset, result.model)
 
 

@@ -9,11 +9,13 @@ from recsys.models.baselines import IALS, NMF, Biases, GlobalMean, Popular
 from recsys.models.autorec import AutoRec
 from recsys.models.blend import Blend
 from recsys.models.neighbours import EASE, ItemKNN
+from recsys.models.pure_svd import PureSVD
 from recsys.models.keras_models import (GMF, MF, MLP, BiasedMF, DeepMF, KerasRecommender, NeuMF,
                                         RecommenderNet)
 
 MODELS: dict[str, type[Recommender]] = {cls.name: cls for cls in (
-    GlobalMean, Popular, Biases, NMF, ItemKNN, MF, BiasedMF, DeepMF, RecommenderNet, GMF, MLP, NeuMF, AutoRec, IALS, EASE, Blend)}
+    GlobalMean, Popular, Biases, NMF, ItemKNN, MF, BiasedMF, DeepMF, RecommenderNet, GMF, MLP, NeuMF, AutoRec, IALS, EASE,
+    PureSVD, Blend)}
 
 
 def model_class(name: str) -> type[Recommender]:

@@ -449,3 +449,40 @@ def test_the_blend_has_settings_and_a_model_on_little_data_is_flagged(app, movie
     _open(at, "dataset")
     at.button(key="forget_upload").click().run()  # the session's scratch space goes with it
     assert not at.exception
+
+
+def test_a_first_visit_shows_a_quick_model_while_the_default_trains(movielens_dir, tmp_path, monkeypatch):
+    """On a server that has trained nothing, Recommendations and Latent factors answer at once
+    with the labelled stand-in (PureSVD) while their defaults train as jobs, then switch."""
+    import threading
+
+    import streamlit as st
+
+    from recsys.catalog import DEFAULT_FACTOR_MODEL, DEFAULT_RANKING_MODEL, STAND_IN
+    from recsys.models import model_class
+
+    monkeypatch.setenv("RECSYS_ARTIFACTS_DIR", str(tmp_path))
+    st.cache_resource.clear()  # a server that has trained nothing
+    go = threading.Event()
+    for label in (DEFAULT_RANKING_MODEL, DEFAULT_FACTOR_MODEL):  # the defaults wait until the test has looked
+        cls = model_class(label)
+        monkeypatch.setattr(cls, "_fit", lambda self, *a, _fit=cls._fit, **k: go.wait(120) and _fit(self, *a, **k))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("app_pages/recommend.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(f"Meanwhile: **{STAND_IN}**" in i.value for i in at.info)
+    assert [h.value for h in at.subheader if h.value.startswith("Top-10 by")] == [f"Top-10 by {STAND_IN}"]
+    assert len(at.dataframe[1].value) == 10
+    at.switch_page("app_pages/factors.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(f"Meanwhile: **{STAND_IN}**" in i.value for i in at.info)
+    assert f"Movie vectors of {STAND_IN}" in at.get("plotly_chart")[0].proto.spec
+    go.set()
+    finish_jobs(at)
+    assert not any("Meanwhile" in i.value for i in at.info)
+    assert f"Movie vectors of {DEFAULT_FACTOR_MODEL}" in at.get("plotly_chart")[0].proto.spec
+    at.switch_page("app_pages/recommend.py").run()
+    assert not any("Meanwhile" in i.value for i in at.info)
+    assert [h.value for h in at.subheader if h.value.startswith("Top-10 by")] == [f"Top-10 by {DEFAULT_RANKING_MODEL}"]
+    st.cache_resource.clear()  # the next test's server does not inherit this folder's models

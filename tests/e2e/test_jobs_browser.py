@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from bench.dashboard_driver import CHROMIUM, CHROMIUM_ARGS, serve
+from bench.dashboard_driver import CHROMIUM, CHROMIUM_ARGS, STAND_IN_NOTE, serve
 from recsys.artifacts import ArtifactStore
 from tests.conftest import REPO, require_chromium
 
@@ -72,7 +72,9 @@ def test_training_survives_leaving_the_page_and_is_stoppable_from_another_sessio
         assert alice.get_by_text("Training jobs").count()  # the sidebar panel
         _goto(alice, "Dataset", "Rating histogram", 60)  # usable while the job runs
         _goto(alice, "Latent factors", "Latent factors", 30)
-        alice.get_by_text("Nearest to").first.wait_for(timeout=240_000)  # filled in by itself, no click
+        alice.get_by_text("Nearest to").first.wait_for(timeout=240_000)  # the stand-in answers meanwhile
+        alice.get_by_text(STAND_IN_NOTE).first.wait_for(state="detached", timeout=240_000)  # filled in, no click
+        alice.get_by_text("Nearest to").first.wait_for(timeout=60_000)
         alice.screenshot(path=str(OUTPUT / "factors-filled-in.png"), full_page=True)
 
         # 2. a long run goes on while the user looks around
@@ -105,7 +107,7 @@ def test_training_survives_leaving_the_page_and_is_stoppable_from_another_sessio
         alice.get_by_text("Finished").first.wait_for(timeout=400_000)
         alice.get_by_text("Test RMSE").first.wait_for(timeout=10_000)
         assert not alice.get_by_text("Traceback").count()
-        assert len(ArtifactStore(artifacts / "models").entries()) == 2  # recommender-net and mf
+        assert len(ArtifactStore(artifacts / "models").entries()) == 3  # recommender-net, its stand-in, mf
 
         # 4. a second long run, stopped from the other session
         _choose_long_mf(alice, factors_to_max=True)
@@ -116,7 +118,7 @@ def test_training_survives_leaving_the_page_and_is_stoppable_from_another_sessio
         alice.get_by_text("was stopped; nothing was saved").first.wait_for(timeout=60_000)
         alice.screenshot(path=str(OUTPUT / "train-stopped-from-another-session.png"), full_page=True)
         assert alice.get_by_role("button", name="Start training").is_enabled()
-        assert len(ArtifactStore(artifacts / "models").entries()) == 2  # nothing saved for the stopped run
+        assert len(ArtifactStore(artifacts / "models").entries()) == 3  # nothing saved for the stopped run
         log = (tmp_path / "server.log").read_text()
         assert "training stopped: mf" in log and log.count("model trained: mf") == 1
 
