@@ -194,25 +194,38 @@ def with_stand_in(dataset: Dataset, label: str, split: Split = Split(), start: b
     """`request_model` for a page's own default, and the label to show with it. While that default
     trains as a job, the page gets its quick stand-in model (`catalog.stand_in`, trained here in
     about a second the first time, then cached like any model) under a note that says so, and the
-    job's end reruns the page with the default."""
-    result = request_model(dataset, label, split, start=start)
-    quick = stand_in(label)
-    if result is not None or quick is None or not start:
-        return result, label
+    job's end reruns the page with the default. The stand-in is made before the job is queued, so
+    the job's start (importing TensorFlow) does not slow it down."""
+    quick = stand_in(label) if start else None
     resolved = resolve(dataset, label, split)
+    stand = None
+    if quick is not None and _waits_for_training(dataset, resolved, split):
+        try:
+            stand = _stand_in_result(dataset, quick, split)
+        except RecsysError as error:
+            log.warning("no stand-in for %s: %s", label, error)
+    result = request_model(dataset, label, split, start=start)
+    if result is not None or stand is None:
+        return result, label
     view = job_runner().get(scope_for(dataset).job_key(resolved.key))
     if view is not None and view.state == DONE:  # it ended between the two looks
         return settings_result(dataset, resolved.model, resolved.config, split), label
     if view is None or not view.active:
         return None, label  # it failed or was stopped: request_model said so
-    try:
-        stand = _stand_in_result(dataset, quick, split)
-    except RecsysError as error:
-        log.warning("no stand-in for %s: %s", label, error)
-        return None, label
     st.info(f"Meanwhile: **{quick}**, a quick closed-form model ({stand.model.description.split(':')[0]}), "
             f"until {label} is trained; the page switches to {label} by itself.", icon=":material/bolt:")
     return stand, quick
+
+
+def _waits_for_training(dataset: Dataset, resolved, split: Split) -> bool:
+    """Whether this page's model is neither trained nor failed, so it is (or will be) training."""
+    view = job_runner().get(scope_for(dataset).job_key(resolved.key))
+    if view is not None and view.state in (FAILED, STOPPED):
+        return False
+    try:
+        return settings_result(dataset, resolved.model, resolved.config, split) is None
+    except ArtifactError:
+        return False  # broken: request_model offers to retrain it
 
 
 def _stand_in_result(dataset: Dataset, label: str, split: Split) -> TrainResult:

@@ -23,7 +23,7 @@ from recsys.models.base import Recommender
 from recsys.models.config import ModelConfig
 from recsys.models.loop import History, Stage
 from recsys.models import sizing
-from recsys.models.params import hyper
+from recsys.models.params import ASSIGNMENT, declared, hyper, parse_value
 from recsys.split import validation_split
 
 RIDGE = 1e-3  # keeps the weight fit stable when two components agree closely
@@ -45,6 +45,9 @@ class BlendConfig(ModelConfig):
                                  high=1 << 20)
     part_epochs: int = hyper(0, "int", "Epochs of the Keras part (0: its own default)", "0: the part's own default",
                              low=0, high=10_000, page=True, page_range=(0, 200))
+    part_settings: tuple[str, ...] = hyper((), "assignments", "Parts' own settings",
+                                           "a part's setting as part.setting=value, e.g. recommender-net.factors=48 "
+                                           "(each part's declared ranges apply; a tuned preset's settings fit here)")
 
     def __post_init__(self) -> None:
         if isinstance(self.components, tuple) and isinstance(self.optional, tuple):
@@ -70,6 +73,25 @@ class BlendConfig(ModelConfig):
             raise ConfigError("components: a blend holds each model once and at most one Keras model")
         if not set(self.optional) <= set(names):
             raise ConfigError(f"optional must name some of the components, got {self.optional!r}")
+        for name in names:
+            MODELS[name].config_type.from_dict(self.part_overrides(name))  # each part's own checks
+
+    def part_overrides(self, name: str) -> dict:
+        """The settings `part_settings` gives part `name`, read as that part declares them."""
+        from recsys.models import MODELS
+
+        overrides = {}
+        for text in self.part_settings:
+            part, setting, value = ASSIGNMENT.match(text).groups()
+            if part not in self.components:
+                raise ConfigError(f"part_settings: {part} is not one of the components ({', '.join(self.components)})")
+            if part != name:
+                continue
+            params = declared(MODELS[part].config_type)
+            if setting not in params:
+                raise ConfigError(f"part_settings: {part} has no setting {setting!r}; see `recsys params {part}`")
+            overrides[setting] = parse_value(params[setting], value, f"{part}.{setting}")
+        return overrides
 
 
 class Blend(Recommender):
@@ -102,7 +124,8 @@ class Blend(Recommender):
 
         from recsys.budget import model_budget
 
-        costs = [MODELS[name].estimate(MODELS[name].config_type(), shape) for name in config.components]
+        costs = [MODELS[name].estimate(MODELS[name].config_type.from_dict(config.part_overrides(name)), shape)
+                 for name in config.components]
         kept = [n not in config.optional or c.bytes <= model_budget() for n, c in zip(config.components, costs)]
         costs = [c for c, keep in zip(costs, kept) if keep]  # an optional part too big for the budget is left out
         return Cost(sum(c.parameters for c in costs), sum(c.bytes for c in costs),
@@ -117,7 +140,8 @@ class Blend(Recommender):
             keras_part = issubclass(model_class(name), KerasRecommender)
             extra = {k: v for k, v in (("batch_size", self.config.part_batch_size), ("epochs", self.config.part_epochs))
                      if keras_part and v}
-            return model_class(name).config_type(seed=self.config.seed, **extra)
+            return model_class(name).config_type.from_dict({"seed": self.config.seed, **extra,
+                                                             **self.config.part_overrides(name)})
         return [model_class(name)(config(name)) for name in (self.config.components if names is None else names)]
 
     def stages(self) -> tuple[Stage, ...]:

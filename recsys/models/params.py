@@ -7,6 +7,7 @@ search space all read it from there, so a new setting is described in one place.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import Field, dataclass, field, fields
 from typing import Any, Literal
 
@@ -14,9 +15,10 @@ import numpy as np
 
 from recsys.errors import ConfigError
 
-Kind = Literal["int", "float", "bool", "choice", "sizes", "names"]
-#: the kinds whose values are lists (typed as "64,32" on a command line)
-LISTS = ("sizes", "names")
+Kind = Literal["int", "float", "bool", "choice", "sizes", "names", "assignments"]
+#: the kinds whose values are lists (typed as "64,32" on a command line; assignments as "a.b=1; c.d=2")
+LISTS = ("sizes", "names", "assignments")
+ASSIGNMENT = re.compile(r"^\s*([\w-]+)\.(\w+)\s*=\s*(\S.*?)\s*$")
 #: the metadata key a declared field keeps its `Param` under
 KEY = "param"
 
@@ -26,7 +28,8 @@ class Param:
     """One hyper-parameter: kind, accepted range, search range, and words for people.
 
     - kind: int, float, bool, choice (one of `choices`), sizes (a list of whole numbers in
-      [low, high], at most `max_count`) or names (a list of model names, checked by the config);
+      [low, high], at most `max_count`), names (a list of model names, checked by the config) or
+      assignments (a list of "part.setting=value", checked by the config);
     - low/high: the accepted range (None: unbounded on that side); `open_low` excludes `low`;
     - search: the range (or, for choice, the values) worth trying when tuning; None: not tuned;
     - log: search (and read) the range on a log scale;
@@ -57,6 +60,8 @@ class Param:
             return "one of " + ", ".join(map(str, self.choices))
         if self.kind == "names":
             return "comma-separated model names"
+        if self.kind == "assignments":
+            return "part.setting=value, separated by semicolons"
         bounds = _bounds(self)
         if self.kind == "sizes":
             count = f", at most {self.max_count}" if self.max_count else ""
@@ -130,6 +135,9 @@ def check_value(name: str, param: Param, value: Any) -> None:
     elif param.kind == "names":
         if not isinstance(value, tuple) or not all(isinstance(n, str) for n in value):
             raise ConfigError(f"{name} must be a list of model names, got {value!r}")
+    elif param.kind == "assignments":
+        if not isinstance(value, tuple) or not all(isinstance(a, str) and ASSIGNMENT.match(a) for a in value):
+            raise ConfigError(f"{name} must be a list of part.setting=value, got {value!r}")
 
 
 def _is_int(value: Any) -> bool:
@@ -185,6 +193,8 @@ def parse_value(param: Param, text: str, name: str = "") -> Any:
             return tuple(int(v) for v in text.split(",") if v.strip())
         if param.kind == "names":
             return tuple(v.strip() for v in text.split(",") if v.strip())
+        if param.kind == "assignments":
+            return tuple(v.strip() for v in text.split(";") if v.strip())
     except ValueError:
         raise ConfigError(f"{name or param.label} must be {param.describe()}, got {text!r}") from None
     return text

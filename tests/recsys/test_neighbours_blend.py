@@ -204,3 +204,24 @@ def test_blend_reuses_an_identical_cached_recommender_net(ml100k, store):
     part = next(p for p in other_seed.model.parts if p.name == "recommender-net")
     assert not np.array_equal(part.factors().items, alone.model.factors().items)
     assert len(other_seed.history)
+
+
+def test_the_blend_takes_settings_for_single_parts():
+    """`part_settings` gives one part its own settings (a tuned preset's, say), read and checked
+    as that part declares them; a wrong part, setting or value is refused by name."""
+    from recsys.models.params import declared, parse_value
+
+    model = make_model("blend", components=("recommender-net", "item-knn"), optional=(),
+                       part_settings=("recommender-net.factors=16", "item-knn.k=5", "item-knn.shrinkage=50"))
+    net, knn = model._components()
+    assert net.config.factors == 16 and knn.config.k == 5 and knn.config.shrinkage == 50.0
+    assert net.config.seed == model.config.seed
+    typed = parse_value(declared(type(model.config))["part_settings"], "item-knn.k=7; recommender-net.l2=0.05")
+    assert typed == ("item-knn.k=7", "recommender-net.l2=0.05")
+    for settings, message in [(("autorec.hidden=10",), "autorec is not one of the components"),
+                              (("item-knn.colour=blue",), "item-knn has no setting 'colour'"),
+                              (("item-knn.k=0",), "k must be between 1"),
+                              (("recommender-net.factors=many",), "recommender-net.factors must be whole number in"),
+                              (("factors=16",), "part_settings must be a list of part.setting=value")]:
+        with pytest.raises(ConfigError, match=message):
+            make_model("blend", components=("recommender-net", "item-knn"), optional=(), part_settings=settings)
