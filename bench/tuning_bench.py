@@ -4,6 +4,8 @@ P1 (ml-100k's official folds u1-u5: a study per fold, the test RMSE averaged ove
     python bench/tuning_bench.py --trials 20                    # P3, about 10 minutes on 2 cores
     python bench/tuning_bench.py --protocol P1 --trials 10      # P1, about 20 minutes
     python bench/tuning_bench.py --trials 20 --docs             # also writes the table into docs/benchmarks.md
+    python bench/tuning_bench.py --protocol P1 --trials 10 --models recommender-net,item-knn --blend --docs
+                                      # the blend's parts tuned per fold, then the blend with them (about 15 minutes)
 
 For each of biased-mf, recommender-net and item-knn: a study of `--trials` trials on P3's training
 part (`recsys.tuning`: each trial scored on a held-out 10% of it), then the default and the tuned
@@ -38,9 +40,12 @@ def _settings(best: dict) -> str:
     return ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in best.items())
 
 
-def ours(dataset, splits: list[Split], trials: int, folder: str) -> list[dict]:
+def ours(dataset, splits: list[Split], trials: int, folder: str, models=MODELS,
+         bests: dict | None = None) -> list[dict]:
+    """A row per model: default and tuned test RMSE over `splits`; each fold's best settings go
+    into `bests[split label][model]` when given."""
     rows = []
-    for label in MODELS:
+    for label in models:
         default, tuned, search, complete, pruned, best = [], [], 0.0, 0, 0, ""
         for split in splits:
             started = time.perf_counter()
@@ -54,10 +59,38 @@ def ours(dataset, splits: list[Split], trials: int, folder: str) -> list[dict]:
             counts = tuner.counts()
             complete, pruned = complete + counts.get("complete", 0), pruned + counts.get("pruned", 0)
             best = _settings(tuner.best[0])
+            if bests is not None:
+                bests.setdefault(split.label(), {})[label] = tuner.best[0]
         rows.append({"model": label, "default": float(np.mean(default)), "tuned": float(np.mean(tuned)),
                      "trials": f"{complete} run, {pruned} pruned", "seconds": search,
                      "best": best + (" (last fold)" if len(splits) > 1 else "")})
     return rows
+
+
+def blend_rows(dataset, splits: list[Split], bests: dict) -> list[dict]:
+    """The default blend against the blend whose parts take each fold's tuned settings
+    (`part_settings`), both fitted as the default trains (a 10% validation part) and scored once."""
+    from recsys.models import make_model
+    from recsys.split import validation_split
+
+    scores: dict[str, list[float]] = {"default": [], "tuned": []}
+    for split in splits:
+        train, test = split.apply(dataset)
+        fit, valid = validation_split(train, 0.1, seed=42)
+        tuned = tuple(f"{part}.{name}={_typed(value)}" for part, best in bests.get(split.label(), {}).items()
+                      if part in make_model("blend").config.components for name, value in best.items())
+        for kind, settings in (("default", ()), ("tuned", tuned)):
+            model = make_model("blend", part_settings=settings)
+            model.fit(fit, valid)
+            scores[kind].append(rmse(model.predict(test.users, test.items), test.values))
+    return [{"model": "blend, parts tuned above", "default": float(np.mean(scores["default"])),
+             "tuned": float(np.mean(scores["tuned"])), "trials": "its parts' studies", "seconds": 0.0,
+             "best": "the parts' best settings, per fold"}]
+
+
+def _typed(value) -> str:
+    return ",".join(map(str, value)) if isinstance(value, (tuple, list)) else repr(value) if isinstance(value, float) \
+        else str(value)
 
 
 def surprise_svd(dataset, splits: list[Split], trials: int) -> dict:
@@ -101,12 +134,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--protocol", choices=list(PROTOCOLS), default="P3")
     parser.add_argument("--docs", action="store_true", help="also write the table into docs/benchmarks.md")
+    parser.add_argument("--models", default=",".join(MODELS), help="the models to tune (comma-separated)")
+    parser.add_argument("--blend", action="store_true",
+                        help="then the blend with its tuned parts against the default blend (no Surprise row)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     dataset = sources.load("ml-100k")
     with tempfile.TemporaryDirectory() as folder:
-        splits = PROTOCOLS[args.protocol]
-        rows = ours(dataset, splits, args.trials, folder) + [surprise_svd(dataset, splits, args.trials)]
+        splits, bests = PROTOCOLS[args.protocol], {}
+        rows = ours(dataset, splits, args.trials, folder, tuple(args.models.split(",")), bests)
+        rows += blend_rows(dataset, splits, bests) if args.blend else [surprise_svd(dataset, splits, args.trials)]
     lines = ["| model | test RMSE default | test RMSE tuned | trials | search seconds | best settings |",
              "|---|---|---|---|---|---|"]
     lines += [f"| {r['model']} | {r['default']:.4f} | {r['tuned']:.4f} | {r['trials']} | {r['seconds']:.0f} | "
@@ -119,9 +156,12 @@ def main(argv: list[str] | None = None) -> int:
                                "Both then train on the whole training part and are scored once on the test part.")
     print(body)
     if args.docs:
-        publish(f"tuning-{args.protocol}", f"Tuning: default against tuned on {args.protocol}",
-                f"python bench/tuning_bench.py --protocol {args.protocol} --trials {args.trials} --docs", body,
-                time.perf_counter() - started)
+        name, command = f"tuning-{args.protocol}", f"python bench/tuning_bench.py --protocol {args.protocol} " \
+            f"--trials {args.trials}" + (f" --models {args.models} --blend" if args.blend else "") + " --docs"
+        title = f"Tuning: default against tuned on {args.protocol}"
+        if args.blend:
+            name, title = f"{name}-blend", f"{title}, and the blend with its tuned parts"
+        publish(name, title, command, body, time.perf_counter() - started)
     return 0
 
 
