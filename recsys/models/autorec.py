@@ -58,6 +58,7 @@ class AutoRec(Recommender):
     config_type = AutoRecConfig
     description = "I-AutoRec: autoencoder over each movie's ratings (dense; small and medium data)"
     learns_from_validation = True
+    fits_apart = True  # seeded, and its state is one array: a blend fits it beside its Keras part
 
     @classmethod
     def estimate(cls, config: AutoRecConfig, shape: Shape) -> Cost:

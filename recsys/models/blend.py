@@ -23,6 +23,7 @@ from recsys.models.base import Recommender
 from recsys.models.config import ModelConfig
 from recsys.models.loop import History, Stage
 from recsys.models import sizing
+from recsys.models.part_process import PartProcess
 from recsys.models.params import ASSIGNMENT, declared, hyper, parse_value
 from recsys.split import validation_split
 
@@ -160,10 +161,14 @@ class Blend(Recommender):
         plan = self.stages()
         components = self._components()
         # the parts without epochs (item-knn) fit in a thread beside the Keras part: their loops
-        # release the GIL, and they draw no random numbers, so the result is the same as in turn
+        # release the GIL, and they draw no random numbers, so the result is the same as in turn;
+        # a self-contained Keras part (autorec) fits in a process of its own, for the same reason
         aside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="blend-part")
         later = {number: aside.submit(_out_of_sample, component, train, valid, everything)
                  for number, component in enumerate(components) if not component.learns_from_validation}
+        keras_here = any(isinstance(c, KerasRecommender) and not c.fits_apart for c in components)
+        apart = {number: PartProcess(component, train, valid) for number, component in enumerate(components)
+                 if component.fits_apart and keras_here and self._reusable(component, valid) is None}
         try:
             for number, component in enumerate(components):
                 self._announce(plan[number].name)
@@ -171,6 +176,11 @@ class Blend(Recommender):
                 try:
                     if number in later:  # out of sample first, then on all the training data
                         probe, component = later[number].result()
+                    elif number in apart:  # fitted in its own process meanwhile
+                        component.share_training_data(self)
+                        if apart[number].result(stop) is None:
+                            return History(stopped=True)
+                        probe = component.validation_predictions
                     elif cached is not None:  # the identical model was trained before: reuse it
                         component, probe = cached, cached.validation_predictions
                     else:  # predicts valid out of sample, then learns from it
@@ -189,6 +199,8 @@ class Blend(Recommender):
                 self.parts.append(component)
         finally:
             aside.shutdown(wait=False, cancel_futures=True)
+            for process in apart.values():
+                process.close()
         self._announce(plan[-1].name)
         self.weights = _least_squares(columns, valid.values)
         folding = [column for column, part in zip(columns, self.parts) if part.can_fold_in]
