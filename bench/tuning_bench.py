@@ -150,10 +150,13 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['best']} |" for r in rows]
     where = "P3: ml-100k, random 80/20 (seed 42)" if args.protocol == "P3" else \
         "P1: ml-100k's official folds u1-u5, a study per fold, test RMSE averaged over the folds"
+    peer = ("The blend: as the default trains (a 10% validation part), once with its parts' defaults and once "
+            "with each fold's tuned settings (`part_settings`), scored once on the test part.") if args.blend else \
+        ("Surprise: as many RandomizedSearchCV candidates, 3-fold CV on the training part. Both then train on the "
+         "whole training part and are scored once on the test part.")
     body = "\n".join(lines) + (f"\n\n{where}. Ours: {args.trials} Optuna trials (TPE, "
-                               "median pruning) per model, each scored on a held-out 10% of the training part; "
-                               "Surprise: as many RandomizedSearchCV candidates, 3-fold CV on the training part. "
-                               "Both then train on the whole training part and are scored once on the test part.")
+                               "median pruning) per model, each scored on a held-out 10% of the training part, "
+                               "then trained on the whole training part and scored once on the test part. " + peer)
     print(body)
     if args.docs:
         name, command = f"tuning-{args.protocol}", f"python bench/tuning_bench.py --protocol {args.protocol} " \
