@@ -5,7 +5,7 @@ by side in threads their results change from run to run. A part whose fit is sel
 (`Recommender.fits_apart`: it seeds itself and its fitted state is plain arrays, `_state()`) can
 instead fit in a child process: the same numbers as in turn (a test checks it), on the second
 core. Data and results travel as .npy/.npz files and JSON in a private temporary folder; the
-child dies when its parent does (it checks after every epoch), and the parent kills it when the
+child ends itself, removing the folder, when its parent dies (it checks after every epoch), and the parent kills it when the
 run is stopped.
 
     python -m recsys.models.part_process FOLDER     # what the parent runs; not for people
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -106,6 +107,8 @@ def child(folder: Path) -> int:
         (folder / "refused.json").write_text(json.dumps({"message": str(error)}))
         return 0
     if history.stopped:
+        if orphaned.is_set():  # nobody will read or remove the folder now
+            shutil.rmtree(folder, ignore_errors=True)
         return 1
     staging = folder / "state.partial.npz"
     with open(staging, "wb") as out:
