@@ -91,9 +91,6 @@ class Recommender(ABC):
     #: True when fit(train, valid) predicts `valid` out of sample (validation_predictions) and
     #: then learns from it too (early stopping and refit, or reading it at the end)
     learns_from_validation: ClassVar[bool] = False
-    #: its fit is self-contained (it seeds itself; its fitted state is the plain arrays of
-    #: `_state()` and `validation_predictions`), so a blend may fit it in a process of its own
-    fits_apart: ClassVar[bool] = False
     # ----- what the model can do, declared here so that nothing outside the registry decides by name -----
     #: True when a score is the plain dot product of the user's and the movie's factors, so a user's
     #: vector is a direction on a linear map of the movie factors (False for GMF's weighted product)

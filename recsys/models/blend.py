@@ -23,7 +23,6 @@ from recsys.models.base import Recommender
 from recsys.models.config import ModelConfig
 from recsys.models.loop import History, Stage
 from recsys.models import sizing
-from recsys.models.part_process import PartProcess
 from recsys.models.params import ASSIGNMENT, declared, hyper, parse_value
 from recsys.split import validation_split
 
@@ -99,7 +98,7 @@ class Blend(Recommender):
     """Validation-weighted linear blend of rating models."""
 
     name = "blend"
-    seconds_per_100k = 60
+    seconds_per_100k = 20
     blendable = False  # a blend of blends is refused; its factors are its Keras part's, drawn under that name
     config_type = BlendConfig
     curve_note = ("The curves are the epochs of the blend's Keras part; its other parts fit without epochs to "
@@ -160,15 +159,13 @@ class Blend(Recommender):
         history, columns, self.parts, self.notes = History(), [], [], []
         plan = self.stages()
         components = self._components()
-        # the parts without epochs (item-knn) fit in a thread beside the Keras part: their loops
-        # release the GIL, and they draw no random numbers, so the result is the same as in turn;
-        # a self-contained Keras part (autorec) fits in a process of its own, for the same reason
+        # the parts other than the Keras one (item-knn, autorec) fit in a thread beside it: their
+        # loops are numba with the GIL released, and they seed their own random streams, so the
+        # result is the same as in turn
         aside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="blend-part")
-        later = {number: aside.submit(_out_of_sample, component, train, valid, everything)
-                 for number, component in enumerate(components) if not component.learns_from_validation}
-        keras_here = any(isinstance(c, KerasRecommender) and not c.fits_apart for c in components)
-        apart = {number: PartProcess(component, train, valid) for number, component in enumerate(components)
-                 if component.fits_apart and keras_here and self._reusable(component, valid) is None}
+        later = {number: aside.submit(_out_of_sample, component, train, valid, everything, stop)
+                 for number, component in enumerate(components)
+                 if not isinstance(component, KerasRecommender) and self._reusable(component, valid) is None}
         try:
             for number, component in enumerate(components):
                 self._announce(plan[number].name)
@@ -176,11 +173,8 @@ class Blend(Recommender):
                 try:
                     if number in later:  # out of sample first, then on all the training data
                         probe, component = later[number].result()
-                    elif number in apart:  # fitted in its own process meanwhile
-                        component.share_training_data(self)
-                        if apart[number].result(stop) is None:
+                        if probe is None:  # stopped meanwhile
                             return History(stopped=True)
-                        probe = component.validation_predictions
                     elif cached is not None:  # the identical model was trained before: reuse it
                         component, probe = cached, cached.validation_predictions
                     else:  # predicts valid out of sample, then learns from it
@@ -199,8 +193,6 @@ class Blend(Recommender):
                 self.parts.append(component)
         finally:
             aside.shutdown(wait=False, cancel_futures=True)
-            for process in apart.values():
-                process.close()
         self._announce(plan[-1].name)
         self.weights = _least_squares(columns, valid.values)
         folding = [column for column, part in zip(columns, self.parts) if part.can_fold_in]
@@ -268,9 +260,15 @@ class Blend(Recommender):
             part._check_loaded()
 
 
-def _out_of_sample(component: Recommender, train, valid, everything) -> tuple[np.ndarray, Recommender]:
-    """A part without epochs: its predictions of `valid` when fitted on `train` alone, and the
-    same part fitted on all the training data, ready to score."""
+def _out_of_sample(component: Recommender, train, valid, everything,
+                   stop=None) -> tuple[np.ndarray | None, Recommender]:
+    """A part's predictions of `valid` when fitted on `train` alone, and the part fitted on all
+    the training data, ready to score (None for the predictions when `stop` ended it). A part
+    that learns from the validation part (AutoRec) does both in one fit."""
+    if component.learns_from_validation:
+        history = component.fit(train, valid, stop=stop)
+        component.prepare_scoring()
+        return (None if history.stopped else component.validation_predictions), component
     component.fit(train)
     probe = component.predict(valid.users, valid.items)
     final = type(component)(component.config)

@@ -40,6 +40,9 @@ from recsys.models.optimizers import lazy_adam
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 PREDICT_BATCH = 1 << 16
+#: training steps Keras runs in one call of its compiled function: fewer trips through Python per
+#: epoch; the stop flag is then read every this many batches
+STEPS_PER_CALL = 16
 
 
 class KerasRecommender(Recommender):
@@ -154,7 +157,8 @@ class KerasRecommender(Recommender):
         # row de-duplication). So: LazyAdam, no XLA.
         with strategy_for(cfg.strategy).scope():  # variables, optimizer slots and the step on its replicas
             self.keras_model = self.build(train.n_users, train.n_items)
-            self.keras_model.compile(optimizer=lazy_adam(cfg.learning_rate), loss=loss, jit_compile=False)
+            self.keras_model.compile(optimizer=lazy_adam(cfg.learning_rate), loss=loss, jit_compile=False,
+                                     steps_per_execution=STEPS_PER_CALL)
         rng = np.random.default_rng(cfg.seed)
         valid_data = self._validation_data(valid, rng) if valid is not None and len(valid) else None
         self.snapshot_items, self.snapshot_users = snapshots.sample(train)
@@ -192,21 +196,29 @@ class KerasRecommender(Recommender):
 
         cfg, epochs = self.config, int(history.best_epoch)
         everything = train.concat(valid)
-        best_model = self.keras_model
+        best_weights = self.keras_model.get_weights()
         keras.utils.set_random_seed(cfg.seed + 1)
-        with strategy_for(cfg.strategy).scope():
-            self.keras_model = self.build(train.n_users, train.n_items)
-            self.keras_model.compile(optimizer=lazy_adam(cfg.learning_rate), loss=best_model.loss, jit_compile=False)
+        with strategy_for(cfg.strategy).scope():  # a fresh start in the compiled model: no second trace
+            self.keras_model.set_weights(self.build(train.n_users, train.n_items).get_weights())
+            optimizer = self.keras_model.optimizer
+            for variable in optimizer.variables:
+                if variable is not optimizer._learning_rate:
+                    variable.assign(keras.ops.zeros_like(variable))
         loop = EpochLoop(epochs, callbacks, stop, phase="refit", history=history,
                          capture=self._capture if self.keeps_snapshots else None)
         listener = keras_listener(loop, lambda: (None, None))
-        for epoch in range(epochs):
+        if self.predicts_ratings:  # the same data every epoch: one Keras loop, as in the fit phase
             users, items, targets = self._epoch_data(everything, rng)
-            self._fit_keras([users, items], targets[:, None], initial_epoch=epoch, epochs=epoch + 1,
-                            callbacks=[listener])
-            if history.stopped:
-                self.keras_model = best_model
-                return
+            self._fit_keras([users, items], targets[:, None], epochs=epochs, callbacks=[listener])
+        else:  # fresh negatives every epoch
+            for epoch in range(epochs):
+                users, items, targets = self._epoch_data(everything, rng)
+                self._fit_keras([users, items], targets[:, None], initial_epoch=epoch, epochs=epoch + 1,
+                                callbacks=[listener])
+                if history.stopped:
+                    break
+        if history.stopped:
+            self.keras_model.set_weights(best_weights)
 
     def _capture(self, epoch: int, phase: str, val_rmse: float | None) -> snapshots.Snapshot:
         """The sampled movie and user vectors now (the rows of the two embedding tables)."""
