@@ -159,10 +159,10 @@ class Blend(Recommender):
         history, columns, self.parts, self.notes = History(), [], [], []
         plan = self.stages()
         components = self._components()
-        # the parts other than the Keras one (item-knn, autorec) fit in a thread beside it: their
+        # the parts other than the Keras one (item-knn, autorec) fit in threads beside it: their
         # loops are numba with the GIL released, and they seed their own random streams, so the
         # result is the same as in turn
-        aside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="blend-part")
+        aside = ThreadPoolExecutor(max_workers=2, thread_name_prefix="blend-part")
         later = {number: aside.submit(_out_of_sample, component, train, valid, everything, stop)
                  for number, component in enumerate(components)
                  if not isinstance(component, KerasRecommender) and self._reusable(component, valid) is None}

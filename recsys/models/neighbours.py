@@ -13,6 +13,8 @@ definition above whenever the user rated at least k of the target's candidates (
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +33,7 @@ from recsys.models.loop import History
 from recsys.models.baselines import BiasConfig, new_user_bias
 
 BLOCK = 256  # target items per similarity block
+SCORING_THREADS = min(4, os.cpu_count() or 1)  # users scored at once (numba walks, GIL released)
 
 
 @dataclass(frozen=True)
@@ -189,8 +192,14 @@ class ItemKNN(Recommender):
         mu, b_user, b_item = self._baseline
         users = np.asarray(users, dtype=np.int64)
         scores = mu + b_user[users][:, None] + b_item[None, :]
-        for row, user in enumerate(users):
-            scores[row] += self._user_scores(*self._history(int(user)))
+
+        def fill(rows: np.ndarray) -> None:
+            for row in rows:
+                scores[row] += self._user_scores(*self._history(int(users[row])))
+        self._walk_arrays  # noqa: B018 - built once, before the threads read it
+        workers = min(SCORING_THREADS, max(1, len(users) // 32))  # the walks release the GIL
+        with ThreadPoolExecutor(workers, thread_name_prefix="item-knn") as pool:
+            list(pool.map(fill, np.array_split(np.arange(len(users)), workers)))
         return scores
 
     def _fold_in(self, items, ratings):
