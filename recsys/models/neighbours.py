@@ -196,8 +196,11 @@ class ItemKNN(Recommender):
         def fill(rows: np.ndarray) -> None:
             for row in rows:
                 scores[row] += self._user_scores(*self._history(int(users[row])))
+        workers = min(SCORING_THREADS, len(users) // 32)  # the walks release the GIL
+        if workers < 2:
+            fill(np.arange(len(users)))
+            return scores
         self._walk_arrays  # noqa: B018 - built once, before the threads read it
-        workers = min(SCORING_THREADS, max(1, len(users) // 32))  # the walks release the GIL
         with ThreadPoolExecutor(workers, thread_name_prefix="item-knn") as pool:
             list(pool.map(fill, np.array_split(np.arange(len(users)), workers)))
         return scores

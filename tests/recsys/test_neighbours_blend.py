@@ -50,6 +50,9 @@ def test_item_knn_matches_its_definition(parts):
     # one user's row, a batch of users and single predictions agree
     few, many = model.score_all(np.arange(3)), model.score_all(np.arange(20))[:3]
     assert np.allclose(few, many)
+    everyone = model.score_all(np.arange(train.n_users))  # scored by several threads at once
+    assert np.array_equal(everyone[200:203], model.score_all(np.arange(200, 203)))
+    assert np.array_equal(everyone[-1], model.score_all(np.array([train.n_users - 1]))[0])
     pairs = test.users[:300], test.items[:300]
     row_wise = np.array([model.score_all(np.array([u]))[0, i] for u, i in zip(*pairs)])
     assert np.allclose(model.predict(*pairs), np.clip(row_wise, 1, 5), atol=1e-5)
