@@ -1,5 +1,5 @@
-"""Compiled loops of item-knn's scoring: each target's neighbour list, most similar first, read
-until the user's first k rated movies in it are found.
+"""Compiled loops of item-knn: its similarities, block by block, and its scoring: each target's
+neighbour list, most similar first, read until the user's first k rated movies in it are found.
 
 A loop that stops at the k-th hit is what the definition asks for, and numpy cannot stop early:
 the same walk in array passes read every list to its end (about 16 ns an entry on ml-latest-small,
@@ -73,3 +73,38 @@ def pair_terms(starts, neighbour, sim, users, items, indptr, indices, residuals,
             current = u
         weight, total = _first_k(starts, neighbour, sim, items[i], position, residuals, k)
         out[i] = total / weight if weight > 0 else 0.0
+
+
+@njit(cache=True, nogil=True)
+def pearson_block(col_ptr, col_users, col_res, row_ptr, row_items, row_res, start, stop, shrinkage,
+                  out):  # pragma: no cover - compiled
+    """Shrunk Pearson-baseline similarities of targets start..stop-1 with every movie, into the
+    rows of `out` (zeros where two movies share no user). Per target, one pass over its raters'
+    rows sums the four terms over the users the two movies share: residual products, the count,
+    and the squared residuals of each side; movies are columns of the residual matrix (col_*:
+    by movie, row_*: by user, the same movies' indices)."""
+    n = out.shape[1]
+    product, count = np.zeros(n), np.zeros(n, np.int64)
+    square_t, square_j = np.zeros(n), np.zeros(n)
+    touched = np.empty(n, np.int64)
+    for t in range(start, stop):
+        seen = 0
+        for e in range(col_ptr[t], col_ptr[t + 1]):
+            u, r_t = col_users[e], col_res[e]
+            for f in range(row_ptr[u], row_ptr[u + 1]):
+                j, r_j = row_items[f], row_res[f]
+                if count[j] == 0:
+                    touched[seen] = j
+                    seen += 1
+                product[j] += r_t * r_j
+                count[j] += 1
+                square_t[j] += r_t * r_t
+                square_j[j] += r_j * r_j
+        row = out[t - start]
+        for s in range(seen):
+            j = touched[s]
+            denominator = np.sqrt(square_t[j] * square_j[j])
+            shrunk = max(count[j] - 1, 0)
+            if denominator > 0:
+                row[j] = product[j] / denominator * shrunk / (shrunk + shrinkage + 1e-12)
+            product[j], count[j], square_t[j], square_j[j] = 0.0, 0, 0.0, 0.0

@@ -28,7 +28,7 @@ from recsys.models.base import RankingOnly, Recommender
 from recsys.models.config import ModelConfig
 from recsys.models.fallback import fit_biases
 from recsys.models.fold_in import liked_for_fold_in
-from recsys.models.knn_walk import pair_terms, user_terms
+from recsys.models.knn_walk import pair_terms, pearson_block, user_terms
 from recsys.models.loop import History
 from recsys.models.baselines import BiasConfig, new_user_bias
 
@@ -93,11 +93,15 @@ class ItemKNN(Recommender):
         similarities are all 0: only movies with two or more ratings are compared."""
         n, keep = self.n_items, min(self.config.candidates, self.n_items - 1)
         active = np.flatnonzero(np.diff(self._cols.indptr) >= 2)
-        among = tuple(m[:, active] for m in (self._cols, self._cols_binary, self._cols_square))
+        columns = self._cols[:, active].tocsc()
+        by_user = columns.tocsr()
+        arrays = (columns.indptr.astype(np.int64), columns.indices.astype(np.int64), columns.data.astype(np.float64),
+                  by_user.indptr.astype(np.int64), by_user.indices.astype(np.int64), by_user.data.astype(np.float64))
         rows, cols, vals = [], [], []
         for start in range(0, active.size, BLOCK):
             stop = min(start + BLOCK, active.size)
-            sims = _shrunk_pearson(tuple(m[:, start:stop] for m in among), among, self.config.shrinkage)
+            sims = np.zeros((stop - start, active.size))
+            pearson_block(*arrays, start, stop, float(self.config.shrinkage), sims)
             sims[np.arange(stop - start), np.arange(start, stop)] = 0.0  # a movie is not its own neighbour
             chosen = sims > 0
             over = np.flatnonzero(chosen.sum(axis=1) > keep)  # only these need a selection

@@ -75,6 +75,9 @@ def test_item_knn_neighbour_lists_are_exact_when_they_hold_every_movie(parts):
     weight = chosen.sum(1)
     expected = np.where(weight > 0, (chosen * residuals[top]).sum(1) / np.where(weight > 0, weight, 1), 0.0)
     assert np.allclose(exact._user_scores(rated, residuals), expected, atol=1e-5)
+    lists = exact.neighbour_lists.tocoo()  # the compiled similarity blocks against the definition
+    assert lists.nnz > 100_000
+    assert np.allclose(lists.data, exact.similarity(np.arange(train.n_items))[lists.row, lists.col], atol=1e-6)
     gap = abs(rmse(default.predict(test.users, test.items), test.values)
               - rmse(exact.predict(test.users, test.items), test.values))
     assert gap < 1e-3
