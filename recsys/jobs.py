@@ -10,10 +10,11 @@ queued job at once and a running one after its current batch; a stopped run save
 
 Threads, not processes: TensorFlow and the datasets are loaded once in the server process and
 shared; a process per job would load both again (about 2 GiB for a 25M-rating set) and pass every
-epoch log back through a pipe. Stop acts within one batch through the `threading.Event` that
-training already checks. A Python exception in a job fails that job only; a crash of the process
-itself (e.g. in native code) ends every job, and since nothing partial is ever saved, the next
-start finds the store as it was and no job is believed to be running (jobs live in memory only).
+epoch log back through a pipe. Stop acts within a fraction of a second (a batch, or one call of
+Keras' compiled step) through the `threading.Event` that training already checks. A Python
+exception in a job fails that job only; a crash of the process itself (e.g. in native code) ends
+every job, and since nothing partial is ever saved, the next start finds the store as it was and
+no job is believed to be running (jobs live in memory only).
 """
 from __future__ import annotations
 

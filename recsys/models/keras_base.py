@@ -40,9 +40,10 @@ from recsys.models.optimizers import lazy_adam
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 PREDICT_BATCH = 1 << 16
-#: training steps Keras runs in one call of its compiled function: fewer trips through Python per
-#: epoch; the stop flag is then read every this many batches
-STEPS_PER_CALL = 16
+#: ratings Keras trains on per call of its compiled function (`steps_per_execution`, at most 64
+#: batches): fewer trips through Python per epoch, while the stop flag, read between calls, is
+#: still read every fraction of a second (recommender-net, P2: 5.0 s instead of 6.4 s, same weights)
+RATINGS_PER_CALL = 1 << 16
 
 
 class KerasRecommender(Recommender):
@@ -158,7 +159,7 @@ class KerasRecommender(Recommender):
         with strategy_for(cfg.strategy).scope():  # variables, optimizer slots and the step on its replicas
             self.keras_model = self.build(train.n_users, train.n_items)
             self.keras_model.compile(optimizer=lazy_adam(cfg.learning_rate), loss=loss, jit_compile=False,
-                                     steps_per_execution=STEPS_PER_CALL)
+                                     steps_per_execution=max(1, min(64, RATINGS_PER_CALL // cfg.batch_size)))
         rng = np.random.default_rng(cfg.seed)
         valid_data = self._validation_data(valid, rng) if valid is not None and len(valid) else None
         self.snapshot_items, self.snapshot_users = snapshots.sample(train)

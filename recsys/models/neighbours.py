@@ -34,6 +34,7 @@ from recsys.models.baselines import BiasConfig, new_user_bias
 
 BLOCK = 256  # target items per similarity block
 SCORING_THREADS = min(4, os.cpu_count() or 1)  # users scored at once (numba walks, GIL released)
+DENSE_TERMS_CELLS = 10_000_000  # users x movies up to which `prepare_scoring` keeps every user's terms
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,12 @@ class ItemKNN(Recommender):
         return self._neighbours
 
     def prepare_scoring(self) -> None:
+        """The lists in both forms, and, on small data, every user's neighbourhood terms (the
+        walks `_score_known` would run for a top-k of every user, e.g. the evaluation after a
+        blend's fit), kept while the model is in memory (not saved)."""
         self._walk_arrays  # noqa: B018 - builds and keeps the lists in both forms
+        if self.n_users * self.n_items <= DENSE_TERMS_CELLS:
+            self._terms = self._neighbourhood_terms(np.arange(self.n_users))
 
     @property
     def _walk_arrays(self) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
@@ -169,6 +175,7 @@ class ItemKNN(Recommender):
 
     def _set_residuals(self, matrix: sparse.csr_matrix) -> None:
         matrix.sort_indices()
+        self._terms = None  # every user's terms, kept by `prepare_scoring`, belong to the old residuals
         self._rows = matrix  # users x items, residuals of the training ratings
         columns = matrix.tocsc()
         self._cols = columns
@@ -195,19 +202,25 @@ class ItemKNN(Recommender):
         """Predicted ratings of every item for each user."""
         mu, b_user, b_item = self._baseline
         users = np.asarray(users, dtype=np.int64)
-        scores = mu + b_user[users][:, None] + b_item[None, :]
+        terms = self._terms[users] if getattr(self, "_terms", None) is not None else self._neighbourhood_terms(users)
+        return terms + (mu + b_user[users][:, None] + b_item[None, :])
+
+    def _neighbourhood_terms(self, users: np.ndarray) -> np.ndarray:
+        """Each user's neighbourhood term of every movie, by the compiled walks (several users at
+        once in threads: the walks release the GIL)."""
+        terms = np.zeros((len(users), self.n_items))
 
         def fill(rows: np.ndarray) -> None:
             for row in rows:
-                scores[row] += self._user_scores(*self._history(int(users[row])))
-        workers = min(SCORING_THREADS, len(users) // 32)  # the walks release the GIL
+                terms[row] = self._user_scores(*self._history(int(users[row])))
+        workers = min(SCORING_THREADS, len(users) // 32)
         if workers < 2:
             fill(np.arange(len(users)))
-            return scores
+            return terms
         self._walk_arrays  # noqa: B018 - built once, before the threads read it
         with ThreadPoolExecutor(workers, thread_name_prefix="item-knn") as pool:
             list(pool.map(fill, np.array_split(np.arange(len(users)), workers)))
-        return scores
+        return terms
 
     def _fold_in(self, items, ratings):
         """A new user's bias from their ratings, then the neighbourhood of their residuals."""
