@@ -21,7 +21,10 @@ def factorise_cached(method: str, grid: tuple, settings: MiniSettings) -> MiniFa
 
 
 def _keep_edits(key: str) -> None:
-    """on_change of the grid: the edit joins the kept grid, and a fresh editor is drawn from it."""
+    """on_change of the grid: the edit joins the kept grid, and a fresh editor is drawn from it.
+    When Reset was clicked before the edit's own run (both reach one run), Reset wins."""
+    if st.session_state.get("mini_reset"):
+        return
     st.session_state["mini_grid_data"] = with_edits(st.session_state["mini_grid_data"], st.session_state.get(key))
     st.session_state["mini_grid_version"] += 1
 

@@ -22,6 +22,7 @@ PEAK_RSS_MIB = 2048
 OUTPUT = REPO / "test-output" / "load"
 
 
+@pytest.mark.timeout(1800)  # ten sessions take about 140 s alone; far longer beside the suite's other browser tests
 def test_ten_sessions_at_once(ml_small, movielens_dir, tmp_path):
     require_chromium()
     artifacts = tmp_path / "artifacts"
