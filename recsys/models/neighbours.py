@@ -177,18 +177,7 @@ class ItemKNN(Recommender):
         matrix.sort_indices()
         self._terms = None  # every user's terms, kept by `prepare_scoring`, belong to the old residuals
         self._rows = matrix  # users x items, residuals of the training ratings
-        columns = matrix.tocsc()
-        self._cols = columns
-        self._cols_binary = columns.copy()
-        self._cols_binary.data[:] = 1.0
-        self._cols_square = columns.multiply(columns).tocsc()
-
-    def similarity(self, targets: np.ndarray, others: np.ndarray | None = None) -> np.ndarray:
-        """Dense shrunk Pearson-baseline similarities, shape (len(targets), len(others) or n_items)."""
-        matrices = (self._cols, self._cols_binary, self._cols_square)
-        pick = (lambda m: m) if others is None else (lambda m: m[:, others])
-        return _shrunk_pearson(tuple(m[:, targets] for m in matrices), tuple(pick(m) for m in matrices),
-                               self.config.shrinkage)
+        self._cols = matrix.tocsc()  # the same, by movie
 
     def _history(self, user: int) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = self._rows.indptr[user], self._rows.indptr[user + 1]
@@ -243,19 +232,6 @@ class ItemKNN(Recommender):
                                               shape=(self.n_users, self.n_items)))
         self._neighbours = sparse.csc_matrix((arrays["nb_similarity"], arrays["nb_indices"], arrays["nb_indptr"]),
                                              shape=(self.n_items, self.n_items))
-
-
-def _shrunk_pearson(targets: tuple, others: tuple, shrinkage: float) -> np.ndarray:
-    """Dense shrunk Pearson-baseline similarities between two sets of residual columns, each given
-    as (residuals, rated as 1, squared residuals) over the same users."""
-    (a, a_bin, a_sq), (b, b_bin, b_sq) = targets, others
-    numerator = (a.T @ b).toarray()
-    support = (a_bin.T @ b_bin).toarray()
-    denominator = np.sqrt((a_sq.T @ b_bin).toarray() * (a_bin.T @ b_sq).toarray())
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sim = np.where(denominator > 0, numerator / denominator, 0.0)
-    shrunk = np.maximum(support - 1, 0)
-    return sim * shrunk / (shrunk + shrinkage + 1e-12)
 
 
 @dataclass(frozen=True)
