@@ -23,6 +23,7 @@ from recsys.models.base import Recommender
 from recsys.models.config import ModelConfig
 from recsys.models.loop import History, Stage
 from recsys.models import sizing
+from recsys.models.keras_config import TRAINERS
 from recsys.models.params import ASSIGNMENT, declared, hyper, parse_value
 from recsys.split import validation_split
 
@@ -45,6 +46,10 @@ class BlendConfig(ModelConfig):
                                  high=1 << 20)
     part_epochs: int = hyper(0, "int", "Epochs of the Keras part (0: its own default)", "0: the part's own default",
                              low=0, high=10_000, page=True, page_range=(0, 200))
+    part_trainer: str = hyper("compiled", "choice", "Keras part's trainer",
+                              "compiled: the part's Keras loss, gradients and Adam in a compiled loop (mf, biased-mf, "
+                              "recommender-net; about 5x faster, the same curves); keras: Keras' fit",
+                              choices=TRAINERS)
     part_settings: tuple[str, ...] = hyper((), "assignments", "Parts' own settings",
                                            "a part's setting as part.setting=value, e.g. recommender-net.factors=48 "
                                            "(each part's declared ranges apply; a tuned preset's settings fit here)")
@@ -74,7 +79,20 @@ class BlendConfig(ModelConfig):
         if not set(self.optional) <= set(names):
             raise ConfigError(f"optional must name some of the components, got {self.optional!r}")
         for name in names:
-            MODELS[name].config_type.from_dict(self.part_overrides(name))  # each part's own checks
+            self.part_config(name)  # each part's own checks
+
+    def part_config(self, name: str) -> ModelConfig:
+        """Part `name`'s config: its own defaults, the blend's seed and `part_*` settings (for a
+        Keras part), then what `part_settings` gives it."""
+        from recsys.models import KerasRecommender, model_class
+
+        cls = model_class(name)
+        extra = {}
+        if issubclass(cls, KerasRecommender):
+            extra = {k: v for k, v in (("batch_size", self.part_batch_size), ("epochs", self.part_epochs)) if v}
+            if "trainer" in declared(cls.config_type):
+                extra["trainer"] = self.part_trainer
+        return cls.config_type.from_dict({"seed": self.seed, **extra, **self.part_overrides(name)})
 
     def part_overrides(self, name: str) -> dict:
         """The settings `part_settings` gives part `name`, read as that part declares them."""
@@ -124,7 +142,7 @@ class Blend(Recommender):
 
         from recsys.budget import model_budget
 
-        costs = [MODELS[name].estimate(MODELS[name].config_type.from_dict(config.part_overrides(name)), shape)
+        costs = [MODELS[name].estimate(config.part_config(name), shape)
                  for name in config.components]
         kept = [n not in config.optional or c.bytes <= model_budget() for n, c in zip(config.components, costs)]
         costs = [c for c, keep in zip(costs, kept) if keep]  # an optional part too big for the budget is left out
@@ -134,15 +152,10 @@ class Blend(Recommender):
     description = "recommender-net + item-knn + autorec, weights fitted on a validation part (best RMSE here)"
 
     def _components(self, names: tuple[str, ...] | None = None) -> list[Recommender]:
-        from recsys.models import KerasRecommender, model_class
+        from recsys.models import model_class
 
-        def config(name: str):
-            keras_part = issubclass(model_class(name), KerasRecommender)
-            extra = {k: v for k, v in (("batch_size", self.config.part_batch_size), ("epochs", self.config.part_epochs))
-                     if keras_part and v}
-            return model_class(name).config_type.from_dict({"seed": self.config.seed, **extra,
-                                                             **self.config.part_overrides(name)})
-        return [model_class(name)(config(name)) for name in (self.config.components if names is None else names)]
+        return [model_class(name)(self.config.part_config(name))
+                for name in (self.config.components if names is None else names)]
 
     def stages(self) -> tuple[Stage, ...]:
         """One step per part (the Keras part's epochs in two phases when it refits), then the weights."""

@@ -1,11 +1,12 @@
-"""The Keras models' hyper-parameters: the shared settings, the deep models' tower, and the
-RecommenderNet's lighter penalty in logit space."""
+"""The Keras models' hyper-parameters: the shared settings, the deep models' tower, the
+dot-product models' trainer, and the RecommenderNet's lighter penalty in logit space."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import ClassVar
 
 from recsys.distribute import STRATEGIES
+from recsys.errors import ConfigError
 from recsys.models.config import GradientConfig
 from recsys.models.params import hyper
 
@@ -59,8 +60,27 @@ class DeepConfig(KerasConfig):
     learning_rate: float = 0.002
 
 
+TRAINERS = ("keras", "compiled")
+
+
 @dataclass(frozen=True)
-class RecommenderNetConfig(KerasConfig):
+class DotConfig(KerasConfig):
+    """The dot-product models (mf, biased-mf, recommender-net) can also train compiled: the same
+    loss, gradients and row-sparse Adam in one compiled loop (`recsys.models.factor_training`)."""
+
+    trainer: str = hyper("keras", "choice", "Trainer",
+                         "keras: Keras' fit; compiled: the same loss, gradients and Adam in a compiled loop, several "
+                         "times faster (rating objective, one device)", choices=TRAINERS)
+
+    def validate(self) -> None:
+        super().validate()
+        if self.trainer == "compiled" and (self.objective != "rating" or self.strategy != "default"):
+            raise ConfigError("trainer=compiled trains the rating objective on one device: set objective=rating "
+                              "and strategy=default, or trainer=keras")
+
+
+@dataclass(frozen=True)
+class RecommenderNetConfig(DotConfig):
     """RecommenderNet works in logit space, where a lighter L2 fits best."""
 
     default_l2: ClassVar[dict[str, float]] = {"rating": 0.01, "ranking": 0.01}

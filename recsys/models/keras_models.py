@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from recsys.models.keras_base import KerasRecommender
-from recsys.models.keras_config import DeepConfig, KerasConfig, RecommenderNetConfig
+from recsys.models.keras_config import DeepConfig, DotConfig, KerasConfig, RecommenderNetConfig
 from recsys.models.keras_layers import biases, embed, tower
 
-__all__ = ["KerasRecommender", "KerasConfig", "DeepConfig", "MF", "BiasedMF", "RecommenderNet", "DeepMF", "GMF",
+__all__ = ["KerasRecommender", "KerasConfig", "DotConfig", "DeepConfig", "MF", "BiasedMF", "RecommenderNet", "DeepMF", "GMF",
            "MLP", "NeuMF"]
 
 
@@ -19,6 +19,7 @@ class MF(KerasRecommender):
 
     name = "mf"
     seconds_per_100k = 10
+    config_type = DotConfig
     description = "dot product of user and item embeddings (L2)"
 
     def _head(self, user, item, p, q, n_users, n_items):

@@ -216,12 +216,12 @@ def test_ease_solves_its_closed_form(parts):
 
 
 def test_blend_reuses_an_identical_cached_recommender_net(ml100k, store):
-    """Trained with the same split and seed, the standalone recommender-net is the blend's Keras
-    part: the blend takes it from the artifact store instead of training it again."""
+    """Trained with the same split, seed and trainer, the standalone recommender-net is the blend's
+    Keras part: the blend takes it from the artifact store instead of training it again."""
     from recsys.training import train
 
     split = Split("official", name="u2")
-    alone = train(ml100k, "recommender-net", split=split, store=store)
+    alone = train(ml100k, "recommender-net", {"trainer": "compiled"}, split=split, store=store)
     assert alone.model.validation_predictions is not None and not alone.loaded
     cheap = {"components": ["recommender-net", "biases"], "optional": []}  # the Keras part is what counts
     blend = train(ml100k, "blend", cheap, split=split, store=store)
