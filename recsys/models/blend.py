@@ -13,12 +13,13 @@ that can fold in a new user (all but AutoRec) serves fold-in.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from recsys.budget import Cost, Shape
 from recsys.errors import ConfigError
+from recsys.models.bag import Bag
 from recsys.models.base import Recommender
 from recsys.models.config import ModelConfig
 from recsys.models.loop import History, Stage
@@ -50,6 +51,9 @@ class BlendConfig(ModelConfig):
                               "compiled: the part's Keras loss, gradients and Adam in a compiled loop (mf, biased-mf, "
                               "recommender-net; about 5x faster, the same curves); keras: Keras' fit",
                               choices=TRAINERS)
+    part_networks: int = hyper(4, "int", "Keras part's networks",
+                               "networks of the Keras part from seeds seed, seed+1, ..., their predictions averaged "
+                               "(one network above 5M ratings)", low=1, high=16)
     part_settings: tuple[str, ...] = hyper((), "assignments", "Parts' own settings",
                                            "a part's setting as part.setting=value, e.g. recommender-net.factors=48 "
                                            "(each part's declared ranges apply; a tuned preset's settings fit here)")
@@ -129,21 +133,26 @@ class Blend(Recommender):
         the Keras models do."""
         overrides, notes = {}, []
         if n_ratings > sizing.LARGE_RATINGS:
-            overrides.update(components=("recommender-net",), optional=())
-            notes.append(f"above {sizing.LARGE_RATINGS:,} ratings the blend is its recommender-net half alone: "
+            overrides.update(components=("recommender-net",), optional=(), part_networks=1)
+            notes.append(f"above {sizing.LARGE_RATINGS:,} ratings the blend is its recommender-net half alone (one "
+                         "network): "
                          "item-knn's neighbour lists and AutoRec's dense rows do not fit minutes on this machine")
         part, part_notes = sizing.epochs_at_scale(n_ratings, prefix="part_")
         return {**overrides, **part}, notes + part_notes
 
     @classmethod
     def estimate(cls, config: BlendConfig, shape: Shape) -> Cost:
-        """Its parts are trained one after another and all kept: the sum of their costs."""
-        from recsys.models import MODELS
+        """Its parts are all kept: the sum of their costs, the Keras part's once per network."""
+        from recsys.models import MODELS, KerasRecommender
 
         from recsys.budget import model_budget
 
-        costs = [MODELS[name].estimate(config.part_config(name), shape)
-                 for name in config.components]
+        def cost(name: str) -> Cost:
+            one = MODELS[name].estimate(config.part_config(name), shape)
+            networks = config.part_networks if issubclass(MODELS[name], KerasRecommender) else 1
+            return one if networks == 1 else \
+                Cost(one.parameters * networks, one.bytes * networks, f"{networks} networks of {one.detail}")
+        costs = [cost(name) for name in config.components]
         kept = [n not in config.optional or c.bytes <= model_budget() for n, c in zip(config.components, costs)]
         costs = [c for c, keep in zip(costs, kept) if keep]  # an optional part too big for the budget is left out
         return Cost(sum(c.parameters for c in costs), sum(c.bytes for c in costs),
@@ -152,33 +161,39 @@ class Blend(Recommender):
     description = "recommender-net + item-knn + autorec, weights fitted on a validation part (best RMSE here)"
 
     def _components(self, names: tuple[str, ...] | None = None) -> list[Recommender]:
-        from recsys.models import model_class
+        from recsys.models import KerasRecommender, model_class
 
-        return [model_class(name)(self.config.part_config(name))
-                for name in (self.config.components if names is None else names)]
+        def part(name: str) -> Recommender:
+            config = self.config.part_config(name)
+            if not issubclass(model_class(name), KerasRecommender) or self.config.part_networks == 1:
+                return model_class(name)(config)
+            return Bag([model_class(name)(replace(config, seed=config.seed + number))
+                        for number in range(self.config.part_networks)])
+        return [part(name) for name in (self.config.components if names is None else names)]
 
     def stages(self) -> tuple[Stage, ...]:
         """One step per part (the Keras part's epochs in two phases when it refits), then the weights."""
-        return tuple(Stage(f"part {n + 1} of {len(self.config.components)}: {part.name}",
+        return tuple(Stage(f"part {n + 1} of {len(self.config.components)}: {part.name}"
+                           + (f" ({len(part.members)} networks)" if isinstance(part, Bag) else ""),
                            refits=part.learns_from_validation and bool(getattr(part.config, "refit", False)))
                      for n, part in enumerate(self._components())) + (Stage("blend weights"),)
 
     def _fit(self, train, valid, callbacks, stop) -> History:
-        from recsys.models import KerasRecommender
-
         if valid is None or not len(valid):
             train, valid = validation_split(train, self.config.validation_fraction, seed=self.config.seed)
         everything = train.concat(valid)
         history, columns, self.parts, self.notes = History(), [], [], []
         plan = self.stages()
         components = self._components()
+        for component in components:
+            component.cached_part = self.cached_part  # a bag takes its cached networks itself
         # the parts other than the Keras one (item-knn, autorec) fit in threads beside it: their
         # loops are numba with the GIL released, and they seed their own random streams, so the
         # result is the same as in turn
         aside = ThreadPoolExecutor(max_workers=2, thread_name_prefix="blend-part")
         later = {number: aside.submit(_out_of_sample, component, train, valid, everything, stop)
                  for number, component in enumerate(components)
-                 if not isinstance(component, KerasRecommender) and self._reusable(component, valid) is None}
+                 if not _is_keras(component) and self._reusable(component, valid) is None}
         try:
             for number, component in enumerate(components):
                 self._announce(plan[number].name)
@@ -191,7 +206,7 @@ class Blend(Recommender):
                     elif cached is not None:  # the identical model was trained before: reuse it
                         component, probe = cached, cached.validation_predictions
                     else:  # predicts valid out of sample, then learns from it
-                        keras_part = isinstance(component, KerasRecommender)  # its epochs are the blend's curve
+                        keras_part = _is_keras(component)  # its epochs are the blend's curve
                         fitted = component.fit(train, valid, callbacks if keras_part else [], stop)
                         history = fitted if keras_part else history
                         if fitted.stopped:
@@ -215,7 +230,7 @@ class Blend(Recommender):
     def _reusable(self, component: Recommender, valid) -> Recommender | None:
         """The cached twin of a part that learns from the validation part (recommender-net, autorec),
         when there is one with validation predictions of this very validation part."""
-        if self.cached_part is None or not component.learns_from_validation:
+        if self.cached_part is None or not component.learns_from_validation or isinstance(component, Bag):
             return None
         twin = self.cached_part(component.name, component.config)
         if twin is None or twin.validation_predictions is None or len(twin.validation_predictions) != len(valid):
@@ -271,6 +286,14 @@ class Blend(Recommender):
         for part in self.parts:
             part._load_extra(folder)
             part._check_loaded()
+
+
+def _is_keras(component: Recommender) -> bool:
+    """The blend's Keras part (alone or as a bag of its networks): it trains in the blend's own
+    thread, and its epochs are the blend's curve."""
+    from recsys.models import KerasRecommender
+
+    return isinstance(component.members[0] if isinstance(component, Bag) else component, KerasRecommender)
 
 
 def _out_of_sample(component: Recommender, train, valid, everything,

@@ -21,7 +21,7 @@ from numba import njit
 BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-7  # Keras' Adam defaults
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=True)
 def _adam_row(row, grad, m, v, alpha):
     """Adam on one row of a table (and its moments) from its summed gradient; zeroes the gradient."""
     for f in range(row.shape[0]):
@@ -32,7 +32,7 @@ def _adam_row(row, grad, m, v, alpha):
         grad[f] = 0.0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=True)
 def _update_rows(rows, count, touched, table, grad, m, v, bias, bias_grad, bias_m, bias_v, has_biases, alpha,
                  non_negative):
     """Adam on the first `count` rows listed in `rows` (and their biases), clearing their marks;
@@ -48,7 +48,7 @@ def _update_rows(rows, count, touched, table, grad, m, v, bias, bias_grad, bias_
                 table[r, f] = max(table[r, f], 0.0)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=True)
 def train_batches(users, items, targets, order, start, stop, batch_size, tables, moments, grads, touched_users,
                   touched_items, learning_rate, l2, step, sigmoid, has_biases, non_negative):
     """Train on order[start:stop] in batches of `batch_size`; returns (the batches' losses, each
@@ -75,10 +75,9 @@ def train_batches(users, items, targets, order, start, stop, batch_size, tables,
             u, i = users[r], items[r]
             p, q = P[u], Q[i]
             score = np.float32(0.0)
+            penalty = np.float32(0.0)
             for f in range(k):
                 score += p[f] * q[f]
-            penalty = 0.0
-            for f in range(k):
                 penalty += p[f] * p[f] + q[f] * q[f]
             if has_biases:
                 score += bu[u, 0] + bi[i, 0]

@@ -45,6 +45,7 @@ PREDICT_BATCH = 1 << 16
 #: batches): fewer trips through Python per epoch, while the stop flag, read between calls, is
 #: still read every fraction of a second (recommender-net, P2: 5.0 s instead of 6.4 s, same weights)
 RATINGS_PER_CALL = 1 << 16
+_BUILDING = threading.Lock()
 
 
 class KerasRecommender(Recommender):
@@ -74,6 +75,8 @@ class KerasRecommender(Recommender):
     fold_in_reg: ClassVar[float] = 3.0
     #: user/movie embedding tables per side (NeuMF has a GMF and an MLP pair)
     embedding_pairs: ClassVar[int] = 1
+    #: the saved network's file name without `.keras` (a blend's bag numbers its networks)
+    file_stem: str = "model"
 
     @classmethod
     def estimate(cls, config: KerasConfig, shape: Shape) -> Cost:
@@ -258,7 +261,8 @@ class KerasRecommender(Recommender):
                 self._compiled_epochs(refit, trainer, train.concat(valid), rng, lambda: (None, None))
                 if history.stopped:
                     trainer.restore(best)
-        self.keras_model = self.build(train.n_users, train.n_items)
+        with _BUILDING:  # a blend's bag builds its networks from two threads
+            self.keras_model = self.build(train.n_users, train.n_items)
         for layer, weights in trainer.layer_weights().items():
             self.keras_model.get_layer(layer).set_weights([weights])
         self._linear = self._linear_terms()
@@ -421,12 +425,12 @@ class KerasRecommender(Recommender):
         self._offset = float(arrays["offset"][0])
 
     def _save_extra(self, folder: Path) -> None:
-        self.keras_model.save(folder / "model.keras")
+        self.keras_model.save(folder / f"{self.file_stem}.keras")
 
     def _load_extra(self, folder: Path) -> None:
         import keras
 
-        path = folder / "model.keras"
+        path = folder / f"{self.file_stem}.keras"
         try:
             self.keras_model = keras.saving.load_model(path, safe_mode=True, compile=False)
         except Exception as error:  # Keras raises many types for a bad file; all mean "corrupt"

@@ -69,7 +69,8 @@ class EpochLoop:
 
     - `snapshot`: returns the model's state after an epoch; with it (and a validation score) the
       loop keeps the best epoch's state in `best_state` (None: keep the last), and stops after `patience` epochs without
-      an improvement of at least `MIN_IMPROVEMENT` (None: never early);
+      an improvement of at least `MIN_IMPROVEMENT` (None: never early), or as soon as the score is
+      more than `divergence` (a fraction) above its best, when that is set;
     - `capture(epoch, phase, val_rmse)`: called after each epoch (outside the epoch's timing) for
       a snapshot of the model's factors, kept in `history.snapshots` and on the epoch's log;
     - `stop`: a flag set from another thread; the loop ends after the current epoch (or batch,
@@ -79,8 +80,10 @@ class EpochLoop:
                  stop: threading.Event | None = None, patience: int | None = None,
                  snapshot: Callable[[], Any] | None = None, phase: str = "fit",
                  history: History | None = None,
-                 capture: Callable[[int, str, float | None], Any] | None = None) -> None:
+                 capture: Callable[[int, str, float | None], Any] | None = None,
+                 divergence: float = 0.0) -> None:
         self.epochs = epochs
+        self.divergence = divergence
         self.callbacks = list(callbacks or [])
         self.stop = stop
         self.patience = patience
@@ -145,4 +148,6 @@ class EpochLoop:
         else:
             self._waited += 1
             if self.patience is not None and self._waited > self.patience:
+                self.finished = True
+            if self.divergence and metric > self._best * (1 + self.divergence):  # clearly past its best
                 self.finished = True

@@ -111,3 +111,18 @@ def test_a_blend_stopped_while_autorec_fits_beside_it_stops(parts):
     model._components = components
     history = model.fit(fit, valid, stop=stop)
     assert history.stopped
+
+
+def test_the_epoch_loop_gives_up_once_clearly_past_its_best():
+    from recsys.models.loop import EpochLoop
+
+    def run(divergence: float) -> list[int]:
+        scores = iter([1.0, 0.9, 0.905, 0.95, 0.96, 0.97, 0.98, 0.99])
+        loop, seen = EpochLoop(8, patience=10, divergence=divergence), []
+        for epoch in loop:
+            seen.append(epoch)
+            loop.end(0.0, None, next(scores))
+        assert loop.history.best_epoch == 2
+        return seen
+    assert len(run(0.0)) == 8  # patience alone: every epoch
+    assert len(run(0.01)) == 4  # 0.905 is within 1% of 0.9; 0.95 is not

@@ -133,3 +133,55 @@ def test_the_blends_keras_part_trains_compiled_unless_told_otherwise():
     assert make_model("blend", part_trainer="keras")._components()[0].config.trainer == "keras"
     with pytest.raises(ConfigError, match="trainer=compiled"):
         make_model("blend", part_settings=("recommender-net.strategy=mirrored",))
+
+
+def test_the_blends_bag_averages_its_networks_and_saves_each(tmp_path):
+    from recsys.models.bag import Bag
+
+    ratings = _ratings(5, n_users=70, n_items=45, n=1800)
+    train, test = validation_split(ratings, 0.2, seed=1)
+    fit, valid = validation_split(train, 0.1, seed=42)
+    logs = []
+    blend = make_model("blend", components=("recommender-net", "biases"), optional=(), part_networks=3,
+                       part_epochs=6)
+    blend.fit(fit, valid, callbacks=[logs.append])
+    bag = blend.parts[0]
+    assert isinstance(bag, Bag) and [m.config.seed for m in bag.members] == [42, 43, 44]
+    assert "3 networks" in blend.stages()[0].name
+    first = []
+    make_model("recommender-net", trainer="compiled", epochs=6).fit(fit, valid, callbacks=[first.append])
+    assert [log.loss for log in logs] == [log.loss for log in first]  # the curve is the first network's
+    alone = make_model("recommender-net", trainer="compiled", epochs=6, seed=43)
+    alone.fit(fit, valid)
+    np.testing.assert_allclose(bag.members[1].predict(test.users, test.items), alone.predict(test.users, test.items),
+                               atol=1e-6)  # the same network, trained beside the others
+    members = [m.scale.clip(m._predict_known(test.users, test.items)) for m in bag.members]
+    np.testing.assert_allclose(bag._predict_known(test.users, test.items), np.mean(members, axis=0), atol=1e-6)
+    np.testing.assert_allclose(bag.validation_predictions, np.mean([m.validation_predictions for m in bag.members],
+                                                                   axis=0))
+    assert blend.factors() is not None and np.array_equal(blend.factors().items, bag.members[0].factors().items)
+    assert np.isfinite(blend.fold_in(np.array([0, 1, 2]), np.array([5.0, 4.0, 1.0]))).all()
+    blend.save(tmp_path)
+    assert {p.name for p in tmp_path.glob("*.keras")} == {"model.keras", "model-2.keras", "model-3.keras"}
+    loaded = type(blend).load(tmp_path, blend.config)
+    np.testing.assert_allclose(loaded.predict(test.users, test.items), blend.predict(test.users, test.items),
+                               atol=1e-5)
+
+
+def test_a_stop_ends_the_bag_and_the_blend():
+    ratings = _ratings(6, n_users=60, n_items=40, n=1200)
+    fit, valid = validation_split(ratings, 0.1, seed=42)
+    stop = threading.Event()
+    blend = make_model("blend", components=("recommender-net", "biases"), optional=(), part_networks=4,
+                       part_epochs=40)
+    history = blend.fit(fit, valid, callbacks=[lambda log: stop.set()], stop=stop)
+    assert history.stopped
+
+
+def test_the_bag_is_one_network_at_scale():
+    from recsys.models import sizing
+    from recsys.models.blend import Blend
+
+    overrides, notes = Blend.settings_for_size(sizing.LARGE_RATINGS + 1, 50_000)
+    assert overrides["part_networks"] == 1 and any("one network" in note for note in notes)
+    assert Blend.settings_for_size(100_000, 9_000)[0].get("part_networks") is None
