@@ -90,7 +90,7 @@ class AutoRec(Recommender):
     """Item-based AutoRec: reconstruct each movie's ratings from a 500-unit sigmoid code (a bag of such networks)."""
 
     name = "autorec"
-    seconds_per_100k = 8
+    seconds_per_100k = 4
     config_type = AutoRecConfig
     description = "I-AutoRec: autoencoder over each movie's ratings (dense output; small and medium data)"
     learns_from_validation = True

@@ -120,7 +120,7 @@ class Blend(Recommender):
     """Validation-weighted linear blend of rating models."""
 
     name = "blend"
-    seconds_per_100k = 10
+    seconds_per_100k = 8
     blendable = False  # a blend of blends is refused; its factors are its Keras part's, drawn under that name
     config_type = BlendConfig
     curve_note = ("The curves are the epochs of the blend's Keras part; its other parts fit without epochs to "

@@ -139,7 +139,7 @@ def test_one_progress_bar_runs_across_every_stage_of_a_blend(runner, ml100k):
     """The bar never goes back and reaches the evaluation and saving stages after the parts."""
     import time
 
-    config = {"components": ("biased-mf", "item-knn"), "optional": ()}
+    config = {"components": ("biased-mf", "item-knn"), "optional": (), "part_networks": 2}
     view = runner.submit(ml100k, "blend", {**config, "part_epochs": 2}, U1)
     seen, stages = [], set()
     while True:
@@ -151,6 +151,7 @@ def test_one_progress_bar_runs_across_every_stage_of_a_blend(runner, ml100k):
         time.sleep(0.05)
     assert now.state == DONE, now.error
     names = [name for name, _ in now.stage_list()]
-    assert names == ["part 1 of 2: biased-mf", "part 2 of 2: item-knn", "blend weights", "evaluating", "saving"]
+    assert names == ["part 1 of 2: biased-mf (2 networks)", "part 2 of 2: item-knn", "blend weights", "evaluating",
+                     "saving"]
     assert all(b >= a - 1e-9 for a, b in zip(seen, seen[1:])) and seen[-1] == 1.0
-    assert {"part 1 of 2: biased-mf", "evaluating"} <= stages
+    assert {"part 1 of 2: biased-mf (2 networks)", "evaluating"} <= stages

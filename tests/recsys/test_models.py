@@ -243,8 +243,10 @@ def test_ials_reports_its_weighted_loss_and_it_falls(ml100k_split):
 def test_blend_declares_its_stages_and_announces_them():
     model = make_model("blend", components=("recommender-net", "item-knn"), optional=())
     names = [stage.name for stage in model.stages()]
-    assert names == ["part 1 of 2: recommender-net", "part 2 of 2: item-knn", "blend weights"]
+    assert names == ["part 1 of 2: recommender-net (4 networks)", "part 2 of 2: item-knn", "blend weights"]
     assert model.stages()[0].refits and not model.stages()[1].refits
+    one = make_model("blend", components=("recommender-net", "item-knn"), optional=(), part_networks=1)
+    assert one.stages()[0].name == "part 1 of 2: recommender-net"
 
 
 def test_declared_abilities_match_what_the_models_do():
