@@ -1,6 +1,8 @@
 """Pure Plotly figure builders: frames and arrays in, figures out. No Streamlit here."""
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 import plotly.express as px
@@ -15,11 +17,16 @@ def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
     return fig
 
 
+#: characters per line of an empty chart's message: Plotly never wraps an annotation, and a chart
+#: in half the page is about 50 characters of 15 px text wide
+EMPTY_MESSAGE_WIDTH = 44
+
+
 def empty_figure(title: str, message: str, height: int = 380) -> go.Figure:
-    """A chart with nothing to draw says so in words, without axes."""
+    """A chart with nothing to draw says so in words, without axes, wrapped to fit half a page."""
     fig = go.Figure()
-    fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
-                       font=dict(size=15, color="#555"))
+    fig.add_annotation(text="<br>".join(textwrap.wrap(message, EMPTY_MESSAGE_WIDTH)), x=0.5, y=0.5, xref="paper",
+                       yref="paper", showarrow=False, font=dict(size=15, color="#555"))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return _layout(fig, title, height=height)
@@ -138,7 +145,10 @@ def training_curves(history: pd.DataFrame) -> go.Figure:
         fig.add_trace(go.Scatter(x=history["epoch"], y=history["val_rmse"], name="validation RMSE",
                                  mode="lines+markers"), 1, 2)
     fig.update_xaxes(title="epoch")
-    return _layout(fig, "Training curves")
+    fig = _layout(fig, "Training curves")
+    # the legend under the plots: in half a page a legend at the side squeezes the two plots
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.28, x=0), margin=dict(b=100))
+    return fig
 
 
 COLOUR_BY = ("primary genre", "one genre against the rest", "mean rating", "popularity", "release year")

@@ -16,6 +16,18 @@ def frame_title(epoch: int, phase: str, val_rmse: float | None, total: int) -> s
     return what + ("" if val_rmse is None else f" · validation RMSE {val_rmse:.4f}")
 
 
+def live_title(epoch: int, phase: str, val_rmse: float | None) -> str:
+    """A training's latest epoch, while nobody knows yet how many there will be."""
+    what = f"epoch {epoch} of the refit" if phase == "refit" else f"epoch {epoch}"
+    return what + ("" if val_rmse is None else f" · validation RMSE {val_rmse:.4f}")
+
+
+def map_title(heading: str, frame: str) -> str:
+    """The heading over the frame's epoch on a smaller second line, so a map in half the page keeps
+    its whole title."""
+    return f"{heading}<br><sup>{frame}</sup>"
+
+
 def _traces(xy: np.ndarray, colours: list[str], hover: list[str], picked: list[int], labels: list[str],
             trail: np.ndarray | None) -> list[go.Scatter]:
     movies = go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="markers", name="movies", text=hover, showlegend=False,
@@ -50,8 +62,10 @@ def moving_map(frames: list[np.ndarray], titles: list[str], genres: list[str], t
     hover = [f"{t}<br>{g}" for t, g in zip(titles_of_movies, genres)]
     labels = [titles_of_movies[i] for i in picked]
     fig = go.Figure(data=_traces(frames[0], colours, hover, picked, labels, _trails(frames, 0, picked)))
-    fig.frames = [go.Frame(data=_traces(xy, colours, hover, picked, labels, _trails(frames, n, picked)), name=str(n),
-                           layout=dict(title_text=f"{heading}: {titles[n]}")) for n, xy in enumerate(frames)]
+    if len(frames) > 1:  # a single map (the live one) is redrawn as a whole, never animated
+        fig.frames = [go.Frame(data=_traces(xy, colours, hover, picked, labels, _trails(frames, n, picked)),
+                               name=str(n), layout=dict(title_text=map_title(heading, titles[n])))
+                      for n, xy in enumerate(frames)]
     everything = np.vstack(frames)
     low, high = np.nanmin(everything, axis=0), np.nanmax(everything, axis=0)
     pad = 0.05 * (high - low + 1e-9)
@@ -71,4 +85,4 @@ def moving_map(frames: list[np.ndarray], titles: list[str], genres: list[str], t
                                       args=[[str(n)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
                                                        "transition": {"duration": 0}}]) for n in range(len(frames))])],
             margin=dict(b=140))
-    return _layout(fig, f"{heading}: {titles[0]}", height=620)
+    return _layout(fig, map_title(heading, titles[0]), height=620)

@@ -20,7 +20,7 @@ def live_map(dataset, snapshot: snaps.Snapshot) -> None:
     if snapshot is None or snapshot.item_index is None or snapshot.items.shape[1] < 2:
         return
     frame = snaps.aligned_frames([snapshot])
-    title = lf.frame_title(snapshot.epoch, snapshot.phase, snapshot.val_rmse, snapshot.epoch)
+    title = lf.live_title(snapshot.epoch, snapshot.phase, snapshot.val_rmse)
     st.plotly_chart(lf.moving_map(frame, [title], _primary_genres(dataset, snapshot.item_index),
                                   dataset.titles(snapshot.item_index), [], "Movie vectors now"), key="live_map")
 

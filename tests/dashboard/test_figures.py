@@ -136,6 +136,9 @@ def test_charts_read_as_people_expect(ml_small):
                   figures.ratings_over_time(pd.DataFrame(columns=["period", "ratings", "mean_rating"])),
                   figures.overlaid_curves({"ease": pd.DataFrame(columns=["epoch", "val_rmse"])})):
         assert not empty.data and empty.layout.annotations[0].text and not empty.layout.xaxis.visible
+        lines = empty.layout.annotations[0].text.split("<br>")  # Plotly does not wrap: lines that fit half a page
+        assert all(len(line) <= figures.EMPTY_MESSAGE_WIDTH for line in lines)
+    assert len(figures.overlaid_curves({}).layout.annotations[0].text.split("<br>")) > 1
     titles = ["Shawshank Redemption, The (1994)", "Shawshank Redemption, The (1995)", "Up (2009)"]
     short = figures.short_titles(titles, width=20)
     assert len(set(short)) == 3 and short[0].endswith("…") and short[2] == "Up (2009)"
@@ -194,3 +197,8 @@ def test_the_moving_map_keeps_one_frame_per_epoch_on_fixed_axes_with_trails():
     assert np.isnan(np.asarray(trail.x, dtype=float)).sum() == 2 and len(trail.x) == 2 * 3 + 2  # 2 movies x 3 epochs
     assert "epoch 3 of 4 · validation RMSE 0.7000" in fig.frames[2].layout.title.text
     assert lf.frame_title(2, "refit", None, 4) == "epoch 2 of the refit on all training data"
+    assert fig.frames[2].layout.title.text.startswith("map<br>")  # the epoch on its own line: no title cut off
+    live = lf.moving_map(frames[-1:], [lf.live_title(5, "fit", 0.8482)], ["Drama"] * 40, [f"m{i}" for i in range(40)],
+                         [], "Movie vectors now")
+    assert not live.frames and not live.layout.sliders  # one map, redrawn as a whole
+    assert live.layout.title.text == "Movie vectors now<br><sup>epoch 5 · validation RMSE 0.8482</sup>"
