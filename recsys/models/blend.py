@@ -123,8 +123,9 @@ class Blend(Recommender):
     seconds_per_100k = 8
     blendable = False  # a blend of blends is refused; its factors are its Keras part's, drawn under that name
     config_type = BlendConfig
-    curve_note = ("The curves are the epochs of the blend's Keras part; its other parts fit without epochs to "
-                  "draw, and the stage list above says where the run is.")
+    curve_note = ("The curves are the epochs of the first network of the blend's Keras part (its other networks "
+                  "train alike from other seeds); its other parts fit without epochs to draw, and the stage list "
+                  "above says where the run is.")
 
     @classmethod
     def settings_for_size(cls, n_ratings: int, n_items: int) -> tuple[dict, list[str]]:
