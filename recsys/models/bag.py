@@ -36,9 +36,9 @@ class Bag(Recommender):
 
     def _fit(self, train: Ratings, valid: Ratings | None, callbacks: list[EpochCallback],
              stop: threading.Event | None) -> History:
-        """The networks in two threads, the even ones here and the odd ones beside (their loops are
-        compiled and release the GIL); a cached identical network is taken as it is. The first
-        network's epochs are the curve."""
+        """The networks in two threads, the even ones here and the odd ones beside, when they can
+        fit in threads (the compiled trainer), else one after another; a cached identical network
+        is taken as it is. The first network's epochs are the curve."""
         def fit(number: int) -> History:
             member = self.members[number]
             twin = self.cached_part(member.name, member.config) if self.cached_part is not None else None
@@ -55,9 +55,12 @@ class Bag(Recommender):
                 if done[-1].stopped:
                     break
             return done
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bag") as beside:
-            odd = beside.submit(fit_all, range(1, len(self.members), 2))
-            histories = fit_all(range(0, len(self.members), 2)) + odd.result()
+        if not all(member.fits_in_threads for member in self.members):
+            histories = fit_all(range(len(self.members)))
+        else:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bag") as beside:
+                odd = beside.submit(fit_all, range(1, len(self.members), 2))
+                histories = fit_all(range(0, len(self.members), 2)) + odd.result()
         stopped = next((h for h in histories if h.stopped), None)
         if stopped is not None:
             return stopped

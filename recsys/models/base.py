@@ -113,6 +113,12 @@ class Recommender(ABC):
     #: it records its factors after each epoch (recsys.models.snapshots), so faces can replay training
     keeps_snapshots: ClassVar[bool] = False
 
+    @property
+    def fits_in_threads(self) -> bool:
+        """Its fit may run beside other fits in threads of one process: its loops release the GIL
+        and draw from random streams of its own (not so for Keras' `fit`, which seeds the process)."""
+        return True
+
     @classmethod
     def settings_for_size(cls, n_ratings: int, n_items: int) -> tuple[dict, list[str]]:
         """Overrides under which the model trains on data of this size on one machine, and the

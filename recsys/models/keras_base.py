@@ -104,6 +104,11 @@ class KerasRecommender(Recommender):
         self._offset = 0.0
         self._linear = None
 
+    @property
+    def fits_in_threads(self) -> bool:
+        """Only the compiled trainer: Keras' `fit` seeds and builds through process-wide state."""
+        return getattr(self.config, "trainer", "keras") == "compiled"
+
     # ----- architecture -----
     def build(self, n_users: int, n_items: int):
         """The Keras model mapping (user, item) index batches to a (batch, 1) score: shared inputs

@@ -185,3 +185,16 @@ def test_the_bag_is_one_network_at_scale():
     overrides, notes = Blend.settings_for_size(sizing.LARGE_RATINGS + 1, 50_000)
     assert overrides["part_networks"] == 1 and any("one network" in note for note in notes)
     assert Blend.settings_for_size(100_000, 9_000)[0].get("part_networks") is None
+
+
+def test_a_bag_of_keras_fit_networks_trains_them_in_turn_and_seeded():
+    ratings = _ratings(7, n_users=50, n_items=30, n=900)
+    fit, valid = validation_split(ratings, 0.1, seed=42)
+    runs = []
+    for _ in range(2):
+        blend = make_model("blend", components=("recommender-net", "biases"), optional=(), part_networks=2,
+                           part_trainer="keras", part_epochs=2)
+        assert not blend._components()[0].members[0].fits_in_threads
+        blend.fit(fit, valid)
+        runs.append(blend.predict(valid.users, valid.items))
+    np.testing.assert_array_equal(runs[0], runs[1])  # each network seeded as if alone
