@@ -42,15 +42,14 @@ def _progress_seen(page) -> tuple[int, int]:
                default=(0, 0))
 
 
-def _choose_long_mf(page, factors_to_max: bool = False) -> None:
+def _choose_long_mf(page) -> None:
     """On the Train page: mf with at most 200 epochs at the smallest learning rate (a long run)."""
     model = page.locator('[data-testid="stSelectbox"]', has_text="Model").first
     model.click()
     page.keyboard.type("mf")
     page.get_by_role("option", name="mf", exact=True).click()
     page.get_by_text("dot product of user and item embeddings", exact=False).first.wait_for(timeout=30_000)
-    sliders = {"Epochs": "End", "Learning rate": "Home"} | ({"Factors": "End"} if factors_to_max else {})
-    for text, key in sliders.items():
+    for text, key in {"Epochs": "End", "Learning rate": "Home"}.items():
         thumb = page.locator('[data-testid="stSlider"]', has_text=text).get_by_role("slider")
         thumb.focus()
         thumb.press(key)
@@ -95,32 +94,22 @@ def test_training_survives_leaving_the_page_and_is_stoppable_from_another_sessio
         assert back_at > left_at, (left_at, back_at)
         alice.screenshot(path=str(OUTPUT / "train-after-coming-back.png"), full_page=True)
 
-        # 3. another browser session sees the same job in its panel
+        # 3. another browser session sees the same job in its panel and stops it (a run that ends
+        # with its metrics on the page that started it, after leaving, is the teacher's journey)
         bob = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
         bob.goto(url)
         bob.get_by_text("Rating histogram").first.wait_for(timeout=90_000)
         panel = bob.locator('[data-testid="stSidebar"]')
         panel.get_by_text("mf · ml-latest-small").first.wait_for(timeout=10_000)
         assert panel.get_by_role("button", name="Stop").count() == 1
-
-        # ... and the run ends with its final metrics on the page that started it
-        alice.get_by_text("Finished").first.wait_for(timeout=400_000)
-        alice.get_by_text("Test RMSE").first.wait_for(timeout=10_000)
-        assert not alice.get_by_text("Traceback").count()
-        assert len(ArtifactStore(artifacts / "models").entries()) == 3  # recommender-net, its stand-in, mf
-
-        # 4. a second long run, stopped from the other session
-        _choose_long_mf(alice, factors_to_max=True)
-        alice.get_by_role("button", name="Start training").click()
-        alice.get_by_text(EPOCH).first.wait_for(timeout=120_000)
-        panel.get_by_role("button", name="Stop").first.wait_for(timeout=10_000)
         panel.get_by_role("button", name="Stop").first.click()
         alice.get_by_text("was stopped; nothing was saved").first.wait_for(timeout=60_000)
         alice.screenshot(path=str(OUTPUT / "train-stopped-from-another-session.png"), full_page=True)
         assert alice.get_by_role("button", name="Start training").is_enabled()
-        assert len(ArtifactStore(artifacts / "models").entries()) == 3  # nothing saved for the stopped run
+        assert not alice.get_by_text("Traceback").count()
+        assert len(ArtifactStore(artifacts / "models").entries()) == 2  # recommender-net and its stand-in only
         log = (tmp_path / "server.log").read_text()
-        assert "training stopped: mf" in log and log.count("model trained: mf") == 1
+        assert "training stopped: mf" in log and "model trained: mf" not in log
 
 
 def test_a_server_killed_during_a_job_leaves_nothing_behind(browser, movielens_dir, tmp_path):
