@@ -190,6 +190,15 @@ def bench_load(sessions: int = 10, waves: int = 2) -> list[str]:
     return lines + ["", f"Server RSS change from wave 1 to wave {waves}: {growth:+.0f} MiB.", ""]
 
 
+def _child(*args: str) -> dict | str:
+    """This script run with `args` in a fresh process: the JSON of its last output line, or why it
+    failed (its last line of errors)."""
+    done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        return (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1][:80]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def growth_child(size: int, trainer: str) -> dict:
     """One growth measurement in this (fresh) process."""
     from recsys.dataset import Ratings
@@ -220,12 +229,10 @@ def bench_growth(sizes: list[int]) -> list[str]:
              "|---|---|---|---|---|---|---|---|"]
     for size in sizes:
         for trainer in TRAINERS:
-            done = subprocess.run([sys.executable, __file__, "--growth-child", str(size), "--growth-trainer", trainer],
-                                  capture_output=True, text=True)
-            if done.returncode != 0:
-                lines.append(f"| {size:,} | {trainer} | failed: {done.stderr.strip().splitlines()[-1][:80]} | | | | | |")
+            row = _child("--growth-child", str(size), "--growth-trainer", trainer)
+            if isinstance(row, str):
+                lines.append(f"| {size:,} | {trainer} | failed: {row} | | | | | |")
                 continue
-            row = json.loads(done.stdout.strip().splitlines()[-1])
             lines.append(f"| {row['size']:,} | {TRAINERS[trainer]} | {row['users']:,} | {row['items']:,} | {row['batch']} | "
                          f"{row['epoch_s']:.1f} | {row['ratings_per_s'] / 1e6:.2f}M | {row['peak_rss_gib']:.2f} |")
     return lines + ["", f"{DEFAULT_FACTOR_MODEL}, the trained half of the default {DEFAULT_RATING_MODEL} (above 5M "
@@ -273,11 +280,10 @@ def bench_hostile() -> list[str]:
              "| upload | MiB | seconds | peak RSS (MiB) | verdict |", "|---|---|---|---|---|"]
     worst_seconds = worst_peak = 0.0
     for name in names:
-        done = subprocess.run([sys.executable, __file__, "--hostile-child", name], capture_output=True, text=True)
-        if done.returncode != 0:
-            lines.append(f"| {name} | | | | failed: {done.stderr.strip().splitlines()[-1][:80]} |")
+        row = _child("--hostile-child", name)
+        if isinstance(row, str):
+            lines.append(f"| {name} | | | | failed: {row} |")
             continue
-        row = json.loads(done.stdout.strip().splitlines()[-1])
         if row["mib"] <= 10:
             worst_seconds, worst_peak = max(worst_seconds, row["seconds"]), max(worst_peak, row["peak_mib"])
         lines.append(f"| {name} | {row['mib']:.2f} | {row['seconds']:.2f} | {row['peak_mib']:.0f} | "
@@ -345,11 +351,10 @@ def bench_big_uploads() -> list[str]:
              "pandas are part of it.", "",
              "| upload | MB | seconds | peak RSS (MiB) | before judging (MiB) | verdict |", "|---|---|---|---|---|---|"]
     for name in BIG_UPLOADS:
-        done = subprocess.run([sys.executable, __file__, "--big-upload-child", name], capture_output=True, text=True)
-        if done.returncode != 0:
-            lines.append(f"| {name} | | | | | failed: {done.stderr.strip().splitlines()[-1][:80]} |")
+        row = _child("--big-upload-child", name)
+        if isinstance(row, str):
+            lines.append(f"| {name} | | | | | failed: {row} |")
             continue
-        row = json.loads(done.stdout.strip().splitlines()[-1])
         lines.append(f"| {name} | {row['mb']:.0f} | {row['seconds']:.1f} | {row['peak_mib']:.0f} | "
                      f"{row['baseline_mib']:.0f} | {row['verdict'].replace('|', '/')} |")
     return lines + [""]

@@ -10,6 +10,7 @@ curve and the latent map.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -97,19 +98,39 @@ class Bag(Recommender):
         return self.members[0].factors()
 
     def _state(self):
-        return {f"m{number}_{key}": value for number, member in enumerate(self.members)
-                for key, value in member._state().items()}
+        return parts_state(self.members, "m")
 
     def _load_state(self, arrays):
-        for number, member in enumerate(self.members):
-            prefix = f"m{number}_"
-            member._load_state({k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
+        load_parts_state(self.members, arrays, "m")
 
     def _save_extra(self, folder):
-        for member in self.members:
-            member._save_extra(folder)
+        save_parts(self.members, folder)
 
     def _load_extra(self, folder):
-        for member in self.members:
-            member._load_extra(folder)
-            member._check_loaded()
+        load_parts(self.members, folder)
+
+
+def parts_state(parts: list[Recommender], prefix: str) -> dict[str, np.ndarray]:
+    """The arrays of a model made of parts: each part's own, its keys prefixed by `prefix` and its
+    position (c0_offset, m1_offset, ...)."""
+    return {f"{prefix}{number}_{key}": value for number, part in enumerate(parts)
+            for key, value in part._state().items()}
+
+
+def load_parts_state(parts: list[Recommender], arrays: dict[str, np.ndarray], prefix: str) -> None:
+    """Hand each part the arrays `parts_state` kept for it."""
+    for number, part in enumerate(parts):
+        mark = f"{prefix}{number}_"
+        part._load_state({k[len(mark):]: v for k, v in arrays.items() if k.startswith(mark)})
+
+
+def save_parts(parts: list[Recommender], folder: Path) -> None:
+    for part in parts:
+        part._save_extra(folder)
+
+
+def load_parts(parts: list[Recommender], folder: Path) -> None:
+    """Each part's framework files, checked against its arrays."""
+    for part in parts:
+        part._load_extra(folder)
+        part._check_loaded()

@@ -19,7 +19,7 @@ import numpy as np
 
 from recsys.budget import Cost, Shape
 from recsys.errors import ConfigError
-from recsys.models.bag import Bag
+from recsys.models.bag import Bag, load_parts, load_parts_state, parts_state, save_parts
 from recsys.models.base import Recommender
 from recsys.models.config import ModelConfig
 from recsys.models.loop import History, Stage
@@ -264,9 +264,7 @@ class Blend(Recommender):
         arrays = {"weights": self.weights, "parts": np.array([part.name for part in self.parts])}
         if self.fold_weights is not None:
             arrays["fold_weights"] = self.fold_weights
-        for number, part in enumerate(self.parts):
-            arrays.update({f"c{number}_{key}": value for key, value in part._state().items()})
-        return arrays
+        return {**arrays, **parts_state(self.parts, "c")}
 
     def _load_state(self, arrays):
         self.weights, names = arrays["weights"], tuple(str(n) for n in arrays["parts"])
@@ -274,19 +272,15 @@ class Blend(Recommender):
             raise ValueError(f"blend parts {names} and weights {self.weights.shape} do not match its config")
         self.fold_weights = arrays.get("fold_weights")
         self.parts = self._components(names)
-        for number, part in enumerate(self.parts):
+        for part in self.parts:
             part.share_training_data(self)
-            prefix = f"c{number}_"
-            part._load_state({k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)})
+        load_parts_state(self.parts, arrays, "c")
 
     def _save_extra(self, folder):
-        for part in self.parts:
-            part._save_extra(folder)
+        save_parts(self.parts, folder)
 
     def _load_extra(self, folder):
-        for part in self.parts:
-            part._load_extra(folder)
-            part._check_loaded()
+        load_parts(self.parts, folder)
 
 
 def _is_keras(component: Recommender) -> bool:
