@@ -105,9 +105,14 @@ class KerasRecommender(Recommender):
         self._linear = None
 
     @property
+    def trains_compiled(self) -> bool:
+        """Its config asks for the compiled trainer (`DotConfig.trainer`; the others have none)."""
+        return getattr(self.config, "trainer", "keras") == "compiled"
+
+    @property
     def fits_in_threads(self) -> bool:
         """Only the compiled trainer: Keras' `fit` seeds and builds through process-wide state."""
-        return getattr(self.config, "trainer", "keras") == "compiled"
+        return self.trains_compiled
 
     # ----- architecture -----
     def build(self, n_users: int, n_items: int):
@@ -156,7 +161,7 @@ class KerasRecommender(Recommender):
         centered = self.rating_head == "centered" and self.config.center
         self._offset = train.global_mean if centered else 0.0
         self._linear = None
-        if getattr(self.config, "trainer", "keras") == "compiled":
+        if self.trains_compiled:
             return self._fit_compiled(train, valid, callbacks, stop)
         return self._fit_with_keras(train, valid, callbacks, stop)
 
