@@ -2,9 +2,10 @@
 
 Each component predicts the validation ratings out of sample (the Keras component before its
 refit; the others fitted without them), a least-squares fit with an intercept turns those columns
-into weights, and every component then learns from all training data. The default pairs the
-tuned RecommenderNet (latent factors) with an item neighbourhood model and I-AutoRec: their
-errors differ, so the blend beats each of them (see the README's accuracy section).
+into weights, and every component then learns from all training data. The default pairs
+RecommenderNet (latent factors; a bag of four networks from consecutive seeds, averaged, trained
+compiled) with an item neighbourhood model and I-AutoRec: their errors differ, so the blend beats
+each of them (docs/benchmarks.md).
 
 A component named in `optional` that refuses the data's size (AutoRec's dense matrix) is left out
 with a note, and the weights are fitted on the others. A second set of weights over the parts
