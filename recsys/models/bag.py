@@ -9,6 +9,7 @@ curve and the latent map.
 """
 from __future__ import annotations
 
+import copy
 import threading
 from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
@@ -45,7 +46,9 @@ class Bag(Recommender):
             twin = self.cached_part(member.name, member.config) if self.cached_part is not None else None
             if twin is not None and twin.validation_predictions is not None and valid is not None \
                     and len(twin.validation_predictions) == len(valid):
-                self.members[number] = twin
+                reused = copy.copy(twin)  # the cached model itself stays as it is
+                reused.file_stem = getattr(member, "file_stem", "model")  # saved under this network's name
+                self.members[number] = reused
                 return History()
             return member.fit(train, valid, callbacks if number == 0 else [], stop)
 

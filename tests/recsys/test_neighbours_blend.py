@@ -253,3 +253,21 @@ def test_the_blend_takes_settings_for_single_parts():
                               (("factors=16",), "part_settings must be a list of part.setting=value")]:
         with pytest.raises(ConfigError, match=message):
             make_model("blend", components=("recommender-net", "item-knn"), optional=(), part_settings=settings)
+
+
+def test_a_bag_reuses_a_cached_second_network_under_its_own_file_name(ml100k, store, tmp_path):
+    from recsys.training import train
+
+    split = Split("official", name="u2")
+    second = train(ml100k, "recommender-net", {"trainer": "compiled", "seed": 43}, split=split, store=store)
+    cheap = {"components": ["recommender-net", "biases"], "optional": [], "part_networks": 2}
+    blend = train(ml100k, "blend", cheap, split=split, store=store).model
+    bag = blend.parts[0]
+    assert np.array_equal(bag.members[1].factors().items, second.model.factors().items)
+    assert second.model.file_stem == "model"  # the cached model is not changed
+    blend.save(tmp_path)
+    assert {p.name for p in tmp_path.glob("*.keras")} == {"model.keras", "model-2.keras"}
+    _, test = split.apply(ml100k)
+    loaded = type(blend).load(tmp_path, blend.config)
+    np.testing.assert_allclose(loaded.predict(test.users, test.items), blend.predict(test.users, test.items),
+                               atol=1e-5)
