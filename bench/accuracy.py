@@ -3,6 +3,10 @@
     python bench/accuracy.py                 # all protocols
     python bench/accuracy.py --protocols P2  # one protocol
 
+Rating peers: Surprise's models and myFM with Rendle et al. (2019)'s timeSVD++ flipped features at 64,
+128 and 512 Gibbs iterations. Published figures of that recipe to cite beside ours (not rerun here):
+ml-100k u1 0.8889 (the GLocal-K paper's table), ml-10m 0.7485 (Rendle et al. 2019).
+
 P1: ml-100k official folds u1-u5 (mean and std of RMSE and MAE).
 P2: ml-latest-small random 80/20 (perm = default_rng(42).permutation(n), first 20% test).
 P3: ml-100k, the same recipe over u.data in file order.
@@ -27,7 +31,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.peers import ImplicitALS, MostPopular, PeerModel, surprise_peers  # noqa: E402
+from bench.peers import ImplicitALS, MostPopular, PeerModel, myfm_peers, surprise_peers  # noqa: E402
 from bench.publish import publish  # noqa: E402
 from recsys import sources  # noqa: E402
 from recsys.catalog import DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, preset  # noqa: E402
@@ -37,7 +41,7 @@ from recsys.split import Split  # noqa: E402
 from recsys.training import train  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
-OUR_RATING = ("biases", "item-knn", "biased-mf", "recommender-net", DEFAULT_RATING_MODEL)
+OUR_RATING = ("biases", "item-knn", "biased-mf", "recommender-net", "bayes-fm", DEFAULT_RATING_MODEL)
 OUR_RANKING = (DEFAULT_RANKING_MODEL, "ials", "gmf-ranking", "neumf-ranking", "biased-mf")
 PROTOCOLS = {
     "P1": ("ml-100k", [Split("official", name=f"u{i}") for i in range(1, 6)], "rating"),
@@ -50,6 +54,11 @@ PROTOCOLS = {
 GROUPS = {"warm": "RMSE warm", "new_user": "RMSE new users", "new_item": "RMSE new movies"}
 COLUMNS = ["dataset", "protocol", "model", "RMSE", "MAE", *GROUPS.values(), "P@10", "R@10", "NDCG@10", "HR@10", "coverage",
            "fit seconds", "predict seconds", "settings"]
+
+
+def rating_peers() -> list[PeerModel]:
+    """Surprise's models and the Bayesian FM recipe (myFM), fresh."""
+    return [*surprise_peers(), *myfm_peers()]
 
 
 def _ours(dataset: Dataset, label: str, split: Split, kind: str, retrain: bool) -> dict:
@@ -70,7 +79,7 @@ def _score(model, train_part, test_part, kind: str) -> dict:
     started = time.perf_counter()
     row = {}
     if kind == "rating":
-        predicted = model.predict(test_part.users, test_part.items)
+        predicted = model.predict(test_part.users, test_part.items, test_part.timestamps)
         row.update(RMSE=rmse(predicted, test_part.values), MAE=mae(predicted, test_part.values))
         for group, mask in row_groups(train_part, test_part).items():
             if mask.any() and not mask.all():
@@ -109,7 +118,7 @@ def run_protocol(name: str, retrain: bool, peers: bool, log) -> pd.DataFrame:
         entries.append((f"recsys {label}", label))
     if peers:
         if kind == "rating":
-            entries += [(p.label, p) for p in surprise_peers()]
+            entries += [(p.label, p) for p in rating_peers()]
         else:
             entries += [("implicit ALS", ImplicitALS()), ("most popular", MostPopular())]
     rows = []
@@ -119,7 +128,7 @@ def run_protocol(name: str, retrain: bool, peers: bool, log) -> pd.DataFrame:
             if isinstance(what, str):
                 row = _ours(dataset, what, split, kind, retrain)
             else:
-                fresh = next(p for p in (surprise_peers() if kind == "rating" else [ImplicitALS(), MostPopular()])
+                fresh = next(p for p in (rating_peers() if kind == "rating" else [ImplicitALS(), MostPopular()])
                              if p.label == model_name)
                 row = _peer(fresh, dataset, split, kind)
             rows.append({"dataset": dataset_name, "protocol": name, "model": model_name, **row})

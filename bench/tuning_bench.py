@@ -82,7 +82,7 @@ def blend_rows(dataset, splits: list[Split], bests: dict) -> list[dict]:
         for kind, settings in (("default", ()), ("tuned", tuned)):
             model = make_model("blend", part_settings=settings)
             model.fit(fit, valid)
-            scores[kind].append(rmse(model.predict(test.users, test.items), test.values))
+            scores[kind].append(rmse(model.predict(test.users, test.items, test.timestamps), test.values))
     return [{"model": "blend, parts tuned above", "default": float(np.mean(scores["default"])),
              "tuned": float(np.mean(scores["tuned"])), "trials": "its parts' studies", "seconds": 0.0,
              "best": "the parts' best settings, per fold"}]

@@ -41,7 +41,7 @@ def score(label: str, model: Recommender, train: Ratings, test: Ratings, k: int 
     rows = pd.DataFrame(columns=["user", "item", "error", "group"])
     n = sse = sae = None
     if model.predicts_ratings:
-        error = model.predict(test.users, test.items) - test.values
+        error = model.predict(test.users, test.items, test.timestamps) - test.values
         n = np.bincount(inverse, minlength=rating_users.size).astype(np.float64)
         sse = np.bincount(inverse, error ** 2, minlength=rating_users.size)
         sae = np.bincount(inverse, np.abs(error), minlength=rating_users.size)

@@ -20,7 +20,7 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from recsys.dataset import Dataset, RatingScale, Ratings
+from recsys.dataset import ItemContent, Dataset, RatingScale, Ratings
 
 FORMAT = 1
 HASH_CHUNK = 1 << 23
@@ -97,14 +97,14 @@ def read(path: Path, name: str) -> Dataset | None:
             meta = json.loads(stored["meta"].tobytes().decode())
             count = int(meta["n_items"])
             low, high, step = meta["scale"]
-            ratings = Ratings(stored["users"], stored["items"], stored["values"], stored["timestamps"],
-                              int(meta["n_users"]), count, RatingScale(low, high, step))
             item_ids = stored["item_ids"]
             year = stored["year"]
             items = pd.DataFrame({
                 "item_id": item_ids, "title": _lines(stored["titles"], count),
                 "year": pd.array(np.where(year < 0, None, year), dtype="Int64"),
                 "genres": [tuple(g.split("|")) if g else () for g in _lines(stored["genres"], count)]})
+            ratings = Ratings(stored["users"], stored["items"], stored["values"], stored["timestamps"],
+                              int(meta["n_users"]), count, RatingScale(low, high, step), ItemContent.of(items))
             user_ids = stored["user_ids"]
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, json.JSONDecodeError, EOFError):
         path.unlink(missing_ok=True)

@@ -45,8 +45,42 @@ def _readonly(array: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class ItemContent:
+    """What the data says of each movie besides its ratings, by item index: its genres (a 0/1
+    matrix over `genre_names`) and its release year (0 where unknown). Models that read content
+    (`Recommender.uses_content`) find it on the `Ratings` they are fitted on."""
+
+    genre_names: tuple[str, ...]
+    genres: np.ndarray  # (n_items, n_genres) bool
+    years: np.ndarray  # (n_items,) int, 0 = unknown
+
+    @classmethod
+    def of(cls, items: pd.DataFrame) -> "ItemContent":
+        """From an items table (columns genres: tuples of names, year: nullable years)."""
+        names = tuple(sorted({g for genres in items["genres"] for g in genres if g and g != "(no genres listed)"}))
+        column = {name: k for k, name in enumerate(names)}
+        matrix = np.zeros((len(items), len(names)), dtype=bool)
+        for row, genres in enumerate(items["genres"]):
+            for genre in genres:
+                if genre in column:
+                    matrix[row, column[genre]] = True
+        years = pd.to_numeric(items["year"], errors="coerce").fillna(0).to_numpy(np.int64) \
+            if "year" in items else np.zeros(len(items), dtype=np.int64)
+        return cls(names, _readonly(matrix), _readonly(years))
+
+    @property
+    def has_genres(self) -> bool:
+        return bool(self.genres.any())
+
+    @property
+    def has_years(self) -> bool:
+        return bool((self.years > 0).any())
+
+
+@dataclass(frozen=True)
 class Ratings:
-    """Rating triples in index space (contiguous user and item indices), with the matrix shape."""
+    """Rating triples in index space (contiguous user and item indices), with the matrix shape
+    and, where the data has it, the movies' content (carried along by every part of a split)."""
 
     users: np.ndarray
     items: np.ndarray
@@ -55,10 +89,13 @@ class Ratings:
     n_users: int
     n_items: int
     scale: RatingScale
+    content: ItemContent | None = None
 
     def __post_init__(self) -> None:
         for name in ("users", "items", "values", "timestamps"):
             object.__setattr__(self, name, _readonly(getattr(self, name)))
+        if self.content is not None and self.content.genres.shape[0] != self.n_items:
+            raise DataError(f"item content describes {self.content.genres.shape[0]} movies, not {self.n_items}")
 
     def __len__(self) -> int:
         return int(self.users.shape[0])
@@ -66,13 +103,14 @@ class Ratings:
     def take(self, rows: np.ndarray) -> "Ratings":
         """The ratings at the given row positions (or boolean mask), same shape."""
         return Ratings(self.users[rows], self.items[rows], self.values[rows], self.timestamps[rows],
-                       self.n_users, self.n_items, self.scale)
+                       self.n_users, self.n_items, self.scale, self.content)
 
     def concat(self, other: "Ratings") -> "Ratings":
         """These ratings followed by `other`'s (same matrix shape)."""
         return Ratings(np.concatenate([self.users, other.users]), np.concatenate([self.items, other.items]),
                        np.concatenate([self.values, other.values]),
-                       np.concatenate([self.timestamps, other.timestamps]), self.n_users, self.n_items, self.scale)
+                       np.concatenate([self.timestamps, other.timestamps]), self.n_users, self.n_items, self.scale,
+                       self.content if self.content is not None else other.content)
 
     @property
     def global_mean(self) -> float:
@@ -211,10 +249,10 @@ def build_dataset(name: str, raw: pd.DataFrame, items: pd.DataFrame | None, scal
     item_ids = np.asarray(item_ids)
     timestamps = (raw["timestamp"].to_numpy(np.int64) if "timestamp" in raw
                   else np.zeros(len(raw), dtype=np.int64))
+    table = _items_table(item_ids, items)
     ratings = Ratings(user_codes.astype(np.int32), item_codes.astype(np.int32),
                       raw["rating"].to_numpy(np.float32), timestamps,
-                      int(user_ids.size), int(item_ids.size), scale)
-    table = _items_table(item_ids, items)
+                      int(user_ids.size), int(item_ids.size), scale, ItemContent.of(table))
     fingerprint = fingerprint_of(ratings.users, ratings.items, ratings.values, ratings.timestamps,
                                  user_ids, item_ids, extra=f"{scale}")
     if users is not None:

@@ -142,7 +142,7 @@ def evaluate(model: Recommender, train: Ratings, test: Ratings, k: int = 10,
     started = time.perf_counter()
     row: dict[str, float] = {"rmse": float("nan"), "mae": float("nan")}
     groups = row_groups(model, test)
-    predicted = model.predict(test.users, test.items) if model.predicts_ratings else None
+    predicted = model.predict(test.users, test.items, test.timestamps) if model.predicts_ratings else None
     if predicted is not None:
         row["rmse"], row["mae"] = rmse(predicted, test.values), mae(predicted, test.values)
     for group, mask in groups.items():

@@ -172,7 +172,8 @@ class Tuner:
     def score(self, model) -> float:
         """The trial's metric on the tuning-validation part (never seen by the trial's fit)."""
         if self.metric == "rmse":
-            return rmse(model.predict(self.tuning_part.users, self.tuning_part.items), self.tuning_part.values)
+            part = self.tuning_part
+            return rmse(model.predict(part.users, part.items, part.timestamps), part.values)
         return evaluate_top_k(model, self.search_part, self.tuning_part, 10).ndcg
 
     def run(self, trials: int, timeout: float | None = None,

@@ -7,6 +7,7 @@ from recsys.models.config import ModelConfig
 from recsys.models.loop import EpochLog, History
 from recsys.models.baselines import IALS, NMF, Biases, GlobalMean, Popular
 from recsys.models.autorec import AutoRec
+from recsys.models.bayes_fm import BayesFM
 from recsys.models.blend import Blend
 from recsys.models.neighbours import EASE, ItemKNN
 from recsys.models.pure_svd import PureSVD
@@ -15,7 +16,7 @@ from recsys.models.keras_models import (GMF, MF, MLP, BiasedMF, DeepMF, KerasRec
 
 MODELS: dict[str, type[Recommender]] = {cls.name: cls for cls in (
     GlobalMean, Popular, Biases, NMF, ItemKNN, MF, BiasedMF, DeepMF, RecommenderNet, GMF, MLP, NeuMF, AutoRec, IALS, EASE,
-    PureSVD, Blend)}
+    PureSVD, BayesFM, Blend)}
 
 
 def model_class(name: str) -> type[Recommender]:

@@ -65,6 +65,9 @@ class Factors:
 
     users: np.ndarray
     items: np.ndarray
+    #: how unsure the model is of each vector (a Bayesian model's posterior spread), where it knows
+    user_spread: np.ndarray | None = None
+    item_spread: np.ndarray | None = None
 
 
 class Recommender(ABC):
@@ -112,6 +115,8 @@ class Recommender(ABC):
     curve_note: ClassVar[str] = ""
     #: it records its factors after each epoch (recsys.models.snapshots), so faces can replay training
     keeps_snapshots: ClassVar[bool] = False
+    #: its predictions depend on when a rating is made (`predict(..., when=timestamps)`)
+    uses_time: ClassVar[bool] = False
 
     @property
     def fits_in_threads(self) -> bool:
@@ -245,19 +250,29 @@ class Recommender(ABC):
         """Model-specific training."""
 
     # ----- predict -----
-    def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        """Predicted ratings for (user, item) index pairs, clipped to the scale."""
+    def predict(self, users: np.ndarray, items: np.ndarray, when: np.ndarray | None = None) -> np.ndarray:
+        """Predicted ratings for (user, item) index pairs, clipped to the scale. `when`: each
+        rating's time (Unix seconds), read by the models that use time (`uses_time`; without it
+        they take the user's latest time in their training data) and ignored by the others."""
         self._require_fitted()
         users = np.asarray(users, dtype=np.int64).ravel()
         items = np.asarray(items, dtype=np.int64).ravel()
         if users.shape != items.shape:
             raise ConfigError(f"users and items must have the same length ({users.size} != {items.size})")
+        if when is not None:
+            when = np.asarray(when, dtype=np.int64).ravel()
+            if when.shape != users.shape:
+                raise ConfigError(f"when must give one time per rating ({when.size} != {users.size})")
         known_u, known_i = self.known_users(users), self.known_items(items)
         out = self.fallback_prediction(users, items)
         both = known_u & known_i
         if both.any():
-            out[both] = self._predict_known(users[both], items[both])
+            out[both] = self._predict_known_at(users[both], items[both], None if when is None else when[both])
         return self.scale.clip(out).astype(np.float32)
+
+    def _predict_known_at(self, users: np.ndarray, items: np.ndarray, when: np.ndarray | None) -> np.ndarray:
+        """Ratings for known pairs at the given times; only the models that use time look at `when`."""
+        return self._predict_known(users, items)
 
     def fallback_prediction(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         """Mean + whichever of the user and movie biases the model knows, + the newcomer offset

@@ -195,7 +195,8 @@ class Blend(Recommender):
         aside = ThreadPoolExecutor(max_workers=2, thread_name_prefix="blend-part")
         later = {number: aside.submit(_out_of_sample, component, train, valid, everything, stop)
                  for number, component in enumerate(components)
-                 if not _is_keras(component) and self._reusable(component, valid) is None}
+                 if _aside(component) and self._reusable(component, valid) is None}
+        curve = next((n for n, c in enumerate(components) if not _aside(c)), None)  # its steps are the blend's curve
         try:
             for number, component in enumerate(components):
                 self._announce(plan[number].name)
@@ -208,9 +209,8 @@ class Blend(Recommender):
                     elif cached is not None:  # the identical model was trained before: reuse it
                         component, probe = cached, cached.validation_predictions
                     else:  # predicts valid out of sample, then learns from it
-                        keras_part = _is_keras(component)  # its epochs are the blend's curve
-                        fitted = component.fit(train, valid, callbacks if keras_part else [], stop)
-                        history = fitted if keras_part else history
+                        fitted = component.fit(train, valid, callbacks if number == curve else [], stop)
+                        history = fitted if number == curve else history
                         if fitted.stopped:
                             return fitted
                         probe = component.validation_predictions
@@ -244,7 +244,14 @@ class Blend(Recommender):
         return sum(w * c for w, c in zip(weights[:-1], columns)) + weights[-1]
 
     def _predict_known(self, users, items):
-        return self._combine([self.scale.clip(part._predict_known(users, items)) for part in self.parts])
+        return self._predict_known_at(users, items, None)
+
+    def _predict_known_at(self, users, items, when):
+        return self._combine([self.scale.clip(part._predict_known_at(users, items, when)) for part in self.parts])
+
+    @property
+    def uses_time(self) -> bool:  # type: ignore[override]
+        return any(part.uses_time for part in getattr(self, "parts", ()))
 
     def _score_known(self, users):
         return self._combine([part.scores_to_output(part._score_known(users)) for part in self.parts])
@@ -285,11 +292,17 @@ class Blend(Recommender):
 
 
 def _is_keras(component: Recommender) -> bool:
-    """The blend's Keras part (alone or as a bag of its networks): it trains in the blend's own
-    thread, and its epochs are the blend's curve."""
+    """The blend's Keras part (alone or as a bag of its networks)."""
     from recsys.models import KerasRecommender
 
     return isinstance(component.members[0] if isinstance(component, Bag) else component, KerasRecommender)
+
+
+def _aside(component: Recommender) -> bool:
+    """A part that fits in a thread beside the others: not the Keras part nor one that holds the GIL
+    (bayes-fm's sampler); those train in the blend's own thread, in turn, the first of them drawing
+    the blend's curve."""
+    return not _is_keras(component) and component.fits_in_threads
 
 
 def _out_of_sample(component: Recommender, train, valid, everything,
@@ -302,7 +315,7 @@ def _out_of_sample(component: Recommender, train, valid, everything,
         component.prepare_scoring()
         return (None if history.stopped else component.validation_predictions), component
     component.fit(train)
-    probe = component.predict(valid.users, valid.items)
+    probe = component.predict(valid.users, valid.items, valid.timestamps)
     final = type(component)(component.config)
     final.fit(everything)
     final.prepare_scoring()

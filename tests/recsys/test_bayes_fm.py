@@ -1,0 +1,181 @@
+"""The Bayesian factorisation machine: its numpy prediction is myFM's, sample by sample; the
+curve, the stop, time, content, fold-in and saving without myFM."""
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from recsys.dataset import ItemContent, Ratings
+from recsys.errors import ConfigError
+from recsys.models import make_model, model_class
+from recsys.models.bayes_fm import _conditional_user
+from recsys.models.fm_features import DayBins, build_sides, content_rows, predict_sample, split_sample
+from recsys.split import Split, validation_split
+
+SMALL = {"iterations": 8, "burn_in": 2, "samples": 4, "rank": 4}
+
+
+@pytest.fixture(scope="module")
+def u1(ml100k):
+    return Split("official", name="u1").apply(ml100k)
+
+
+def test_numpy_prediction_is_myfms_for_every_sample(u1):
+    """The per-side split of a sample (w0, w, V) predicts exactly what myFM's own FM predicts."""
+    import myfm._myfm as backend
+    from myfm import RelationBlock
+
+    train, test = u1
+    bins = DayBins.of(train.timestamps, 1)
+    sides = build_sides(train, bins, True, True, content_rows(train.content, True, True))
+    assert len(set(sides.grouping)) == 7  # user, rated movies, movie, raters, genres, year, day
+
+    def blocks(ratings):
+        return [RelationBlock(ratings.users.astype(np.int64), sides.users),
+                RelationBlock(ratings.items.astype(np.int64), sides.items),
+                RelationBlock(bins.index(ratings.timestamps), sides.days)]
+    probe = test.take(np.arange(2000))
+    gaps = []
+
+    def check(i, fm, hyper, history):
+        terms = split_sample(sides, np.array(fm.w), np.array(fm.V))
+        ours = predict_sample(fm.w0, terms, probe.users.astype(np.int64), probe.items.astype(np.int64),
+                              bins.index(probe.timestamps))
+        gaps.append(np.abs(ours - fm.predict_score(sparse.csr_matrix((len(probe), 0)), blocks(probe))).max())
+        return False
+    config = backend.ConfigBuilder()
+    config.set_group_index(sides.grouping)
+    config.set_n_iter(3)
+    config.set_n_kept_samples(0)
+    config.set_task_type(backend.TaskType.REGRESSION)
+    backend.create_train_fm(4, 0.1, sparse.csr_matrix((len(train), 0)), blocks(train), train.values.astype(float), 1,
+                            config.build(), check)
+    assert len(gaps) == 3 and max(gaps) < 1e-8
+
+
+def test_curve_refit_time_and_content(u1):
+    train, test = u1
+    fit, valid = validation_split(train, 0.1, seed=0)
+    model = make_model("bayes-fm", **SMALL)
+    history = model.fit(fit, valid)
+    frame = history.frame()
+    assert list(frame["phase"]) == ["fit"] * 8 + ["refit"] * 8
+    fitted = frame[frame["phase"] == "fit"]
+    assert fitted["val_rmse"].iloc[:2].isna().all() and fitted["val_rmse"].iloc[2:].notna().all()  # after the burn-in
+    assert model.validation_predictions.shape == (len(valid),)
+    assert len(model.snapshots) == 16 and model.snapshots[0].items.shape[1] == 4
+    # the day of the rating matters; without it the user's latest day is used
+    at = model.predict(test.users, test.items, test.timestamps)
+    assert not np.allclose(at, model.predict(test.users, test.items))
+    # a day without training ratings reads as the latest bin before it
+    later = model.predict(test.users[:5], test.items[:5], np.full(5, 2**40))
+    last = model.predict(test.users[:5], test.items[:5], np.full(5, int(model._bins.starts[-1]) * 86_400))
+    assert np.allclose(later, last)
+    factors = model.factors()
+    assert factors.items.shape == (train.n_items, 4) and factors.item_spread.shape == (train.n_items,)
+    assert (factors.item_spread >= 0).all()
+    # without content (a file with neither genres nor years) it trains on ratings alone
+    bare = Ratings(fit.users, fit.items, fit.values, fit.timestamps, fit.n_users, fit.n_items, fit.scale)
+    plain = make_model("bayes-fm", **SMALL)
+    plain.fit(bare)
+    assert np.isfinite(plain.predict(test.users, test.items)).all()
+
+
+def test_stop_keeps_what_was_sampled(u1):
+    train, test = u1
+    stop = threading.Event()
+    model = make_model("bayes-fm", iterations=50, burn_in=2, samples=10, rank=4)
+    history = model.fit(train, callbacks=[lambda log: stop.set() if log.epoch == 4 else None], stop=stop)
+    assert history.stopped and len(history.logs) == 4
+    assert model._kept.count >= 1  # the samples after the burn-in so far
+    assert np.isfinite(model.predict(test.users, test.items)).all()
+
+
+def test_fold_in_regression_and_its_prior_limit(u1):
+    """The conditional draw's mean is ridge regression toward the prior: with an overwhelming prior
+    it is the prior mean, so the regression fold-in equals the implicit one when the prior mean is 0."""
+    rng = np.random.default_rng(0)
+    base, features, ratings = rng.normal(size=(6, 3)), rng.normal(size=(6, 3, 2)), rng.normal(size=6)
+    strong = np.tile(np.r_[1.0, 0.0, 1e12, 0.0, 0.0, 1e12, 1e12], (3, 1))
+    bias, vector = _conditional_user(base, features, ratings, strong, 2)
+    assert np.allclose(bias, 0, atol=1e-9) and np.allclose(vector, 0, atol=1e-9)
+    weak = np.tile(np.r_[1.0, 0.0, 1e-9, 0.0, 0.0, 1e-9, 1e-9], (3, 1))
+    bias, vector = _conditional_user(base, features, ratings, weak, 2)
+    for s in range(3):  # ordinary least squares per sample
+        design = np.c_[np.ones(6), features[:, s]]
+        expected = np.linalg.lstsq(design, ratings - base[:, s], rcond=None)[0]
+        assert np.allclose(np.r_[bias[s], vector[s]], expected, atol=1e-6)
+    # measured on users held out of training: their first 10 ratings folded in, the rest predicted
+    train, _ = u1
+    counts = np.bincount(train.users, minlength=train.n_users)
+    new_users = np.random.default_rng(0).choice(np.flatnonzero(counts >= 30), 40, replace=False)
+    held = np.isin(train.users, new_users)
+    model = make_model("bayes-fm", iterations=16, burn_in=4, samples=8, rank=8)
+    model.fit(train.take(~held))
+    errors = {"regression": [], "implicit": []}
+    for user in new_users:
+        rows = np.flatnonzero(train.users == user)
+        given, later = rows[:10], rows[10:]
+        for mode in errors:
+            object.__setattr__(model.config, "fold_in", mode)
+            predicted = model.fold_in_predict(train.items[given], train.values[given], train.items[later])
+            errors[mode].append((predicted - train.values[later]) ** 2)
+    rmse = {mode: float(np.sqrt(np.mean(np.concatenate(e)))) for mode, e in errors.items()}
+    assert rmse["regression"] < rmse["implicit"] - 0.01, rmse
+
+
+def test_saved_model_loads_and_predicts_without_myfm(u1, tmp_path):
+    train, test = u1
+    model = make_model("bayes-fm", **SMALL)
+    model.fit(train)
+    model.save(tmp_path)
+    expected = model.predict(test.users[:100], test.items[:100], test.timestamps[:100])
+    np.save(tmp_path / "expected.npy", expected)
+    np.savez(tmp_path / "rows.npz", users=test.users[:100], items=test.items[:100], when=test.timestamps[:100])
+    script = f"""
+import sys, numpy as np
+sys.modules["myfm"] = None  # importing myFM now fails
+from recsys.models import model_class, make_model
+config = make_model("bayes-fm", **{SMALL!r}).config
+model = model_class("bayes-fm").load(__import__("pathlib").Path({str(tmp_path)!r}), config)
+rows = np.load({str(tmp_path / "rows.npz")!r})
+got = model.predict(rows["users"], rows["items"], rows["when"])
+assert np.allclose(got, np.load({str(tmp_path / "expected.npy")!r}), atol=1e-6)
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-2000:]
+    # a saved file of the wrong shape is refused with a clear error
+    with np.load(tmp_path / "state.npz") as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["model_item_vectors"] = arrays["model_item_vectors"][:, :3]
+    np.savez(tmp_path / "state.npz", **arrays)
+    from recsys.errors import ArtifactError
+
+    with pytest.raises(ArtifactError, match="incomplete or inconsistent"):
+        model_class("bayes-fm").load(tmp_path, model.config)
+
+
+def test_bad_settings_are_refused():
+    with pytest.raises(ConfigError, match="burn_in"):
+        make_model("bayes-fm", iterations=4, burn_in=4)
+    with pytest.raises(ConfigError, match="rank"):
+        make_model("bayes-fm", rank=0)
+
+
+def test_content_of_an_items_table():
+    import pandas as pd
+
+    table = pd.DataFrame({"genres": [("Comedy", "Drama"), (), ("(no genres listed)",)],
+                          "year": pd.array([1995, None, 2001], dtype="Int64")})
+    content = ItemContent.of(table)
+    assert content.genre_names == ("Comedy", "Drama")
+    assert content.genres.tolist() == [[True, True], [False, False], [False, False]]
+    assert content.years.tolist() == [1995, 0, 2001]
+    rows = content_rows(content, True, True)
+    assert [r.shape[0] for r in rows] == [3, 3]
+    assert np.allclose(rows[0].toarray()[0], [2 ** -0.5] * 2)
+    assert rows[1].toarray()[1, -1] == 1  # an unknown year has a bin of its own
