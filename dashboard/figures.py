@@ -129,8 +129,8 @@ def matrix_window(window: pd.DataFrame) -> go.Figure:
     return _layout(fig, "A window of actual cells (blank = no rating)", height=480)
 
 
-def training_curves(history: pd.DataFrame) -> go.Figure:
-    """Train and validation loss, and validation RMSE, per epoch."""
+def training_curves(history: pd.DataFrame, step: str = "epoch") -> go.Figure:
+    """Train and validation loss, and validation RMSE, per epoch (or per `step`: a Gibbs iteration)."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "validation RMSE"))
     refit = history[history["phase"] == "refit"] if "phase" in history else history.iloc[:0]
     history = history[history["phase"] != "refit"] if "phase" in history else history
@@ -144,14 +144,17 @@ def training_curves(history: pd.DataFrame) -> go.Figure:
     if history["val_rmse"].notna().any():
         fig.add_trace(go.Scatter(x=history["epoch"], y=history["val_rmse"], name="validation RMSE",
                                  mode="lines+markers"), 1, 2)
-    fig.update_xaxes(title="epoch")
+    fig.update_xaxes(title=step)
     fig = _layout(fig, "Training curves")
     # the legend under the plots: in half a page a legend at the side squeezes the two plots
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.28, x=0), margin=dict(b=100))
     return fig
 
 
-COLOUR_BY = ("primary genre", "one genre against the rest", "mean rating", "popularity", "release year")
+COLOUR_BY = ("primary genre", "one genre against the rest", "mean rating", "popularity", "release year",
+             "posterior spread")
+#: what the map says when asked for a spread the model does not have
+NO_SPREAD = "no spread: only a Bayesian model (bayes-fm) knows how sure it is"
 #: 24 + 24 distinct colours: every MovieLens genre (20 in ml-25m, and "(none)") gets its own
 GENRE_PALETTE = tuple(px.colors.qualitative.Dark24) + tuple(px.colors.qualitative.Light24)
 
@@ -188,16 +191,20 @@ def _colour(points: pd.DataFrame, by: str, focus: str | None) -> dict:
         has = points["genres"].str.split(" | ", regex=False).map(lambda gs: focus in gs)
         return {"color": np.where(has, focus or "", "other genres"),
                 "color_discrete_map": {focus or "": "#d62728", "other genres": "#c7c7c7"}}
+    if by == "posterior spread" and "spread" not in points:
+        return {"color": np.full(len(points), NO_SPREAD), "color_discrete_map": {NO_SPREAD: "#9e9e9e"}}
     column = {"mean rating": points["mean_rating"], "popularity": np.log10(points["count"].clip(lower=1)),
-              "release year": points["year"].astype("float")}[by]
-    scale = {"mean rating": "RdYlBu", "popularity": "Viridis", "release year": "Cividis"}[by]
+              "release year": points["year"].astype("float"),
+              "posterior spread": points["spread"] if "spread" in points else None}[by]
+    scale = {"mean rating": "RdYlBu", "popularity": "Viridis", "release year": "Cividis",
+             "posterior spread": "Magma_r"}[by]
     return {"color": column, "color_continuous_scale": scale,
             "labels": {"color": "log10 ratings" if by == "popularity" else by}}
 
 
 def hover_formats(points: pd.DataFrame) -> dict:
     """Hover fields of a map point, formatted for people (a mean to 2 decimals, counts with commas)."""
-    formats = {"year": True, "mean_rating": ":.2f", "count": ":,", "genres": True}
+    formats = {"year": True, "mean_rating": ":.2f", "count": ":,", "genres": True, "spread": ":.3f"}
     return {column: fmt for column, fmt in formats.items() if column in points}
 
 
@@ -215,7 +222,7 @@ def latent_map(points: pd.DataFrame, title: str, highlight: np.ndarray | None = 
                   custom_data=["item"], hover_name="title" if "title" in points else None,
                   hover_data=hover_formats(points) | {"x": False, "y": False, "marker_size": False}
                   | ({"z": False} if three_d else {}),
-                  labels={"mean_rating": "mean rating", "count": "ratings"})
+                  labels={"mean_rating": "mean rating", "count": "ratings", "spread": "posterior spread"})
     colour = _colour(points, colour_by, focus) if "genre" in points else {}
     common["labels"] = {**common["labels"], **colour.pop("labels", {})}
     fig = px.scatter_3d(points, x="x", y="y", z="z", **common, **colour) if three_d else \

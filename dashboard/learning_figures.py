@@ -10,15 +10,16 @@ from dashboard.figures import _layout, genre_colours
 NO_GENRE = "(no genre)"
 
 
-def frame_title(epoch: int, phase: str, val_rmse: float | None, total: int) -> str:
-    """E.g. "epoch 4 (fit) · validation RMSE 0.8712" or "epoch 2 of the refit on all training data"."""
-    what = f"epoch {epoch} of the refit on all training data" if phase == "refit" else f"epoch {epoch} of {total}"
+def frame_title(epoch: int, phase: str, val_rmse: float | None, total: int, step: str = "epoch") -> str:
+    """E.g. "epoch 4 of 9 · validation RMSE 0.8712" or "epoch 2 of the refit on all training data"
+    (`step`: what a step is, e.g. "Gibbs iteration")."""
+    what = f"{step} {epoch} of the refit on all training data" if phase == "refit" else f"{step} {epoch} of {total}"
     return what + ("" if val_rmse is None else f" · validation RMSE {val_rmse:.4f}")
 
 
-def live_title(epoch: int, phase: str, val_rmse: float | None) -> str:
-    """A training's latest epoch, while nobody knows yet how many there will be."""
-    what = f"epoch {epoch} of the refit" if phase == "refit" else f"epoch {epoch}"
+def live_title(epoch: int, phase: str, val_rmse: float | None, step: str = "epoch") -> str:
+    """A training's latest epoch (or other step), while nobody knows yet how many there will be."""
+    what = f"{step} {epoch} of the refit" if phase == "refit" else f"{step} {epoch}"
     return what + ("" if val_rmse is None else f" · validation RMSE {val_rmse:.4f}")
 
 

@@ -15,12 +15,12 @@ def _primary_genres(dataset, items: np.ndarray) -> list[str]:
     return [g[0] if len(g) else lf.NO_GENRE for g in dataset.items["genres"].to_numpy()[items]]
 
 
-def live_map(dataset, snapshot: snaps.Snapshot) -> None:
+def live_map(dataset, snapshot: snaps.Snapshot, step: str = "epoch") -> None:
     """The latest epoch's movies on their own PCA (the run's final vectors are not known yet)."""
     if snapshot is None or snapshot.item_index is None or snapshot.items.shape[1] < 2:
         return
     frame = snaps.aligned_frames([snapshot])
-    title = lf.live_title(snapshot.epoch, snapshot.phase, snapshot.val_rmse)
+    title = lf.live_title(snapshot.epoch, snapshot.phase, snapshot.val_rmse, step)
     st.plotly_chart(lf.moving_map(frame, [title], _primary_genres(dataset, snapshot.item_index),
                                   dataset.titles(snapshot.item_index), [], "Movie vectors now"), key="live_map")
 
@@ -45,13 +45,15 @@ def watch(dataset, model, label: str) -> None:
                         help="Early vectors are tiny; scaled to the final spread, their arrangement shows.")
     xy = snaps.aligned_frames(frames, same_spread=same)
     fit_epochs = sum(s.phase == "fit" for s in frames)
-    names = [lf.frame_title(s.epoch, s.phase, s.val_rmse, fit_epochs) for s in frames]
+    step = model.curve_step(model.config)
+    names = [lf.frame_title(s.epoch, s.phase, s.val_rmse, fit_epochs, step) for s in frames]
     fig = lf.moving_map(xy, names, _primary_genres(dataset, items), titles, picked, f"Movie vectors of {label}")
     st.plotly_chart(fig, key=f"watch_{label}")
-    st.caption(f"The {len(items):,} most-rated movies after each of {len(frames)} epochs, coloured by their first "
-               "genre. One projection for every frame: the principal axes of the final vectors, each earlier frame "
-               "rotated onto the final one first (orthogonal Procrustes, which keeps every distance), so the map "
-               "does not spin or flip. The refit starts again from random vectors on all the training data.")
+    posterior = " (from its burn-in on, the posterior mean so far)" if model.step_name != "epoch" else ""
+    st.caption(f"The {len(items):,} most-rated movies after each of {len(frames)} {step}s{posterior}, coloured by "
+               "their first genre. One projection for every frame: the principal axes of the final vectors, each "
+               "earlier frame rotated onto the final one first (orthogonal Procrustes, which keeps every distance), "
+               "so the map does not spin or flip. The refit starts again from random vectors on all the training data.")
     st.download_button("Download the animation (HTML, plays without the server)",
                        lambda: fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False),
                        f"{label}-learning.html", mime="text/html", key=f"watch_html_{label}")

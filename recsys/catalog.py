@@ -14,18 +14,18 @@ from recsys.models import MODELS, model_class, sizing
 RANKING_SUFFIX = "-ranking"
 #: What `evaluate` runs by default: every rating model, and the ranking-trained NCF models.
 DEFAULT_EVALUATION = ("global-mean", "popular", "biases", "nmf", "item-knn", "mf", "biased-mf", "deep-mf", "recommender-net",
-                      "gmf", "mlp", "neumf", "autorec", "blend", "gmf-ranking", "neumf-ranking", "ials", "ease",
+                      "gmf", "mlp", "neumf", "autorec", "bayes-fm", "blend", "gmf-ranking", "neumf-ranking", "ials", "ease",
                       "pure-svd")
 #: The model the dashboard offers first for rating prediction, for top-10 lists, and for factor maps.
 DEFAULT_RATING_MODEL = "blend"
 DEFAULT_RANKING_MODEL = "ease"
-DEFAULT_FACTOR_MODEL = "recommender-net"  # the blend's latent-factor half
+DEFAULT_FACTOR_MODEL = "bayes-fm"  # the heart of the blend: its map is the posterior means
 #: the quick model (closed form, well under a second on ml-latest-small) a page shows while its
 #: default for top-10 lists or factor maps trains; it ranks and draws on a map
 STAND_IN = "pure-svd"
 #: what the Compare page shows first: the baselines (biases for ratings, popular for top-10), a factor
 #: model, the default and the ranking models
-DEFAULT_COMPARISON = ("biases", "popular", "biased-mf", "recommender-net", "blend", "ials", "ease")
+DEFAULT_COMPARISON = ("biases", "popular", "biased-mf", "recommender-net", "bayes-fm", "blend", "ials", "ease")
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,8 @@ def item_map(dataset: Dataset, model: Recommender, method: str = "pca", min_coun
     """Item vectors as a 2-D (or 3-D: column z) map with title, year, genre, mean rating and count
     per point. Items in `include` (e.g. a user's favourites and top-10) are drawn whatever the
     filters. `attrs["note"]` says when t-SNE ran on a sample; `attrs["components"]` holds the
-    PCA directions (dims x factors) for drawing a user's direction."""
+    PCA directions (dims x factors) for drawing a user's direction. A model that knows how sure it
+    is of each vector (bayes-fm's posterior) adds its spread (column spread)."""
     factors = model.factors()
     if factors is None:
         raise ConfigError(f"{model.name} has no latent factors to draw")
@@ -91,6 +92,8 @@ def item_map(dataset: Dataset, model: Recommender, method: str = "pca", min_coun
                      genres=out["genres"].map(" | ".join))
     if dims == 3:
         out["z"] = xy[:, 2]
+    if factors.item_spread is not None:  # a Bayesian model: how unsure it is of each movie's place
+        out["spread"] = np.asarray(factors.item_spread)[rows]
     out.attrs["note"] = note
     out.attrs["method"] = method
     if method == "pca" and vectors.shape[1] > dims:

@@ -43,6 +43,11 @@ class Resolved:
         """What its training curves show when they are not the whole run ("" when they are)."""
         return model_class(self.model).curve_note
 
+    @property
+    def curve_step(self) -> str:
+        """What one step of its training curve is ("epoch", "Gibbs iteration")."""
+        return model_class(self.model).curve_step(self.config)
+
 
 def resolve(dataset: Dataset, label: str, split: Split = Split(), overrides: Mapping | None = None,
             only_known: bool = False) -> Resolved:

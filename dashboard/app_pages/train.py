@@ -12,7 +12,7 @@ from recsys.budget import human_bytes, model_budget, server_budget
 from recsys.service import TrainResult
 
 
-def live_training(key: str, curve_note: str, dataset) -> None:
+def live_training(key: str, curve_note: str, dataset, step: str = "epoch") -> None:
     """The running job's progress and curves, redrawn every second; the page reruns at its end."""
     view = services.job_runner().get(key)
     if view is None or not view.active:
@@ -23,10 +23,10 @@ def live_training(key: str, curve_note: str, dataset) -> None:
     if view.logs:
         left, right = st.columns(2)
         with left:
-            st.plotly_chart(figures.training_curves(pd.DataFrame([vars(log) for log in view.logs])),
+            st.plotly_chart(figures.training_curves(pd.DataFrame([vars(log) for log in view.logs]), step),
                             key="live_curves")
         with right:
-            learning_view.live_map(dataset, view.logs[-1].snapshot)
+            learning_view.live_map(dataset, view.logs[-1].snapshot, step)
 
 
 #: below this many ratings a trained model's numbers carry a warning
@@ -42,7 +42,8 @@ def show_result(result: TrainResult, trained_here: bool, dataset) -> None:
         st.info(f"Loaded the cached model for these settings (trained in {result.fit_seconds:.1f}s). "
                 "Press “Retrain” to train it again.")
     if len(result.history):
-        st.plotly_chart(figures.training_curves(result.history), key="final_curves")
+        st.plotly_chart(figures.training_curves(result.history, result.model.curve_step(result.model.config)),
+                        key="final_curves")
         if result.model.curve_note:
             st.caption(result.model.curve_note.split(";")[0] + ".")
     metrics = result.metrics
@@ -128,7 +129,7 @@ def main() -> None:
             stop_col.button("Stop", key="stop_training", disabled=not active, on_click=runner.stop, args=(key,),
                             help="Ends training after the current batch; nothing is saved for a stopped run.")
             if active:
-                st.fragment(live_training, run_every=1.0)(key, chosen.curve_note, dataset)
+                st.fragment(live_training, run_every=1.0)(key, chosen.curve_note, dataset, chosen.curve_step)
             else:
                 if view is not None and view.state in (FAILED, STOPPED):
                     services.show_ended(view)

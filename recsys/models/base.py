@@ -115,8 +115,15 @@ class Recommender(ABC):
     curve_note: ClassVar[str] = ""
     #: it records its factors after each epoch (recsys.models.snapshots), so faces can replay training
     keeps_snapshots: ClassVar[bool] = False
+    #: what one step of its training curve is ("epoch"; a Gibbs sampler's "Gibbs iteration")
+    step_name: ClassVar[str] = "epoch"
     #: its predictions depend on when a rating is made (`predict(..., when=timestamps)`)
     uses_time: ClassVar[bool] = False
+
+    @classmethod
+    def curve_step(cls, config: ModelConfig) -> str:
+        """What one step of its training curve is under `config` (a blend: its curve part's)."""
+        return cls.step_name
 
     @property
     def fits_in_threads(self) -> bool:

@@ -32,15 +32,12 @@ from recsys.errors import ConfigError
 from recsys.models import snapshots
 from recsys.models.base import Factors, Recommender
 from recsys.models.config import ModelConfig
-from recsys.models.fm_features import DayBins, Sides, build_sides, content_rows, predict_sample, split_sample
+from recsys.models.fm_chain import ChainResult, ChainSpec, Kept, Step, day_bins, last_days, rows
+from recsys.models.fm_features import DayBins
 from recsys.models.loop import EpochCallback, EpochLoop, History
 from recsys.models.params import hyper
 
 FOLD_INS = ("regression", "implicit")
-#: the per-size settings keep a run's kept samples within this many bytes
-SAMPLE_BUDGET = 1 << 30
-#: the training RMSE on the curve is each sample's on this many training ratings (a fixed random set)
-TRAIN_PROBE = 10_000
 
 
 @dataclass(frozen=True)
@@ -79,21 +76,6 @@ class BayesFMConfig(ModelConfig):
             raise ConfigError(f"burn_in ({self.burn_in}) must be below iterations ({self.iterations})")
 
 
-@dataclass
-class _Kept:
-    """The kept samples, side by side: sample s is columns s*rank..(s+1)*rank of each vector table."""
-
-    w0: float
-    biases: tuple[np.ndarray, np.ndarray, np.ndarray]  # mean bias per user, movie, day bin
-    vectors: tuple[np.ndarray, np.ndarray, np.ndarray]  # (rows, samples * rank) float32 per side
-    implicit: tuple[np.ndarray, np.ndarray]  # per sample: w (n_items, S) and V (n_items, S*rank) of "rated j"
-    priors: np.ndarray  # (S, 2 + 2 * rank): noise precision, then mu_w, lambda_w, mu_V, lambda_V of the user ids
-
-    @property
-    def count(self) -> int:
-        return int(self.priors.shape[0])
-
-
 class BayesFM(Recommender):
     """Bayesian FM (myFM's Gibbs sampler) on user, movie, day, the user's movies and the movie's users."""
 
@@ -104,25 +86,28 @@ class BayesFM(Recommender):
     keeps_snapshots = True
     uses_time = True
     learns_from_validation = True
+    step_name = "Gibbs iteration"
     description = "Bayesian factorisation machine with time and implicit feedback (Rendle 2019's timeSVD++ flipped)"
     curve_note = ("Each step is one Gibbs iteration: the training RMSE of that sample, and the validation RMSE of "
                   "the posterior mean so far (every sample after the burn-in averaged).")
 
     @property
     def fits_in_threads(self) -> bool:
-        return False  # the sampler holds the GIL for its whole run
+        return False  # its chains sample in child processes; in a blend its own thread relays them (the curve)
 
     @classmethod
     def settings_for_size(cls, n_ratings: int, n_items: int) -> tuple[dict, list[str]]:
-        """Above 5M ratings: 32 iterations and 8 kept samples (each sample holds a vector per user,
-        movie and day; each iteration costs about 1.6 s per million ratings on 2 cores)."""
+        """Above 5M ratings one chain of 12 iterations and 6 kept samples: an iteration costs about
+        50 s at 25M ratings on this machine (so 12 keep the run within 15 minutes), and at that size
+        the 10% validation part the first chain leaves out changes little, so no refit chain."""
         from recsys.models import sizing
 
         if n_ratings <= sizing.LARGE_RATINGS:
             return {}, []
-        return ({"iterations": 32, "burn_in": 4, "samples": 8},
-                [f"above {sizing.LARGE_RATINGS:,} ratings bayes-fm runs 32 Gibbs iterations and keeps 8 samples "
-                 "(time grows with the ratings, memory with the kept samples)"])
+        return ({"iterations": 12, "burn_in": 2, "samples": 6, "refit": False},
+                [f"above {sizing.LARGE_RATINGS:,} ratings bayes-fm samples one chain of 12 Gibbs iterations and keeps "
+                 "6 samples (no refit chain): an iteration takes about 50 s at 25M ratings, and memory grows with the "
+                 "kept samples"])
 
     @classmethod
     def estimate(cls, config: BayesFMConfig, shape: Shape) -> Cost:
@@ -136,64 +121,60 @@ class BayesFM(Recommender):
     def _fit(self, train: Ratings, valid: Ratings | None, callbacks: list[EpochCallback],
              stop: threading.Event | None) -> History:
         """With a validation part: a chain on `train` whose posterior mean predicts it out of sample
-        (the curve's validation RMSE, the blend's weights), then, with `refit`, a fresh chain on all
-        the training data (the model kept). Without one: a single chain."""
+        (the curve's validation RMSE, the blend's weights) and, with `refit`, a fresh chain on all
+        the training data (the model kept), the two sampling side by side in child processes (the
+        refit's iterations are relayed after the first chain's). Without one: a single chain."""
+        from recsys.models.fm_process import ChainProcess
+
+        cfg = self.config
         checking = valid is not None and len(valid) > 0
-        sampler = self._chain(train, valid if checking else None, callbacks, stop, "fit")
-        history = sampler.loop.history
-        if checking:
-            self.validation_predictions = sampler.valid_mean()
-        if checking and self.config.refit and not history.stopped:
-            sampler = self._chain(train.concat(valid), None, callbacks, stop, "refit", history)
-        self._kept = sampler.finish()
+        refitting = checking and cfg.refit
+        everything = train.concat(valid) if refitting else train
+        self.snapshot_items, self.snapshot_users = snapshots.sample(train)
+        chains = [ChainProcess(ChainSpec.of(cfg, cfg.seed), train, valid if checking else None, self.snapshot_items,
+                               self.snapshot_users)]
+        try:
+            if refitting:
+                chains.append(ChainProcess(ChainSpec.of(cfg, cfg.seed + 1), everything, None, self.snapshot_items,
+                                           self.snapshot_users))
+            history = History()
+            first = self._relay(chains[0], callbacks, stop, "fit", history)
+            if checking:
+                self.validation_predictions = first.valid_mean
+            final = first
+            if refitting:
+                if history.stopped:
+                    chains[1].request_stop()
+                else:
+                    final = self._relay(chains[1], callbacks, stop, "refit", history)
+        finally:
+            for chain in chains:
+                chain.close()
+        kept_on = everything if final is not first else train
+        self._bins = day_bins(ChainSpec.of(cfg, cfg.seed), kept_on)
+        self._last_day = last_days(self._bins, kept_on)
+        self._kept = final.kept
         self.snapshots = history.snapshots
         return history
 
-    def _chain(self, train: Ratings, valid: Ratings | None, callbacks: list[EpochCallback],
-               stop: threading.Event | None, phase: str, history: History | None = None) -> "_Sampler":
-        """One Gibbs chain on `train` (its features from `train` alone), its samples kept by the callback."""
-        import myfm._myfm as backend
-        from myfm import RelationBlock
-
-        cfg = self.config
-        self._bins = DayBins.of(train.timestamps, cfg.day_width) if cfg.date and _has_time(train) else None
-        sides = build_sides(train, self._bins, cfg.user_implicit, cfg.movie_implicit,
-                            content_rows(train.content, cfg.genres, cfg.year))
-        self._last_day = self._last_days(train)
-        rows = self._rows(train.users, train.items, train.timestamps)
-        blocks = [RelationBlock(rows[0], sides.users), RelationBlock(rows[1], sides.items)]
-        if self._bins is not None:
-            blocks.append(RelationBlock(rows[2], sides.days))
-        config = backend.ConfigBuilder()
-        for key, value in (("alpha_0", 1.0), ("beta_0", 1.0), ("gamma_0", 1.0), ("mu_0", 0.0), ("reg_0", 1.0),
-                           ("fit_w0", True), ("fit_linear", True)):
-            getattr(config, f"set_{key}")(value)
-        config.set_group_index(sides.grouping)
-        config.set_n_iter(cfg.iterations)
-        config.set_n_kept_samples(0)  # the callback keeps the samples, as arrays of its own
-        config.set_task_type(backend.TaskType.REGRESSION)
-        sampler = _Sampler(self, sides, train, valid, callbacks, stop, phase, history)
-        backend.create_train_fm(cfg.rank, cfg.init_stdev, _empty_rows(len(train)), blocks,
-                                train.values.astype(np.float64), cfg.seed + (phase == "refit"), config.build(), sampler)
-        return sampler
+    def _relay(self, chain, callbacks: list[EpochCallback], stop: threading.Event | None, phase: str,
+               history: History) -> ChainResult:
+        """The chain's iterations through the epoch loop (curves, snapshots, the stop flag), then its result."""
+        loop = EpochLoop(self.config.iterations, callbacks, stop, phase=phase, history=history,
+                         capture=lambda epoch, phase, val_rmse: snapshots.Snapshot(
+                             epoch, phase, val_rmse, current[0].items, current[0].users, self.snapshot_items))
+        current: list[Step] = []
+        loop.begin(0)
+        for step in chain.steps(stop):
+            current[:] = [step]
+            loop.end(step.loss, None, step.val_rmse)
+            loop.begin(step.iteration)
+            if loop.stop_requested:
+                chain.request_stop()
+        return chain.result()
 
     def _rows(self, users: np.ndarray, items: np.ndarray, when: np.ndarray | None) -> tuple[np.ndarray, ...]:
-        """The user, movie and day-bin row of each rating (the user's latest day where `when` is None)."""
-        users = np.asarray(users, dtype=np.int64)
-        if self._bins is None:
-            days = np.zeros(users.size, dtype=np.int64)
-        elif when is None:
-            days = self._last_day[users]
-        else:
-            days = self._bins.index(when)
-        return users, np.asarray(items, dtype=np.int64), days
-
-    def _last_days(self, known: Ratings) -> np.ndarray:
-        """Each user's latest day bin in the fitted data (0 for users without ratings there)."""
-        last = np.zeros(known.n_users, dtype=np.int64)
-        if self._bins is not None and len(known):
-            np.maximum.at(last, known.users, self._bins.index(known.timestamps))
-        return last
+        return rows(self._bins, self._last_day, users, items, when)
 
     # ----- predict -----
     def _predict_known(self, users, items):
@@ -257,11 +238,7 @@ class BayesFM(Recommender):
 
     # ----- persistence -----
     def _state(self):
-        kept = self._kept
-        arrays = {"w0": np.array([kept.w0]), "priors": kept.priors, "implicit_w": kept.implicit[0],
-                  "implicit_v": kept.implicit[1], "last_day": self._last_day}
-        for name, bias, vectors in zip(("user", "item", "day"), kept.biases, kept.vectors):
-            arrays[f"{name}_bias"], arrays[f"{name}_vectors"] = bias, vectors
+        arrays = {**self._kept.arrays(), "last_day": self._last_day}
         if self._bins is not None:
             arrays["day_starts"], arrays["day_width"] = self._bins.starts, np.array([self._bins.width])
         return arrays
@@ -269,9 +246,7 @@ class BayesFM(Recommender):
     def _load_state(self, arrays):
         self._bins = DayBins(arrays["day_starts"], int(arrays["day_width"][0])) if "day_starts" in arrays else None
         self._last_day = arrays["last_day"]
-        self._kept = _Kept(float(arrays["w0"][0]), tuple(arrays[f"{n}_bias"] for n in ("user", "item", "day")),
-                           tuple(arrays[f"{n}_vectors"] for n in ("user", "item", "day")),
-                           (arrays["implicit_w"], arrays["implicit_v"]), arrays["priors"])
+        self._kept = Kept.from_arrays(arrays)
         width = self._kept.count * self.config.rank
         if any(v.shape[1] != width for v in self._kept.vectors):
             raise ValueError(f"bayes-fm vectors do not hold {self._kept.count} samples of rank {self.config.rank}")
@@ -283,17 +258,6 @@ class BayesFM(Recommender):
             from recsys.errors import ArtifactError
 
             raise ArtifactError("bayes-fm's saved vectors do not match its users and movies")
-
-
-def _has_time(ratings: Ratings) -> bool:
-    stamps = ratings.timestamps
-    return bool(stamps.size) and bool(stamps.min() != stamps.max())
-
-
-def _empty_rows(n: int):
-    from scipy import sparse
-
-    return sparse.csr_matrix((n, 0), dtype=np.float64)
 
 
 def _conditional_user(base: np.ndarray, features: np.ndarray, ratings: np.ndarray, priors: np.ndarray,
@@ -315,99 +279,3 @@ def _conditional_user(base: np.ndarray, features: np.ndarray, ratings: np.ndarra
     solved = np.linalg.solve(gram, rhs[:, :, None])[:, :, 0]
     assert solved.shape == (count, rank + 1)
     return solved[:, 0], solved[:, 1:]
-
-
-class _Sampler:
-    """The per-iteration callback of myFM's sampler: takes the sample apart, logs the iteration to
-    the epoch loop, keeps evenly spaced samples after the burn-in, and asks the sampler to stop
-    when the stop flag is set."""
-
-    def __init__(self, model: BayesFM, sides: Sides, train: Ratings, valid: Ratings | None,
-                 callbacks: list[EpochCallback], stop: threading.Event | None, phase: str = "fit",
-                 history: History | None = None) -> None:
-        cfg = model.config
-        self.model, self.sides, self.cfg = model, sides, cfg
-        probe = np.random.default_rng(cfg.seed).permutation(len(train))[:TRAIN_PROBE]  # the curve's training RMSE
-        self.train_rows = model._rows(train.users[probe], train.items[probe], train.timestamps[probe])
-        self.train_values = train.values[probe].astype(np.float64)
-        self.valid = valid if valid is not None and len(valid) else None
-        self.valid_rows = model._rows(valid.users, valid.items, valid.timestamps) if self.valid is not None else None
-        self.valid_sum = np.zeros(len(valid)) if self.valid is not None else None
-        self.averaged = 0
-        spacing = max(1, (cfg.iterations - cfg.burn_in) // cfg.samples)
-        keep = [cfg.iterations - 1 - n * spacing for n in range(cfg.samples)]
-        self.keep = {i for i in keep if i >= cfg.burn_in}
-        self.kept: list[tuple] = []
-        self.last: tuple | None = None
-        model.snapshot_items, model.snapshot_users = snapshots.sample(train)
-        self.map_sum: tuple[np.ndarray, np.ndarray] | None = None
-        self.loop = EpochLoop(cfg.iterations, callbacks, stop, capture=self._capture, phase=phase, history=history)
-
-    def __call__(self, i: int, fm, hyper, history) -> bool:
-        self.loop.begin(i)
-        if self.loop.stop_requested:
-            return True
-        w, v = np.array(fm.w, copy=True), np.array(fm.V, copy=True)  # views of the sampler's buffers otherwise
-        terms = split_sample(self.sides, w, v)
-        sample = (float(fm.w0), terms, _priors(hyper, self.sides, self.cfg.rank), w, v)
-        self.last = sample
-        loss = _rmse(predict_sample(sample[0], terms, *self.train_rows), self.train_values)
-        val_rmse = None
-        if i >= self.cfg.burn_in:
-            self.averaged += 1
-            item_side, user_side = terms[1].vectors, terms[0].vectors
-            self.map_sum = (item_side.copy(), user_side.copy()) if self.map_sum is None else \
-                (self.map_sum[0] + item_side, self.map_sum[1] + user_side)
-            if self.valid is not None:
-                self.valid_sum += predict_sample(sample[0], terms, *self.valid_rows)
-                val_rmse = _rmse(self.model.scale.clip(self.valid_mean()), self.valid.values)
-        if i in self.keep:
-            self.kept.append(sample)
-        self._current = terms
-        self.loop.end(loss, None, val_rmse)
-        return self.loop.stop_requested
-
-    def _capture(self, epoch: int, phase: str, val_rmse: float | None) -> snapshots.Snapshot:
-        """The map after this iteration: the posterior mean so far (the current sample during the burn-in)."""
-        if self.map_sum is not None:
-            items, users = self.map_sum[0] / self.averaged, self.map_sum[1] / self.averaged
-        else:
-            items, users = self._current[1].vectors, self._current[0].vectors
-        return snapshots.take(epoch, phase, val_rmse, items, users, self.model.snapshot_items,
-                              self.model.snapshot_users)
-
-    def valid_mean(self) -> np.ndarray:
-        return self.valid_sum / max(self.averaged, 1)
-
-    def finish(self) -> _Kept:
-        """The kept samples as one `_Kept` (the last sample alone when the run stopped before any was kept)."""
-        kept = self.kept or ([self.last] if self.last is not None else [])
-        if not kept:
-            raise ConfigError("bayes-fm was stopped before its first Gibbs iteration ended: nothing to keep")
-        rank, n_user_features = self.cfg.rank, self.sides.widths[0]
-        implicit = n_user_features > self.model.n_users
-
-        def side(number: int) -> tuple[np.ndarray, np.ndarray]:
-            bias = np.mean([s[1][number].bias for s in kept], axis=0)
-            return bias, np.concatenate([s[1][number].vectors for s in kept], axis=1).astype(np.float32)
-
-        (bu, vu), (bi, vi), (bd, vd) = side(0), side(1), side(2)
-        if vd.shape[0] == 0:  # no date: one neutral day
-            bd, vd = np.zeros(1), np.zeros((1, vu.shape[1]), dtype=np.float32)
-        start, end = self.model.n_users, n_user_features
-        implicit_w = np.stack([s[3][start:end] for s in kept], axis=1) if implicit else np.zeros((0, len(kept)))
-        implicit_v = (np.concatenate([s[4][start:end] for s in kept], axis=1).astype(np.float32) if implicit
-                      else np.zeros((0, len(kept) * rank), dtype=np.float32))
-        return _Kept(float(np.mean([s[0] for s in kept])), (bu, bi, bd), (vu, vi, vd), (implicit_w, implicit_v),
-                     np.stack([s[2] for s in kept]))
-
-
-def _priors(hyper, sides: Sides, rank: int) -> np.ndarray:
-    """The sample's noise precision and its priors on user ids (group 0) as one row."""
-    mu_v, lambda_v = np.array(hyper.mu_V, copy=True), np.array(hyper.lambda_V, copy=True)
-    return np.concatenate([[hyper.alpha, np.asarray(hyper.mu_w)[0], np.asarray(hyper.lambda_w)[0]],
-                           mu_v[0][:rank], lambda_v[0][:rank]])
-
-
-def _rmse(predicted: np.ndarray, values: np.ndarray) -> float:
-    return float(np.sqrt(np.mean((predicted - values) ** 2)))

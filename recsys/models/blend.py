@@ -1,11 +1,12 @@
 """A linear blend of rating models, with weights learned on a validation part of the training data.
 
-Each component predicts the validation ratings out of sample (the Keras component before its
-refit; the others fitted without them), a least-squares fit with an intercept turns those columns
-into weights, and every component then learns from all training data. The default pairs
-RecommenderNet (latent factors; a bag of four networks from consecutive seeds, averaged, trained
-compiled) with an item neighbourhood model and I-AutoRec: their errors differ, so the blend beats
-each of them (docs/benchmarks.md).
+Each component predicts the validation ratings out of sample (a part that learns from the
+validation part, such as bayes-fm's first chain, before it does; the others fitted without them),
+a least-squares fit with an intercept turns those columns into weights, and every component then
+learns from all training data. The default is built around the Bayesian factorisation machine
+(bayes-fm: time, implicit feedback and the movies' content), with an item neighbourhood model and
+I-AutoRec beside it: their errors differ, so the blend beats each of them (docs/benchmarks.md).
+It needs no TensorFlow; a Keras model can still be a part (a bag of networks, trained compiled).
 
 A component named in `optional` that refuses the data's size (AutoRec's dense matrix) is left out
 with a note, and the weights are fitted on the others. A second set of weights over the parts
@@ -34,13 +35,14 @@ RIDGE = 1e-3  # keeps the weight fit stable when two components agree closely
 
 @dataclass(frozen=True)
 class BlendConfig(ModelConfig):
-    components: tuple[str, ...] = hyper(("recommender-net", "item-knn", "autorec"), "names",
+    components: tuple[str, ...] = hyper(("bayes-fm", "item-knn", "autorec"), "names",
                                         "Blend parts (at most one Keras model)",
                                         "Each part predicts the validation ratings; a least-squares fit turns them "
                                         "into weights, then every part learns from all the training data.",
                                         page=True)
     optional: tuple[str, ...] = hyper(("autorec",), "names", "Optional parts",
                                       "parts left out (with a note) when they would not fit the budget")
+    # the Keras part's settings (none in the default, which holds no Keras model)
     validation_fraction: float = hyper(0.1, "float", "Weighing fraction",
                                        "share of the training ratings held back to learn the weights", low=0.0,
                                        high=0.5, open_low=True)
@@ -55,15 +57,17 @@ class BlendConfig(ModelConfig):
     part_networks: int = hyper(4, "int", "Keras part's networks",
                                "networks of the Keras part from seeds seed, seed+1, ..., their predictions averaged "
                                "(one network above 5M ratings)", low=1, high=16)
+    parts_sized_for: int = hyper(0, "int", "Parts sized for", "ratings each part picks its own per-size settings for "
+                                 "(0: the parts' defaults; the blend's per-size settings set it on big data)", low=0)
     part_settings: tuple[str, ...] = hyper((), "assignments", "Parts' own settings",
                                            "a part's setting as part.setting=value, e.g. recommender-net.factors=48 "
                                            "(each part's declared ranges apply; a tuned preset's settings fit here)")
 
     def __post_init__(self) -> None:
+        from recsys.models import MODELS
+
         if isinstance(self.components, tuple) and isinstance(self.optional, tuple):
             # a model that is not in the blend cannot be left out of it (unknown names stay, to be refused)
-            from recsys.models import MODELS
-
             object.__setattr__(self, "optional", tuple(p for p in self.optional
                                                        if p in self.components or p not in MODELS))
         super().__post_init__()
@@ -88,7 +92,8 @@ class BlendConfig(ModelConfig):
 
     def part_config(self, name: str) -> ModelConfig:
         """Part `name`'s config: its own defaults, the blend's seed and `part_*` settings (for a
-        Keras part), then what `part_settings` gives it."""
+        Keras part; another part's own settings for `parts_sized_for` ratings), then what
+        `part_settings` gives it."""
         from recsys.models import KerasRecommender, model_class
 
         cls = model_class(name)
@@ -97,6 +102,8 @@ class BlendConfig(ModelConfig):
             extra = {k: v for k, v in (("batch_size", self.part_batch_size), ("epochs", self.part_epochs)) if v}
             if "trainer" in declared(cls.config_type):
                 extra["trainer"] = self.part_trainer
+        elif self.parts_sized_for:
+            extra = cls.settings_for_size(self.parts_sized_for, 0)[0]
         return cls.config_type.from_dict({"seed": self.seed, **extra, **self.part_overrides(name)})
 
     def part_overrides(self, name: str) -> dict:
@@ -124,23 +131,27 @@ class Blend(Recommender):
     seconds_per_100k = 8
     blendable = False  # a blend of blends is refused; its factors are its Keras part's, drawn under that name
     config_type = BlendConfig
-    curve_note = ("The curves are the epochs of the first network of the blend's Keras part (its other networks "
-                  "train alike from other seeds); its other parts fit without epochs to draw, and the stage list "
-                  "above says where the run is.")
+    curve_note = ("The curves are those of the blend's bayes-fm part, one step per Gibbs iteration (its first chain "
+                  "predicts the validation part, its refit chain learns from all the training data); the other "
+                  "parts fit without steps to draw, and the stage list above says where the run is.")
 
     @classmethod
     def settings_for_size(cls, n_ratings: int, n_items: int) -> tuple[dict, list[str]]:
         """Past `LARGE_RATINGS` item-knn's neighbour lists and AutoRec's dense user rows do not fit
-        minutes on two cores, so the blend is its recommender-net half; its Keras part scales as
-        the Keras models do."""
+        minutes on two cores, so the blend is its bayes-fm part alone, with that model's own
+        settings at that size; a Keras part scales as the Keras models do."""
+        from recsys.models import BayesFM
+
         overrides, notes = {}, []
         if n_ratings > sizing.LARGE_RATINGS:
-            overrides.update(components=("recommender-net",), optional=(), part_networks=1)
-            notes.append(f"above {sizing.LARGE_RATINGS:,} ratings the blend is its recommender-net half alone (one "
-                         "network): "
-                         "item-knn's neighbour lists and AutoRec's dense rows do not fit minutes on this machine")
-        part, part_notes = sizing.epochs_at_scale(n_ratings, prefix="part_")
-        return {**overrides, **part}, notes + part_notes
+            fm_notes = BayesFM.settings_for_size(n_ratings, n_items)[1]
+            overrides.update(components=(BayesFM.name,), optional=(), part_networks=1, parts_sized_for=n_ratings)
+            notes.append(f"above {sizing.LARGE_RATINGS:,} ratings the blend is its bayes-fm part alone: item-knn's "
+                         "neighbour lists and AutoRec's dense rows do not fit minutes on this machine")
+            notes += fm_notes
+        elif n_ratings > 0:  # a Keras part, when one is chosen, scales as the Keras models do (said by its stage)
+            overrides.update(sizing.epochs_at_scale(n_ratings, prefix="part_")[0])
+        return overrides, notes
 
     @classmethod
     def estimate(cls, config: BlendConfig, shape: Shape) -> Cost:
@@ -160,7 +171,13 @@ class Blend(Recommender):
         return Cost(sum(c.parameters for c in costs), sum(c.bytes for c in costs),
                     "; ".join(f"{name}: {c.detail}" for name, c in
                               zip([n for n, keep in zip(config.components, kept) if keep], costs)))
-    description = "recommender-net + item-knn + autorec, weights fitted on a validation part (best RMSE here)"
+    description = "bayes-fm + item-knn + autorec, weights fitted on a validation part (best RMSE here)"
+
+    @classmethod
+    def curve_step(cls, config: ModelConfig) -> str:
+        """Its curve is its first part that trains in the blend's own thread (bayes-fm, a Keras model)."""
+        parts = cls(config)._components()
+        return next((p.curve_step(p.config) for p in parts if not _aside(p)), cls.step_name)
 
     def _components(self, names: tuple[str, ...] | None = None) -> list[Recommender]:
         from recsys.models import KerasRecommender, model_class

@@ -435,7 +435,7 @@ def test_the_blend_has_settings_and_a_model_on_little_data_is_flagged(app, movie
     at = _open(app, "train")
     assert at.selectbox(key="train_model").value == "blend"
     parts = at.multiselect(key=next(m.key for m in at.multiselect if m.label.startswith("Blend parts")))
-    assert set(parts.value) == {"recommender-net", "item-knn", "autorec"}
+    assert set(parts.value) == {"bayes-fm", "item-knn", "autorec"}
     lines = (movielens_dir / "ml-latest-small" / "ratings.csv").read_text().splitlines()[:301]
     _open(at, "dataset")
     at.file_uploader(key="upload_file").set_value(("tiny.csv", "\n".join(lines).encode(), "text/csv")).run()

@@ -179,3 +179,59 @@ def test_content_of_an_items_table():
     assert [r.shape[0] for r in rows] == [3, 3]
     assert np.allclose(rows[0].toarray()[0], [2 ** -0.5] * 2)
     assert rows[1].toarray()[1, -1] == 1  # an unknown year has a bin of its own
+
+
+def test_a_failing_chain_says_why_and_leaves_nothing(u1):
+    from recsys.errors import RecsysError
+    from recsys.models.fm_chain import ChainSpec
+    from recsys.models.fm_process import ChainProcess
+
+    train, _ = u1
+    broken = ChainSpec.of(make_model("bayes-fm", **SMALL).config, 0).as_dict() | {"samples": 0}  # divides by zero
+    chain = ChainProcess(ChainSpec(**broken), train, None, np.arange(5), np.arange(5))
+    folder = chain.folder
+    with pytest.raises(RecsysError, match="ZeroDivisionError"):
+        list(chain.steps())
+        chain.result()
+    chain.close()
+    assert not folder.exists()
+
+
+PARENT = """
+import sys, time
+import numpy as np
+from recsys import sources
+from recsys.models import make_model
+from recsys.models.fm_chain import ChainSpec
+from recsys.models.fm_process import ChainProcess
+from recsys.split import Split
+train, _ = Split("official", name="u1").apply(sources.load("ml-100k", download=False))
+config = make_model("bayes-fm", iterations=10000, burn_in=2, samples=2, rank=2).config
+chain = ChainProcess(ChainSpec.of(config, 0), train, None, np.arange(10), np.arange(10))
+print(chain._child.pid, chain.folder, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_chain_whose_parent_is_killed_ends_itself_and_removes_its_folder(u1):
+    import os
+    import signal
+    import time
+    from pathlib import Path
+
+    from tests.conftest import REPO
+
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True, cwd=REPO)
+    pid, folder = parent.stdout.readline().split()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(Path(folder).glob("step-*.npz")):
+        time.sleep(0.2)  # the child is past its imports and sampling
+    assert list(Path(folder).glob("step-*.npz")), "the chain never reported an iteration"
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (Path(f"/proc/{pid}").exists() or Path(folder).exists()):
+        if Path(f"/proc/{pid}/stat").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
+            break  # ended; a zombie until its (dead) parent's reaper collects it
+        time.sleep(0.2)
+    assert not Path(folder).exists()

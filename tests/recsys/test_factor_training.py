@@ -126,13 +126,14 @@ def test_the_compiled_trainer_is_declared_where_it_applies():
 
 
 def test_the_blends_keras_part_trains_compiled_unless_told_otherwise():
-    blend = make_model("blend")
+    keras_part = {"components": ("recommender-net", "item-knn"), "optional": ()}
+    blend = make_model("blend", **keras_part)
     assert blend._components()[0].config.trainer == "compiled"
-    told = make_model("blend", part_settings=("recommender-net.trainer=keras",))
+    told = make_model("blend", **keras_part, part_settings=("recommender-net.trainer=keras",))
     assert told._components()[0].config.trainer == "keras"
-    assert make_model("blend", part_trainer="keras")._components()[0].config.trainer == "keras"
+    assert make_model("blend", **keras_part, part_trainer="keras")._components()[0].config.trainer == "keras"
     with pytest.raises(ConfigError, match="trainer=compiled"):
-        make_model("blend", part_settings=("recommender-net.strategy=mirrored",))
+        make_model("blend", **keras_part, part_settings=("recommender-net.strategy=mirrored",))
 
 
 def test_the_blends_bag_averages_its_networks_and_saves_each(tmp_path):
@@ -183,7 +184,7 @@ def test_the_bag_is_one_network_at_scale():
     from recsys.models.blend import Blend
 
     overrides, notes = Blend.settings_for_size(sizing.LARGE_RATINGS + 1, 50_000)
-    assert overrides["part_networks"] == 1 and any("one network" in note for note in notes)
+    assert overrides["part_networks"] == 1 and overrides["components"] == ("bayes-fm",)
     assert Blend.settings_for_size(100_000, 9_000)[0].get("part_networks") is None
 
 

@@ -17,8 +17,8 @@ def small_threshold(monkeypatch):
 
 def test_resolve_applies_the_per_size_settings_under_the_overrides(ml100k, small_threshold):
     resolved = service.resolve(ml100k, "blend", Split("official", name="u1"), {"part_epochs": 1})
-    assert resolved.config.components == ("recommender-net",) and resolved.config.part_epochs == 1
-    assert "recommender-net half" in resolved.size_note
+    assert resolved.config.components == ("bayes-fm",) and resolved.config.part_epochs == 1
+    assert "bayes-fm part alone" in resolved.size_note and "12 Gibbs iterations" in resolved.size_note
     assert service.resolve(ml100k, "blend", Split("official", name="u1"), {"part_epochs": 1}).key == resolved.key
     with_all_parts = service.resolve(ml100k, "blend", Split("official", name="u1"),
                                      {"part_epochs": 1, "components": ("recommender-net", "item-knn")})
@@ -36,7 +36,7 @@ def test_the_cli_and_a_page_train_the_same_model_for_the_same_words(ml100k, smal
     assert main(["train", "--dataset", "ml-100k", "--model", "blend", "--split", "official", "--fold-name", "u1",
                  "--set", "part_epochs=1"]) == 0
     captured = capsys.readouterr()
-    assert "at this size: above 50,000 ratings the blend is its recommender-net half" in captured.err
+    assert "at this size: above 50,000 ratings the blend is its bayes-fm part alone" in captured.err
     cli_key = re.search(r"artifact \S*blend-([0-9a-f]{16})", captured.out)[1]
     page_key, model_name, _ = services.model_key(ml100k, "blend", Split("official", name="u1"), {"part_epochs": 1})
     assert (page_key, model_name) == (cli_key, "blend")

@@ -12,7 +12,7 @@ from recsys.training import resolve_config
 
 
 def test_small_sets_keep_every_default():
-    for label in ("ease", "blend", "recommender-net", "gmf-ranking", "item-knn"):
+    for label in ("ease", "blend", "bayes-fm", "recommender-net", "gmf-ranking", "item-knn"):
         assert size_defaults(label, 100_836, 9_724) == ({}, "")
 
 
@@ -20,10 +20,15 @@ def test_at_25m_each_default_model_gets_settings_that_fit_and_says_so():
     ease, note = size_defaults("ease", 25_000_000, 59_047)
     assert ease == {"most_rated": True, "max_items": 10_000} and "10,000 most-rated of 59,047" in note
     blend, note = size_defaults("blend", 25_000_000, 59_047)
-    assert blend["components"] == ("recommender-net",) and blend["part_batch_size"] == 65_536 and "recommender-net half" in note
+    assert blend["components"] == ("bayes-fm",) and "bayes-fm part alone" in note
+    fm, fm_note = size_defaults("bayes-fm", 25_000_000, 59_047)
+    assert fm == {"iterations": 12, "burn_in": 2, "samples": 6, "refit": False} and "12 Gibbs iterations" in fm_note
+    assert fm_note in note  # the blend says what its part was cut to
+    blended = make_model("blend", **blend)
+    assert {k: getattr(blended.config.part_config("bayes-fm"), k) for k in fm} == fm  # and its part trains so
     net, _ = size_defaults("recommender-net", 25_000_000, 59_047)
     assert net == {"batch_size": 65_536, "epochs": LARGE_EPOCHS}
-    for label, overrides in (("ease", ease), ("blend", blend), ("recommender-net", net)):
+    for label, overrides in (("ease", ease), ("blend", blend), ("bayes-fm", fm), ("recommender-net", net)):
         chosen = preset(label, **overrides)
         resolve_config(chosen.model, chosen.overrides)  # valid settings
     assert size_defaults("blend", LARGE_RATINGS, 20_000)[0].get("components") is None

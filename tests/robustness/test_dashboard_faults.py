@@ -44,12 +44,17 @@ def pristine(tmp_path_factory):
         services.reset_models()
         _on_mini("factors")
         services.reset_models()
-    # the recommender-net model (the page's stand-in answered while it trained, and was saved too)
+    # the page's default factor model (the page's stand-in answered while it trained, and was saved too)
     (path,) = [p for p in (folder / "models").iterdir() if p.name.startswith(f"{DEFAULT_FACTOR_MODEL}-")]
     return path
 
 
-@pytest.mark.parametrize("name, how", CASES)
+#: the files of the default factor model's artifact (bayes-fm keeps arrays only: no .keras file, whose damage
+#: tests/robustness/test_faults.py covers at the store)
+PAGE_CASES = [(name, how) for name, how in CASES if name != "model.keras"]
+
+
+@pytest.mark.parametrize("name, how", PAGE_CASES)
 def test_a_damaged_artifact_is_reported_and_the_page_retrains_it(fresh, pristine, name, how):
     shutil.copytree(pristine, fresh / "models" / pristine.name)
     folder = fresh / "models" / pristine.name
