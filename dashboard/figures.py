@@ -195,7 +195,7 @@ def _colour(points: pd.DataFrame, by: str, focus: str | None) -> dict:
         return {"color": np.full(len(points), NO_SPREAD), "color_discrete_map": {NO_SPREAD: "#9e9e9e"}}
     column = {"mean rating": points["mean_rating"], "popularity": np.log10(points["count"].clip(lower=1)),
               "release year": points["year"].astype("float"),
-              "posterior spread": points["spread"] if "spread" in points else None}[by]
+              "posterior spread": points["spread"].round(3) if "spread" in points else None}[by]
     scale = {"mean rating": "RdYlBu", "popularity": "Viridis", "release year": "Cividis",
              "posterior spread": "Magma_r"}[by]
     return {"color": column, "color_continuous_scale": scale,

@@ -202,3 +202,16 @@ def test_the_moving_map_keeps_one_frame_per_epoch_on_fixed_axes_with_trails():
                          [], "Movie vectors now")
     assert not live.frames and not live.layout.sliders  # one map, redrawn as a whole
     assert live.layout.title.text == "Movie vectors now<br><sup>epoch 5 · validation RMSE 0.8482</sup>"
+
+
+def test_the_map_colours_by_posterior_spread_or_says_the_model_has_none():
+    points = pd.DataFrame({"x": [0.0, 1.0, 2.0], "y": [0.0, 1.0, 0.5], "item": [0, 1, 2], "count": [5, 50, 500],
+                           "title": ["a", "b", "c"], "genre": ["Comedy", "Drama", "Drama"],
+                           "genres": ["Comedy", "Drama", "Drama"], "mean_rating": [3.0, 3.5, 4.25],
+                           "year": [1990, 2000, 2010]})
+    bare = figures.latent_map(points, "map", colour_by="posterior spread")
+    assert bare.data[0].name == figures.NO_SPREAD  # a non-Bayesian model: one grey group that says why
+    spread = figures.latent_map(points.assign(spread=[0.1, 0.20004, 0.3]), "map", colour_by="posterior spread")
+    assert list(spread.data[0].marker.color) == [0.1, 0.2, 0.3]  # three decimals, in the hover too
+    assert spread.layout.coloraxis.colorbar.title.text == "posterior spread"
+    assert "posterior spread=" in spread.data[0].hovertemplate
