@@ -268,6 +268,8 @@ def latent_map(points: pd.DataFrame, title: str, highlight: np.ndarray | None = 
         fig.update_xaxes(title="component 1")
         fig.update_yaxes(title="component 2")
     fig.update_layout(legend=dict(itemclick="toggle", itemdoubleclick="toggleothers"))
+    if "color_continuous_scale" in colour:  # the colour bar below the legend of the marks, not under it
+        fig.update_layout(coloraxis_colorbar=dict(len=0.7, y=0, yanchor="bottom"))
     return _layout(fig, title, height=600)
 
 

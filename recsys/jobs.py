@@ -32,7 +32,7 @@ from recsys.artifacts import ArtifactStore, artifact_key
 from recsys.budget import BudgetError, Cost
 from recsys.dataset import Dataset
 from recsys.errors import ConfigError, RecsysError
-from recsys.models import ModelConfig
+from recsys.models import ModelConfig, model_class
 from recsys.models.loop import EpochLog, Stage
 from recsys.split import Split
 from recsys.training import TrainResult, estimate_cost, resolve_config, train
@@ -69,6 +69,7 @@ class JobView:
     plan: tuple[Stage, ...] = ()  # every stage of the run, in order (see `train(on_plan=...)`)
     stage_index: int = 0          # where in `plan` the run is
     stage_first_log: int = 0      # the first of `logs` reported in the current stage
+    step_name: str = "epoch"      # what one step of its curve is (a Gibbs sampler's: "Gibbs iteration")
 
     @property
     def progress(self) -> float:
@@ -107,7 +108,7 @@ class JobView:
         if self.state == FAILED:
             return f"failed: {self.error}"
         if self.state == STOPPED:
-            return f"stopped after {len(self.logs)} epoch(s); nothing was saved"
+            return f"stopped after {len(self.logs)} {self.step_name}(s); nothing was saved"
         seconds = f"{self.elapsed(now):.0f}s"
         if self.state == DONE:
             return f"done in {seconds}"
@@ -120,7 +121,8 @@ class JobView:
         phase = "refit on all training data, " if log.phase == "refit" else ""
         rmse = f" · validation RMSE {log.val_rmse:.4f}" if log.val_rmse is not None else ""
         loss = f" · loss {log.loss:.4f}" if math.isfinite(log.loss) else ""
-        return f"{step}{phase}epoch {log.epoch} of at most {log.epochs}{loss}{rmse} · {seconds}"
+        bound = "at most " if self.step_name == "epoch" else ""  # epochs may stop early; a sampler's iterations do not
+        return f"{step}{phase}{self.step_name} {log.epoch} of {bound}{log.epochs}{loss}{rmse} · {seconds}"
 
 
 @dataclass
@@ -160,7 +162,13 @@ class Job:
             return JobView(self.id, self.key, self.label, self.dataset.name, self.split.label(), self.state,
                            self.stage, tuple(self.logs), self.error, self.result, self.submitted, self.started,
                            self.finished, self.failure, self.model_name, self.retrain, self.owner, self.cost,
-                           self.plan, self.stage_index, self.stage_first_log)
+                           self.plan, self.stage_index, self.stage_first_log, self._step_name())
+
+    def _step_name(self) -> str:
+        """What one step of its curve is, asked of the model once."""
+        if not self.__dict__.get("step_name"):
+            self.__dict__["step_name"] = model_class(self.model_name).curve_step(self.config)
+        return self.__dict__["step_name"]
 
     def enter(self, stage: str) -> None:
         """The run begins `stage` (a name in the plan moves the progress bar on)."""

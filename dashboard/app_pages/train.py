@@ -45,7 +45,7 @@ def show_result(result: TrainResult, trained_here: bool, dataset) -> None:
         st.plotly_chart(figures.training_curves(result.history, result.model.curve_step(result.model.config)),
                         key="final_curves")
         if result.model.curve_note:
-            st.caption(result.model.curve_note.split(";")[0] + ".")
+            st.caption(result.model.curve_note.split(";")[0].rstrip(".") + ".")
     metrics = result.metrics
     for col, name in zip(st.columns(4), ("rmse", "mae", "ndcg", "precision")):
         value = metrics.get(name, float("nan"))
