@@ -3,6 +3,7 @@ what the model knows (the users and movies it was fitted on), the bias fallback 
 else, fold-in of a new user, top-k and persistence of arrays."""
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -42,6 +43,8 @@ def _held_bytes(value: object, seen: set[int]) -> int:
         return sum(_held_bytes(v, seen) for v in value)
     if isinstance(value, snapshots.Snapshot):
         return value.nbytes
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # e.g. bayes-fm's kept samples
+        return sum(_held_bytes(getattr(value, f.name), seen) for f in dataclasses.fields(value))
     return 0
 
 

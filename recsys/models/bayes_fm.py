@@ -38,6 +38,10 @@ from recsys.models.loop import EpochCallback, EpochLoop, History
 from recsys.models.params import hyper
 
 FOLD_INS = ("regression", "implicit")
+#: what a chain's process holds before the data (interpreter, numpy, myFM)
+SAMPLER_BASE = 400 << 20
+#: above `sizing.LARGE_RATINGS` a chain samples from this many training ratings at most
+LARGE_CHAIN_RATINGS = 12_000_000
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,8 @@ class BayesFMConfig(ModelConfig):
                        "(where the data has it)", page=True)
     init_stdev: float = hyper(0.1, "float", "Initial spread", "standard deviation of the first sample's vectors",
                               low=0.0, high=10.0, open_low=True)
+    max_ratings: int = hyper(0, "int", "Ratings per chain", "a chain samples from at most this many training ratings, "
+                             "a seeded random share of them (0: all); myFM holds about 180 bytes per rating", low=0)
     refit: bool = hyper(True, "bool", "Refit", "after the chain that predicts the validation part, sample a fresh "
                         "chain on all the training data (the one kept)")
     fold_in: str = hyper("regression", "choice", "New users",
@@ -97,25 +103,38 @@ class BayesFM(Recommender):
 
     @classmethod
     def settings_for_size(cls, n_ratings: int, n_items: int) -> tuple[dict, list[str]]:
-        """Above 5M ratings one chain of 12 iterations and 6 kept samples: an iteration costs about
-        50 s at 25M ratings on this machine (so 12 keep the run within 15 minutes), and at that size
-        the 10% validation part the first chain leaves out changes little, so no refit chain."""
+        """Above 5M ratings one chain, no refit (the 10% validation part it leaves out changes little
+        at that size), on at most `LARGE_CHAIN_RATINGS` training ratings, rank 8, no implicit blocks:
+        measured at 25M, a chain with every feature held 7.4 GiB in its process (myFM keeps per-row
+        caches), without the implicit blocks at rank 8 still 4.5 GiB."""
         from recsys.models import sizing
 
         if n_ratings <= sizing.LARGE_RATINGS:
             return {}, []
-        return ({"iterations": 12, "burn_in": 2, "samples": 6, "refit": False},
-                [f"above {sizing.LARGE_RATINGS:,} ratings bayes-fm samples one chain of 12 Gibbs iterations and keeps "
-                 "6 samples (no refit chain): an iteration takes about 50 s at 25M ratings, and memory grows with the "
-                 "kept samples"])
+        return ({"iterations": 16, "burn_in": 4, "samples": 6, "refit": False, "rank": 8, "user_implicit": False,
+                 "movie_implicit": False, "max_ratings": LARGE_CHAIN_RATINGS},
+                [f"above {sizing.LARGE_RATINGS:,} ratings bayes-fm samples one chain (no refit) of 16 Gibbs iterations "
+                 f"from {LARGE_CHAIN_RATINGS:,} of the training ratings, with 8 factors and without the implicit "
+                 "blocks, and keeps 6 samples: myFM holds about 180 bytes per rating and factor set, 310 with the "
+                 "implicit blocks (7.4 GiB for one chain at 25M)"])
 
     @classmethod
     def estimate(cls, config: BayesFMConfig, shape: Shape) -> Cost:
-        rows = shape.n_users + 2 * shape.n_items + 4000
-        parameters = (2 * (shape.n_users + shape.n_items) + 4000) * (config.rank + 1)
+        """Peak memory of its chains (in their processes, side by side when it refits), measured with
+        myFM on synthetic sets of 2M and 25M ratings: about 0.4 GiB, then per rating a chain samples
+        from 128 bytes, 6 per factor and 70 per implicit block (myFM caches per row and rank); the
+        kept samples; the training rows."""
+        blocks = int(config.user_implicit) + int(config.movie_implicit)
+        per_row = 128 + 6 * config.rank + 70 * blocks
+        chains = 2 if config.refit else 1
+        sampled = min(shape.n_ratings, config.max_ratings) if config.max_ratings else shape.n_ratings
+        sampler = chains * (SAMPLER_BASE + sampled * per_row)
+        rows = shape.n_users + 2 * shape.n_items + 4000  # a vector per user, movie, implicit movie and day
         kept = rows * config.samples * config.rank * 4
-        return Cost(parameters, kept + parameters * 8 * 4 + rows_cost(shape) * 4,
-                    f"{config.samples} kept samples of {config.rank} factors per user, movie and day")
+        parameters = (2 * (shape.n_users + shape.n_items) + 4000) * (config.rank + 1)
+        return Cost(parameters, sampler + kept + rows_cost(shape),
+                    f"{chains} Gibbs chain(s) over {shape.n_ratings:,} ratings and {config.samples} kept samples of "
+                    f"{config.rank} factors per user, movie and day")
 
     # ----- fit -----
     def _fit(self, train: Ratings, valid: Ratings | None, callbacks: list[EpochCallback],
@@ -131,12 +150,12 @@ class BayesFM(Recommender):
         refitting = checking and cfg.refit
         everything = train.concat(valid) if refitting else train
         self.snapshot_items, self.snapshot_users = snapshots.sample(train)
-        chains = [ChainProcess(ChainSpec.of(cfg, cfg.seed), train, valid if checking else None, self.snapshot_items,
-                               self.snapshot_users)]
+        chains = [ChainProcess(ChainSpec.of(cfg, cfg.seed), self._sampled(train), valid if checking else None,
+                               self.snapshot_items, self.snapshot_users)]
         try:
             if refitting:
-                chains.append(ChainProcess(ChainSpec.of(cfg, cfg.seed + 1), everything, None, self.snapshot_items,
-                                           self.snapshot_users))
+                chains.append(ChainProcess(ChainSpec.of(cfg, cfg.seed + 1), self._sampled(everything), None,
+                                           self.snapshot_items, self.snapshot_users))
             history = History()
             first = self._relay(chains[0], callbacks, stop, "fit", history)
             if checking:
@@ -156,6 +175,14 @@ class BayesFM(Recommender):
         self._kept = final.kept
         self.snapshots = history.snapshots
         return history
+
+    def _sampled(self, ratings: Ratings) -> Ratings:
+        """The ratings a chain samples from: all, or a seeded random `max_ratings` of them."""
+        limit = self.config.max_ratings
+        if not limit or len(ratings) <= limit:
+            return ratings
+        rows = np.sort(np.random.default_rng(self.config.seed).choice(len(ratings), limit, replace=False))
+        return ratings.take(rows)
 
     def _relay(self, chain, callbacks: list[EpochCallback], stop: threading.Event | None, phase: str,
                history: History) -> ChainResult:

@@ -74,6 +74,8 @@ def test_curve_refit_time_and_content(u1):
     later = model.predict(test.users[:5], test.items[:5], np.full(5, 2**40))
     last = model.predict(test.users[:5], test.items[:5], np.full(5, int(model._bins.starts[-1]) * 86_400))
     assert np.allclose(later, last)
+    kept = sum(v.nbytes for v in model._kept.vectors)
+    assert model.memory_bytes() > kept  # the model cache's budget counts the kept samples
     factors = model.factors()
     assert factors.items.shape == (train.n_items, 4) and factors.item_spread.shape == (train.n_items,)
     assert (factors.item_spread >= 0).all()
@@ -235,3 +237,13 @@ def test_a_chain_whose_parent_is_killed_ends_itself_and_removes_its_folder(u1):
             break  # ended; a zombie until its (dead) parent's reaper collects it
         time.sleep(0.2)
     assert not Path(folder).exists()
+
+
+def test_a_chain_samples_from_at_most_max_ratings(u1):
+    train, test = u1
+    model = make_model("bayes-fm", **SMALL, max_ratings=5000)
+    part = model._sampled(train)
+    assert len(part) == 5000 and np.array_equal(part.users, model._sampled(train).users)  # seeded
+    assert make_model("bayes-fm", **SMALL)._sampled(train) is train
+    model.fit(train)
+    assert model.knows_user(int(train.users[0])) and np.isfinite(model.predict(test.users, test.items)).all()

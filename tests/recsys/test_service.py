@@ -18,7 +18,7 @@ def small_threshold(monkeypatch):
 def test_resolve_applies_the_per_size_settings_under_the_overrides(ml100k, small_threshold):
     resolved = service.resolve(ml100k, "blend", Split("official", name="u1"), {"part_epochs": 1})
     assert resolved.config.components == ("bayes-fm",) and resolved.config.part_epochs == 1
-    assert "bayes-fm part alone" in resolved.size_note and "12 Gibbs iterations" in resolved.size_note
+    assert "bayes-fm part alone" in resolved.size_note and "16 Gibbs iterations" in resolved.size_note
     assert service.resolve(ml100k, "blend", Split("official", name="u1"), {"part_epochs": 1}).key == resolved.key
     with_all_parts = service.resolve(ml100k, "blend", Split("official", name="u1"),
                                      {"part_epochs": 1, "components": ("recommender-net", "item-knn")})

@@ -22,7 +22,13 @@ def test_at_25m_each_default_model_gets_settings_that_fit_and_says_so():
     blend, note = size_defaults("blend", 25_000_000, 59_047)
     assert blend["components"] == ("bayes-fm",) and "bayes-fm part alone" in note
     fm, fm_note = size_defaults("bayes-fm", 25_000_000, 59_047)
-    assert fm == {"iterations": 12, "burn_in": 2, "samples": 6, "refit": False} and "12 Gibbs iterations" in fm_note
+    assert fm["refit"] is False and fm["max_ratings"] == 12_000_000 and not fm["user_implicit"] \
+        and "16 Gibbs iterations" in fm_note
+    from recsys.budget import Shape, model_budget
+    from recsys.models import model_class
+
+    assert model_class("blend").estimate(make_model("blend", **blend).config, Shape(162_541, 59_047, 25_000_000)).bytes \
+        < model_budget()  # the default trains at 25M under the per-training budget
     assert fm_note in note  # the blend says what its part was cut to
     blended = make_model("blend", **blend)
     assert {k: getattr(blended.config.part_config("bayes-fm"), k) for k in fm} == fm  # and its part trains so
