@@ -150,11 +150,12 @@ class BayesFM(Recommender):
         refitting = checking and cfg.refit
         everything = train.concat(valid) if refitting else train
         self.snapshot_items, self.snapshot_users = snapshots.sample(train)
-        chains = [ChainProcess(ChainSpec.of(cfg, cfg.seed), self._sampled(train), valid if checking else None,
+        samples_from = [self._sampled(train)] + ([self._sampled(everything)] if refitting else [])
+        chains = [ChainProcess(ChainSpec.of(cfg, cfg.seed), samples_from[0], valid if checking else None,
                                self.snapshot_items, self.snapshot_users)]
         try:
             if refitting:
-                chains.append(ChainProcess(ChainSpec.of(cfg, cfg.seed + 1), self._sampled(everything), None,
+                chains.append(ChainProcess(ChainSpec.of(cfg, cfg.seed + 1), samples_from[1], None,
                                            self.snapshot_items, self.snapshot_users))
             history = History()
             first = self._relay(chains[0], callbacks, stop, "fit", history)
@@ -170,8 +171,8 @@ class BayesFM(Recommender):
             for chain in chains:
                 chain.close()
         kept_on = everything if final is not first else train
-        self._bins = day_bins(ChainSpec.of(cfg, cfg.seed), kept_on)
-        self._last_day = last_days(self._bins, kept_on)
+        self._bins = day_bins(ChainSpec.of(cfg, cfg.seed), samples_from[-1] if final is not first else samples_from[0])
+        self._last_day = last_days(self._bins, kept_on)  # the chain's bins (a day it did not see: the bin before)
         self._kept = final.kept
         self.snapshots = history.snapshots
         return history
