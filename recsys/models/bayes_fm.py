@@ -174,6 +174,8 @@ class BayesFM(Recommender):
         self._bins = day_bins(ChainSpec.of(cfg, cfg.seed), samples_from[-1] if final is not first else samples_from[0])
         self._last_day = last_days(self._bins, kept_on)  # the chain's bins (a day it did not see: the bin before)
         self._kept = final.kept
+        #: the peak resident memory of each chain's process (for the benchmarks; not saved)
+        self.chain_peaks = [first.peak_bytes] + ([final.peak_bytes] if final is not first else [])
         self.snapshots = history.snapshots
         return history
 

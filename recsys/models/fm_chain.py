@@ -97,6 +97,7 @@ class Step:
 class ChainResult:
     kept: Kept
     valid_mean: np.ndarray | None  # the posterior mean's predictions of the validation part
+    peak_bytes: int = 0  # the peak resident memory of the process that sampled it, where known
 
 
 def has_time(ratings: Ratings) -> bool:

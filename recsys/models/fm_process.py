@@ -93,7 +93,8 @@ class ChainProcess:
         with np.load(done, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
         valid_mean = arrays.pop("valid_mean", None)
-        return ChainResult(Kept.from_arrays(arrays), valid_mean)
+        peak = int(arrays.pop("peak_kib", np.zeros(1))[0]) * 1024
+        return ChainResult(Kept.from_arrays(arrays), valid_mean, peak)
 
     def close(self) -> None:
         """Kill the child if it still runs, and remove the folder."""
@@ -136,6 +137,18 @@ def _read_step(path: Path) -> Step:
                     data["items"], data["users"])
 
 
+def _peak_kib() -> int:
+    """This process's peak resident memory since its exec (VmHWM; getrusage would count the image it
+    was forked from), 0 where /proc does not say."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def child(folder: Path) -> int:
     """Sample the chain described in `folder`, reporting each iteration there, and write what it kept."""
     spec = ChainSpec(**json.loads((folder / "spec.json").read_text()))
@@ -162,7 +175,7 @@ def child(folder: Path) -> int:
         shutil.rmtree(folder, ignore_errors=True)
         return 1
     extra = {} if result.valid_mean is None else {"valid_mean": result.valid_mean}
-    _write_atomically(folder / "result.npz", **result.kept.arrays(), **extra)
+    _write_atomically(folder / "result.npz", **result.kept.arrays(), **extra, peak_kib=np.array([_peak_kib()]))
     return 0
 
 

@@ -74,6 +74,7 @@ def test_curve_refit_time_and_content(u1):
     later = model.predict(test.users[:5], test.items[:5], np.full(5, 2**40))
     last = model.predict(test.users[:5], test.items[:5], np.full(5, int(model._bins.starts[-1]) * 86_400))
     assert np.allclose(later, last)
+    assert len(model.chain_peaks) == 2 and min(model.chain_peaks) > 50 << 20  # each chain's process measured itself
     kept = sum(v.nbytes for v in model._kept.vectors)
     assert model.memory_bytes() > kept  # the model cache's budget counts the kept samples
     factors = model.factors()
