@@ -185,7 +185,11 @@ class _Sampler:
     def __call__(self, i: int, fm, hyper, history) -> bool:
         w, v = np.array(fm.w, copy=True), np.array(fm.V, copy=True)  # views of the sampler's buffers otherwise
         terms = split_sample(self.sides, w, v)
-        sample = (float(fm.w0), terms, _priors(hyper, self.spec.rank), w, v)
+        # what a kept sample needs, compactly (the whole w and V of every kept sample held 3 GiB at 1M ratings):
+        # its sides' biases and float32 vectors, its priors, and the "rated movie j" features' w and V
+        n_users, width = self.sides.users.shape[0], self.sides.widths[0]
+        sample = (float(fm.w0), tuple(SideTerms(t.bias, t.vectors.astype(np.float32)) for t in terms),
+                  _priors(hyper, self.spec.rank), w[n_users:width].copy(), v[n_users:width].astype(np.float32))
         self.last = sample
         loss = _rmse(predict_sample(sample[0], terms, *self.train_rows), self.train_values)
         val_rmse = None
@@ -214,8 +218,8 @@ class _Sampler:
         kept = self.kept or ([self.last] if self.last is not None else [])
         if not kept:
             raise ConfigError("bayes-fm was stopped before its first Gibbs iteration ended: nothing to keep")
-        rank, n_user_features = self.spec.rank, self.sides.widths[0]
-        implicit = n_user_features > n_users
+        rank = self.spec.rank
+        implicit = self.sides.widths[0] > n_users
 
         def side(number: int) -> tuple[np.ndarray, np.ndarray]:
             bias = np.mean([s[1][number].bias for s in kept], axis=0)
@@ -224,10 +228,9 @@ class _Sampler:
         (bu, vu), (bi, vi), (bd, vd) = side(0), side(1), side(2)
         if vd.shape[0] == 0:  # no date: one neutral day
             bd, vd = np.zeros(1), np.zeros((1, vu.shape[1]), dtype=np.float32)
-        implicit_w = np.stack([s[3][n_users:n_user_features] for s in kept], axis=1) if implicit else \
-            np.zeros((0, len(kept)))
-        implicit_v = (np.concatenate([s[4][n_users:n_user_features] for s in kept], axis=1).astype(np.float32)
-                      if implicit else np.zeros((0, len(kept) * rank), dtype=np.float32))
+        implicit_w = np.stack([s[3] for s in kept], axis=1) if implicit else np.zeros((0, len(kept)))
+        implicit_v = (np.concatenate([s[4] for s in kept], axis=1) if implicit
+                      else np.zeros((0, len(kept) * rank), dtype=np.float32))
         return Kept(float(np.mean([s[0] for s in kept])), (bu, bi, bd), (vu, vi, vd), (implicit_w, implicit_v),
                     np.stack([s[2] for s in kept]))
 
