@@ -93,7 +93,9 @@ class MyFMPeer(PeerModel):
 
     def _predict_known_at(self, users, items, when):
         if when is None:  # the latest training day (the bench always gives the test ratings' times)
-            when = np.full(len(users), int(self.bins.starts[-1]) * 86_400)
+            from recsys.models.fm_features import SECONDS_PER_DAY
+
+            when = np.full(len(users), int(self.bins.starts[-1]) * SECONDS_PER_DAY)
         return self.algo.predict(None, self._blocks(users, items, when))
 
 

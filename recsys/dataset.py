@@ -113,6 +113,12 @@ class Ratings:
                        self.content if self.content is not None else other.content)
 
     @property
+    def has_timestamps(self) -> bool:
+        """False when the ratings carry no time (no column, or all equal)."""
+        stamps = self.timestamps
+        return bool(stamps.size) and bool(stamps.min() != stamps.max())
+
+    @property
     def global_mean(self) -> float:
         return float(self.values.mean()) if len(self) else float((self.scale.low + self.scale.high) / 2)
 
@@ -189,8 +195,7 @@ class Dataset:
     @property
     def has_timestamps(self) -> bool:
         """False when the ratings carry no time (no column, or all equal)."""
-        stamps = self.ratings.timestamps
-        return bool(stamps.size) and bool(stamps.min() != stamps.max())
+        return self.ratings.has_timestamps
 
     def titles(self, items: Sequence[int] | np.ndarray) -> list[str]:
         """Titles of item indices (a lookup into an array built once)."""

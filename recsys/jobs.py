@@ -153,6 +153,7 @@ class Job:
     plan: tuple[Stage, ...] = ()
     stage_index: int = 0
     stage_first_log: int = 0
+    step_name: str = ""  # what one step of its curve is (asked of the model on the first view)
     stop_flag: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
     done_event: threading.Event = field(default_factory=threading.Event)
@@ -166,9 +167,9 @@ class Job:
 
     def _step_name(self) -> str:
         """What one step of its curve is, asked of the model once."""
-        if not self.__dict__.get("step_name"):
-            self.__dict__["step_name"] = model_class(self.model_name).curve_step(self.config)
-        return self.__dict__["step_name"]
+        if not self.step_name:
+            self.step_name = model_class(self.model_name).curve_step(self.config)
+        return self.step_name
 
     def enter(self, stage: str) -> None:
         """The run begins `stage` (a name in the plan moves the progress bar on)."""

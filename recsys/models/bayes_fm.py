@@ -28,7 +28,7 @@ import numpy as np
 
 from recsys.budget import Cost, Shape, rows_cost
 from recsys.dataset import Ratings
-from recsys.errors import ConfigError
+from recsys.errors import ArtifactError, ConfigError
 from recsys.models import snapshots
 from recsys.models.base import Factors, Recommender
 from recsys.models.config import ModelConfig
@@ -170,9 +170,9 @@ class BayesFM(Recommender):
         finally:
             for chain in chains:
                 chain.close()
-        kept_on = everything if final is not first else train
-        self._bins = day_bins(ChainSpec.of(cfg, cfg.seed), samples_from[-1] if final is not first else samples_from[0])
-        self._last_day = last_days(self._bins, kept_on)  # the chain's bins (a day it did not see: the bin before)
+        refitted = final is not first
+        self._bins = day_bins(ChainSpec.of(cfg, cfg.seed), samples_from[-1 if refitted else 0])  # the kept chain's
+        self._last_day = last_days(self._bins, everything if refitted else train)  # a day it did not see: the bin before
         self._kept = final.kept
         #: the peak resident memory of each chain's process (for the benchmarks; not saved)
         self.chain_peaks = [first.peak_bytes] + ([final.peak_bytes] if final is not first else [])
@@ -208,12 +208,9 @@ class BayesFM(Recommender):
 
     # ----- predict -----
     def _predict_known(self, users, items):
-        return self._predict_at(users, items, None)
+        return self._predict_known_at(users, items, None)
 
-    def _predict_known_at(self, users, items, when):
-        return self._predict_at(users, items, when)
-
-    def _predict_at(self, users: np.ndarray, items: np.ndarray, when: np.ndarray | None) -> np.ndarray:
+    def _predict_known_at(self, users: np.ndarray, items: np.ndarray, when: np.ndarray | None) -> np.ndarray:
         users, items, days = self._rows(users, items, when)
         kept = self._kept
         (bu, bi, bd), (vu, vi, vd) = kept.biases, kept.vectors
@@ -285,8 +282,6 @@ class BayesFM(Recommender):
         super()._check_loaded()
         kept = self._kept
         if kept.vectors[0].shape[0] != self.n_users or kept.vectors[1].shape[0] != self.n_items:
-            from recsys.errors import ArtifactError
-
             raise ArtifactError("bayes-fm's saved vectors do not match its users and movies")
 
 

@@ -91,19 +91,16 @@ class BlendConfig(ModelConfig):
             self.part_config(name)  # each part's own checks
 
     def part_config(self, name: str) -> ModelConfig:
-        """Part `name`'s config: its own defaults, the blend's seed and `part_*` settings (for a
-        Keras part; another part's own settings for `parts_sized_for` ratings), then what
-        `part_settings` gives it."""
+        """Part `name`'s config: its own defaults, its own settings for `parts_sized_for` ratings,
+        the blend's seed and `part_*` settings (for a Keras part), then what `part_settings` gives it."""
         from recsys.models import KerasRecommender, model_class
 
         cls = model_class(name)
-        extra = {}
+        extra = dict(cls.settings_for_size(self.parts_sized_for, 0)[0]) if self.parts_sized_for else {}
         if issubclass(cls, KerasRecommender):
-            extra = {k: v for k, v in (("batch_size", self.part_batch_size), ("epochs", self.part_epochs)) if v}
+            extra.update({k: v for k, v in (("batch_size", self.part_batch_size), ("epochs", self.part_epochs)) if v})
             if "trainer" in declared(cls.config_type):
                 extra["trainer"] = self.part_trainer
-        elif self.parts_sized_for:
-            extra = cls.settings_for_size(self.parts_sized_for, 0)[0]
         return cls.config_type.from_dict({"seed": self.seed, **extra, **self.part_overrides(name)})
 
     def part_overrides(self, name: str) -> dict:
@@ -139,7 +136,8 @@ class Blend(Recommender):
     def settings_for_size(cls, n_ratings: int, n_items: int) -> tuple[dict, list[str]]:
         """Past `LARGE_RATINGS` item-knn's neighbour lists and AutoRec's dense user rows do not fit
         minutes on two cores, so the blend is its bayes-fm part alone, with that model's own
-        settings at that size; a Keras part scales as the Keras models do."""
+        settings at that size. Below that, from the size where a Keras part would change its batch,
+        every part takes its own settings for the size (`parts_sized_for`), as it would alone."""
         from recsys.models import BayesFM
 
         overrides, notes = {}, []
@@ -149,8 +147,8 @@ class Blend(Recommender):
             notes.append(f"above {sizing.LARGE_RATINGS:,} ratings the blend is its bayes-fm part alone: item-knn's "
                          "neighbour lists and AutoRec's dense rows do not fit minutes on this machine")
             notes += fm_notes
-        elif n_ratings > 0:  # a Keras part, when one is chosen, scales as the Keras models do (said by its stage)
-            overrides.update(sizing.epochs_at_scale(n_ratings, prefix="part_")[0])
+        elif sizing.large_batch(n_ratings) > sizing.large_batch(0):
+            overrides["parts_sized_for"] = n_ratings
         return overrides, notes
 
     @classmethod

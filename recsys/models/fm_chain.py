@@ -100,14 +100,9 @@ class ChainResult:
     peak_bytes: int = 0  # the peak resident memory of the process that sampled it, where known
 
 
-def has_time(ratings: Ratings) -> bool:
-    stamps = ratings.timestamps
-    return bool(stamps.size) and bool(stamps.min() != stamps.max())
-
-
 def day_bins(spec: ChainSpec, ratings: Ratings) -> DayBins | None:
     """The day bins of a chain fitted on `ratings` (None without the date or without times)."""
-    return DayBins.of(ratings.timestamps, spec.day_width) if spec.date and has_time(ratings) else None
+    return DayBins.of(ratings.timestamps, spec.day_width) if spec.date and ratings.has_timestamps else None
 
 
 def last_days(bins: DayBins | None, ratings: Ratings) -> np.ndarray:

@@ -17,10 +17,10 @@ def large_batch(n_ratings: int) -> int:
     return int(min(65536, max(1024, 2 ** int(np.log2(max(n_ratings, 1) / 256)))))
 
 
-def epochs_at_scale(n_ratings: int, prefix: str = "") -> tuple[dict, list[str]]:
-    """The batch and epoch cap of a Keras model (or, with `prefix` "part_", a blend's Keras part)."""
+def epochs_at_scale(n_ratings: int) -> tuple[dict, list[str]]:
+    """The batch and epoch cap of a Keras model (a blend's Keras part too, through `parts_sized_for`)."""
     batch = large_batch(n_ratings)
     if batch <= 1024:
         return {}, []
-    return ({f"{prefix}batch_size": batch, f"{prefix}epochs": LARGE_EPOCHS},
+    return ({"batch_size": batch, "epochs": LARGE_EPOCHS},
             [f"batch {batch:,} and at most {LARGE_EPOCHS} epochs at {n_ratings:,} ratings"])

@@ -40,6 +40,15 @@ def test_at_25m_each_default_model_gets_settings_that_fit_and_says_so():
     assert size_defaults("blend", LARGE_RATINGS, 20_000)[0].get("components") is None
 
 
+def test_a_blend_sized_for_its_data_gives_each_part_the_settings_it_would_take_alone():
+    blend, note = size_defaults("blend", 2_000_000, 40_000)
+    assert blend == {"parts_sized_for": 2_000_000} and note == ""
+    sized = make_model("blend", components=("recommender-net", "item-knn"), optional=(), **blend)
+    net, knn = sized._components()
+    alone, _ = size_defaults("recommender-net", 2_000_000, 40_000)
+    assert {k: getattr(net.config, k) for k in alone} == alone and knn.config == make_model("item-knn").config
+
+
 def test_a_blend_passes_its_scale_settings_to_its_keras_part():
     blend = make_model("blend", components=("recommender-net",), optional=(), part_batch_size=4096, part_epochs=2)
     (part,) = blend._components()
