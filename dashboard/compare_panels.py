@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import compare_figures as cf, figures, services
+from dashboard import compare_figures as cf, figures, links, services
 from dashboard.tables import readable
 from recsys.compare import Comparison, user_versus
 from recsys.confidence import holds, verdict
@@ -117,7 +117,7 @@ def where(result: Comparison) -> None:
                       "number of training ratings; popularity quarters split the movies by training ratings.")
 
 
-def whom(result: Comparison, dataset) -> None:
+def whom(result: Comparison, dataset, split) -> None:
     """One rating model's users against another's; a clicked user opens on Recommendations."""
     raters = [label for label, s in result.scored.items() if s.sums.n is not None]
     if len(raters) < 2:
@@ -134,10 +134,10 @@ def whom(result: Comparison, dataset) -> None:
         data = points[0].get("customdata")
         user_id = (data.get("0") if isinstance(data, dict) else data[0]) if data is not None else None
         if user_id is not None:
-            services.choose("user", type(dataset.user_ids[0])(user_id))
-            services.choose("user_id_text", str(user_id))
-            st.page_link("app_pages/recommend.py", icon=":material/movie:",
-                         label=f"Open user {user_id}'s favourites and recommendations")
+            st.caption(f"User {user_id}'s top-10 by either model, on this split:")
+            left, right = st.columns(2)
+            links.user_link(dataset, a, split, user_id, "Compare models", services.RECOMMEND_SPLITS, left)
+            links.user_link(dataset, b, split, user_id, "Compare models", services.RECOMMEND_SPLITS, right)
     better = int((frame["change"] < 0).sum())
     st.caption(f"{b} lowers the error of {better:,} of {len(frame):,} test users and raises or keeps it for the rest. "
                "Click a user to open their recommendations.")

@@ -58,7 +58,7 @@ def one_split(dataset, split, found: dict) -> None:
                    "resampled for every model.")
     panels.differences(result)
     panels.where(result)
-    panels.whom(result, dataset)
+    panels.whom(result, dataset, split)
     panels.beyond(result.models)
     warm_and_new(stored, result)
     panels.training(found, stored, folds=False)

@@ -7,11 +7,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import figures, map_panels as panels, services
+from dashboard import figures, links, map_panels as panels, services
 from dashboard.map_controls import PICKER_MAX, MapSettings, controls, kept
 from recsys import explore
 from recsys.catalog import DEFAULT_FACTOR_MODEL
 from recsys.errors import RecsysError
+from recsys.split import Split
+
+#: the split the map's models are fitted on (the Train page's default)
+MAP_SPLIT = Split()
 
 def shown_user(dataset, model, who: str):
     """The user asked for (favourites, top-10, index, name), or None with a note why not."""
@@ -80,7 +84,7 @@ def picked_movie(dataset, points: pd.DataFrame, query: str) -> tuple[int, pd.Dat
     return int(picked), found
 
 
-def user_layer(dataset, model, points: pd.DataFrame, user):
+def user_layer(dataset, model, label: str, points: pd.DataFrame, user):
     """The shown user's markers and direction on the movie map, with a line saying what is drawn."""
     if user is None:
         return None, None
@@ -92,10 +96,7 @@ def user_layer(dataset, model, points: pd.DataFrame, user):
                   "its own sample)" if len(overlay) < len(favourites) + len(top) else "")
                + ("; the arrow is their direction." if direction is not None else "."))
     if index is not None:
-        services.choose("user", dataset.user_ids[index])  # the Recommendations page opens on them
-        services.choose("user_id_text", str(dataset.user_ids[index]))
-        st.page_link("app_pages/recommend.py", icon=":material/movie:",
-                     label=f"Open {shown}'s favourites and recommendations")
+        links.user_link(dataset, label, MAP_SPLIT, dataset.user_ids[index], "Latent factors", services.RECOMMEND_SPLITS)
     return overlay, direction
 
 
@@ -110,8 +111,7 @@ def users_tab(dataset, result, settings: MapSettings) -> None:
     user_id = st.session_state.get("_user_clicked")
     if user_id is not None:
         st.success(f"User {user_id} is drawn on the movie map (Movies tab), and is the Recommendations page's user.")
-        st.page_link("app_pages/recommend.py", label=f"Open user {user_id}'s favourites and recommendations",
-                     icon=":material/movie:")
+        links.user_link(dataset, settings.label, MAP_SPLIT, user_id, "Latent factors", services.RECOMMEND_SPLITS)
 
 
 def main() -> None:
@@ -122,7 +122,7 @@ def main() -> None:
         return
     panels.take_user_event(dataset)
     settings = controls(dataset)
-    result, shown = services.with_stand_in(dataset, settings.label, start=settings.label == DEFAULT_FACTOR_MODEL)
+    result, shown = services.with_stand_in(dataset, settings.label, MAP_SPLIT, start=settings.label == DEFAULT_FACTOR_MODEL)
     if result is None:
         return
     settings = dataclasses.replace(settings, label=shown)  # the stand-in's name while the default trains
@@ -130,7 +130,7 @@ def main() -> None:
     user = shown_user(dataset, model, settings.who)
     points, selection = map_points(dataset, result, settings, user)
     picked, found = picked_movie(dataset, points, settings.query)
-    overlay, direction = user_layer(dataset, model, points, user)
+    overlay, direction = user_layer(dataset, model, settings.label, points, user)
     tab_movies, tab_users = st.tabs(["Movies", "Users"])
     with tab_movies:
         left, right = st.columns([3, 1])

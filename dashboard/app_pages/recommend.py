@@ -3,7 +3,7 @@ movies yourself" (folded into the trained factors, no retraining)."""
 import numpy as np
 import streamlit as st
 
-from dashboard import figures, services
+from dashboard import figures, links, services
 from dashboard.tables import readable
 from recsys import explore, recommend, stats
 from recsys.catalog import DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, all_labels
@@ -69,10 +69,25 @@ def pick_user(dataset, column, random: bool):
         st.stop()
 
 
+def link_user(dataset, typed: str) -> None:
+    """A linked user id, into the picker this dataset's size uses (an unknown id is ignored)."""
+    try:
+        index = dataset.user_index(typed)
+    except RecsysError:
+        return
+    services.choose("user", dataset.user_ids[index])
+    services.choose("user_id_text", str(dataset.user_ids[index]))
+
+
+def model_choices() -> list[str]:
+    """The ranking default first, then the rating default, then every other preset."""
+    return [DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL] + [m for m in all_labels()
+                                                            if m not in (DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL)]
+
+
 def pick_model(dataset, column):
     """The model (the ranking default first, then the rating default) and the split it learned from."""
-    labels = [DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL] + [m for m in all_labels()
-                                                                if m not in (DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL)]
+    labels = model_choices()
     label = column.selectbox("Model", labels, key=services.persistent("rec_model", DEFAULT_RANKING_MODEL),
                              on_change=services.keep, args=("rec_model",),
                              help=f"{DEFAULT_RANKING_MODEL} is trained for top-k lists; {DEFAULT_RATING_MODEL} for "
@@ -135,6 +150,9 @@ def main() -> None:
                                  "user has not rated (anywhere in the dataset) on the right.")
     if dataset is None:
         return
+    opened_from = links.take_link(model_choices(), services.RECOMMEND_SPLITS, lambda user: link_user(dataset, user))
+    if opened_from:
+        st.info(opened_from, icon=":material/link:")
     c1, c2, c3 = st.columns([2, 1, 2])
     user_id = pick_user(dataset, c1, c2.button("Random user", key="random_user"))
     label, split, first_split = pick_model(dataset, c3)

@@ -136,7 +136,7 @@ def test_the_analyst(page):
     page.wait_for_timeout(2000)
     user = page.evaluate(FIND_MAP_POINT, ["user"])
     page.mouse.click(user["x"], user["y"])
-    link = page.get_by_role("link", name=f"Open {user['label']}'s favourites and recommendations").first
+    link = page.get_by_role("link", name=re.compile(f"^Open {user['label']}'s top-10 by ")).first
     link.wait_for(timeout=60_000)
     assert page.get_by_role("textbox", name="Show a user on the map").input_value() == user["label"].removeprefix("user ")
     look(page, "analyst-3-user-on-the-map")
@@ -146,7 +146,10 @@ def test_the_analyst(page):
     page.get_by_text(re.compile(r"^Nearest to Toy Story")).first.wait_for(timeout=60_000)
     link.click()
     page.get_by_text(f"{user['label'].capitalize()}'s favourites").first.wait_for(timeout=120_000)
-    look(page, "analyst-4-their-recommendations")
+    text = look(page, "analyst-4-their-recommendations")
+    shown = re.search(r"Opened from Latent factors: (\S+), trained on random 80/20 holdout", text)
+    assert shown, text[:1500]  # the map's own model and split, not the page's default
+    assert f"Top-10 by {shown.group(1)}" in text
 
 
 def test_the_comparer(page):

@@ -1,0 +1,56 @@
+"""Journeys of the second finishing pass (issue 33), through AppTest on real ml-latest-small:
+each fails on what the pages did before and passes now."""
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import REPO, finish_jobs
+
+APP = str(REPO / "dashboard" / "app.py")
+
+
+@pytest.fixture()
+def app(movielens_dir) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=300)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _open(at: AppTest, page: str) -> AppTest:
+    at.switch_page(f"app_pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return finish_jobs(at)
+
+
+def _links(at: AppTest) -> list[dict[str, str]]:
+    """Every page link's query parameters."""
+    return [{k: v[0] for k, v in parse_qs(e.proto.query_string).items()} for e in at.get("page_link")]
+
+
+def test_a_link_from_the_map_opens_recommendations_with_the_maps_model_and_split(app):
+    at = _open(app, "factors")
+    at.selectbox(key="factors_model").set_value("pure-svd").run()
+    buttons = [b for b in at.button if b.label.startswith("Train pure-svd")]
+    if buttons:
+        buttons[0].click().run()
+    finish_jobs(at)
+    at.text_input(key="map_user").set_value("5").run()
+    finish_jobs(at)
+    link = next(p for p in _links(at) if p.get("user") == "5")
+    assert link["model"] == "pure-svd" and link["split"] == "random 80/20 holdout", link
+    assert link["from"] == "Latent factors" and link["dataset"] == "ml-latest-small"
+    at.query_params.update(link)
+    at.switch_page("app_pages/recommend.py").run()
+    finish_jobs(at)
+    assert at.selectbox(key="rec_model").value == "pure-svd"
+    assert at.selectbox(key="rec_split").value == "random 80/20 holdout"
+    assert at.selectbox(key="user").value == 5
+    assert any("Opened from Latent factors: pure-svd" in i.value for i in at.info)
+    assert any(s.value.startswith("Top-10 by pure-svd") for s in at.subheader)
+    # a person's own pick afterwards wins over the link
+    at.selectbox(key="rec_model").set_value("global-mean").run()
+    assert at.selectbox(key="rec_model").value == "global-mean"
