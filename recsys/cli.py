@@ -289,9 +289,10 @@ def cmd_tune(args) -> int:
           " ".join(f"--set {k}={v:.6g}" if isinstance(v, float) else f"--set {k}={v}" for k, v in settings.items()))
     record = tuner.save_best()
     print(f"saved as {record.label}: every page and command accepts it as a model name")
-    if not args.no_test:
-        scores = tuner.test_scores()
+    scores = {} if args.no_test else tuner.test_scores()
+    if scores:
         print(f"test {tuner.metric}: " + ", ".join(f"{label} {score:.4f}" for label, score in scores.items()))
+    print(tuning.outcome(record, scores).sentence)
     return 0
 
 

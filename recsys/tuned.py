@@ -38,6 +38,10 @@ class TunedPreset:
     value: float
     trials: int
     saved: float = field(default_factory=time.time)
+    #: the default settings' score on the same tuning-validation part (None: saved before it was kept)
+    default_value: float | None = None
+    #: no trial beat the defaults on validation, so the preset keeps the defaults
+    kept_defaults: bool = False
 
 
 def path() -> Path:

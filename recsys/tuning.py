@@ -54,6 +54,19 @@ def space(label: str, narrow: dict[str, tuple] | None = None) -> dict[str, Param
     return found
 
 
+def space_rows(params: dict[str, Param], defaults: dict) -> list[dict]:
+    """The search space as rows a person reads before a study starts: each setting, its default
+    at this size, the range searched and its scale."""
+    def shown(value) -> str:
+        return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+    return [{"setting": name, "meaning": param.label, "default here": shown(defaults.get(name, "")),
+             "searched": ", ".join(shown(v) for v in param.search) if param.kind not in ("int", "float")
+             else f"{shown(param.search[0])} to {shown(param.search[1])}",
+             "scale": "log" if param.log else ("values" if param.kind not in ("int", "float") else "linear")}
+            for name, param in params.items()]
+
+
 def suggest(trial: Any, params: dict[str, Param]) -> dict:
     """One trial's settings: Optuna suggests each searched setting within its range."""
     chosen = {}
@@ -137,6 +150,7 @@ class Tuner:
         if not self.params:
             raise ConfigError(f"{label} declares no setting worth searching")
         self.stop = threading.Event()
+        self._default_score: float | None = None
         train_part, _ = split.apply(dataset)
         self.search_part, self.tuning_part = validation_split(train_part, TUNING_FRACTION, seed=seed + 7)
         self.study = optuna.create_study(
@@ -150,8 +164,6 @@ class Tuner:
         chosen = suggest(trial, self.params)
         resolved = service.resolve(self.dataset, self.label, self.split, chosen)
         check_budget(self.dataset, resolved.model, resolved.config)
-        model = model_class(resolved.model)(resolved.config)
-        fit_part, valid_part = validation_split(self.search_part, VALIDATION_FRACTION, seed=resolved.config.seed)
         pruned = threading.Event()
         stop = threading.Event()
 
@@ -164,10 +176,35 @@ class Tuner:
                 pruned.set()
                 stop.set()
 
-        history = model.fit(fit_part, valid_part, callbacks=[report], stop=stop)
-        if pruned.is_set() or history.stopped:
+        score = self._fit_and_score(resolved.model, resolved.config, report, stop)
+        if pruned.is_set() or score is None:
             raise optuna.TrialPruned()
-        return self.score(model)
+        return score
+
+    def _fit_and_score(self, model_name: str, config, report=None, stop=None) -> float | None:
+        """Fit on the search part as training does and score on the tuning-validation part
+        (None: the fit was stopped)."""
+        model = model_class(model_name)(config)
+        fit_part, valid_part = validation_split(self.search_part, VALIDATION_FRACTION, seed=config.seed)
+        history = model.fit(fit_part, valid_part, callbacks=[report] if report else [], stop=stop)
+        return None if history.stopped else self.score(model)
+
+    @property
+    def defaults(self) -> dict:
+        """The searched settings as the preset has them at this size (what tuning must beat)."""
+        config = service.resolve(self.dataset, self.label, self.split).config
+        return {name: getattr(config, name) for name in self.params}
+
+    def default_score(self) -> float:
+        """The defaults' score on the same tuning-validation part as the trials (computed once)."""
+        if self._default_score is None:
+            resolved = service.resolve(self.dataset, self.label, self.split)
+            self._default_score = self._fit_and_score(resolved.model, resolved.config)
+        return self._default_score
+
+    def better(self, value: float, than: float) -> bool:
+        """Whether `value` beats `than` on this study's metric (lower RMSE, higher NDCG)."""
+        return value < than if self.metric == "rmse" else value > than
 
     def score(self, model) -> float:
         """The trial's metric on the tuning-validation part (never seen by the trial's fit)."""
@@ -203,17 +240,24 @@ class Tuner:
         return dict(self.study.best_params), float(self.study.best_value)
 
     def save_best(self) -> tuned.TunedPreset | None:
-        """Keep the best settings as the preset `<label>@tuned` (None before any trial completes)."""
+        """Keep the best settings as the preset `<label>@tuned` (None before any trial completes).
+        The best trial must beat the defaults on the tuning-validation part (the same rows for
+        both); when it does not, the preset keeps the defaults and says so. Floats are kept to
+        four significant digits (what a person can read and type; the score does not move)."""
         from recsys.catalog import preset
 
         best = self.best
         if best is None:
             return None
         settings, value = best
+        default = self.default_score()
+        kept = default is not None and not self.better(value, default)
         chosen = preset(self.label)
+        settings = {} if kept else {k: float(f"{v:.4g}") if isinstance(v, float) else v for k, v in settings.items()}
         record = tuned.TunedPreset(f"{self.label}{tuned.SUFFIX}", self.label, chosen.model,
                                    {**chosen.overrides, **settings}, self.study.study_name, self.dataset.name,
-                                   self.split.label(), self.metric, value, len(self.study.trials))
+                                   self.split.label(), self.metric, default if kept else value,
+                                   len(self.study.trials), default_value=default, kept_defaults=kept)
         tuned.save(record)
         return record
 
@@ -235,6 +279,37 @@ class Tuner:
         for trial in self.study.trials:
             out[trial.state.name.lower()] = out.get(trial.state.name.lower(), 0) + 1
         return out
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a finished study's result means, in one sentence and a tone (success, warning, info)."""
+
+    tone: str
+    sentence: str
+
+
+def outcome(record: tuned.TunedPreset, test_scores: dict[str, float]) -> Outcome:
+    """The verdict on a tuned preset from its validation scores (which chose it) and the test
+    scores of the defaults and the preset (which check the choice): a gain is called a gain only
+    when both agree."""
+    metric, lower = record.metric.upper(), record.metric == "rmse"
+    default_test, tuned_test = test_scores.get(record.base), test_scores.get(record.label)
+    if record.kept_defaults:
+        return Outcome("info", f"No trial beat the default settings on validation ({metric} "
+                               f"{record.default_value:.4f}), so {record.label} keeps the defaults.")
+    valid = "" if record.default_value is None else \
+        f" on validation ({metric} {record.default_value:.4f} -> {record.value:.4f})"
+    if default_test is None or tuned_test is None:
+        return Outcome("info", f"{record.label} beat the defaults{valid}; its test score is computed when a "
+                               "study ends without being stopped.")
+    gained = tuned_test < default_test if lower else tuned_test > default_test
+    change = f"test {metric} {default_test:.4f} -> {tuned_test:.4f}"
+    if gained:
+        return Outcome("success", f"{record.label} beat the defaults{valid}, and on the test part too ({change}).")
+    return Outcome("warning", f"{record.label} beat the defaults{valid}, but not on the test part ({change}): the "
+                              "gain did not carry over to unseen ratings, so the defaults remain the better "
+                              "choice here. More trials or a narrower search may help.")
 
 
 def list_studies(storage_url: str | None = None) -> list[dict]:

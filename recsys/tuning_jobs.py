@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from recsys.dataset import Dataset
 from recsys.errors import RecsysError
 from recsys.split import Split
+from recsys.tuned import TunedPreset
 from recsys.tuning import TrialReport, Tuner
 
 QUEUED, RUNNING, DONE, STOPPED, FAILED = "queued", "running", "done", "stopped", "failed"
@@ -32,6 +33,7 @@ class StudyView:
     reports: tuple[TrialReport, ...] = ()
     best: tuple[dict, float] | None = None
     tuned: str | None = None
+    record: TunedPreset | None = None
     test_scores: dict = field(default_factory=dict)
     error: str = ""
     started: float = field(default_factory=time.time)
@@ -114,7 +116,7 @@ class TuningRunner:
                 stopped = tuner.stop.is_set()
                 scores = tuner.test_scores(self._store) if record is not None and not stopped else {}
                 self._update(key, state=STOPPED if stopped else DONE, best=tuner.best,
-                             tuned=None if record is None else record.label, test_scores=scores)
+                             tuned=None if record is None else record.label, record=record, test_scores=scores)
             except RecsysError as error:
                 self._update(key, state=FAILED, error=str(error))
             except Exception as error:  # noqa: BLE001 - a study's crash is shown; the worker serves the next one

@@ -8,6 +8,7 @@ from dashboard.tables import readable
 from recsys import tuning
 from recsys.catalog import DEFAULT_FACTOR_MODEL, builtin_labels
 from recsys.errors import RecsysError
+from recsys.service import resolve
 from recsys.tuning_jobs import DONE, FAILED, STOPPED, StudyView
 
 TUNABLE = builtin_labels()
@@ -30,10 +31,16 @@ def controls(dataset) -> tuple[str, object, int, float | None]:
     except RecsysError as error:
         st.info(str(error))
         st.stop()
-    st.caption(f"Searches {', '.join(searched) or 'nothing'} ({tuning.default_metric(label).upper()} on a held-out "
-               "10% of the training part: the test part is never read). Trials that train in epochs report each "
-               "epoch, and the hopeless ones are stopped early.")
-    return label, services.SPLITS[split_name], int(trials), float(minutes) * 60
+    split = services.SPLITS[split_name]
+    metric = tuning.default_metric(label).upper()
+    st.caption(f"Searches {', '.join(searched) or 'nothing'} ({metric} on a held-out 10% of the training part: the "
+               "test part is never read). Trials that train in epochs report each epoch, and the hopeless ones are "
+               f"stopped early. The defaults are scored on the same 10%; the best trial must beat them, or "
+               f"{label}@tuned keeps the defaults.")
+    defaults = resolve(dataset, label, split).config
+    st.dataframe(pd.DataFrame(tuning.space_rows(searched, {n: getattr(defaults, n) for n in searched})),
+                 hide_index=True)
+    return label, split, int(trials), float(minutes) * 60
 
 
 def trials_table(view: StudyView) -> pd.DataFrame:
@@ -62,14 +69,25 @@ def show(view: StudyView) -> None:
         st.dataframe(readable(table.round(5), default_decimals=4), hide_index=True)
     if view.state == FAILED:
         st.error(f"The study failed: {view.error}")
-    if view.state in (DONE, STOPPED) and view.tuned:
-        scores = ", ".join(f"{label} {value:.4f}" for label, value in view.test_scores.items())
-        st.success(f"Best settings saved as **{view.tuned}**; every page and command accepts it as a model."
-                   + (f" Test {view.metric.upper()}: {scores}." if scores else ""))
+    if view.state in (DONE, STOPPED) and view.record is not None:
+        verdict(view)
         if st.button(f"Open {view.tuned} on Train", key="open_tuned"):
             services.choose("train_model", view.tuned)
             st.switch_page("app_pages/train.py")
         extras(view)
+
+
+def verdict(view: StudyView) -> None:
+    """Defaults against tuned, on validation (which chose) and test (which checks), and what that means."""
+    record, metric = view.record, view.metric.upper()
+    st.dataframe(pd.DataFrame([
+        {"settings": f"defaults ({view.label})", f"validation {metric}": record.default_value,
+         f"test {metric}": view.test_scores.get(view.label)},
+        {"settings": record.label + (" (= defaults)" if record.kept_defaults else ""), f"validation {metric}":
+         record.value, f"test {metric}": view.test_scores.get(record.label)}]).round(4),
+        hide_index=True)
+    said = tuning.outcome(record, view.test_scores)
+    getattr(st, said.tone)(said.sentence + f" Every page and command accepts {record.label} as a model.")
 
 
 def extras(view: StudyView) -> None:

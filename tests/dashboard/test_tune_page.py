@@ -17,6 +17,8 @@ def test_a_study_runs_as_a_job_and_its_best_settings_open_on_train(movielens_dir
     assert not at.exception, [e.value for e in at.exception]
     at.selectbox(key="tune_model").set_value("biases").run()
     assert any("Searches reg_user, reg_item" in c.value for c in at.caption)
+    space = next(d.value for d in at.dataframe if "searched" in d.value)  # the ranges, shown before the study starts
+    assert list(space["setting"]) == ["reg_user", "reg_item"] and (space["searched"].str.contains(" to ")).all()
     at.number_input(key="tune_trials").set_value(3).run()
     at.button(key="start_tuning").click().run()
     from dashboard.resources import tuning_runner
@@ -27,11 +29,15 @@ def test_a_study_runs_as_a_job_and_its_best_settings_open_on_train(movielens_dir
     assert finished.state == "done" and len(finished.reports) == 3, finished
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    assert any("biases@tuned" in s.value for s in at.success)
-    table = at.dataframe[0].value
+    said = [m.value for m in (*at.success, *at.warning, *at.info) if "biases@tuned" in m.value]
+    assert said and "Every page and command accepts biases@tuned" in said[0]
+    versus = next(d.value for d in at.dataframe if "validation RMSE" in d.value)  # validation and test side by side
+    assert list(versus.columns) == ["settings", "validation RMSE", "test RMSE"] and versus.notna().all().all()
+    table = next(d.value for d in at.dataframe if "trial" in d.value)
     assert list(table["trial"]) == [0, 1, 2] and {"reg_user", "reg_item", "value"} <= set(table.columns)
     assert set(finished.test_scores) == {"biases", "biases@tuned"}
-    assert tuned.get("biases@tuned").overrides.keys() >= {"reg_user", "reg_item"}
+    record = tuned.get("biases@tuned")
+    assert record.kept_defaults or record.overrides.keys() >= {"reg_user", "reg_item"}
     at.button(key="open_tuned").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.selectbox(key="train_model").value == "biases@tuned"

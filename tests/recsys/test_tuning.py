@@ -130,7 +130,8 @@ def test_the_best_settings_become_a_preset_every_command_accepts(tmp_path, capsy
     assert "saved as biases@tuned" in out and "test rmse: biases " in out and "biases@tuned " in out
     assert "biases@tuned" in all_labels()
     chosen = preset("biases@tuned")
-    assert chosen.model == "biases" and set(chosen.overrides) == {"reg_user", "reg_item"}
+    kept = "keeps the defaults" in out  # three trials need not beat biases' well-chosen defaults
+    assert chosen.model == "biases" and set(chosen.overrides) == (set() if kept else {"reg_user", "reg_item"})
     assert main(["train", "--dataset", "ml-100k", "--split", "official", "--fold-name", "u1",
                  "--model", "biases@tuned"]) == 0
     assert "biases@tuned on ml-100k (official-u1): loaded from cache" in capsys.readouterr().out, \
@@ -154,3 +155,39 @@ def test_studies_run_one_at_a_time_as_jobs_and_a_queued_one_can_be_stopped(ml100
     assert done.state == DONE and len(done.reports) == 2 and done.tuned == "biases@tuned"
     assert set(done.test_scores) == {"biases", "biases@tuned"} and "2 of 2 trials" in done.describe()
     assert runner.wait(second.key, timeout=60).state == STOPPED
+
+
+def test_a_search_that_cannot_beat_the_defaults_keeps_them_and_says_so(ml100k, tmp_path):
+    """Issue 33: a worse result must never be saved (or shown) as a success."""
+    url = f"sqlite:///{tmp_path / 'studies.db'}"
+    tuner = tuning.Tuner(ml100k, "biases", SPLIT, storage_url=url, name="kept",
+                         narrow={"reg_user": (400.0, 900.0), "reg_item": (400.0, 900.0)}).run(2)
+    assert tuner.best[1] > tuner.default_score()  # every trial is worse than the defaults on validation
+    record = tuner.save_best()
+    assert record.kept_defaults and record.overrides == {} and record.value == record.default_value
+    scores = {"biases": 0.94, "biases@tuned": 0.94}
+    said = tuning.outcome(record, scores)
+    assert said.tone == "info" and "keeps the defaults" in said.sentence
+
+
+def test_tuned_floats_are_kept_readable(ml100k, tmp_path):
+    tuner = tuning.Tuner(ml100k, "biases", SPLIT, storage_url=f"sqlite:///{tmp_path / 's.db'}", name="round").run(3)
+    record = tuner.save_best()
+    for value in record.overrides.values():
+        assert value == float(f"{value:.4g}")  # no 0.03833332156156663 on the Train sliders
+
+
+def test_the_verdict_calls_a_gain_a_gain_only_when_test_agrees():
+    from recsys.tuned import TunedPreset
+
+    record = TunedPreset("biases@tuned", "biases", "biases", {"reg_user": 2.0}, "s", "ml-100k", "u1", "rmse",
+                         0.930, 3, default_value=0.940)
+    good = tuning.outcome(record, {"biases": 0.95, "biases@tuned": 0.94})
+    assert good.tone == "success" and "0.9500 -> 0.9400" in good.sentence
+    worse = tuning.outcome(record, {"biases": 0.8471, "biases@tuned": 0.8585})
+    assert worse.tone == "warning" and "not on the test part" in worse.sentence
+    ranking = TunedPreset("gmf-ranking@tuned", "gmf-ranking", "gmf", {}, "s", "ml-100k", "u1", "ndcg",
+                          0.31, 3, default_value=0.30)
+    assert tuning.outcome(ranking, {"gmf-ranking": 0.30, "gmf-ranking@tuned": 0.32}).tone == "success"
+    assert tuning.outcome(ranking, {"gmf-ranking": 0.30, "gmf-ranking@tuned": 0.28}).tone == "warning"
+    assert tuning.outcome(record, {}).tone == "info"  # stopped: no test scores yet
