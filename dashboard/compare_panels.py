@@ -82,23 +82,30 @@ def numbers(table: pd.DataFrame, interval_note: str) -> None:
                           "model-comparison.csv", key="download_compare")
 
 
-def differences(result: Comparison) -> None:
+#: how the pairs are tested, by protocol
+PAIRED_ON_USERS = ("Each pair is scored on the same test users: the interval resamples users once for both models; "
+                   "the p-value comes from swapping users' results between the two models (a paired permutation "
+                   "test), adjusted with Holm's method over the pairs of each metric.")
+PAIRED_ON_FOLDS = ("Each pair is scored on the same folds: the mean of the per-fold differences with its t-interval "
+                   "and a paired t-test (k - 1 degrees of freedom, so only a difference that holds on every fold "
+                   "shows), adjusted with Holm's method over the pairs of each metric.")
+
+
+def differences(pairs: pd.DataFrame, how: str = PAIRED_ON_USERS) -> None:
     """A forest plot of every pair per metric, how many differences hold, and a sentence each."""
     st.subheader("Which differences hold")
-    if result.pairs.empty:
+    if pairs.empty:
         st.caption("Choose two or more models to compare them pair by pair.")
         return
-    held = result.pairs.apply(holds, axis=1)
-    metrics = list(dict.fromkeys(result.pairs["metric"]))
+    held = pairs.apply(holds, axis=1)
+    metrics = list(dict.fromkeys(pairs["metric"]))
     for column, metric in zip(st.columns(len(metrics)), metrics):
-        mask = result.pairs["metric"] == metric
-        column.plotly_chart(cf.forest(result.pairs[mask], held[mask], metric), key=f"forest_{metric}")
-    st.caption("Each pair is scored on the same test users: the interval resamples users once for both models; the "
-               "p-value comes from swapping users' results between the two models (a paired permutation test), "
-               "adjusted with Holm's method over the pairs of each metric. Green: the difference holds (interval "
-               f"clear of 0 and p < 0.05): {int(held.sum())} of {len(held)} here.")
+        mask = pairs["metric"] == metric
+        column.plotly_chart(cf.forest(pairs[mask], held[mask], metric), key=f"forest_{metric}")
+    st.caption(f"{how} Green: the difference holds (interval clear of 0 and p < 0.05): {int(held.sum())} of "
+               f"{len(held)} here.")
     with st.expander(f"Every pair in words ({len(held)})", expanded=len(held) <= 6):
-        for (_, row), ok in zip(result.pairs.iterrows(), held):
+        for (_, row), ok in zip(pairs.iterrows(), held):
             st.markdown((":green[:material/check_circle:] " if ok else ":gray[:material/remove:] ") + verdict(row))
 
 

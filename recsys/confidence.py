@@ -251,3 +251,35 @@ def fold_interval(values: np.ndarray, level: float = LEVEL) -> tuple[float, floa
         return mean, np.nan, np.nan
     half = float(t.ppf(0.5 + level / 2, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size))
     return mean, mean - half, mean + half
+
+
+def fold_pairs(frame: pd.DataFrame, metrics: tuple[str, ...] = ("rmse", "ndcg"), level: float = LEVEL) -> pd.DataFrame:
+    """Every pair of models over the same folds (`frame`: one row per model and fold, columns
+    model, split and the metrics): the mean of the per-fold differences (a - b) with its
+    t-interval, the paired t-test's p, and p_holm (Holm over the pairs of each metric); the same
+    columns as `pairs`. With k folds the test has k - 1 degrees of freedom: it can only tell
+    apart differences that hold on every fold."""
+    from scipy.stats import ttest_1samp
+
+    models = list(dict.fromkeys(frame["model"]))
+    rows = []
+    for metric in metrics:
+        if metric not in frame:
+            continue
+        wide = frame.pivot_table(index="split", columns="model", values=metric, aggfunc="first")
+        members = []
+        for i, a in enumerate(models):
+            for b in models[i + 1:]:
+                diffs = (wide[a] - wide[b]).dropna().to_numpy() if a in wide and b in wide else np.array([])
+                if diffs.size < 2:
+                    continue
+                mean, low, high = fold_interval(diffs, level)
+                if np.ptp(diffs) <= 1e-12 * max(1.0, abs(mean)):  # the same difference on every fold
+                    p = 1.0 if abs(mean) <= 1e-12 else 0.0
+                else:
+                    p = float(ttest_1samp(diffs, 0.0).pvalue)
+                members.append({"a": a, "b": b, "metric": metric, "diff": mean, "low": low, "high": high, "p": p})
+        for row, p_holm in zip(members, holm(np.array([r["p"] for r in members]))):
+            row["p_holm"] = float(p_holm)
+        rows += members
+    return pd.DataFrame(rows, columns=["a", "b", "metric", "diff", "low", "high", "p", "p_holm"])

@@ -7,8 +7,16 @@ from dashboard import compare_figures as cf, compare_panels as panels, services
 from dashboard.tables import readable
 from recsys.catalog import DEFAULT_COMPARISON, all_labels
 from recsys.compare import fold_table
+from recsys.confidence import fold_pairs
 from recsys.evaluate import GROUP_COLUMNS
 from recsys.split import fold_splits
+
+
+#: what the folds protocol does not show, and why
+FOLDS_LEAVE_OUT = ("Over folds this page shows each model's mean with its interval, the paired differences, the "
+                   "top-10 measures and the curves. Errors by segment, whom a model helps and warm against new rows "
+                   "are per-user results of one split, and five folds' users cannot be lined up into one figure: "
+                   "choose “single split” and “5-fold, fold 1” to see them on one of these folds.")
 
 
 def choices(dataset) -> tuple[list[str], list]:
@@ -56,7 +64,7 @@ def one_split(dataset, split, found: dict) -> None:
     panels.numbers(result.models.merge(stored[["model", "fit_seconds"]], on="model"),
                    "95% intervals by bootstrap over the test users (1,000 seeded resamples): the same users are "
                    "resampled for every model.")
-    panels.differences(result)
+    panels.differences(result.pairs)
     panels.where(result)
     panels.whom(result, dataset, split)
     panels.beyond(result.models)
@@ -70,6 +78,8 @@ def over_folds(found: dict) -> None:
             for (label, split), result in found.items()]
     table = fold_table(pd.DataFrame(rows))
     panels.numbers(table, "Means over the folds with 95% t-intervals (k - 1 degrees of freedom).")
+    panels.differences(fold_pairs(pd.DataFrame(rows)), panels.PAIRED_ON_FOLDS)
+    st.info(FOLDS_LEAVE_OUT, icon=":material/info:")
     panels.beyond(table)
     panels.training(found, table, folds=True)
 

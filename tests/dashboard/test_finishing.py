@@ -54,3 +54,16 @@ def test_a_link_from_the_map_opens_recommendations_with_the_maps_model_and_split
     # a person's own pick afterwards wins over the link
     at.selectbox(key="rec_model").set_value("global-mean").run()
     assert at.selectbox(key="rec_model").value == "global-mean"
+
+
+def test_folds_mode_pairs_models_over_the_folds_and_says_what_it_leaves_out(app):
+    at = _open(app, "compare")
+    at.multiselect(key="compare_models").set_value(["biases", "global-mean"]).run()
+    at.radio(key="compare_protocol").set_value("folds (mean and spread)").run()
+    if any(b.key == "train_missing" for b in at.button):
+        at.button(key="train_missing").click().run()
+    finish_jobs(at)
+    assert any(h.value == "Which differences hold" for h in at.subheader)
+    assert any("paired t-test" in c.value for c in at.caption)
+    assert any("biases beats global-mean" in m.value and "RMSE" in m.value for m in at.markdown)
+    assert any("Errors by segment, whom a model helps and warm against new rows" in i.value for i in at.info)

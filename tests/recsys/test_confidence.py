@@ -137,3 +137,21 @@ def test_the_compare_command_prints_and_writes_both_tables(tmp_path, capsys):
     assert {"rmse", "rmse_low", "rmse_high", "ndcg", "ndcg_low", "ndcg_high", "gini", "aplt", "novelty",
             "diversity", "personalisation", "coverage", "arp"} <= set(models.columns)
     assert list(pairs.columns) == ["a", "b", "metric", "diff", "low", "high", "p", "p_holm"]
+
+
+def test_pairs_over_folds_are_paired_by_fold():
+    import pandas as pd
+
+    from recsys.confidence import fold_pairs, holds
+
+    frame = pd.DataFrame({"model": ["a"] * 5 + ["b"] * 5 + ["c"] * 5,
+                          "split": [f"fold{i}" for i in range(5)] * 3,
+                          "rmse": [0.90, 0.92, 0.88, 0.95, 0.91,  # b is a plus 0.01 on every fold: holds
+                                   0.910, 0.932, 0.889, 0.961, 0.920,
+                                   0.95, 0.87, 0.93, 0.90, 0.91]})  # c wanders around a: does not hold
+    pairs = fold_pairs(frame, ("rmse", "ndcg")).set_index(["a", "b"])
+    assert len(pairs) == 3 and set(pairs["metric"]) == {"rmse"}  # no ndcg column: no ndcg pairs
+    ab = pairs.loc[("a", "b")]
+    assert ab["diff"] == pytest.approx(-0.0104) and holds(ab)
+    assert not holds(pairs.loc[("a", "c")])
+    assert (pairs["p_holm"] >= pairs["p"]).all()
