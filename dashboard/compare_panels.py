@@ -11,6 +11,7 @@ from dashboard.tables import readable
 from recsys.compare import Comparison, user_versus
 from recsys.confidence import holds, verdict
 from recsys.errors import ArtifactError, RecsysError
+from recsys.service import refusal, resolve
 
 BEYOND = {"coverage": "share of the catalogue recommended to anyone",
           "gini": "how unevenly the slots go to movies (0 even, 1 a few take all)",
@@ -24,7 +25,7 @@ BEYOND = {"coverage": "share of the catalogue recommended to anyone",
 
 def gather(dataset, labels: list[str], splits: list) -> dict:
     """The trained runs of every (model, split), and a button that queues the missing ones."""
-    found, missing, broken = {}, [], []
+    found, missing, broken, refused = {}, [], [], {}
     for label in labels:
         for split in splits:
             try:
@@ -32,12 +33,16 @@ def gather(dataset, labels: list[str], splits: list) -> dict:
             except (ArtifactError, RecsysError) as error:
                 broken.append(f"{label} ({split.label()}): {error}")
                 result = None
-            if result is None:
-                missing.append((label, split))
-            else:
+            if result is not None:
                 found[(label, split)] = result
+            elif (reason := refusal(dataset, resolve(dataset, label, split))):
+                refused[label] = reason
+            else:
+                missing.append((label, split))
     for problem in broken:
         st.error(f"Broken artifact, will be retrained: {problem}")
+    for label, reason in refused.items():
+        st.warning(f"{label} cannot train on {dataset.name}, so it is left out: {reason}.", icon=":material/block:")
     if missing:
         st.info(f"{len(missing)} of {len(labels) * len(splits)} runs are not trained yet: "
                 + ", ".join(sorted({label for label, _ in missing})))

@@ -12,6 +12,7 @@ from dashboard.resources import job_runner, tuning_runner
 from recsys.catalog import expected_seconds
 from recsys.dataset import Dataset
 from recsys.jobs import DONE, FAILED, QUEUED, RUNNING, STOPPED, JobView
+from recsys.service import refusal, resolve
 from recsys.split import Split
 
 
@@ -22,7 +23,12 @@ def expected_seconds_text(label: str, dataset: Dataset) -> str:
 
 
 def offer_training(dataset: Dataset, label: str, split: Split, key: str) -> None:
-    """A model that is not trained yet: what it would train, about how long, and a button."""
+    """A model that is not trained yet: what it would train, about how long, and a button (or,
+    for a model that cannot train on this data, why not)."""
+    reason = refusal(dataset, resolve(dataset, label, split))
+    if reason:
+        st.warning(f"**{label}** cannot train on {dataset.name}: {reason}.", icon=":material/block:")
+        return
     st.info(f"**{label}** is not trained on {dataset.name} yet (it would learn from {split.describe()}).")
     st.button(f"Train {label} (about {expected_seconds_text(label, dataset)})", key=f"offer-{key}", type="primary",
               on_click=_request, args=(f"train-asked-{key}",),
@@ -43,6 +49,11 @@ def show_ended(view: JobView, again_key: str | None = None) -> None:
     if again_key is not None:
         st.button("Try again" if view.state == FAILED else "Train it again", key=again_key,
                   on_click=_request, args=(again_key,))
+
+
+def is_mine(view: JobView) -> bool:
+    """Whether this session asked for the job: a failed or stopped job is shown to that session only."""
+    return view.submitter in (None, session_id())
 
 
 def watch_jobs(keys: list[str], title: str | None = None) -> None:
@@ -67,7 +78,7 @@ def _job_progress(keys: tuple[str, ...], title: str | None, live: bool) -> None:
     for view in views:
         if view.active:
             job_progress(view, note="the page fills in when it is done; other pages stay usable")
-        elif view.state in (FAILED, STOPPED):
+        elif view.state in (FAILED, STOPPED) and is_mine(view):
             show_ended(view)
 
 
@@ -129,7 +140,8 @@ def _jobs_panel_body() -> None:
     now = time.time()
     views = runner.jobs(session_id())
     active = [view for view in views if view.active]
-    recent = [view for view in views if not view.active and view.finished and now - view.finished < RECENT_SECONDS]
+    recent = [view for view in views if not view.active and view.finished and now - view.finished < RECENT_SECONDS
+              and (view.state == DONE or is_mine(view))]
     st.markdown("**Training jobs**")
     if not active and not recent:
         st.caption("No training is running. Jobs started on any page show here.")

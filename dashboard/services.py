@@ -10,7 +10,7 @@ from typing import Callable
 import pandas as pd
 import streamlit as st
 
-from dashboard.job_widgets import (_request, expected_seconds_text, jobs_panel, job_progress,  # noqa: F401
+from dashboard.job_widgets import (_request, expected_seconds_text, is_mine, jobs_panel, job_progress,  # noqa: F401
                                    offer_training, show_ended, watch_jobs)
 from dashboard.privacy import (PRIVATE_FOLDER, PrivateSpace, Scope, _private_space, is_private,  # noqa: F401
                                session_id, shown_name, sweep_private_leftovers)
@@ -171,7 +171,8 @@ def request_model(dataset: Dataset, label: str, split: Split = Split(), override
         if waiting:
             watch_jobs([key])
             return None
-        if view is not None and view.state in (FAILED, STOPPED) and not st.session_state.pop(f"again-{key}", False):
+        if view is not None and view.state in (FAILED, STOPPED) and is_mine(view) \
+                and not st.session_state.pop(f"again-{key}", False):
             show_ended(view, again_key=f"again-{key}")
             return None
         asked = st.session_state.pop(f"train-asked-{key}", False)

@@ -92,3 +92,9 @@ def check(model_name: str, cost: Cost, budget: int | None = None) -> None:
         raise BudgetError(f"{model_name} with these settings would need {cost.describe()}: more than the "
                           f"budget of {human_bytes(budget)} per training (RECSYS_MODEL_BUDGET_MB). Use fewer "
                           "factors, smaller or fewer layers, or a smaller dataset.")
+
+
+def dense_refusal(model: str, matrix: str, cells: int, most: int, use: str) -> str:
+    """Why a model that holds a dense matrix refuses this one ("" when it fits within `most`)."""
+    return "" if cells <= most else (f"{model} works on a dense {matrix} matrix: {cells:,} cells is more than "
+                                     f"max_cells ({most:,}); use it on {use}")

@@ -35,7 +35,7 @@ from recsys.errors import ConfigError, RecsysError
 from recsys.models import ModelConfig, model_class
 from recsys.models.loop import EpochLog, Stage
 from recsys.split import Split
-from recsys.training import TrainResult, estimate_cost, resolve_config, train
+from recsys.training import TrainResult, estimate_cost, refusal, resolve_config, train
 
 QUEUED, RUNNING, DONE, FAILED, STOPPED = "queued", "running", "done", "failed", "stopped"
 ACTIVE = (QUEUED, RUNNING)
@@ -70,6 +70,7 @@ class JobView:
     stage_index: int = 0          # where in `plan` the run is
     stage_first_log: int = 0      # the first of `logs` reported in the current stage
     step_name: str = "epoch"      # what one step of its curve is (a Gibbs sampler's: "Gibbs iteration")
+    submitter: str | None = None  # the session that asked for it (its failure is shown to that session only)
 
     @property
     def progress(self) -> float:
@@ -163,7 +164,7 @@ class Job:
             return JobView(self.id, self.key, self.label, self.dataset.name, self.split.label(), self.state,
                            self.stage, tuple(self.logs), self.error, self.result, self.submitted, self.started,
                            self.finished, self.failure, self.model_name, self.retrain, self.owner, self.cost,
-                           self.plan, self.stage_index, self.stage_first_log, self._step_name())
+                           self.plan, self.stage_index, self.stage_first_log, self._step_name(), self.submitter)
 
     def _step_name(self) -> str:
         """What one step of its curve is, asked of the model once."""
@@ -233,6 +234,9 @@ class JobRunner:
             key = f"{owner}/{key}"
         store = store or self.store
         cost = estimate_cost(dataset, model_name, config)
+        reason = refusal(dataset, model_name, config)
+        if reason:
+            raise ConfigError(reason)
         if retrain or not (store or ArtifactStore()).exists(model_name, key.rsplit("/", 1)[-1]):
             budget.check(model_name, cost)  # a saved model is loaded whatever it cost to train
         with self._lock:

@@ -13,7 +13,7 @@ from recsys.catalog import Preset, known_parameters, preset, size_defaults
 from recsys.dataset import Dataset
 from recsys.models import ModelConfig, model_class
 from recsys.split import Split
-from recsys.training import TrainResult, estimate_cost, lookup, resolve_config
+from recsys.training import TrainResult, estimate_cost, lookup, refusal as training_refusal, resolve_config
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,12 @@ def resolve(dataset: Dataset, label: str, split: Split = Split(), overrides: Map
 def cost(dataset: Dataset, resolved: Resolved) -> Cost:
     """What training the resolved request costs on this dataset, before any work."""
     return estimate_cost(dataset, resolved.model, resolved.config)
+
+
+def refusal(dataset: Dataset, resolved: Resolved) -> str:
+    """Why the resolved request cannot train on this dataset ("" when it can): the one gate every
+    face asks before offering a model, and the job runner before accepting it."""
+    return training_refusal(dataset, resolved.model, resolved.config)
 
 
 def find_trained(dataset: Dataset, resolved: Resolved, store: ArtifactStore | None = None) -> TrainResult | None:

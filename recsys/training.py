@@ -60,8 +60,18 @@ def estimate_cost(dataset: Dataset, model_name: str, config: ModelConfig | Mappi
     return model_class(model_name).estimate(config, Shape(dataset.n_users, dataset.n_items, dataset.n_ratings))
 
 
+def refusal(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | None = None) -> str:
+    """Why `model_name` cannot train on this dataset ("" when it can), asked before any work."""
+    config = resolve_config(model_name, config)
+    return model_class(model_name).refuses(config, Shape(dataset.n_users, dataset.n_items, dataset.n_ratings))
+
+
 def check_budget(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | None = None) -> Cost:
-    """The estimated cost, after refusing it (`BudgetError`) when it is over the per-model budget."""
+    """The estimated cost, after refusing it when the model cannot train on this data
+    (`ConfigError`) or it is over the per-model budget (`BudgetError`)."""
+    reason = refusal(dataset, model_name, config)
+    if reason:
+        raise ConfigError(reason)
     cost = estimate_cost(dataset, model_name, config)
     budget.check(model_name, cost)
     return cost

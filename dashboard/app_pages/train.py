@@ -105,9 +105,13 @@ def main() -> None:
                 st.error(f"These hyper-parameters are not valid: {error}")
                 st.stop()
             config, cost = resolved.config, service.cost(dataset, resolved)
-            st.caption(f"Estimated cost on {dataset.n_ratings:,} ratings: {cost.describe()}. The budget is "
-                       f"{human_bytes(model_budget())} per training and {human_bytes(server_budget())} for all of "
-                       "this server's trainings together.")
+            refused = service.refusal(dataset, resolved)
+            if refused:
+                st.warning(f"{label} cannot train on {dataset.name}: {refused}.", icon=":material/block:")
+            else:
+                st.caption(f"Estimated cost on {dataset.n_ratings:,} ratings: {cost.describe()}. The budget is "
+                           f"{human_bytes(model_budget())} per training and {human_bytes(server_budget())} for all "
+                           "of this server's trainings together.")
             runner = services.job_runner()
             key = services.job_key(dataset, chosen.model, config, split)
             view = runner.get(key)
@@ -119,7 +123,8 @@ def main() -> None:
             active = view is not None and view.active
             go, stop_col = st.columns(2)
             if go.button("Retrain" if cached is not None else "Start training", type="primary", key="start_training",
-                         disabled=active, help="Training runs on the server: you can visit other pages and come back."):
+                         disabled=active or bool(refused and cached is None),
+                         help="Training runs on the server: you can visit other pages and come back."):
                 try:
                     services.submit(dataset, chosen.model, config, split, retrain=cached is not None, label=label)
                 except RecsysError as error:
@@ -131,7 +136,7 @@ def main() -> None:
             if active:
                 st.fragment(live_training, run_every=1.0)(key, chosen.curve_note, dataset, chosen.curve_step)
             else:
-                if view is not None and view.state in (FAILED, STOPPED):
+                if view is not None and view.state in (FAILED, STOPPED) and services.is_mine(view):
                     services.show_ended(view)
                 fresh = view is not None and view.state == DONE and view.result is not None
                 result = view.result if fresh else cached

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from recsys.budget import Cost, Shape, rows_cost
+from recsys.budget import Cost, Shape, dense_refusal, rows_cost
 from recsys.dataset import Ratings
 from recsys.errors import ConfigError
 from recsys.models.params import hyper
@@ -96,6 +96,11 @@ class AutoRec(Recommender):
     learns_from_validation = True
 
     @classmethod
+    def refuses(cls, config: AutoRecConfig, shape: Shape) -> str:
+        return dense_refusal("autorec", "movies x users", shape.n_items * shape.n_users, config.max_cells,
+                             "small and medium data")
+
+    @classmethod
     def estimate(cls, config: AutoRecConfig, shape: Shape) -> Cost:
         cells = shape.n_items * shape.n_users
         parameters = 2 * shape.n_users * config.hidden + config.hidden + shape.n_users
@@ -149,10 +154,9 @@ class AutoRec(Recommender):
     def _fit(self, train: Ratings, valid: Ratings | None, callbacks: list[EpochCallback],
              stop: threading.Event | None) -> History:
         cfg = self.config
-        cells = self.n_items * self.n_users
-        if cells > cfg.max_cells:
-            raise ConfigError(f"autorec works on a dense movies x users matrix: {cells:,} cells is more than "
-                              f"max_cells ({cfg.max_cells:,}); use it on small and medium data")
+        reason = self.refuses(cfg, Shape(self.n_users, self.n_items, len(train)))
+        if reason:
+            raise ConfigError(reason)
         columns = _Columns.of(train, self.n_items)
         rated = np.flatnonzero(np.diff(columns.indptr)).astype(np.int64)
         checking = valid is not None and len(valid) > 0

@@ -225,6 +225,12 @@ class Recommender(ABC):
         return Cost(shape.n_users + shape.n_items, rows_cost(shape) + (shape.n_users + shape.n_items) * 16,
                     "one bias per user and movie")
 
+    @classmethod
+    def refuses(cls, config: ModelConfig, shape: Shape) -> str:
+        """Why this model cannot train on data of this shape ("" when it can): the one gate that
+        the cost estimate, the pages' offers, the job runner and `fit` all ask."""
+        return ""
+
     def fit(self, train: Ratings, valid: Ratings | None = None,
             callbacks: Sequence[EpochCallback] = (), stop: threading.Event | None = None) -> History:
         """Train on `train`; report each epoch to `callbacks`; end early when `stop` is set."""

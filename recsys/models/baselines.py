@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from recsys.budget import Cost, Shape, rows_cost
+from recsys.budget import Cost, Shape, dense_refusal, rows_cost
 from recsys.dataset import Ratings
 from recsys.errors import ConfigError
 from recsys.models.params import hyper
@@ -128,6 +128,11 @@ class NMF(Recommender):
     config_type = NMFConfig
 
     @classmethod
+    def refuses(cls, config: NMFConfig, shape: Shape) -> str:
+        return dense_refusal("nmf", "users x movies", shape.n_users * shape.n_items, config.max_cells,
+                             "the mini or a small dataset such as ml-100k")
+
+    @classmethod
     def estimate(cls, config: NMFConfig, shape: Shape) -> Cost:
         cells = shape.n_users * shape.n_items
         return Cost((shape.n_users + shape.n_items) * config.factors, cells * 8 * 4 + rows_cost(shape),
@@ -139,10 +144,9 @@ class NMF(Recommender):
         from sklearn.exceptions import ConvergenceWarning
 
         cfg = self.config
-        cells = train.n_users * train.n_items
-        if cells > cfg.max_cells:
-            raise ConfigError(f"nmf works on a dense matrix: {cells:,} cells is more than max_cells "
-                              f"({cfg.max_cells:,}); use it on the mini or a small dataset")
+        reason = self.refuses(cfg, Shape(train.n_users, train.n_items, len(train)))
+        if reason:
+            raise ConfigError(reason)
         dense = np.zeros((train.n_users, train.n_items))
         mask = np.zeros_like(dense, dtype=bool)
         dense[train.users, train.items] = train.values

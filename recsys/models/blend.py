@@ -152,6 +152,14 @@ class Blend(Recommender):
         return overrides, notes
 
     @classmethod
+    def refuses(cls, config: BlendConfig, shape: Shape) -> str:
+        """A part that must be kept and cannot train on this data (an optional one is left out)."""
+        from recsys.models import MODELS
+
+        return next((f"its part {reason}" for name in config.components if name not in config.optional
+                     for reason in [MODELS[name].refuses(config.part_config(name), shape)] if reason), "")
+
+    @classmethod
     def estimate(cls, config: BlendConfig, shape: Shape) -> Cost:
         """Its parts are all kept: the sum of their costs, the Keras part's once per network."""
         from recsys.models import MODELS, KerasRecommender

@@ -67,3 +67,40 @@ def test_folds_mode_pairs_models_over_the_folds_and_says_what_it_leaves_out(app)
     assert any("paired t-test" in c.value for c in at.caption)
     assert any("biases beats global-mean" in m.value and "RMSE" in m.value for m in at.markdown)
     assert any("Errors by segment, whom a model helps and warm against new rows" in i.value for i in at.info)
+
+
+def test_a_model_that_cannot_train_here_is_offered_with_the_reason_never_queued(app):
+    at = _open(app, "compare")
+    at.multiselect(key="compare_models").set_value(["biases", "nmf"]).run()
+    finish_jobs(at)
+    said = [w.value for w in at.warning if w.value.startswith("nmf cannot train on ml-latest-small")]
+    assert said and "max_cells" in said[0], [w.value for w in at.warning]
+    assert not any("not trained yet: " in i.value and "nmf" in i.value for i in at.info)
+    at.switch_page("app_pages/train.py").run()
+    at.selectbox(key="train_model").set_value("nmf").run()
+    assert any("nmf cannot train on ml-latest-small" in w.value for w in at.warning)
+    assert at.button(key="start_training").disabled
+
+
+def test_a_failed_job_belongs_to_the_session_that_ran_it(app, monkeypatch, tmp_path):
+    from dashboard import services
+    from recsys import jobs
+    from recsys.errors import ConfigError
+    from recsys.split import Split
+
+    def broken(*args, **kwargs):
+        raise ConfigError("the disk ate it")
+    monkeypatch.setattr(jobs, "train", broken)
+    monkeypatch.setenv("RECSYS_ARTIFACTS_DIR", str(tmp_path))
+    services.reset_models()
+    try:
+        dataset = services.load_dataset("ml-latest-small")
+        view = services.job_runner().submit(dataset, "biases", None, Split(), label="biases", owner="another session")
+        assert services.job_runner().wait(view.key, 60).state == "failed"
+        at = _open(app, "compare")
+        at.multiselect(key="compare_models").set_value(["biases"]).run()
+        assert not any("the disk ate it" in c.value for c in at.sidebar.caption)
+        assert not any("the disk ate it" in e.value for e in at.error)
+        assert any(b.key == "train_missing" for b in at.button)  # offered to this session afresh
+    finally:
+        services.reset_models()

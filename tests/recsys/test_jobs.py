@@ -63,9 +63,16 @@ def test_stop_ends_a_running_job_and_saves_nothing(runner, ml100k, store):
     assert len(store.entries()) == 0  # nothing partial, nothing at all
 
 
-def test_a_failing_job_reports_its_error_and_the_worker_goes_on(runner, ml100k):
-    failed = runner.wait(runner.submit(ml100k, "nmf", {"max_cells": 10}, U1).key, timeout=120)
-    assert failed.state == FAILED and "nmf works on a dense matrix" in failed.error
+def test_a_failing_job_reports_its_error_and_the_worker_goes_on(runner, ml100k, monkeypatch):
+    from recsys import jobs, training
+
+    def broken(dataset, model_name, *args, **kwargs):
+        if model_name == "nmf":
+            raise ConfigError("nmf met a full disk")
+        return training.train(dataset, model_name, *args, **kwargs)
+    monkeypatch.setattr(jobs, "train", broken)
+    failed = runner.wait(runner.submit(ml100k, "nmf", None, U1).key, timeout=120)
+    assert failed.state == FAILED and "nmf met a full disk" in failed.error
     assert isinstance(failed.failure, ConfigError)
     assert runner.wait(runner.submit(ml100k, "biases", None, U1).key, timeout=120).state == DONE
 
@@ -155,3 +162,20 @@ def test_one_progress_bar_runs_across_every_stage_of_a_blend(runner, ml100k):
                      "saving"]
     assert all(b >= a - 1e-9 for a, b in zip(seen, seen[1:])) and seen[-1] == 1.0
     assert {"part 1 of 2: biased-mf (2 networks)", "evaluating"} <= stages
+
+
+def test_what_cannot_train_is_refused_before_any_work(ml_small):
+    """One gate: the estimate, check_budget and the job runner all refuse nmf's dense matrix on
+    ml-latest-small, with the same reason fit would give."""
+    from recsys.errors import ConfigError
+    from recsys.jobs import JobRunner
+    from recsys.split import Split
+    from recsys.training import check_budget, refusal
+
+    reason = refusal(ml_small, "nmf")
+    assert "max_cells" in reason and "5,931,640" in reason
+    with pytest.raises(ConfigError, match="max_cells"):
+        check_budget(ml_small, "nmf")
+    with pytest.raises(ConfigError, match="max_cells"):
+        JobRunner().submit(ml_small, "nmf", None, Split())
+    assert refusal(ml_small, "blend") == "" and refusal(ml_small, "biases") == ""

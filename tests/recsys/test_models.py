@@ -217,7 +217,7 @@ def test_misuse_gives_clear_errors(ml100k_split):
         model.predict(np.array([0, 1]), np.array([0]))
     with pytest.raises(ConfigError, match="ranking objective"):
         preset("biases-ranking")
-    with pytest.raises(ConfigError, match="nmf works on a dense matrix"):
+    with pytest.raises(ConfigError, match="nmf works on a dense users x movies matrix"):
         make_model("nmf", max_cells=10).fit(train)
 
 
