@@ -12,9 +12,10 @@ from recsys.downloads import Download, Downloads
 from recsys.errors import DataError, RecsysError
 from recsys.sources import DatasetStatus
 from recsys.upload import MOVIES_NAMES, SCALES, UPLOAD_CAPS, read_ratings_file
+from recsys.upload_problems import scale_note
 
 UPLOAD = "uploaded file"
-UPLOAD_SCALES = {"0.5-5 in half stars": "half-stars", "1-5 whole stars": "whole-stars"}
+UPLOAD_SCALES = {"read it off the file": "auto", "0.5-5 in half stars": "half-stars", "1-5 whole stars": "whole-stars"}
 DEFAULT = "ml-latest-small"
 STATE_TEXT = {"embedded": "built in", "synthetic": "SYNTHETIC, generated here", "local": "on this server",
               "downloaded": "downloaded", "download": "not here yet: download"}
@@ -138,11 +139,27 @@ def _follow_download(name: str) -> None:
         st.rerun()
 
 
-def handle_upload() -> None:
+def uploader_key() -> str:
+    """The uploader's key this round: a new, empty uploader after each file is read, so the
+    uploader never lists an earlier file beside the current one (the outcome names it)."""
+    rounds = st.session_state.get("_upload_round", 0)
+    return "upload_file" if rounds == 0 else f"upload_file_{rounds}"
+
+
+def handle_upload(key: str = "upload_file") -> None:
     """on_change hook of the uploader: validate the file(s) through recsys, remember the outcome,
     and switch the dataset picker to it when it is valid. A ratings file may come with its
     movies file (u.item, movies.dat, movies.csv), dropped together or zipped."""
-    uploads = st.session_state.get("upload_file") or []
+    uploads = st.session_state.get(key) or []
+    try:
+        _read_upload(uploads)
+    finally:
+        if uploads:
+            st.session_state["_upload_round"] = st.session_state.get("_upload_round", 0) + 1
+
+
+def _read_upload(uploads) -> None:
+    """The uploaded file(s) into this session's dataset, or the outcome saying every problem."""
     if not isinstance(uploads, list):
         uploads = [uploads]
     if not uploads:
@@ -160,9 +177,12 @@ def handle_upload() -> None:
     st.session_state["uploaded_dataset"] = dataset
     choose("dataset", UPLOAD)
     with_items = f" with titles and genres from {items[0]}" if items else ""
+    said = scale_note(dataset.scale, scale is None)
     st.session_state["upload_outcome"] = ("success", f"Loaded {dataset.n_ratings:,} ratings from {ratings[0]}"
                                           f"{with_items}; the pages now show “{UPLOAD}” (switch back in the "
-                                          "sidebar).", dataset.notes)
+                                          f"sidebar). The {said}" + ("; choose a scale above to read it otherwise."
+                                                                      if scale is None else "."),
+                                          tuple(note for note in dataset.notes if note != said))
 
 
 def split_uploads(files: list[tuple[str, bytes]]) -> tuple[tuple[str, bytes], tuple[str, bytes] | None]:

@@ -42,7 +42,7 @@ RECOMMEND_SPLITS = {FULL_SPLIT_NAME: Split("full"), **SPLITS}
 USER_LIST_MAX = 5_000
 
 from dashboard.datasets import (UPLOAD, UPLOAD_SCALES, current_dataset, dataset_sidebar, open_page,  # noqa: E402,F401
-                                default_dataset, handle_upload, load_dataset)
+                                default_dataset, handle_upload, load_dataset, uploader_key)
 from dashboard.state import choose, keep, persistent  # noqa: E402,F401
 
 

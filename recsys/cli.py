@@ -381,8 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "each worker)")
 
     def scale_arg(p):
-        p.add_argument("--scale", default="half-stars", choices=list(SCALES),
-                       help="rating scale of --file: 0.5-5 in halves (default) or whole stars 1-5")
+        p.add_argument("--scale", default="auto", choices=list(SCALES),
+                       help="rating scale of --file: auto (default: whole stars 1-5 when every rating is a whole "
+                            "number from 1 to 5, else 0.5-5 in halves), half-stars or whole-stars")
         p.add_argument("--items", help="the movies file of --file (movies.csv, movies.dat or u.item) for titles "
                        "and genres; MovieLens' own is found beside --file without it")
 

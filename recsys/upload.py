@@ -19,6 +19,8 @@ from recsys.archive import checked_members, open_zip, read_member
 from recsys.dataset import Dataset, RatingScale, build_dataset
 from recsys.errors import DataError
 from recsys.readers import HALF_STARS, WHOLE_STARS
+from recsys.upload_problems import (CHUNK, SHAPE, VALUE, Problems, cut_long_lines, detect_scale, duplicate_lines,
+                                    duplicates_note, long_lines, scale_note)
 
 MAX_BYTES = 200 * 1024**2
 MAX_ID = 10**12
@@ -34,10 +36,11 @@ MAX_COLUMNS = 64  # a ratings file needs 3 or 4; more is read only up to this ma
 MAX_HEADER_CHARS = 4096
 #: what the dashboard accepts per upload on a shared server (the CLI's --file has no caps)
 UPLOAD_CAPS = {"ratings": 2_000_000, "users": 200_000, "movies": 100_000}
-SCALES = {"half-stars": HALF_STARS, "whole-stars": WHOLE_STARS}  # names for the CLI and the dashboard
+#: names for the CLI and the dashboard; "auto" reads the scale off the file (`detect_scale`)
+SCALES: dict[str, RatingScale | None] = {"auto": None, "half-stars": HALF_STARS, "whole-stars": WHOLE_STARS}
 
 
-def read_ratings_file(source: str | Path | bytes, name: str = "upload", scale: RatingScale = HALF_STARS,
+def read_ratings_file(source: str | Path | bytes, name: str = "upload", scale: RatingScale | None = None,
                       items_source: str | Path | bytes | None = None, caps: dict[str, int] | None = None) -> Dataset:
     """Validate and load a ratings file. Duplicate (user, item) pairs keep the latest rating
     (by timestamp, then by position) and are reported in `Dataset.notes`. `caps` (e.g.
@@ -52,8 +55,11 @@ def read_ratings_file(source: str | Path | bytes, name: str = "upload", scale: R
 
     The file is parsed once, typed, by pandas' C parser, reading only the 3 or 4 columns it
     needs; only when that finds a problem is it read again as text, a million rows at a time,
-    to name every problem (the first 20, in line order, and a count of the rest). So a 200 MB
-    file costs a few seconds and a few hundred MB beyond its bytes."""
+    to name every problem in one pass (lines of the wrong width first, then fields, the first 20
+    with their line numbers, a count of each kind, and the duplicates that would be merged). So
+    a 200 MB file costs a few seconds and a few hundred MB beyond its bytes. With `scale` None
+    the scale is read off the ratings (whole stars when every rating is a whole 1-5) and the
+    dataset's notes say which was chosen."""
     caps = caps or {}
     if items_source is None and not isinstance(source, (bytes, bytearray)):
         items_source = sibling_items(Path(source))
@@ -68,18 +74,19 @@ def read_ratings_file(source: str | Path | bytes, name: str = "upload", scale: R
     headed = not all(_is_number(name) for name in names)
     if not headed:
         names = _headerless_names(names)
-    line = _first_long_line(data, delimiter, len(names))
-    if line is not None:
-        raise DataError(f"the ratings file is not a well-formed table: line {line} has "
-                        f"{_fields_on_line(data, line, delimiter):,} fields but the {'header' if headed else 'first line'}"
-                        f" has {len(names)}")
     columns = _map_columns(names, required=("user", "item", "rating"), optional=("timestamp",))
     if "ratings" in caps:
         _check_rows(data, caps["ratings"] + (0 if headed else 1))
+    problems = Problems()
+    lines, fields = long_lines(data, delimiter, len(names))
+    if lines.size:
+        problems.add(lines, lambda n: f"line {lines[n]} has {fields[n]:,} fields but the "
+                     f"{'header' if headed else 'first line'} has {len(names)}", SHAPE, "lines of the wrong width")
+        data = cut_long_lines(data, lines, delimiter, len(names))
     layout = Layout(delimiter, names, columns, scale, skip=1 if headed else 0, decimal_comma=_decimal_comma(data, delimiter))
-    frame = _typed_table(data, layout)
+    frame = None if problems.count else _typed_table(data, layout)
     if frame is None:
-        frame = _text_table(data, layout)
+        frame = _text_table(data, layout, problems)
     _check_caps(frame, caps)
     frame, notes = _drop_duplicates(frame)
     if len(frame) < MIN_RATINGS:
@@ -88,7 +95,9 @@ def read_ratings_file(source: str | Path | bytes, name: str = "upload", scale: R
     items = _read_items(items_source) if items_source is not None else None
     if items is None:
         notes = notes + [NO_MOVIES_NOTE]
-    return build_dataset(name, frame.reset_index(drop=True), items, scale, notes=notes)
+    chosen = scale or detect_scale(frame["rating"].to_numpy())
+    notes = notes + [scale_note(chosen, scale is None)]
+    return build_dataset(name, frame.reset_index(drop=True), items, chosen, notes=notes)
 
 
 NO_MOVIES_NOTE = ("no movies file came with the ratings: movies are named by their ids, without genres or years "
@@ -103,7 +112,7 @@ class Layout:
     delimiter: str
     names: list[str]
     columns: dict[str, str]
-    scale: RatingScale
+    scale: RatingScale | None  # None: read off the ratings
     skip: int = 1
     decimal_comma: bool = False
 
@@ -201,16 +210,20 @@ def _typed_table(data: bytes, layout: Layout) -> pd.DataFrame | None:
     problems = Problems()
     frame = _validated(values, lambda role, row: _field(data, row + layout.skip, layout.delimiter, positions[role]),
                        1 + layout.skip, layout.scale, problems)
+    if problems.count:
+        problems.notes.append(duplicates_note(duplicate_lines(values["user"], values["item"], 1 + layout.skip)))
+        problems.notes = [note for note in problems.notes if note]
     problems.raise_if_any()
     return frame
 
 
-def _text_table(data: bytes, layout: Layout) -> pd.DataFrame:
+def _text_table(data: bytes, layout: Layout, problems: Problems) -> pd.DataFrame:
     """The table read as text a million rows at a time (every column: a short row must read as
     missing fields, not stop the parser), each chunk validated with the line numbers of its rows;
-    raises every problem found (the first 20 in line order, and how many more)."""
+    raises every problem found with those already in `problems` (the first 20, most important
+    first, and how many more), noting the duplicates that would be merged."""
     positions = layout.positions
-    chunks, first_line, problems = [], 1 + layout.skip, Problems()
+    chunks, first_line, pairs = [], 1 + layout.skip, []
     try:
         reader = pd.read_csv(io.BytesIO(data), sep=layout.delimiter, header=None, skiprows=layout.skip, engine="c",
                              names=list(range(len(layout.names))), dtype=str, keep_default_na=False,
@@ -221,9 +234,14 @@ def _text_table(data: bytes, layout: Layout) -> pd.DataFrame:
                       for role, column in text.items()}
             chunks.append(_validated(values, lambda role, row: text[role].iloc[row], first_line, layout.scale,
                                      problems))
+            pairs.append((values["user"], values["item"]))
             first_line += len(chunk)
     except (pd.errors.ParserError, ValueError) as error:
         raise DataError(f"the ratings file is not a well-formed table: {_parser_problem(error)}") from None
+    if problems.count and pairs:
+        note = duplicates_note(duplicate_lines(np.concatenate([u for u, _ in pairs]),
+                                               np.concatenate([i for _, i in pairs]), 1 + layout.skip))
+        problems.notes += [note] if note else []
     problems.raise_if_any()
     if not chunks:
         raise DataError("the ratings file has a header but no rows")
@@ -250,44 +268,15 @@ def _as_numbers(column: pd.Series, decimal_comma: bool = False, dates: bool = Fa
     return numbers
 
 
-MAX_PROBLEMS = 20
-
-
-class Problems:
-    """Every problem found in a file, reported together: the first `MAX_PROBLEMS` in line order
-    and how many more there are."""
-
-    def __init__(self) -> None:
-        self.found: list[tuple[int, str]] = []
-        self.count = 0
-
-    def add(self, lines: np.ndarray, message) -> None:
-        """Problems on these (1-based) line numbers; `message(n)` words the problem on the n-th."""
-        self.count += int(lines.size)
-        for n in range(min(lines.size, MAX_PROBLEMS)):
-            self.found.append((int(lines[n]), message(n)))
-        self.found = sorted(self.found, key=lambda item: item[0])[:MAX_PROBLEMS]
-
-    def raise_if_any(self) -> None:
-        if not self.count:
-            return
-        if self.count == 1:
-            raise DataError(self.found[0][1])
-        shown = "\n".join(f"- {text}" for _, text in self.found)
-        more = f"\n- … and {self.count - len(self.found):,} more" if self.count > len(self.found) else ""
-        raise DataError(f"the ratings file has {self.count:,} problems"
-                        f"{' (the first ' + str(len(self.found)) + ' in line order)' if more else ''}; "
-                        f"fix them all and upload it again:\n\n{shown}{more}")
-
-
-def _validated(values: dict[str, np.ndarray], text, first_line: int, scale: RatingScale,
+def _validated(values: dict[str, np.ndarray], text, first_line: int, scale: RatingScale | None,
                problems: Problems) -> pd.DataFrame | None:
     """Check parsed columns (float arrays, NaN where unparseable), adding what is wrong to
     `problems`, and return the typed frame (None when this part had problems). `text(role, row)`
     gives a row's original field, to quote in the message."""
     before = problems.count
+    scale = scale or detect_scale(values["rating"])
 
-    def fail(role: str, mask: np.ndarray, problem: str) -> None:
+    def fail(role: str, mask: np.ndarray, problem: str, kind: str = "fields that are missing or not valid") -> None:
         rows = np.flatnonzero(mask)
 
         def message(n: int) -> str:
@@ -295,7 +284,7 @@ def _validated(values: dict[str, np.ndarray], text, first_line: int, scale: Rati
             line = int(rows[n]) + first_line
             return f"line {line}: {WHAT[role]} is missing" if not shown else \
                 f"line {line}: {WHAT[role]} {shown!r} {problem}"
-        problems.add(rows + first_line, message)
+        problems.add(rows + first_line, message, VALUE, kind)
 
     bad_row = np.zeros(len(values["rating"]), dtype=bool)
     for role, array in values.items():
@@ -317,7 +306,7 @@ def _validated(values: dict[str, np.ndarray], text, first_line: int, scale: Rati
     for role, mask, problem in checks:
         mask = mask & ~bad_row  # one problem per field: the first that applies
         if mask.any():
-            fail(role, mask, problem)
+            fail(role, mask, problem, *(["ratings off the scale"] if "scale" in problem else []))
             bad_row |= mask
     if problems.count > before:
         return None
@@ -422,10 +411,10 @@ def _parse(data: bytes, what: str) -> pd.DataFrame:
     _check_text(data, what)
     header, delimiter = _header(data[:MAX_HEADER_CHARS + 2].decode("utf-8-sig", "replace"), what)
     names = _header_names(header, delimiter)
-    line = _first_long_line(data, delimiter, len(names))
-    if line is not None:
-        raise DataError(f"the {what} is not a well-formed table: line {line} has "
-                        f"{_fields_on_line(data, line, delimiter):,} fields but the header has {len(names)}")
+    lines, fields = long_lines(data, delimiter, len(names))
+    if lines.size:
+        raise DataError(f"the {what} is not a well-formed table: line {lines[0]} has {fields[0]:,} fields but the "
+                        f"header has {len(names)}" + (f" (and {lines.size - 1:,} more lines like it)" if lines.size > 1 else ""))
     try:
         frame = pd.read_csv(io.BytesIO(data), sep=delimiter, header=None, skiprows=1, names=list(range(len(names))),
                             dtype=str, keep_default_na=False, skipinitialspace=True, index_col=False,
@@ -436,37 +425,6 @@ def _parse(data: bytes, what: str) -> pd.DataFrame:
         raise DataError(f"the {what} has a header but no rows")
     frame.columns = names
     return frame
-
-
-CHUNK = 1 << 23
-
-
-def _first_long_line(data: bytes, delimiter: str, width: int) -> int | None:
-    """The first (1-based) line with more than `width` fields, or None. Without quotes in the file
-    this counts delimiters per line with numpy in 8 MiB chunks; with quotes (a delimiter may sit
-    inside a quoted field) Python's csv reader counts the fields."""
-    if b'"' in data:
-        for number, row in enumerate(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=delimiter), 1):
-            if len(row) > width:
-                return number
-        return None
-    raw = np.frombuffer(data, dtype=np.uint8)
-    mark, newline = ord(delimiter), ord("\n")
-    carry, lines_before = 0, 0  # delimiters since the last newline of earlier chunks; lines already passed
-    for start in range(0, raw.size, CHUNK):
-        chunk = raw[start:start + CHUNK]
-        running = np.cumsum(chunk == mark, dtype=np.int64)
-        ends = np.flatnonzero(chunk == newline)
-        at_ends = running[ends] if ends.size else np.empty(0, np.int64)
-        counts = np.diff(at_ends, prepend=0)
-        if counts.size:
-            counts[0] += carry
-        long = np.flatnonzero(counts > width - 1)
-        if long.size:
-            return lines_before + int(long[0]) + 1
-        carry = int(running[-1] - (at_ends[-1] if ends.size else 0)) + (0 if ends.size else carry)
-        lines_before += ends.size
-    return lines_before + 1 if carry > width - 1 else None
 
 
 def _parser_problem(error: Exception) -> str:
@@ -492,11 +450,6 @@ def _line_at(data: bytes, line: int) -> bytes:
         seen += ends.size
     end = data.find(b"\n", start)
     return data[start:end if end >= 0 else len(data)].rstrip(b"\r")
-
-
-def _fields_on_line(data: bytes, line: int, delimiter: str) -> int:
-    """How many fields a (1-based) line holds."""
-    return _line_at(data, line).count(delimiter.encode()) + 1
 
 
 def _field(data: bytes, line_index: int, delimiter: str, position: int) -> str:

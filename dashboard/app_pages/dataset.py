@@ -29,8 +29,11 @@ def main() -> None:
                    "does not name the file. All of it is deleted when this session ends (closing the tab) or the "
                    "server restarts, or now with the button below.")
         st.radio("Rating scale", list(services.UPLOAD_SCALES), key="upload_scale", horizontal=True)
+        key = services.uploader_key()
         st.file_uploader("Ratings file (and its movies file)", type=["csv", "tsv", "txt", "zip", "dat", "data", "item"],
-                         key="upload_file", on_change=services.handle_upload, accept_multiple_files=True)
+                         key=key, on_change=services.handle_upload, args=(key,), accept_multiple_files=True,
+                         help="Drop the ratings file and its movies file together (or a zip of both). After each "
+                              "file is read the uploader empties; the message below names the file in use.")
         outcome = st.session_state.get("upload_outcome")
         if outcome is not None:
             kind, message, notes = outcome

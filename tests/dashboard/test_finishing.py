@@ -104,3 +104,26 @@ def test_a_failed_job_belongs_to_the_session_that_ran_it(app, monkeypatch, tmp_p
         assert any(b.key == "train_missing" for b in at.button)  # offered to this session afresh
     finally:
         services.reset_models()
+
+
+def test_an_upload_reports_every_problem_in_one_round_and_reads_u_data_in_whole_stars(app, movielens_dir):
+    at = _open(app, "dataset")
+    rows = ["userId,movieId,rating"] + [f"{u},{i},4" for u in range(1, 5) for i in range(1, 6)]
+    rows[3] = "1,3,4,extra,fields"   # line 4: too many fields
+    rows[6] = "2,1,x"                # line 7: not a number
+    rows[8] = "1,2,5"                # line 9: repeats line 3's (1, 2)
+    at.file_uploader(key="upload_file").set_value(("mine.csv", "\n".join(rows).encode(), "text/csv")).run()
+    error = next(e.value for e in at.error if "mine.csv was not loaded" in e.value)
+    lines = error.split("\n")
+    assert "2 problems" in error and "line 4 has 5 fields" in error and "line 7: rating 'x'" in error
+    assert error.index("line 4 has") < error.index("line 7:")  # the line's shape first
+    assert "repeat an earlier (user, movie) pair (lines 9)" in error, lines
+    # a new file: only it is shown, and ml-100k's u.data reads in whole stars, saying so
+    u_data = (movielens_dir / "ml-100k" / "u.data").read_bytes().splitlines()[:3000]
+    assert [u.key for u in at.get("file_uploader")] == ["upload_file_1"], "the uploader was emptied"
+    at.file_uploader(key="upload_file_1").set_value(("u.data", b"\n".join(u_data), "text/plain")).run()
+    assert not at.exception
+    loaded = next(s.value for s in at.success if "Loaded 3,000 ratings from u.data" in s.value)
+    assert "1-5 in steps of 1 (every rating is a whole number from 1 to 5)" in loaded
+    assert not any("mine.csv" in e.value for e in at.error)
+    assert [u.key for u in at.get("file_uploader")] == ["upload_file_2"]

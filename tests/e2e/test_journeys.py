@@ -192,7 +192,10 @@ def test_the_uploader(page, movielens_dir, tmp_path):
     good.write_text("\n".join(lines) + "\n")
     uploader.set_input_files([str(good), str(movielens_dir / "ml-latest-small" / "movies.csv")])
     page.get_by_text("Loaded 3,000 ratings").first.wait_for(timeout=60_000)
-    assert "with titles and genres from movies.csv" in look(page, "uploader-2-loaded")
+    loaded = look(page, "uploader-2-loaded")
+    assert "with titles and genres from movies.csv" in loaded
+    assert "my-ratings.csv" not in loaded, "the uploader shows the current files only"
+    assert "0.5-5 in steps of 0.5" in loaded  # the scale read off the file, said
     expected = {"Dataset": "Rating histogram", "Rating matrix": "A window of actual cells",
                 "Train": "Results are cached", "Latent factors": re.compile(r"^Nearest to "),
                 "Recommendations": "Top-10 by", "Mini demo": "Bob / Beauty Inside", "Compare models": "Compare models"}

@@ -20,7 +20,8 @@ def _csv(lines) -> bytes:
 
 def test_valid_file_loads_with_aliases(real_rows):
     dataset = read_ratings_file(_csv(real_rows), name="mine")
-    assert dataset.n_ratings == 200 and dataset.name == "mine" and dataset.notes == (NO_MOVIES_NOTE,)
+    assert dataset.n_ratings == 200 and dataset.name == "mine" and dataset.notes[0] == NO_MOVIES_NOTE
+    assert dataset.notes[1].startswith("rating scale: ") and len(dataset.notes) == 2
     renamed = ["user,item,rating"] + [",".join(r.split(",")[:3]) for r in real_rows[1:]]
     assert read_ratings_file(_csv(renamed)).n_ratings == 200
 

@@ -94,5 +94,5 @@ def test_many_problems_show_the_first_twenty_and_count_the_rest():
     with pytest.raises(DataError) as error:
         read_ratings_file(("user,item,rating\n" + "\n".join(rows) + "\n").encode())
     message = str(error.value)
-    assert "50 problems (the first 20 in line order)" in message and "and 30 more" in message
+    assert "50 problems (the first 20, most important first, then in line order)" in message and "and 30 more" in message
     assert len(re.findall(r"^- line", message, re.M)) == 20
