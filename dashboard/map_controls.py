@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import figures, services
 from dashboard.map_panels import YOU
-from recsys.catalog import DEFAULT_FACTOR_MODEL, map_labels
+from recsys.catalog import DEFAULT_FACTOR_MODEL, map_labels, without_a_map
 
 PICKER_MAX = 5_000  # a drop-down of every title of MovieLens-32M (87k) would be slow to draw and to use
 
@@ -36,7 +36,9 @@ class MapSettings:
 def controls(dataset) -> MapSettings:
     """The two rows of controls above the map."""
     c1, c2, c3, c4, c5 = st.columns([2, 2, 1, 2, 2])
-    label = kept(c1.selectbox, "Model", "factors_model", DEFAULT_FACTOR_MODEL, options=map_labels())
+    label = kept(c1.selectbox, "Model", "factors_model", DEFAULT_FACTOR_MODEL, options=map_labels(),
+                 help=f"Not listed: {', '.join(without_a_map())}. Their predictions do not come from a dot product "
+                      "of one user vector and one movie vector, so they have no map to draw.")
     method = kept(c2.radio, "Projection", "factors_method", "pca", options=["pca", "tsne", "raw"], horizontal=True,
                   format_func={"pca": "PCA", "tsne": "t-SNE", "raw": "first factors"}.get,
                   help="PCA and the first factors are linear (a user's direction can be drawn) and instant; "
@@ -46,6 +48,8 @@ def controls(dataset) -> MapSettings:
     colour_by = kept(c4.selectbox, "Colour by", "factors_colour", figures.COLOUR_BY[0], options=list(figures.COLOUR_BY))
     min_count = kept(c5.slider, "Minimum ratings per movie", "factors_min_count", 20 if dataset.n_items > 100 else 1,
                      min_value=1, max_value=200)
+    st.caption(f"Not on the map, as they have no movie vectors whose dot product makes their predictions: "
+               f"{', '.join(without_a_map())}.")
     all_genres = sorted({g for gs in dataset.items["genres"] for g in gs})
     d1, d2, d3, d4 = st.columns([3, 2, 3, 2])
     genres = kept(d1.multiselect, "Only these genres (empty = all)", "factors_genres", [], options=all_genres)

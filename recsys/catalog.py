@@ -67,6 +67,35 @@ def map_labels() -> list[str]:
     return [label for label in all_labels() if MODELS[preset(label).model].draws_on_a_map]
 
 
+@dataclass(frozen=True)
+class Missing:
+    """What a model does not show, why, and the model to open instead ("" when it shows all)."""
+
+    views: str
+    why: str
+    instead: str
+
+
+def missing_views(label: str) -> Missing | None:
+    """Which of the latent map and the learning animation a preset has no data for (None: both
+    are there), and the map model to offer in its place."""
+    cls = MODELS[preset(label).model]
+    if not cls.draws_on_a_map:
+        return Missing("no latent map and no learning animation",
+                       "its predictions do not come from a dot product of one user vector and one movie vector "
+                       "(it averages models, passes vectors through dense layers, or has no vectors)",
+                       DEFAULT_FACTOR_MODEL)
+    if not cls.keeps_snapshots:
+        return Missing("no learning animation", "it is solved in closed form or by whole alternating steps, not "
+                       "epoch by epoch, so there are no in-between vectors to replay", DEFAULT_FACTOR_MODEL)
+    return None
+
+
+def without_a_map() -> list[str]:
+    """The built-in models the latent map cannot draw (said on its page)."""
+    return [name for name, cls in MODELS.items() if not cls.draws_on_a_map]
+
+
 def blend_parts() -> list[str]:
     """The models a blend can hold: those that predict ratings, other than the blend."""
     return [name for name, cls in MODELS.items() if cls.blendable]

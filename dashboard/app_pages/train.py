@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import figures, learning_view, services, settings_form
-from recsys.catalog import DEFAULT_RATING_MODEL, all_labels, blend_parts
+from recsys.catalog import DEFAULT_RATING_MODEL, all_labels, blend_parts, missing_views
 from recsys.errors import ArtifactError, ConfigError, RecsysError
 from recsys import service
 from recsys.jobs import DONE, FAILED, STOPPED
@@ -79,6 +79,12 @@ def main() -> None:
             chosen = services.resolve(dataset, label)  # the preset with this dataset's per-size settings
             scaled = bool(chosen.size_note)
             st.caption(chosen.description)
+            lacking = missing_views(label)
+            if lacking is not None:
+                st.caption(f":material/info: {label} has {lacking.views}: {lacking.why}.")
+                st.button(f"Open {lacking.instead} instead", key="train_instead", icon=":material/scatter_plot:",
+                          on_click=services.choose, args=("train_model", lacking.instead),
+                          help=f"{lacking.instead} learns movie vectors you can watch move, epoch by epoch.")
             if scaled:
                 st.caption(f"At this size: {chosen.size_note}.")
             defaults = chosen.config

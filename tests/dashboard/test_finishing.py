@@ -127,3 +127,18 @@ def test_an_upload_reports_every_problem_in_one_round_and_reads_u_data_in_whole_
     assert "1-5 in steps of 1 (every rating is a whole number from 1 to 5)" in loaded
     assert not any("mine.csv" in e.value for e in at.error)
     assert [u.key for u in at.get("file_uploader")] == ["upload_file_2"]
+
+
+def test_a_model_without_a_map_says_so_and_offers_one_that_has_it(app):
+    at = _open(app, "train")
+    at.selectbox(key="train_model").set_value("blend").run()
+    said = [c.value for c in at.caption if "blend has no latent map and no learning animation" in c.value]
+    assert said, [c.value for c in at.caption]
+    at.button(key="train_instead").click().run()
+    assert at.selectbox(key="train_model").value == "bayes-fm"
+    assert not any(b.key == "train_instead" for b in at.button)
+    at.selectbox(key="train_model").set_value("pure-svd").run()
+    assert any("pure-svd has no learning animation" in c.value for c in at.caption)
+    at.switch_page("app_pages/factors.py").run()
+    assert any(c.value.startswith("Not on the map") and "blend" in c.value and "deep-mf" in c.value
+               for c in at.caption)
