@@ -78,6 +78,7 @@ def segment_bars(segments: pd.DataFrame, kind: str, metric: str = "rmse") -> go.
                              hovertemplate="%{x}: %{y:.4f} over %{customdata:,} " +
                                            ("users" if metric == "ndcg" else "ratings") + f"<extra>{model}</extra>"))
     fig.update_layout(barmode="group")
+    fig.update_xaxes(categoryorder="array", categoryarray=list(dict.fromkeys(rows["segment"].astype(str))))
     fig.update_yaxes(title=f"{name} ({'lower' if metric == 'rmse' else 'higher'} is better)")
     return _layout(fig, title + " (bars: 95% interval)")
 

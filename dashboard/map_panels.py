@@ -39,7 +39,8 @@ def user_items(model, dataset, who: str) -> tuple[np.ndarray, np.ndarray, int | 
         if not items:
             return "Rate a few movies on the Recommendations page first; they are drawn here as you."
         mine = recommend.for_new_user(model, dataset, items, ratings, 10)
-        favourites = np.asarray(items)[np.argsort(-np.asarray(ratings), kind="stable")][:10]
+        liked = np.asarray(ratings) >= stats.favourite_threshold(dataset)
+        favourites = np.asarray(items)[liked][np.argsort(-np.asarray(ratings)[liked], kind="stable")][:10]
         return favourites, mine.table["item"].to_numpy(), None, "you"
     user = dataset.user_index(who)
     favourites = stats.user_favourites(dataset, user, 10)["item"].to_numpy()

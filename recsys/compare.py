@@ -94,12 +94,16 @@ def comparison(dataset: Dataset, split: Split, models: dict[str, Recommender], k
                       segments(scored, train, dataset), scored)
 
 
+#: user activity bins by training ratings, least active first
+ACTIVITY_NAMES = [f"{lo + 1}-{hi}" for lo, hi in zip((0, *ACTIVITY_BINS[:-1]), ACTIVITY_BINS)] + [f"> {ACTIVITY_BINS[-1]}"]
+
+
 def _activity_labels(counts: np.ndarray) -> np.ndarray:
-    edges = (0, *ACTIVITY_BINS)
-    names = [f"{lo + 1}-{hi}" for lo, hi in zip(edges[:-1], edges[1:])] + [f"> {ACTIVITY_BINS[-1]}"]
-    return np.array(names, dtype=object)[np.searchsorted(np.array(ACTIVITY_BINS), counts, side="left")]
+    return np.array(ACTIVITY_NAMES, dtype=object)[np.searchsorted(np.array(ACTIVITY_BINS), counts, side="left")]
 
 
+#: movie popularity quarters by training ratings, least rated first
+POPULARITY_NAMES = ["least rated quarter", "second quarter", "third quarter", "most rated quarter"]
 #: the row groups as the segments name them
 GROUP_NAMES = {"warm": "warm (user and movie known)", "new_user": "new users", "new_item": "new movies"}
 #: bootstrap resamples of a segment's interval (each segment is small; the page draws dozens)
@@ -131,7 +135,7 @@ def segments(scored: dict[str, Scored], train: Ratings, dataset: Dataset, seed: 
     item_counts = np.bincount(train.items, minlength=train.n_items)
     quartile_edges = np.quantile(item_counts[item_counts > 0], [0.25, 0.5, 0.75]) if (item_counts > 0).any() \
         else np.zeros(3)
-    quartiles = np.array(["least rated quarter", "second quarter", "third quarter", "most rated quarter"], dtype=object)
+    quartiles = np.array(POPULARITY_NAMES, dtype=object)
     primary = np.array([g[0] if len(g) else "(no genre)" for g in dataset.items["genres"]], dtype=object)
     out: dict[tuple[str, str, str], dict] = {}
 
@@ -141,21 +145,23 @@ def segments(scored: dict[str, Scored], train: Ratings, dataset: Dataset, seed: 
 
     for label, s in scored.items():
         if len(s.rows):
-            rows = s.rows.assign(activity=_activity_labels(user_counts[s.rows["user"].to_numpy()]),
-                                 popularity=quartiles[np.searchsorted(quartile_edges, item_counts[s.rows["item"]],
-                                                                      side="left")],
+            rows = s.rows.assign(activity=pd.Categorical(_activity_labels(user_counts[s.rows["user"].to_numpy()]),
+                                                         ACTIVITY_NAMES, ordered=True),
+                                 popularity=pd.Categorical(quartiles[np.searchsorted(
+                                     quartile_edges, item_counts[s.rows["item"]], side="left")], quartiles, ordered=True),
                                  genre=primary[s.rows["item"].to_numpy()],
-                                 group=s.rows["group"].map(GROUP_NAMES))
+                                 group=pd.Categorical(s.rows["group"].map(GROUP_NAMES), list(GROUP_NAMES.values()),
+                                                      ordered=True))
             for kind, column in (("user activity", "activity"), ("movie popularity", "popularity"),
                                  ("primary genre", "genre"), ("row group", "group")):
-                for segment, part in rows.groupby(column):
+                for segment, part in rows.groupby(column, observed=True):  # in their natural order
                     row = entry(label, kind, segment)
                     row["n"] = len(part)
                     row["rmse"], row["rmse_low"], row["rmse_high"] = _rmse_interval(
                         part["user"].to_numpy(), part["error"].to_numpy(dtype=float), seed)
         if s.sums.ranked_users.size and "ndcg" in s.sums.topk:
             activity = _activity_labels(user_counts[s.sums.ranked_users])
-            for segment in np.unique(activity):
+            for segment in [name for name in ACTIVITY_NAMES if name in set(activity)]:
                 mask = activity == segment
                 row = entry(label, "user activity", segment)
                 row["users"] = int(mask.sum())

@@ -20,6 +20,10 @@ from recsys.split import Split
 FROM_MODEL, FROM_FOLD_IN, FROM_FALLBACK = "model", "fold-in", "fallback"
 
 
+#: the column of the score a list is ranked by, where a prediction is clipped to the scale for display
+RANKS_BY = "ranked by"
+
+
 @dataclass(frozen=True)
 class UserRecommendations:
     """A top-k table (title, score, genres, reason, item) and how it was made."""
@@ -75,6 +79,7 @@ def _result(model: Recommender, dataset: Dataset, recs: Recommendations, liked: 
             note: str) -> UserRecommendations:
     table = pd.DataFrame({
         "title": dataset.titles(recs.items), recs.score_label: np.round(recs.scores, 3),
+        **({RANKS_BY: np.round(recs.ranked_by, 3)} if recs.ranked_by is not None else {}),
         "genres": [" | ".join(dataset.items.at[int(i), "genres"]) for i in recs.items],
         "reason": reasons(model, dataset, liked, recs.items) if source != FROM_FALLBACK else [""] * len(recs.items),
         "item": recs.items})

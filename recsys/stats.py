@@ -128,10 +128,16 @@ def matrix_window(dataset: Dataset, users: np.ndarray, items: np.ndarray) -> pd.
                         columns=pd.Index(dataset.titles(items), name="movie"))
 
 
+def favourite_threshold(dataset: Dataset) -> float:
+    """The rating from which a movie counts as a favourite: one star below the top (4 of 5)."""
+    return float(dataset.scale.high - 1)
+
+
 def user_favourites(dataset: Dataset, user: int, n: int = 10) -> pd.DataFrame:
-    """A user's highest ratings (latest first among ties), with titles and genres."""
+    """A user's highest ratings at or above `favourite_threshold` (latest first among ties), with
+    titles and genres; empty when they rated nothing that high."""
     r = dataset.ratings
-    rows = np.flatnonzero(r.users == user)
+    rows = np.flatnonzero((r.users == user) & (r.values >= favourite_threshold(dataset)))
     order = rows[np.lexsort((-r.timestamps[rows], -r.values[rows]))][:n]
     items = r.items[order]
     return pd.DataFrame({"item": items, "title": dataset.titles(items), "rating": r.values[order],

@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import figures, links, map_panels as panels, services
 from dashboard.map_controls import PICKER_MAX, MapSettings, controls, kept
-from recsys import explore
+from recsys import explore, stats
 from recsys.catalog import DEFAULT_FACTOR_MODEL
 from recsys.errors import RecsysError
 from recsys.split import Split
@@ -91,7 +91,9 @@ def user_layer(dataset, model, label: str, points: pd.DataFrame, user):
     favourites, top, index, shown = user
     overlay = explore.user_overlay(points, favourites, top)
     direction = panels.user_direction(model, points, index)
-    st.caption(f"Drawn: {shown}'s {len(favourites)} favourites (squares) and top-10 (triangles)"
+    whose = "your" if shown == "you" else f"{shown}'s"
+    st.caption(f"Drawn: {whose} {len(favourites)} favourites (squares: rated {stats.favourite_threshold(dataset):g} "
+               "or more) and top-10 (triangles)"
                + (f"; {len(overlay)} of {len(favourites) + len(top)} are on this t-SNE map (it keeps "
                   "its own sample)" if len(overlay) < len(favourites) + len(top) else "")
                + ("; the arrow is their direction." if direction is not None else "."))

@@ -13,8 +13,12 @@ from recsys.errors import RecsysError
 TOP_TEN_COLUMNS = {"title": st.column_config.TextColumn("title", width=190),
                    "reason": st.column_config.TextColumn("because you liked", width=290,
                                                          help="the liked movies nearest to it in the model"),
-                   "preference score": st.column_config.NumberColumn("score", width=70),
-                   "predicted rating": st.column_config.NumberColumn("predicted", width=70),
+                   "preference score": st.column_config.NumberColumn("score", width=70, format="%.3f"),
+                   "predicted rating": st.column_config.NumberColumn("predicted", width=70, format="%.2f"),
+                   recommend.RANKS_BY: st.column_config.NumberColumn(
+                       "ranked by", width=75, format="%.3f",
+                       help="the model's own score: predictions above the top of the scale show as the top "
+                            "star, and are ranked by this"),
                    "genres": st.column_config.TextColumn("genres", width=110)}
 BECAUSE = "because you liked "
 
@@ -45,7 +49,7 @@ def future_check(dataset, model, split, user: int, user_id) -> None:
                  help=f"relevant: the {check.relevant} test ratings of at least 4; binary relevance, log2 discount")
     rest.caption(check.note + " This list leaves out only the movies the user rated in training, so it can differ "
                  "from the one above, which leaves out everything they rated.")
-    st.dataframe(check.table.drop(columns="item"), hide_index=True,
+    st.dataframe(readable(check.table.drop(columns="item"), {"their rating": 1}), hide_index=True,
                  column_config={"rated later": st.column_config.CheckboxColumn(when)})
 
 
@@ -111,6 +115,8 @@ def side_by_side(dataset, result, label: str, split, user: int, user_id) -> None
         st.info(recs.note)
     left, right = st.columns([2, 3])
     left.subheader(f"User {user_id}'s favourites")
+    left.caption(f"Their ratings of {stats.favourite_threshold(dataset):g} or more, highest first"
+                 + ("" if len(favourites) else ": none, as they rated nothing that high") + ".")
     left.dataframe(readable(favourites.drop(columns="item"), {"rating": 1}), hide_index=True,
                    column_config={"title": st.column_config.TextColumn("title", width="medium")})
     right.subheader(f"Top-10 by {label}" + (" (fallback)" if recs.source == recommend.FROM_FALLBACK else ""))
@@ -142,7 +148,7 @@ def rate_yourself(dataset, model) -> None:
         except RecsysError as error:
             st.warning(f"{error}")
         else:
-            st.dataframe(mine.table.drop(columns="item"), hide_index=True)
+            st.dataframe(readable(top_ten_columns(mine.table)), hide_index=True, column_config=TOP_TEN_COLUMNS)
 
 
 def main() -> None:

@@ -60,6 +60,9 @@ class Recommendations:
     scores: np.ndarray
     score_label: str = "predicted rating"
     fallback: bool = False
+    #: the scores the list is ranked by, where they differ from `scores` (a prediction above the
+    #: top of the scale is reported clipped but ranks by its own value); None when they are the same
+    ranked_by: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -409,9 +412,9 @@ class Recommender(ABC):
                 scores[np.asarray(items, dtype=np.int64)] = -np.inf
         top = top_k_indices(scores, k)
         top = top[np.isfinite(scores[top])]
-        if fallback:
-            return Recommendations(top, self.scale.clip(scores[top]), FALLBACK_LABEL, fallback=True)
-        return Recommendations(top, self.scores_to_output(scores[top]), self.score_label)
+        shown = self.scale.clip(scores[top]) if fallback else self.scores_to_output(scores[top])
+        ranked_by = None if np.allclose(shown, scores[top]) else scores[top]
+        return Recommendations(top, shown, FALLBACK_LABEL if fallback else self.score_label, fallback, ranked_by)
 
     def check_user(self, user: int) -> int:
         """Raise `UnknownIdError` for a user index outside the trained range."""

@@ -155,3 +155,18 @@ def test_pairs_over_folds_are_paired_by_fold():
     assert ab["diff"] == pytest.approx(-0.0104) and holds(ab)
     assert not holds(pairs.loc[("a", "c")])
     assert (pairs["p_holm"] >= pairs["p"]).all()
+
+
+def test_segments_run_from_least_to_most(ml100k):
+    from recsys.compare import ACTIVITY_NAMES, POPULARITY_NAMES
+
+    split = Split("official", name="u1")
+    train, _ = split.apply(ml100k)
+    model = make_model("biases")
+    model.fit(train)
+    result = comparison(ml100k, split, {"biases": model}, resamples=50)
+    segments = result.segments
+    popularity = segments[segments["kind"] == "movie popularity"]["segment"].tolist()
+    assert popularity == [p for p in POPULARITY_NAMES if p in popularity] and len(popularity) == 4
+    activity = segments[segments["kind"] == "user activity"]["segment"].tolist()
+    assert activity == [a for a in ACTIVITY_NAMES if a in activity]

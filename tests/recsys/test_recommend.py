@@ -50,3 +50,32 @@ def test_a_new_profile_needs_ratings_and_a_model_that_folds_in(ml_small, time_sp
         for_new_user(model, ml_small, [0], [5.0], k=10)
     with pytest.raises(ConfigError, match="k must be a positive"):
         for_user(model, ml_small, 0, k=0)
+
+
+def test_a_list_shows_the_score_it_ranks_by_when_predictions_pass_the_top_of_the_scale(ml100k):
+    """Issue 33: GMF's top-10 all read "5" (clipped); the list is ranked by the model's own score,
+    which is shown beside the clipped prediction."""
+    from recsys.models import make_model
+    from recsys.split import Split
+
+    train, _ = Split("official", name="u1").apply(ml100k)
+    model = make_model("biases")
+    model.fit(train)
+    raw = np.full(ml100k.n_items, 3.0)
+    raw[[5, 9, 2]] = [5.4, 6.1, 5.0]
+    recs = model.top_k(raw, 3)
+    assert recs.items.tolist() == [9, 5, 2] and recs.scores.tolist() == [5.0, 5.0, 5.0]
+    assert recs.ranked_by.tolist() == [6.1, 5.4, 5.0]
+    plain = model.top_k(np.linspace(1, 4, ml100k.n_items), 3)
+    assert plain.ranked_by is None  # nothing clipped: one score column
+
+
+def test_favourites_are_ratings_of_four_or_more(ml_small):
+    from recsys import stats
+
+    r = ml_small.ratings
+    low = np.bincount(r.users[r.values < 1], minlength=ml_small.n_users)
+    user = int(np.argmax(low))  # someone who gave a 0.5
+    favourites = stats.user_favourites(ml_small, user, 1000)
+    assert stats.favourite_threshold(ml_small) == 4.0
+    assert len(favourites) == int(((r.users == user) & (r.values >= 4)).sum()) and (favourites["rating"] >= 4).all()
