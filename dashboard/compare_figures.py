@@ -7,10 +7,12 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from recsys import glossary
+
 from dashboard.figures import _layout, empty_figure
 
 HOLDS, OPEN = "#1b7f3b", "#9a9a9a"  # a difference that holds / one that cannot be told from noise
-METRIC_NAMES = {"rmse": "RMSE", "mae": "MAE", "ndcg": "NDCG@10", "precision": "precision@10", "recall": "recall@10"}
+METRIC_NAMES = {name: glossary.label(name) for name in ("rmse", "mae", "ndcg", "precision", "recall")}
 
 
 def interval_bars(table: pd.DataFrame, metrics: tuple[str, ...], title: str, axis: str) -> go.Figure:

@@ -7,20 +7,15 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import compare_figures as cf, figures, links, services
-from dashboard.tables import readable
+from dashboard.tables import column_help, glossed, readable
+from recsys import glossary
 from recsys.compare import Comparison, user_versus
 from recsys.confidence import holds, verdict
 from recsys.errors import ArtifactError, RecsysError
 from recsys.service import refusal, resolve
 
-BEYOND = {"coverage": "share of the catalogue recommended to anyone",
-          "gini": "how unevenly the slots go to movies (0 even, 1 a few take all)",
-          "arp": "mean training ratings of the recommended movies (popularity)",
-          "aplt": "share of each list outside the movies that make 80% of ratings (long tail)",
-          "novelty": "mean -log2 of the share of users who rated a recommended movie (bits)",
-          "diversity": "1 - mean genre overlap (Jaccard) of two movies in a list",
-          "factor_diversity": "1 - mean cosine of two listed movies' vectors in the model",
-          "personalisation": "1 - mean overlap of two users' lists"}
+BEYOND = {name: glossary.meaning(name) for name in ("coverage", "gini", "arp", "aplt", "novelty", "diversity",
+                                                    "factor_diversity", "personalisation")}
 
 
 def gather(dataset, labels: list[str], splits: list) -> dict:
@@ -82,7 +77,8 @@ def numbers(table: pd.DataFrame, interval_note: str) -> None:
     right.plotly_chart(cf.interval_bars(table, ("ndcg", "precision", "recall"), "Top-10 quality per model",
                                         "top-10 metric (higher is better)"), key="topk_bars")
     st.caption(interval_note)
-    st.dataframe(with_interval(table, ("rmse", "mae", "ndcg", "precision", "recall")), hide_index=True)
+    shown = ("rmse", "mae", "ndcg", "precision", "recall")
+    st.dataframe(with_interval(table, shown), hide_index=True, column_config=column_help(shown))
     services.csv_download(table.round(6), "Download the comparison (CSV, with interval bounds)",
                           "model-comparison.csv", key="download_compare")
 
@@ -159,11 +155,11 @@ def beyond(table: pd.DataFrame) -> None:
     """What the top-10s do beyond accuracy: one measure as bars, all of them in a table."""
     st.subheader("Beyond accuracy: the top-10 lists themselves")
     measures = [m for m in BEYOND if m in table and table[m].notna().any()]
-    measure = st.selectbox("Measure", measures, format_func=lambda m: f"{m}: {BEYOND[m]}",
+    measure = st.selectbox("Measure", measures, format_func=lambda m: f"{glossary.label(m)}: {BEYOND[m]}",
                            key=services.persistent("compare_beyond", measures[0]), on_change=services.keep,
                            args=("compare_beyond",))
     st.plotly_chart(cf.beyond_bars(table, measure, BEYOND[measure]), key="beyond_bars")
-    st.dataframe(readable(table[["model", *measures]].round(4), default_decimals=4), hide_index=True)
+    st.dataframe(**glossed(readable(table[["model", *measures]].round(4), default_decimals=4)), hide_index=True)
 
 
 def training(found: dict, table: pd.DataFrame, folds: bool) -> None:

@@ -9,6 +9,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from recsys import glossary
+
 TEMPLATE = "plotly_white"
 
 
@@ -370,12 +372,12 @@ def overlaid_curves(histories: dict[str, pd.DataFrame], column: str = "val_rmse"
     for label, history in histories.items():
         if column in history and history[column].notna().any():
             fig.add_trace(go.Scatter(x=history["epoch"], y=history[column], mode="lines+markers", name=label))
-    title = f"Training curves overlaid ({column.replace('_', ' ')})"
+    title = f"Training curves overlaid ({glossary.label(column)})"
     if not fig.data:
         return empty_figure(title, "No model here trains in epochs with a validation curve "
                             "(they are fitted in closed form or in one pass).")
     fig.update_xaxes(title="epoch")
-    fig.update_yaxes(title=column.replace("_", " "))
+    fig.update_yaxes(title=glossary.label(column))
     return _layout(fig, title)
 
 

@@ -29,12 +29,18 @@ def map_title(heading: str, frame: str) -> str:
     return f"{heading}<br><sup>{frame}</sup>"
 
 
+#: where the followed movies' labels go, in turn, so neighbours' labels do not sit on each other
+LABEL_PLACES = ("top center", "bottom center", "middle right", "middle left", "top right", "bottom left")
+LABEL_CHARS = 28
+
+
 def _traces(xy: np.ndarray, colours: list[str], hover: list[str], picked: list[int], labels: list[str],
             trail: np.ndarray | None) -> list[go.Scatter]:
     movies = go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="markers", name="movies", text=hover, showlegend=False,
                         marker=dict(color=colours, size=6, opacity=0.65), hovertemplate="%{text}<extra></extra>")
     chosen = go.Scatter(x=xy[picked, 0], y=xy[picked, 1], mode="markers+text", text=labels, name="picked",
-                        textposition="top center", showlegend=False,
+                        textposition=[LABEL_PLACES[n % len(LABEL_PLACES)] for n in range(len(picked))],
+                        showlegend=False, hovertext=labels, hoverinfo="text",
                         marker=dict(size=13, color="black", symbol="diamond", line=dict(color="white", width=1)))
     trails = go.Scatter(x=[] if trail is None else trail[:, 0], y=[] if trail is None else trail[:, 1], mode="lines",
                         name="trails", showlegend=False, line=dict(color="rgba(0,0,0,0.35)", width=1.5),
@@ -53,6 +59,11 @@ def _trails(frames: list[np.ndarray], upto: int, picked: list[int]) -> np.ndarra
     return np.vstack(parts)
 
 
+def _short(title: str) -> str:
+    """A followed movie's label, cut to fit beside its neighbours."""
+    return title if len(title) <= LABEL_CHARS else title[:LABEL_CHARS - 1].rstrip() + "…"
+
+
 def moving_map(frames: list[np.ndarray], titles: list[str], genres: list[str], titles_of_movies: list[str],
                picked: list[int], heading: str) -> go.Figure:
     """The sampled movies after each epoch, coloured by primary genre, on axes fixed over every
@@ -61,8 +72,11 @@ def moving_map(frames: list[np.ndarray], titles: list[str], genres: list[str], t
     palette = genre_colours([g for g in genres if g != NO_GENRE] or ["Drama"])
     colours = [palette.get(g, "#b0b0b0") for g in genres]
     hover = [f"{t}<br>{g}" for t, g in zip(titles_of_movies, genres)]
-    labels = [titles_of_movies[i] for i in picked]
+    labels = [_short(titles_of_movies[i]) for i in picked]
     fig = go.Figure(data=_traces(frames[0], colours, hover, picked, labels, _trails(frames, 0, picked)))
+    for genre in [g for g in palette if g in set(genres)]:  # the legend: one entry per genre drawn
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=genre, marker=dict(color=palette[genre],
+                                 size=8), legendgroup=genre, hoverinfo="skip"))
     if len(frames) > 1:  # a single map (the live one) is redrawn as a whole, never animated
         fig.frames = [go.Frame(data=_traces(xy, colours, hover, picked, labels, _trails(frames, n, picked)),
                                name=str(n), layout=dict(title_text=map_title(heading, titles[n])))
@@ -70,7 +84,8 @@ def moving_map(frames: list[np.ndarray], titles: list[str], genres: list[str], t
     everything = np.vstack(frames)
     low, high = np.nanmin(everything, axis=0), np.nanmax(everything, axis=0)
     pad = 0.05 * (high - low + 1e-9)
-    fig.update_xaxes(range=[low[0] - pad[0], high[0] + pad[0]], title="first principal axis (of the final vectors)")
+    basis = "of the final vectors" if len(frames) > 1 else "of the vectors so far"  # live: the end is not known
+    fig.update_xaxes(range=[low[0] - pad[0], high[0] + pad[0]], title=f"first principal axis ({basis})")
     fig.update_yaxes(range=[low[1] - pad[1], high[1] + pad[1]], title="second principal axis")
     if len(frames) > 1:
         # redraw: the title (epoch, validation RMSE) changes per frame, and Streamlit's Plotly only

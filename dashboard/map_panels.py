@@ -89,7 +89,9 @@ def movie_panel(dataset, model, points: pd.DataFrame, picked: int) -> np.ndarray
     a, b = st.columns(2)
     a.metric("Ratings", f"{card['count']:,}")
     b.metric("Mean rating", "n/a" if np.isnan(card["mean"]) else f"{card['mean']:.2f}")
-    st.dataframe({"movie": dataset.titles(neighbours), "cosine": np.round(similarity, 3)}, hide_index=True)
+    st.dataframe({"cosine": np.round(similarity, 3), "movie": dataset.titles(neighbours)}, hide_index=True,
+                 column_config={"cosine": st.column_config.NumberColumn("cosine", width=60, format="%.3f"),
+                                "movie": st.column_config.TextColumn("movie", width="large")})
     st.plotly_chart(figures.small_histogram(card["histogram"]), key="picked_histogram")
     st.caption("Rated highest by")
     st.dataframe(card["top_raters"], hide_index=True, key="top_raters")

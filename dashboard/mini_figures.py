@@ -4,6 +4,8 @@ the steps (play, pause, a step slider), and the error per step. The animation ex
 self-contained HTML file."""
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -84,8 +86,13 @@ def mini_animation(steps: tuple[MiniStep, ...], frames: list[int], sentences: di
     return fig
 
 
+#: characters per line of the sentence under the animation (Plotly never wraps an annotation)
+NOTE_WIDTH = 110
+
+
 def _note(text: str) -> dict:
-    return dict(text=text, x=0.0, y=-0.3, xref="paper", yref="paper", showarrow=False, align="left",
+    return dict(text="<br>".join(textwrap.wrap(text, NOTE_WIDTH)), x=0.0, y=-0.3, xref="paper", yref="paper",
+                showarrow=False, align="left",
                 xanchor="left", yanchor="top", font=dict(size=13))
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from recsys import glossary
+
 MISSING = "—"
 
 
@@ -27,6 +29,21 @@ def readable(frame: pd.DataFrame, decimals: dict[str, int] | None = None, defaul
         places = decimals.get(column, default_decimals)
         out[column] = values.map(lambda v, places=places: missing if _is_missing(v) else _number(v, places))
     return out
+
+
+def glossed(frame: pd.DataFrame) -> dict:
+    """The frame with readable column names, and a column config giving each its one-line
+    meaning as the header's tooltip: `st.dataframe(**glossed(frame), ...)`."""
+    return {"data": frame.rename(columns={c: glossary.label(c) for c in frame.columns}),
+            "column_config": column_help(frame.columns)}
+
+
+def column_help(names) -> dict:
+    """A column config giving each reported number's readable header its meaning as a tooltip."""
+    import streamlit as st
+
+    return {glossary.label(c): st.column_config.Column(glossary.label(c), help=glossary.meaning(c))
+            for c in names if glossary.meaning(c)}
 
 
 def _is_missing(value) -> bool:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -167,6 +168,8 @@ def cmd_train(args) -> int:
     source = "loaded from cache" if result.loaded else f"trained in {result.fit_seconds:.1f}s"
     print(f"{chosen.label} on {dataset.name} ({_split(args).label()}): {source}; artifact {result.path}")
     for name, value in result.metrics.items():
+        if isinstance(value, float) and math.isnan(value):
+            continue  # e.g. NDCG of new users on a split where no test user is new
         print(f"  {name:>16}: {value:.4f}" if isinstance(value, float) else f"  {name:>16}: {value:,}")
     if not result.metrics:
         print("  no test part (full split): nothing to score")

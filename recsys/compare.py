@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from recsys import confidence
+from recsys import confidence, glossary
 from recsys.beyond_accuracy import BEYOND_COLUMNS, beyond_accuracy, factor_diversity
 from recsys.dataset import Dataset, Ratings
 from recsys.errors import ConfigError
@@ -193,7 +193,7 @@ def fold_table(frame: pd.DataFrame, by: str = "model") -> pd.DataFrame:
 
     table = summarise_folds(frame, by)
     for metric in [c for c in table.columns if f"{c}_std" in table.columns]:
-        bounds = {label: confidence.fold_interval(part[metric].to_numpy())
+        bounds = {label: (None, *glossary.clipped(metric, *confidence.fold_interval(part[metric].to_numpy())[1:]))
                   for label, part in frame.groupby(by, sort=False)}
         table[f"{metric}_low"] = table[by].map(lambda label: bounds[label][1])
         table[f"{metric}_high"] = table[by].map(lambda label: bounds[label][2])

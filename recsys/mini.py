@@ -198,7 +198,8 @@ def step_sentence(method: str, index: int, steps: tuple[MiniStep, ...], settings
         return (f"Step 0: every person and film starts from small random tastes (seed {settings.seed}); "
                 f"their products miss the known ratings by {now:.2f} on average (RMSE).")
     before = steps[index - 1].rmse
-    change = "down" if now < before else "up" if now > before else "unchanged"
+    change = ("lower: better" if now < before else "unchanged" if now == before else
+              "slightly higher: the step lowers the error plus the regularisation penalty, not the error alone")
     if method == "als":
         return (f"Step {index}: with the films' tastes fixed, each person's two tastes were solved exactly from "
                 f"their ratings; then each film's, with the people fixed. RMSE {before:.4f} → {now:.4f} ({change}).")

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import compare_figures as cf, compare_panels as panels, services
-from dashboard.tables import readable
+from dashboard.tables import glossed, readable
 from recsys.catalog import DEFAULT_COMPARISON, all_labels
 from recsys.compare import fold_table
 from recsys.confidence import fold_pairs
@@ -48,8 +48,8 @@ def warm_and_new(table: pd.DataFrame, result) -> None:
                    "bias (and, for new users, how newcomers tend to rate), so their error shows what a split asks of "
                    "cold start.")
         st.plotly_chart(cf.segment_bars(result.segments, "row group"), key="row_groups")
-        st.dataframe(readable(table[["model"] + [c for c in GROUP_COLUMNS if c in table]].round(4),
-                              default_decimals=4), hide_index=True)
+        st.dataframe(**glossed(readable(table[["model"] + [c for c in GROUP_COLUMNS if c in table]].round(4),
+                                       default_decimals=4)), hide_index=True)
     else:
         st.caption(f"Every one of the {int(table['n_warm'].iloc[0]):,} test rows is warm on this split: each test "
                    "user and movie has training ratings.")

@@ -42,7 +42,8 @@ def main() -> None:
         if len(users) and len(items):
             window = stats.matrix_window(dataset, users, items)
             filled = window.notna().to_numpy().mean()
-            st.caption(f"{filled:.0%} of this window is filled (the densest corner of the matrix is at rank 0).")
+            st.caption(f"{filled:.0%} of this window is filled" + (" (the densest corner of the matrix is at rank 0)."
+                                                                   if mode == "a block by activity rank" else "."))
             st.plotly_chart(figures.matrix_window(window))
             cells = readable(window.reset_index().rename(columns=str), default_decimals=1, missing="")
             st.dataframe(cells, hide_index=True, column_config={

@@ -215,3 +215,43 @@ def test_the_map_colours_by_posterior_spread_or_says_the_model_has_none():
     assert list(spread.data[0].marker.color) == [0.1, 0.2, 0.3]  # three decimals, in the hover too
     assert spread.layout.coloraxis.colorbar.title.text == "posterior spread"
     assert "posterior spread=" in spread.data[0].hovertemplate
+
+
+def test_the_learning_map_names_its_genres_spreads_its_labels_and_says_its_basis():
+    """Issue 33: a genre legend, labels that do not pile on each other, and an axis that does not
+    speak of final vectors while training runs."""
+    from dashboard import learning_figures as lf
+
+    rng = np.random.default_rng(4)
+    frames = [rng.normal(size=(40, 2)) for _ in range(3)]
+    long = "A Very Long Title That Would Cover Its Neighbours (1999)"
+    fig = lf.moving_map(frames, ["a", "b", "c"], ["Drama"] * 20 + ["Comedy"] * 20, [long] + [f"m{i}" for i in range(39)],
+                        [0, 1, 2], "map")
+    legend = [trace.name for trace in fig.data if trace.showlegend is not False]
+    assert legend == ["Comedy", "Drama"]
+    labels = fig.data[1]
+    assert len(set(labels.textposition)) == 3 and len(labels.text[0]) <= lf.LABEL_CHARS and labels.text[0].endswith("…")
+    assert "final vectors" in fig.layout.xaxis.title.text
+    live = lf.moving_map(frames[-1:], ["now"], ["Drama"] * 40, [f"m{i}" for i in range(40)], [], "Movie vectors now")
+    assert "final" not in live.layout.xaxis.title.text and "so far" in live.layout.xaxis.title.text
+
+
+def test_the_mini_animations_sentence_is_wrapped_to_fit():
+    from dashboard import mini_figures
+    from recsys.mini import factorise, frame_steps, step_sentence
+
+    result = factorise("gd")
+    frames = frame_steps(len(result.steps))
+    fig = mini_figures.mini_animation(result.steps, frames, {i: step_sentence("gd", i, result.steps) for i in frames})
+    note = fig.frames[1].layout.annotations[-1].text
+    assert "<br>" in note and all(len(line) <= mini_figures.NOTE_WIDTH for line in note.split("<br>"))
+
+
+def test_fold_intervals_stay_inside_a_numbers_range():
+    from recsys.compare import fold_table
+
+    frame = pd.DataFrame({"model": ["a"] * 5, "split": [f"f{i}" for i in range(5)],
+                          "aplt": [0.0, 0.0, 0.01, 0.0, 0.05], "rmse": [0.9, 0.91, 0.92, 0.9, 0.93]})
+    table = fold_table(frame)
+    assert table["aplt_low"].iloc[0] == 0.0 and table["aplt_high"].iloc[0] > 0.0  # a t-interval would go below 0
+    assert table["rmse_low"].iloc[0] > 0.85

@@ -142,3 +142,25 @@ def test_a_model_without_a_map_says_so_and_offers_one_that_has_it(app):
     at.switch_page("app_pages/factors.py").run()
     assert any(c.value.startswith("Not on the map") and "blend" in c.value and "deep-mf" in c.value
                for c in at.caption)
+
+
+def test_compare_names_its_columns_for_readers(app):
+    at = _open(app, "compare")
+    at.multiselect(key="compare_models").set_value(["biases", "global-mean"]).run()
+    at.selectbox(key="compare_split").set_value(next(o for o in at.selectbox(key="compare_split").options
+                                                     if o.startswith("time"))).run()
+    if any(b.key == "train_missing" for b in at.button):
+        at.button(key="train_missing").click().run()
+    finish_jobs(at)
+    headers = [set(d.value.columns) for d in at.dataframe]
+    assert any({"average popularity (ARP)", "long-tail share (APLT)"} <= h for h in headers), headers
+    assert any({"warm rows", "RMSE, new users"} <= h for h in headers), headers
+    assert not any(h & {"arp", "aplt", "n_warm", "rmse_new_user"} for h in headers)
+
+
+def test_the_matrix_page_speaks_of_rank_only_in_rank_mode(app):
+    at = _open(app, "matrix")
+    assert any("densest corner" in c.value for c in at.caption)
+    at.radio(key="window_mode").set_value("pick users and movies").run()
+    assert any("of this window is filled" in c.value for c in at.caption)
+    assert not any("densest corner" in c.value for c in at.caption)

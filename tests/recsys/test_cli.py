@@ -134,3 +134,10 @@ def test_own_ratings_file_through_the_cli(capsys, tmp_path, movielens_dir):
 def test_data_check_reads_movielens_own_files_with_their_titles(capsys, movielens_dir):
     assert main(["data", "check", "--file", str(movielens_dir / "ml-100k" / "u.data"), "--scale", "whole-stars"]) == 0
     assert "100,000 ratings, 943 users, 1,682 items (1,682 with titles)" in capsys.readouterr().out
+
+
+def test_train_prints_no_nan_for_a_group_the_split_does_not_have(capsys):
+    """ml-100k's u1 has no new test users: their NDCG is not a number, so it is not printed."""
+    assert main(["train", "--dataset", "ml-100k", "--split", "official", "--fold-name", "u1", "--model", "biases"]) == 0
+    out = capsys.readouterr().out
+    assert "nan" not in out and "n_new_user: 0" in out and "ndcg_warm:" in out
