@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import tempfile
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -225,7 +226,7 @@ def fetch(name: str, progress: ProgressFn | None = None, opener: Callable | None
     tmp = Path(tmp_name)
     try:
         with os.fdopen(handle, "wb") as out:
-            actual = _download(spec.url, out, progress, opener)
+            actual = _download(spec, out, progress, opener)
         if actual != expected:
             raise DataError(f"checksum mismatch for {spec.url}: got md5 {actual}, expected {expected}; "
                             "nothing was kept, try again")
@@ -253,19 +254,18 @@ def published_md5(spec: DatasetSpec, opener: Callable = urllib.request.urlopen) 
         with opener(spec.url + ".md5", timeout=30) as response:
             text = response.read(4096).decode("ascii", "replace")
     except OSError as error:
-        raise DataError(f"could not read the published checksum {spec.url}.md5: {error}") from None
+        raise DataError(unreachable(spec, error)) from None
     match = re.search(r"\b[0-9a-f]{32}\b", text.lower())
     if not match:
         raise DataError(f"{spec.url}.md5 holds no MD5 checksum")
     return match.group(0)
 
 
-def _download(url: str, out, progress: ProgressFn | None, opener: Callable) -> str:
-    digest = hashlib.md5()
+def _download(spec: DatasetSpec, out, progress: ProgressFn | None, opener: Callable) -> str:
+    url, digest, done = spec.url, hashlib.md5(), 0
     try:
         with opener(url, timeout=60) as response:
             total = int(response.headers.get("Content-Length") or 0)
-            done = 0
             while chunk := response.read(1 << 20):
                 out.write(chunk)
                 digest.update(chunk)
@@ -275,5 +275,18 @@ def _download(url: str, out, progress: ProgressFn | None, opener: Callable) -> s
             if total and done < total:
                 raise DataError(f"download of {url} was interrupted at {done} of {total} bytes")
     except OSError as error:
-        raise DataError(f"download of {url} failed: {error}") from None
+        if done:
+            raise DataError(f"the download of {url} broke off after {done / 1024**2:,.1f} MB ({error}); nothing "
+                            "was kept, try again") from None
+        raise DataError(unreachable(spec, error)) from None
     return digest.hexdigest()
+
+
+def unreachable(spec: DatasetSpec, error: OSError) -> str:
+    """What failed when GroupLens cannot be reached, and how to add the files by hand instead."""
+    reason = getattr(error, "reason", None) or error
+    host = urllib.parse.urlsplit(spec.url).netloc
+    folders = " or ".join(f"{folder}" for _, folder in candidate_folders(spec.name))
+    return (f"could not reach {host} ({reason}); this server may have no internet access. To use {spec.name} "
+            f"without downloading, get {spec.url} on a machine that has, unzip it and put its folder (holding "
+            f"{spec.marker}) at {folders}, then reload this page")

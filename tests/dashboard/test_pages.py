@@ -289,8 +289,9 @@ def test_missing_data_offers_its_download_and_says_why_it_failed(tmp_path, monke
     assert any("not on this server yet" in i.value and "RECSYS_DATA_DIR" in i.value for i in at.info)
     at.button(key="download_ml-latest-small").click().run()
     _wait_for_download(at, "ml-latest-small")
-    assert any("download of ml-latest-small failed" in e.value and "no network in this test" in e.value
-               for e in at.error)
+    said = next(e.value for e in at.error if "download of ml-latest-small failed" in e.value)
+    assert "could not reach files.grouplens.org (no network in this test)" in said  # what failed, in words
+    assert "unzip it and put its folder (holding ratings.csv)" in said and str(tmp_path / "empty") in said  # what to do
     assert at.button(key="download_ml-latest-small")  # offered again
     at.switch_page("app_pages/mini.py").run()
     assert not at.exception and len(at.metric) == 6
