@@ -121,6 +121,53 @@ def visit_pages(url: str, visits: int = 2, screenshots: Path | None = None, wait
     return timings
 
 
+#: watches the app's script state: the times (ms) at which a run started and ended after `window.__mark`
+WATCH_RUNS = """() => {
+  window.__runs = [];
+  const app = document.querySelector('[data-testid="stApp"]');
+  new MutationObserver(() => window.__runs.push([app.getAttribute('data-test-script-state'), performance.now()]))
+    .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+#: true once a run has started and ended since the edit; waits two frames so the charts are painted
+RUN_ANSWERED = """() => {
+  const runs = window.__runs || [];
+  const started = runs.findIndex(([state]) => state === 'running');
+  return started >= 0 && runs.slice(started).some(([state]) => state === 'notRunning');
+}"""
+
+
+def mini_edit_times(url: str, edits: int = 8) -> list[float]:
+    """Seconds from typing a rating into the mini demo's grid (Enter) to the page having answered
+    (the script run it starts has ended and two frames are painted), for `edits` edits of Alice's
+    Matrix cell, alternating 2 and 1."""
+    from playwright.sync_api import sync_playwright
+
+    times = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        page.goto(url)
+        page.get_by_role("link", name="Mini demo").first.click()
+        page.get_by_text("Bob / Beauty Inside").first.wait_for(timeout=120_000)
+        page.wait_for_timeout(1500)
+        page.evaluate(WATCH_RUNS)
+        grid = page.locator('[data-testid="stDataFrame"]').first
+        for n in range(edits):
+            box = grid.bounding_box()
+            page.mouse.click(box["x"] + box["width"] * 0.74, box["y"] + 55)  # Alice's Matrix cell
+            page.keyboard.type("2" if n % 2 == 0 else "1")
+            page.evaluate("() => { window.__runs = []; }")
+            started = time.perf_counter()
+            page.keyboard.press("Enter")
+            page.wait_for_function(RUN_ANSWERED, timeout=60_000, polling=20)
+            page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+            times.append(time.perf_counter() - started)
+            page.keyboard.press("Escape")
+            page.wait_for_timeout(300)
+        browser.close()
+    return times
+
+
 def memory_mib(pid: int) -> dict[str, float]:
     """Resident memory now and at its peak for a process, from /proc."""
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)

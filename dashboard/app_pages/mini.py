@@ -40,6 +40,8 @@ def grid_editor() -> tuple[pd.DataFrame, np.ndarray]:
     st.session_state.setdefault("mini_grid_data", original_grid())
     version = st.session_state.setdefault("mini_grid_version", 0)
     st.markdown("**Ratings (1-5). An empty cell is unknown; edit any cell and the factorisation reruns.**")
+    st.caption("A cell turns pink when what was typed is not a rating from 1 to 5 in half steps (e.g. 7 or "
+               "“good”): it is not kept, and the cell keeps its last rating. Clear a cell to make it unknown.")
     key = f"mini_grid_{version}"
     st.data_editor(st.session_state["mini_grid_data"], key=key, num_rows="fixed", on_change=_keep_edits, args=(key,),
                    column_config={m: st.column_config.TextColumn(m, validate=RATING_PATTERN, alignment="center")
@@ -95,7 +97,10 @@ def step_by_step(result: MiniFactorisation, settings: MiniSettings, key: str) ->
     st.caption(step_sentence(key, index, result.steps, settings))
     st.plotly_chart(mini_figures.mini_step(result.steps, index), key=f"step-{key}")
     st.plotly_chart(mini_figures.error_per_step(result.steps, index), key=f"error-{key}")
-    with st.expander("Play it as an animation (and save it for a class)"):
+    with st.expander("Play it as an animation (and save it for a class)", key=f"mini_animation_{key}",
+                     on_change="rerun") as shown:
+        if not shown.open:  # built when opened: an edit does not pay for every frame of every method
+            return
         sentences = {i: step_sentence(key, i, result.steps, settings) for i in frames}
         animation = mini_figures.mini_animation(result.steps, frames, sentences)
         st.plotly_chart(animation, key=f"animation-{key}")
@@ -116,7 +121,10 @@ def main() -> None:
         st.warning("Every person and every film needs at least one rating.")
         st.stop()
 
-    for tab, method in zip(st.tabs([METHODS[m] for m in METHODS]), METHODS):
+    tabs = st.tabs([METHODS[m] for m in METHODS], key="mini_method", on_change="rerun")
+    for tab, method in zip(tabs, METHODS):
+        if not tab.open:  # only the open tab is factorised and drawn: an edit answers at once
+            continue
         with tab:
             if method not in INSTANT and not st.session_state.get(f"mini_run_{method}"):
                 st.caption("The product's Keras model with 2 non-negative factors: the same objective as gradient "

@@ -198,14 +198,22 @@ def test_mini_demo_predicts_the_blanks(app):
     assert len(values) == 2  # one pair per tab, labels repeat
     assert values["Bob / Beauty Inside"] == pytest.approx(4.5, abs=0.5)
     assert values["Carol / Love Story"] == pytest.approx(1.0, abs=0.5)
-    # NMF, gradient descent and ALS at once; gd and ALS also step by step (a step, the error, the animation)
-    assert len(at.metric) == 6 and _charts(at) == 15
+    # only the open tab (NMF) is factorised and drawn; ALS also step by step, its animation when opened
+    assert len(at.metric) == 2 and _charts(at) == 3
+    at.session_state["mini_method"] = "alternating least squares"
+    at.run()
+    assert len(at.metric) == 2 and _charts(at) == 5  # + the step and the error per step
+    at.session_state["mini_animation_als"] = True
+    at.run()
+    assert _charts(at) == 6
     step = at.select_slider(key="mini_step_als")
     assert str(step.value) == step.options[-1], "the slider opens on the final step"
     step.set_value(0).run()
     assert any(c.value.startswith("Step 0: every person and film starts") for c in at.caption)
     assert not at.exception
     assert_no_missing_cells(at)
+    at.session_state["mini_method"] = "Keras 2-factor model"
+    at.run()
     assert at.button(key="mini_start_keras")  # the slow Keras fit runs only when asked
 
 
@@ -294,7 +302,7 @@ def test_missing_data_offers_its_download_and_says_why_it_failed(tmp_path, monke
     assert "unzip it and put its folder (holding ratings.csv)" in said and str(tmp_path / "empty") in said  # what to do
     assert at.button(key="download_ml-latest-small")  # offered again
     at.switch_page("app_pages/mini.py").run()
-    assert not at.exception and len(at.metric) == 6
+    assert not at.exception and len(at.metric) == 2
     st.cache_resource.clear()
 
 
@@ -420,7 +428,7 @@ def test_mini_demo_answers_an_edit_and_resets(app):
     at.run()
     assert not at.exception
     labels = [m.label for m in at.metric]
-    assert "Alice / Matrix" in labels and labels.count("Alice / Matrix") == 3
+    assert "Alice / Matrix" in labels and labels.count("Alice / Matrix") == 1  # the open tab only
     assert any("Bob / Star Wars" in w.value for w in at.warning)  # 7 is not a rating: read as blank, and said
     from dashboard.mini_grid import original_grid, with_edits
 
