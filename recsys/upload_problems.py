@@ -19,6 +19,12 @@ CHUNK = 1 << 23
 SHAPE, VALUE = 0, 1
 
 
+#: each kind of problem named for one of it
+ONE = {"lines of the wrong width": "line of the wrong width",
+       "fields that are missing or not valid": "field that is missing or not valid",
+       "ratings off the scale": "rating off the scale"}
+
+
 class Problems:
     """Every problem found in a file, reported together: the first `MAX_PROBLEMS` by importance
     then line, how many of each kind there are, and the notes (such as duplicates that would be
@@ -47,7 +53,8 @@ class Problems:
             raise DataError(self.found[0][2] + notes)
         shown = "\n".join(f"- {text}" for _, _, text in self.found)
         more = f"\n- … and {self.count - len(self.found):,} more" if self.count > len(self.found) else ""
-        kinds = ", ".join(f"{n:,} {kind}" for kind, n in self.kinds.items()) if len(self.kinds) > 1 else ""
+        kinds = ", ".join(f"{n:,} {kind if n > 1 else ONE.get(kind, kind)}" for kind, n in self.kinds.items()) \
+            if len(self.kinds) > 1 else ""
         first = f" (the first {len(self.found)}, most important first, then in line order)" if more else ""
         raise DataError(f"the ratings file has {self.count:,} problems" + (f" ({kinds})" if kinds else "")
                         + f"{first}; fix them all and upload it again:\n\n{shown}{more}{notes}")
@@ -112,8 +119,9 @@ def duplicates_note(lines: np.ndarray) -> str:
     if not lines.size:
         return ""
     shown = ", ".join(str(n) for n in lines[:10].tolist()) + (", …" if lines.size > 10 else "")
-    return (f"{lines.size:,} line(s) repeat an earlier (user, movie) pair (lines {shown}); they are not an error, "
-            "the latest rating of each pair is kept")
+    what = "line repeats" if lines.size == 1 else "lines repeat"
+    return (f"{lines.size:,} {what} an earlier (user, movie) pair (line{'s' if lines.size > 1 else ''} {shown}); "
+            "not an error: the latest rating of each pair is kept")
 
 
 def detect_scale(ratings: np.ndarray) -> RatingScale:

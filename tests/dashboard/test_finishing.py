@@ -117,7 +117,7 @@ def test_an_upload_reports_every_problem_in_one_round_and_reads_u_data_in_whole_
     lines = error.split("\n")
     assert "2 problems" in error and "line 4 has 5 fields" in error and "line 7: rating 'x'" in error
     assert error.index("line 4 has") < error.index("line 7:")  # the line's shape first
-    assert "repeat an earlier (user, movie) pair (lines 9)" in error, lines
+    assert "1 line repeats an earlier (user, movie) pair (line 9)" in error, lines
     # a new file: only it is shown, and ml-100k's u.data reads in whole stars, saying so
     u_data = (movielens_dir / "ml-100k" / "u.data").read_bytes().splitlines()[:3000]
     assert [u.key for u in at.get("file_uploader")] == ["upload_file_1"], "the uploader was emptied"

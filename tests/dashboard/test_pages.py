@@ -196,6 +196,7 @@ def test_mini_demo_predicts_the_blanks(app):
     at = _open(app, "mini")
     values = {m.label: float(m.value) for m in at.metric}
     assert len(values) == 2  # one pair per tab, labels repeat
+    assert any("turns pink" in c.value for c in at.caption)  # why a typed cell is refused, said before it happens
     assert values["Bob / Beauty Inside"] == pytest.approx(4.5, abs=0.5)
     assert values["Carol / Love Story"] == pytest.approx(1.0, abs=0.5)
     # only the open tab (NMF) is factorised and drawn; ALS also step by step, its animation when opened

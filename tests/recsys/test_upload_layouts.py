@@ -86,7 +86,8 @@ def test_every_problem_is_listed_together_in_line_order():
         read_ratings_file(("user,item,rating\n" + "\n".join(rows) + "\n").encode())
     message = str(error.value)
     assert "6 problems" in message
-    assert [int(n) for n in re.findall(r"line (\d+)", message)] == [3, 7, 12, 20, 26, 29]
+    assert [int(n) for n in re.findall(r"^- line (\d+)", message, re.M)] == [3, 7, 12, 20, 26, 29]
+    assert "1 line repeats an earlier (user, movie) pair (line 29)" in message  # 1,2,x after 1,2,9
 
 
 def test_many_problems_show_the_first_twenty_and_count_the_rest():
