@@ -60,8 +60,8 @@ class Recommendations:
     scores: np.ndarray
     score_label: str = "predicted rating"
     fallback: bool = False
-    #: the scores the list is ranked by, where they differ from `scores` (a prediction above the
-    #: top of the scale is reported clipped but ranks by its own value); None when they are the same
+    #: the scores the list is ranked by, where clipping makes several of `scores` tie (predictions
+    #: above the top of the scale are reported clipped but rank by their own values); else None
     ranked_by: np.ndarray | None = None
 
 
@@ -413,7 +413,8 @@ class Recommender(ABC):
         top = top_k_indices(scores, k)
         top = top[np.isfinite(scores[top])]
         shown = self.scale.clip(scores[top]) if fallback else self.scores_to_output(scores[top])
-        ranked_by = None if np.allclose(shown, scores[top]) else scores[top]
+        clipped = ~np.isclose(shown, scores[top])
+        ranked_by = scores[top] if clipped.sum() > 1 else None  # the shown values tie where the ranking does not
         return Recommendations(top, shown, FALLBACK_LABEL if fallback else self.score_label, fallback, ranked_by)
 
     def check_user(self, user: int) -> int:

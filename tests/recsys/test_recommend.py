@@ -68,6 +68,9 @@ def test_a_list_shows_the_score_it_ranks_by_when_predictions_pass_the_top_of_the
     assert recs.ranked_by.tolist() == [6.1, 5.4, 5.0]
     plain = model.top_k(np.linspace(1, 4, ml100k.n_items), 3)
     assert plain.ranked_by is None  # nothing clipped: one score column
+    one = np.full(ml100k.n_items, 3.0)
+    one[7] = 5.2
+    assert model.top_k(one, 3).ranked_by is None  # one clipped value ties with nothing: no extra column
 
 
 def test_favourites_are_ratings_of_four_or_more(ml_small):
