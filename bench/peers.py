@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from recsys.dataset import Ratings
+from recsys.data.dataset import Ratings
 from recsys.models.base import Recommender
 from recsys.models.loop import History
 

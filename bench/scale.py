@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from recsys import sources  # noqa: E402
+from recsys.data import sources  # noqa: E402
 
 SIZE = 25_000_000
 #: the default top-10 model on the Recommendations page's default split, the default rating model on
@@ -52,7 +52,7 @@ def child(step: str, *args: str) -> dict:
 
 
 def step_write(folder: str) -> dict:
-    from recsys.synthetic import synthetic_dataset, write_movielens_folder
+    from recsys.data.synthetic import synthetic_dataset, write_movielens_folder
 
     started = time.perf_counter()
     dataset = synthetic_dataset(SIZE, seed=0, name="synthetic-25m")
@@ -69,14 +69,14 @@ def step_load(folder: str, name: str) -> dict:
 
 def step_train(label: str, split_kind: str) -> dict:
     """Train a default model on synthetic-25m with its per-size settings, into the server's store."""
-    from recsys import service
-    from recsys.recommend import for_user
-    from recsys.split import Split
-    from recsys.training import train
+    from recsys.work import request
+    from recsys.explain.recommend import for_user
+    from recsys.data.split import Split
+    from recsys.work.training import train
 
     dataset = sources.load("synthetic-25m")
     loaded_gib = _peak_gib()
-    chosen = service.resolve(dataset, label, Split(split_kind))  # as the CLI and the pages resolve it
+    chosen = request.resolve(dataset, label, Split(split_kind))  # as the CLI and the pages resolve it
     note = chosen.size_note
     epochs: list[float] = []
     started = time.perf_counter()

@@ -42,12 +42,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.publish import publish  # noqa: E402
-from recsys import sources  # noqa: E402
-from recsys.catalog import (DEFAULT_FACTOR_MODEL, DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL,  # noqa: E402
+from recsys.data import sources  # noqa: E402
+from recsys.work.catalog import (DEFAULT_FACTOR_MODEL, DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL,  # noqa: E402
                             known_parameters, preset, size_defaults)
-from recsys.evaluate import rmse  # noqa: E402
+from recsys.evaluation.evaluate import rmse  # noqa: E402
 from recsys.models import make_model  # noqa: E402
-from recsys.split import Split, validation_split  # noqa: E402
+from recsys.data.split import Split, validation_split  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_PARTS = "train,recommend,dashboard,load,growth"
@@ -68,8 +68,8 @@ def _model(label: str, **extra):
 def train_child() -> dict:
     """The default model trained end to end in this fresh process (the parent times it whole,
     Python's start and every import included): its test RMSE on P2."""
-    from recsys.artifacts import ArtifactStore
-    from recsys.training import train as train_end_to_end
+    from recsys.store.artifacts import ArtifactStore
+    from recsys.work.training import train as train_end_to_end
 
     dataset = sources.load("ml-latest-small")
     with tempfile.TemporaryDirectory() as folder:
@@ -83,8 +83,8 @@ def _p2_rmse(model, test) -> float:
 
 def bench_train(repeats: int) -> list[str]:
     from bench.peers import myfm_peers, surprise_peers
-    from recsys.artifacts import ArtifactStore
-    from recsys.training import train as train_end_to_end
+    from recsys.store.artifacts import ArtifactStore
+    from recsys.work.training import train as train_end_to_end
 
     dataset = sources.load("ml-latest-small")
     train, test = Split().apply(dataset)
@@ -203,8 +203,8 @@ def bench_load(sessions: int = 10, waves: int = 2) -> list[str]:
     with tempfile.TemporaryDirectory() as folder:
         dataset = sources.load("ml-latest-small")
         rating = preset(DEFAULT_FACTOR_MODEL)
-        from recsys.artifacts import ArtifactStore
-        from recsys.training import train
+        from recsys.store.artifacts import ArtifactStore
+        from recsys.work.training import train
 
         train(dataset, rating.model, rating.overrides, store=ArtifactStore(Path(folder) / "models"))
         results = load_waves({"RECSYS_ARTIFACTS_DIR": folder}, Path(folder) / "server.log", sessions, waves)
@@ -236,7 +236,7 @@ def _child_or_fail(*args: str) -> dict:
 def growth_child(size: int) -> dict:
     """One growth measurement in this (fresh) process: the default rating model with its per-size
     settings, fitted as `train()` fits it (a 10% validation part), timed whole, with peak memory."""
-    from recsys.synthetic import synthetic_dataset
+    from recsys.data.synthetic import synthetic_dataset
 
     started = time.perf_counter()
     dataset = synthetic_dataset(size, seed=0)
@@ -285,7 +285,7 @@ def hostile_child(name: str) -> dict:
     """Judge one upload of the malformed/hostile corpus (or a valid 10 MiB file) in this fresh
     process: seconds, peak RSS and the verdict."""
     from recsys.errors import DataError
-    from recsys.upload import read_ratings_file
+    from recsys.data.upload import read_ratings_file
     from tests.robustness.corpus import corpus, csv
 
     full = (small_folder() / "ratings.csv").read_text().splitlines()
@@ -356,7 +356,7 @@ def big_upload_child(name: str) -> dict:
     import zipfile
 
     from recsys.errors import DataError
-    from recsys.upload import UPLOAD_CAPS, read_ratings_file
+    from recsys.data.upload import UPLOAD_CAPS, read_ratings_file
 
     full = (small_folder() / "ratings.csv").read_text().splitlines()
     if "wide rows" in name:
@@ -439,7 +439,7 @@ def bench_distribute(size: int = 1_000_000) -> list[str]:
 
 def small_folder() -> Path:
     """ml-latest-small where recsys finds it (RECSYS_DATA_DIR or the download cache)."""
-    from recsys.sources import locate
+    from recsys.data.sources import locate
 
     return locate("ml-latest-small", download=False)
 

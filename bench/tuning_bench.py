@@ -8,7 +8,7 @@ P1 (ml-100k's official folds u1-u5: a study per fold, the test RMSE averaged ove
                                       # the blend's parts tuned per fold, then the blend with them (about 15 minutes)
 
 For each of biased-mf, recommender-net and item-knn: a study of `--trials` trials on P3's training
-part (`recsys.tuning`: each trial scored on a held-out 10% of it), then the default and the tuned
+part (`recsys.work.tuning`: each trial scored on a held-out 10% of it), then the default and the tuned
 settings trained on the whole training part and scored once on the test part. Next to them,
 Surprise's RandomizedSearchCV over SVD with as many candidates (3-fold CV on the same training
 part, RMSE), refitted on the training part and scored on the same test part.
@@ -26,10 +26,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.publish import publish  # noqa: E402
-from recsys import sources  # noqa: E402
-from recsys.evaluate import rmse  # noqa: E402
-from recsys.split import Split  # noqa: E402
-from recsys.tuning import Tuner  # noqa: E402
+from recsys.data import sources  # noqa: E402
+from recsys.evaluation.evaluate import rmse  # noqa: E402
+from recsys.data.split import Split  # noqa: E402
+from recsys.work.tuning import Tuner  # noqa: E402
 
 MODELS = ("biased-mf", "recommender-net", "item-knn")
 PROTOCOLS = {"P3": [Split("holdout", fraction=0.2, seed=42)],
@@ -71,7 +71,7 @@ def blend_rows(dataset, splits: list[Split], bests: dict) -> list[dict]:
     """The default blend against the blend whose parts take each fold's tuned settings
     (`part_settings`), both fitted as the default trains (a 10% validation part) and scored once."""
     from recsys.models import make_model
-    from recsys.split import validation_split
+    from recsys.data.split import validation_split
 
     scores: dict[str, list[float]] = {"default": [], "tuned": []}
     for split in splits:

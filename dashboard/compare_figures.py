@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from recsys import glossary
+from recsys.evaluation import glossary
 
 from dashboard.figures import _layout, empty_figure
 

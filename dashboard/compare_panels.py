@@ -8,11 +8,11 @@ import streamlit as st
 
 from dashboard import compare_figures as cf, figures, links, services
 from dashboard.tables import column_help, glossed, readable
-from recsys import glossary
-from recsys.compare import Comparison, user_versus
-from recsys.confidence import holds, verdict
+from recsys.evaluation import glossary
+from recsys.evaluation.compare import Comparison, user_versus
+from recsys.evaluation.confidence import holds, verdict
 from recsys.errors import ArtifactError, RecsysError
-from recsys.service import refusal, resolve
+from recsys.work.request import refusal, resolve
 
 BEYOND = {name: glossary.meaning(name) for name in ("coverage", "gini", "arp", "aplt", "novelty", "diversity",
                                                     "factor_diversity", "personalisation")}

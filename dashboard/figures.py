@@ -9,7 +9,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from recsys import glossary
+from recsys.evaluation import glossary
 
 TEMPLATE = "plotly_white"
 

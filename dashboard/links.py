@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard.privacy import is_private
 from dashboard.state import choose
-from recsys.split import Split
+from recsys.data.split import Split
 
 RECOMMEND_PAGE = "app_pages/recommend.py"
 

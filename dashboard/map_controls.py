@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard import figures, services
 from dashboard.map_panels import YOU
-from recsys.catalog import DEFAULT_FACTOR_MODEL, map_labels, without_a_map
+from recsys.work.catalog import DEFAULT_FACTOR_MODEL, map_labels, without_a_map
 
 PICKER_MAX = 5_000  # a drop-down of every title of MovieLens-32M (87k) would be slow to draw and to use
 

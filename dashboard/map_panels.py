@@ -8,7 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import figures, services
-from recsys import explore, projector, recommend, stats
+from recsys.explain import explore, projector, recommend
+from recsys.data import stats
 
 YOU = "you"
 

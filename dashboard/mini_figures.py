@@ -11,8 +11,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard.figures import _layout
-from recsys.mini import FACTOR_NAMES, MiniStep
-from recsys.readers import MINI_MOVIES, MINI_USERS
+from recsys.explain.mini import FACTOR_NAMES, MiniStep
+from recsys.data.readers import MINI_MOVIES, MINI_USERS
 
 SCALE = "Blues"
 

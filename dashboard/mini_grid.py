@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from recsys.readers import MINI_MATRIX, MINI_MOVIES, MINI_USERS
+from recsys.data.readers import MINI_MATRIX, MINI_MOVIES, MINI_USERS
 
 
 def original_grid() -> pd.DataFrame:

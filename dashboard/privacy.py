@@ -5,22 +5,15 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from recsys.artifacts import ArtifactStore, process_alive
-from recsys.dataset import Dataset
-from recsys.model_cache import ModelCache, cache_budget
-from recsys.sources import artifacts_root
-
-
-def _release_job_result(key: str) -> None:
-    from dashboard.resources import job_runner  # the runner must not keep an evicted model alive
-
-    job_runner().release_result(key)
+from recsys.store.artifacts import ArtifactStore, process_alive
+from recsys.data.dataset import Dataset
+from recsys.store.model_cache import ModelCache, cache_budget
+from recsys.data.sources import artifacts_root
 
 
 PRIVATE_FOLDER = "private"
@@ -45,24 +38,26 @@ class PrivateSpace:
     """One session's scratch store and model cache for its uploads (removed when it ends)."""
 
     root: Path
-    models: ModelCache = field(default_factory=lambda: ModelCache(cache_budget() // 4, _release_job_result))
+    models: ModelCache
 
     @property
     def store(self) -> ArtifactStore:
         return ArtifactStore(self.root / "models")
 
 
-def _remove_space(space: PrivateSpace) -> None:
+def remove_space(space: PrivateSpace) -> None:
     for key in space.models.keys():
         space.models.pop(key)
     shutil.rmtree(space.root, ignore_errors=True)
 
 
-@st.cache_resource(scope="session", on_release=_remove_space, show_spinner=False)
-def _private_space() -> PrivateSpace:
+def new_space(on_evict) -> PrivateSpace:
+    """A fresh scratch folder under the artifacts' private folder, with its own model cache
+    (`on_evict`: told the key of each model the cache lets go)."""
     folder = artifacts_root() / PRIVATE_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
-    return PrivateSpace(Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=folder)))
+    return PrivateSpace(Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=folder)),
+                        ModelCache(cache_budget() // 4, on_evict))
 
 
 def sweep_private_leftovers() -> list[str]:

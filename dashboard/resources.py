@@ -10,10 +10,10 @@ import threading
 
 import streamlit as st
 
-from dashboard.privacy import _release_job_result, shown_name, sweep_private_leftovers
-from recsys.jobs import DONE, FAILED, STOPPED, JobRunner, JobView
-from recsys.tuning_jobs import TuningRunner
-from recsys.model_cache import ModelCache, cache_budget
+from dashboard.privacy import PrivateSpace, new_space, remove_space, shown_name, sweep_private_leftovers
+from recsys.work.jobs import DONE, FAILED, STOPPED, JobRunner, JobView
+from recsys.work.tuning_jobs import TuningRunner
+from recsys.store.model_cache import ModelCache, cache_budget
 
 _lock = threading.Lock()
 
@@ -53,6 +53,17 @@ def _install_cleanup_guard() -> None:
 
 
 _install_cleanup_guard()
+
+
+def _release_job_result(key: str) -> None:
+    """A model the cache let go: the job runner must not keep it alive either."""
+    job_runner().release_result(key)
+
+
+@st.cache_resource(scope="session", on_release=remove_space, show_spinner=False)
+def private_space() -> PrivateSpace:
+    """This session's scratch store and model cache for its uploads (removed when it ends)."""
+    return new_space(_release_job_result)
 
 
 @st.cache_resource

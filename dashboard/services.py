@@ -12,21 +12,21 @@ import streamlit as st
 
 from dashboard.job_widgets import (_request, expected_seconds_text, is_mine, jobs_panel, job_progress,  # noqa: F401
                                    offer_training, show_ended, watch_jobs)
-from dashboard.privacy import (PRIVATE_FOLDER, PrivateSpace, Scope, _private_space, is_private,  # noqa: F401
+from dashboard.privacy import (PRIVATE_FOLDER, PrivateSpace, Scope, is_private,  # noqa: F401
                                session_id, shown_name, sweep_private_leftovers)
 from dashboard.resources import (_load_lock, _model_cache, cache_budget, job_runner, job_workers, log, tuning_runner,  # noqa: F401
-                                 reset_models)
-from recsys.artifacts import artifact_key
-from recsys.compare import Comparison
-from recsys.dataset import Dataset
+                                 private_space, reset_models)
+from recsys.store.artifacts import artifact_key
+from recsys.evaluation.compare import Comparison
+from recsys.data.dataset import Dataset
 from recsys.errors import ArtifactError, RecsysError
-from recsys.jobs import DONE, FAILED, STOPPED, JobView
-from recsys.model_cache import ModelCache  # noqa: F401 - the server's and each upload's model cache
-from recsys.service import resolve
-from recsys.split import Split
-from recsys.catalog import stand_in
-from recsys.training import TrainResult, lookup, train
-from recsys.upload import UPLOAD_CAPS  # noqa: F401 - the Dataset page states them
+from recsys.work.jobs import DONE, FAILED, STOPPED, JobView
+from recsys.store.model_cache import ModelCache  # noqa: F401 - the server's and each upload's model cache
+from recsys.work.request import resolve
+from recsys.data.split import Split
+from recsys.work.catalog import stand_in
+from recsys.work.training import TrainResult, lookup, train
+from recsys.data.upload import UPLOAD_CAPS  # noqa: F401 - the Dataset page states them
 
 SPLITS = {
     "random 80/20 holdout": Split(),
@@ -63,7 +63,7 @@ def split_choices(dataset: Dataset, splits: dict[str, Split] | None = None) -> l
 
 def model_key(dataset: Dataset, label: str, split: Split, overrides: dict | None = None) -> tuple[str, str, object]:
     """The artifact key, model name and config of a request, through the core's request layer
-    (`recsys.service.resolve`: the per-size settings under the caller's overrides)."""
+    (`recsys.work.request.resolve`: the per-size settings under the caller's overrides)."""
     resolved = resolve(dataset, label, split, overrides)
     return resolved.key, resolved.model, resolved.config
 
@@ -77,13 +77,13 @@ def forget_private() -> None:
         st.session_state.pop(name, None)
     if st.session_state.get("dataset") == UPLOAD:
         st.session_state["dataset"] = st.session_state["_keep_dataset"] = default_dataset()
-    _private_space.clear()
+    private_space.clear()
 
 
 def scope_for(dataset: Dataset) -> Scope:
     """Where this dataset's models live for this session: the shared cache, or its private space."""
     if is_private(dataset):
-        space = _private_space()
+        space = private_space()
         return Scope(space.models, space.store, session_id(), True)
     return Scope(_model_cache(), None, session_id(), False)
 
@@ -267,7 +267,7 @@ def csv_download(frame: pd.DataFrame, label: str, filename: str, key: str) -> No
 def comparison(keys: tuple[str, ...], _dataset: Dataset, _split: Split, _models: dict) -> "Comparison":
     """Intervals, pairs, segments and beyond-accuracy measures of trained models on one split,
     cached by the models' artifact keys (read-only: shared by every session)."""
-    from recsys.compare import comparison as compare
+    from recsys.evaluation.compare import comparison as compare
 
     return compare(_dataset, _split, _models)
 
@@ -277,7 +277,7 @@ def item_points(model_key: str, method: str, min_count: int, genres: tuple[str, 
                 _result: TrainResult, dims: int = 2, include: tuple[int, ...] = ()) -> pd.DataFrame:
     """The movie map of a trained model, cached by its artifact key and the map's settings
     (`include`: movies drawn whatever the filters, e.g. a shown user's)."""
-    from recsys import explore
+    from recsys.explain import explore
 
     return explore.item_map(_dataset, _result.model, method, min_count, list(genres), dims=dims, include=include)
 
@@ -285,6 +285,6 @@ def item_points(model_key: str, method: str, min_count: int, genres: tuple[str, 
 @st.cache_data(show_spinner="Projecting the user vectors…", max_entries=64)
 def user_points(model_key: str, method: str, _dataset: Dataset, _result: TrainResult) -> pd.DataFrame:
     """The user map of a trained model, cached by its artifact key and projection."""
-    from recsys import explore
+    from recsys.explain import explore
 
     return explore.user_map(_dataset, _result.model, method)

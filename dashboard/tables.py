@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from recsys import glossary
+from recsys.evaluation import glossary
 
 MISSING = "—"
 

@@ -11,25 +11,27 @@ from typing import Sequence
 
 import pandas as pd
 
-from recsys import service, sources
-from recsys.artifacts import ArtifactStore, FOLDER_PATTERN
-from recsys.beyond_accuracy import BEYOND_COLUMNS
-from recsys.compare import MODEL_COLUMNS, comparison
-from recsys.confidence import verdict
-from recsys.catalog import (DEFAULT_EVALUATION, DEFAULT_FACTOR_MODEL, DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, Preset,
+from recsys.work import request
+
+from recsys.data import sources
+from recsys.store.artifacts import ArtifactStore, FOLDER_PATTERN
+from recsys.evaluation.beyond_accuracy import BEYOND_COLUMNS
+from recsys.evaluation.compare import MODEL_COLUMNS, comparison
+from recsys.evaluation.confidence import verdict
+from recsys.work.catalog import (DEFAULT_EVALUATION, DEFAULT_FACTOR_MODEL, DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, Preset,
                             all_labels, preset)
-from recsys.dataset import Dataset
+from recsys.data.dataset import Dataset
 from recsys.distribute import STRATEGIES, strategy_for
 from recsys.errors import ArtifactError, ConfigError, RecsysError
-from recsys.evaluate import GROUP_COLUMNS, summarise_folds
-from recsys.jobs import FAILED, JobRunner
+from recsys.evaluation.evaluate import GROUP_COLUMNS, summarise_folds
+from recsys.work.jobs import FAILED, JobRunner
 from recsys.models import MODELS, model_class
 from recsys.models.params import declared
-from recsys.recommend import for_user
-from recsys.split import KINDS, Split, fold_splits
-from recsys.stats import rating_histogram, summary
-from recsys.training import ProgressPrinter, TrainResult
-from recsys.upload import SCALES, read_ratings_file
+from recsys.explain.recommend import for_user
+from recsys.data.split import KINDS, Split, fold_splits
+from recsys.data.stats import rating_histogram, summary
+from recsys.work.training import ProgressPrinter, TrainResult
+from recsys.data.upload import SCALES, read_ratings_file
 
 TABLE_COLUMNS = ["model", "rmse", "mae", "precision", "recall", "ndcg", "hit_rate", "map", *BEYOND_COLUMNS,
                  "fit_seconds", "source"]
@@ -251,7 +253,7 @@ def cmd_compare(args) -> int:
 
 def cmd_tune(args) -> int:
     """Search a model's declared ranges with Optuna; a line per trial, then the best settings."""
-    from recsys import tuning
+    from recsys.work import tuning
 
     if args.list:
         rows = tuning.list_studies(args.storage)
@@ -303,7 +305,7 @@ def _resolved(dataset: Dataset, label: str, split: Split, overrides: dict | None
               only_known: bool = False) -> Preset:
     """The request through the one request layer (per-size settings included, as on the pages),
     as the preset `_run` trains; the per-size sentence goes to stderr."""
-    resolved = service.resolve(dataset, label, split, overrides, only_known=only_known)
+    resolved = request.resolve(dataset, label, split, overrides, only_known=only_known)
     if resolved.size_note:
         _err(f"at this size: {resolved.size_note}")
     return resolved.preset
@@ -327,7 +329,7 @@ def cmd_recommend(args) -> int:
 
 def cmd_factors(args) -> int:
     """`factors export`: the model's movie (or user) vectors for the Embedding Projector."""
-    from recsys.projector import write_projector
+    from recsys.explain.projector import write_projector
 
     dataset = _load(args)
     split = _split(args)

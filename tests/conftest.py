@@ -61,21 +61,21 @@ def movielens_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def ml_small(movielens_dir):
-    from recsys import sources
+    from recsys.data import sources
 
     return sources.load("ml-latest-small", download=False)
 
 
 @pytest.fixture(scope="session")
 def ml100k(movielens_dir):
-    from recsys import sources
+    from recsys.data import sources
 
     return sources.load("ml-100k", download=False)
 
 
 @pytest.fixture()
 def store(tmp_path):
-    from recsys.artifacts import ArtifactStore
+    from recsys.store.artifacts import ArtifactStore
 
     return ArtifactStore(tmp_path / "models")
 

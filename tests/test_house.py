@@ -50,7 +50,7 @@ def test_the_recsys_command_is_installed():
 
 #: modules that may name models: the registry and its presets; the mini demo's method names
 #: ("gd", "als", "nmf", "keras") are its own vocabulary, not a registry decision
-NAMING_ALLOWED = ("recsys/models/", "recsys/catalog.py", "recsys/mini.py")
+NAMING_ALLOWED = ("recsys/models/", "recsys/work/catalog.py", "recsys/explain/mini.py")
 
 
 def _model_name_tests(path: Path, names: set[str]) -> list[str]:
@@ -79,8 +79,8 @@ def test_no_decision_by_model_name_outside_the_registry():
     assert not offenders, offenders
 
 
-#: what only the request layer (recsys.service, through dashboard/services.py) may touch for a page
-BEHIND_THE_REQUEST_LAYER = ("recsys.models", "recsys.training", "recsys.artifacts")
+#: what only the request layer (recsys.work.request, through dashboard/services.py) may touch for a page
+BEHIND_THE_REQUEST_LAYER = ("recsys.models", "recsys.work.training", "recsys.store.artifacts")
 DECLARATIONS = ("recsys.models.params",)  # what each setting is: read by the Train page's form
 
 
@@ -96,7 +96,7 @@ def _modules(path: Path) -> set[str]:
 
 
 def test_pages_reach_models_only_through_the_request_layer():
-    """Pages and their parts ask recsys.service (via dashboard/services.py) for models; they never
+    """Pages and their parts ask recsys.work.request (via dashboard/services.py) for models; they never
     import the registry, the training or the artifact store themselves."""
     pages = [*(REPO / "dashboard" / "app_pages").glob("*.py"),
              *(REPO / "dashboard").glob("map_*.py"), REPO / "dashboard" / "settings_form.py"]

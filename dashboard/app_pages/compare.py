@@ -5,11 +5,11 @@ import streamlit as st
 
 from dashboard import compare_figures as cf, compare_panels as panels, services
 from dashboard.tables import glossed, readable
-from recsys.catalog import DEFAULT_COMPARISON, all_labels
-from recsys.compare import fold_table
-from recsys.confidence import fold_pairs
-from recsys.evaluate import GROUP_COLUMNS
-from recsys.split import fold_splits
+from recsys.work.catalog import DEFAULT_COMPARISON, all_labels
+from recsys.evaluation.compare import fold_table
+from recsys.evaluation.confidence import fold_pairs
+from recsys.evaluation.evaluate import GROUP_COLUMNS
+from recsys.data.split import fold_splits
 
 
 #: what the folds protocol does not show, and why

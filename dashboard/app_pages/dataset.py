@@ -3,7 +3,7 @@ import streamlit as st
 
 from dashboard import datasets, figures, services
 from dashboard.tables import readable
-from recsys import stats
+from recsys.data import stats
 
 #: the title column kept narrow enough that the count and the mean fit beside it without scrolling
 MOVIE_COLUMNS = {"title": st.column_config.TextColumn("title", width="medium"),

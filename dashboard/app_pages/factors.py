@@ -9,10 +9,11 @@ import streamlit as st
 
 from dashboard import figures, links, map_panels as panels, services
 from dashboard.map_controls import PICKER_MAX, MapSettings, controls, kept
-from recsys import explore, stats
-from recsys.catalog import DEFAULT_FACTOR_MODEL
+from recsys.explain import explore
+from recsys.data import stats
+from recsys.work.catalog import DEFAULT_FACTOR_MODEL
 from recsys.errors import RecsysError
-from recsys.split import Split
+from recsys.data.split import Split
 
 #: the split the map's models are fitted on (the Train page's default)
 MAP_SPLIT = Split()

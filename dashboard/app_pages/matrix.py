@@ -4,7 +4,7 @@ import streamlit as st
 
 from dashboard import figures, services
 from dashboard.tables import readable
-from recsys import stats
+from recsys.data import stats
 
 
 def main() -> None:

@@ -5,8 +5,9 @@ import streamlit as st
 
 from dashboard import figures, links, services
 from dashboard.tables import readable
-from recsys import explore, recommend, stats
-from recsys.catalog import DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, all_labels
+from recsys.explain import explore, recommend
+from recsys.data import stats
+from recsys.work.catalog import DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, all_labels
 from recsys.errors import RecsysError
 
 #: the top-10 table: the title and why it is there first, so both show without scrolling sideways

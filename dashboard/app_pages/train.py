@@ -4,12 +4,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import figures, learning_view, services, settings_form
-from recsys.catalog import DEFAULT_RATING_MODEL, all_labels, blend_parts, missing_views
+from recsys.work.catalog import DEFAULT_RATING_MODEL, all_labels, blend_parts, missing_views
 from recsys.errors import ArtifactError, ConfigError, RecsysError
-from recsys import service
-from recsys.jobs import DONE, FAILED, STOPPED
+from recsys.work import request
+from recsys.work.jobs import DONE, FAILED, STOPPED
 from recsys.budget import human_bytes, model_budget, server_budget
-from recsys.service import TrainResult
+from recsys.work.request import TrainResult
 
 
 def live_training(key: str, curve_note: str, dataset, step: str = "epoch") -> None:
@@ -110,8 +110,8 @@ def main() -> None:
             except RecsysError as error:
                 st.error(f"These hyper-parameters are not valid: {error}")
                 st.stop()
-            config, cost = resolved.config, service.cost(dataset, resolved)
-            refused = service.refusal(dataset, resolved)
+            config, cost = resolved.config, request.cost(dataset, resolved)
+            refused = request.refusal(dataset, resolved)
             if refused:
                 st.warning(f"{label} cannot train on {dataset.name}: {refused}.", icon=":material/block:")
             else:

@@ -5,11 +5,11 @@ import streamlit as st
 
 from dashboard import compare_figures as cf, services
 from dashboard.tables import readable
-from recsys import tuning
-from recsys.catalog import DEFAULT_FACTOR_MODEL, builtin_labels
+from recsys.work import tuning
+from recsys.work.catalog import DEFAULT_FACTOR_MODEL, builtin_labels
 from recsys.errors import RecsysError
-from recsys.service import resolve
-from recsys.tuning_jobs import DONE, FAILED, STOPPED, StudyView
+from recsys.work.request import resolve
+from recsys.work.tuning_jobs import DONE, FAILED, STOPPED, StudyView
 
 TUNABLE = builtin_labels()
 

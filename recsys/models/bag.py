@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from recsys.dataset import Ratings
+from recsys.data.dataset import Ratings
 from recsys.models.base import Factors, Recommender
 from recsys.models.loop import EpochCallback, History
 

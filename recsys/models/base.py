@@ -14,7 +14,7 @@ from typing import Callable, ClassVar, Sequence
 import numpy as np
 
 from recsys.budget import Cost, Shape, rows_cost
-from recsys.dataset import RatingScale, Ratings
+from recsys.data.dataset import RatingScale, Ratings
 from recsys.errors import ArtifactError, ConfigError, UnknownIdError
 from recsys.models import snapshots
 from recsys.models.config import ModelConfig
@@ -161,10 +161,10 @@ class Recommender(ABC):
         self.validation_predictions: np.ndarray | None = None
         #: what fitting had to say (e.g. a blend part left out), shown with the result
         self.notes: list[str] = []
-        #: set by `recsys.training.train`: the cached model already trained with exactly these
+        #: set by `recsys.work.training.train`: the cached model already trained with exactly these
         #: data and settings, or None; models made of parts (the blend) reuse it instead of training
         self.cached_part: Callable[[str, ModelConfig], "Recommender | None"] | None = None
-        #: set by `recsys.training.train`: hears the name of each of `stages()` as it begins
+        #: set by `recsys.work.training.train`: hears the name of each of `stages()` as it begins
         self.on_stage: Callable[[str], None] | None = None
         #: the factors after each epoch, for the sampled movies and users (models that keep snapshots)
         self.snapshots: list[snapshots.Snapshot] = []

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from recsys.budget import Cost, Shape, dense_refusal, rows_cost
-from recsys.dataset import Ratings
+from recsys.data.dataset import Ratings
 from recsys.errors import ConfigError
 from recsys.models.params import hyper
 from recsys.models.base import Factors, RankingOnly, Recommender

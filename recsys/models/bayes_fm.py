@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from recsys.budget import Cost, Shape, rows_cost
-from recsys.dataset import Ratings
+from recsys.data.dataset import Ratings
 from recsys.errors import ArtifactError, ConfigError
 from recsys.models import snapshots
 from recsys.models.base import Factors, Recommender

@@ -28,7 +28,7 @@ from recsys.models.loop import History, Stage
 from recsys.models import sizing
 from recsys.models.keras_config import TRAINERS
 from recsys.models.params import ASSIGNMENT, declared, hyper, parse_value
-from recsys.split import validation_split
+from recsys.data.split import validation_split
 
 RIDGE = 1e-3  # keeps the weight fit stable when two components agree closely
 
@@ -64,7 +64,7 @@ class BlendConfig(ModelConfig):
                                            "(each part's declared ranges apply; a tuned preset's settings fit here)")
 
     def __post_init__(self) -> None:
-        from recsys.models import MODELS
+        from recsys.models.registry import MODELS
 
         if isinstance(self.components, tuple) and isinstance(self.optional, tuple):
             # a model that is not in the blend cannot be left out of it (unknown names stay, to be refused)
@@ -74,7 +74,8 @@ class BlendConfig(ModelConfig):
 
     def validate(self) -> None:
         super().validate()
-        from recsys.models import MODELS, KerasRecommender
+        from recsys.models.keras_base import KerasRecommender
+        from recsys.models.registry import MODELS
 
         names = self.components
         if not names:
@@ -93,7 +94,8 @@ class BlendConfig(ModelConfig):
     def part_config(self, name: str) -> ModelConfig:
         """Part `name`'s config: its own defaults, its own settings for `parts_sized_for` ratings,
         the blend's seed and `part_*` settings (for a Keras part), then what `part_settings` gives it."""
-        from recsys.models import KerasRecommender, model_class
+        from recsys.models.keras_base import KerasRecommender
+        from recsys.models.registry import model_class
 
         cls = model_class(name)
         extra = dict(cls.settings_for_size(self.parts_sized_for, 0)[0]) if self.parts_sized_for else {}
@@ -105,7 +107,7 @@ class BlendConfig(ModelConfig):
 
     def part_overrides(self, name: str) -> dict:
         """The settings `part_settings` gives part `name`, read as that part declares them."""
-        from recsys.models import MODELS
+        from recsys.models.registry import MODELS
 
         overrides = {}
         for text in self.part_settings:
@@ -138,7 +140,7 @@ class Blend(Recommender):
         minutes on two cores, so the blend is its bayes-fm part alone, with that model's own
         settings at that size. Below that, from the size where a Keras part would change its batch,
         every part takes its own settings for the size (`parts_sized_for`), as it would alone."""
-        from recsys.models import BayesFM
+        from recsys.models.bayes_fm import BayesFM
 
         overrides, notes = {}, []
         if n_ratings > sizing.LARGE_RATINGS:
@@ -154,7 +156,7 @@ class Blend(Recommender):
     @classmethod
     def refuses(cls, config: BlendConfig, shape: Shape) -> str:
         """A part that must be kept and cannot train on this data (an optional one is left out)."""
-        from recsys.models import MODELS
+        from recsys.models.registry import MODELS
 
         return next((f"its part {reason}" for name in config.components if name not in config.optional
                      for reason in [MODELS[name].refuses(config.part_config(name), shape)] if reason), "")
@@ -162,7 +164,8 @@ class Blend(Recommender):
     @classmethod
     def estimate(cls, config: BlendConfig, shape: Shape) -> Cost:
         """Its parts are all kept: the sum of their costs, the Keras part's once per network."""
-        from recsys.models import MODELS, KerasRecommender
+        from recsys.models.keras_base import KerasRecommender
+        from recsys.models.registry import MODELS
 
         from recsys.budget import model_budget
 
@@ -186,7 +189,8 @@ class Blend(Recommender):
         return next((p.curve_step(p.config) for p in parts if not _aside(p)), cls.step_name)
 
     def _components(self, names: tuple[str, ...] | None = None) -> list[Recommender]:
-        from recsys.models import KerasRecommender, model_class
+        from recsys.models.keras_base import KerasRecommender
+        from recsys.models.registry import model_class
 
         def part(name: str) -> Recommender:
             config = self.config.part_config(name)
@@ -316,7 +320,7 @@ class Blend(Recommender):
 
 def _is_keras(component: Recommender) -> bool:
     """The blend's Keras part (alone or as a bag of its networks)."""
-    from recsys.models import KerasRecommender
+    from recsys.models.keras_base import KerasRecommender
 
     return isinstance(component.members[0] if isinstance(component, Bag) else component, KerasRecommender)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from recsys.dataset import Ratings
+from recsys.data.dataset import Ratings
 
 
 def fit_biases(train: Ratings, reg_user: float = 5.0, reg_item: float = 5.0,

@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 from scipy import sparse
 
-from recsys.dataset import Ratings
+from recsys.data.dataset import Ratings
 from recsys.errors import ConfigError
 from recsys.models.fm_features import (DayBins, SideTerms, Sides, build_sides, content_rows, predict_sample,
                                        split_sample)

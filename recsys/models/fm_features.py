@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from recsys.dataset import ItemContent, Ratings
+from recsys.data.dataset import ItemContent, Ratings
 
 SECONDS_PER_DAY = 86_400
 #: release years in bins of this many years, from FIRST_YEAR (earlier years share the first bin)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from recsys.dataset import RatingScale
+from recsys.data.dataset import RatingScale
 from recsys.errors import ConfigError
 
 FOLD_IN_BIAS_REG = 3.0  # L2 on a folded-in user bias

@@ -25,7 +25,7 @@ from typing import ClassVar
 import numpy as np
 
 from recsys.budget import Cost, Shape, rows_cost
-from recsys.dataset import Ratings
+from recsys.data.dataset import Ratings
 from recsys.distribute import strategy_for
 from recsys.errors import ArtifactError
 from recsys.models import sizing, snapshots

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from recsys.dataset import Ratings
+from recsys.data.dataset import Ratings
 
 SNAPSHOT_ITEMS = 2000
 SNAPSHOT_USERS = 1000

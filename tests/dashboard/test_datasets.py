@@ -2,7 +2,7 @@
 import pytest
 
 from dashboard.datasets import picker_label, status_table
-from recsys.sources import DatasetStatus
+from recsys.data.sources import DatasetStatus
 
 
 def _status(name, state, synthetic=False, size=250.0):

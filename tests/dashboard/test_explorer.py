@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recsys import explore
+from recsys.explain import explore
 from tests.conftest import REPO, finish_jobs
 
 APP = str(REPO / "dashboard" / "app.py")

@@ -4,8 +4,8 @@ import pytest
 import pandas as pd
 
 from dashboard import figures
-from recsys import stats
-from recsys.mini import factorise
+from recsys.data import stats
+from recsys.explain.mini import factorise
 
 
 def test_dataset_figures(ml_small):
@@ -171,7 +171,7 @@ def test_best_so_far_steps_down_for_errors_and_up_for_rankings():
 
 def test_the_mini_animation_has_a_frame_per_step_on_fixed_axes():
     from dashboard import mini_figures
-    from recsys.mini import factorise, frame_steps, step_sentence
+    from recsys.explain.mini import factorise, frame_steps, step_sentence
 
     result = factorise("als")
     frames = frame_steps(len(result.steps))
@@ -238,7 +238,7 @@ def test_the_learning_map_names_its_genres_spreads_its_labels_and_says_its_basis
 
 def test_the_mini_animations_sentence_is_wrapped_to_fit():
     from dashboard import mini_figures
-    from recsys.mini import factorise, frame_steps, step_sentence
+    from recsys.explain.mini import factorise, frame_steps, step_sentence
 
     result = factorise("gd")
     frames = frame_steps(len(result.steps))
@@ -248,7 +248,7 @@ def test_the_mini_animations_sentence_is_wrapped_to_fit():
 
 
 def test_fold_intervals_stay_inside_a_numbers_range():
-    from recsys.compare import fold_table
+    from recsys.evaluation.compare import fold_table
 
     frame = pd.DataFrame({"model": ["a"] * 5, "split": [f"f{i}" for i in range(5)],
                           "aplt": [0.0, 0.0, 0.01, 0.0, 0.05], "rmse": [0.9, 0.91, 0.92, 0.9, 0.93]})

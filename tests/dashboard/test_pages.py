@@ -8,7 +8,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recsys.catalog import DEFAULT_RATING_MODEL
+from recsys.work.catalog import DEFAULT_RATING_MODEL
 
 from tests.conftest import REPO, finish_jobs
 
@@ -164,7 +164,7 @@ def test_recommendations_say_which_split_and_how_a_new_user_was_served(app, ml_s
     at.selectbox(key="rec_split").set_value(next(o for o in at.selectbox(key="rec_split").options
                                                   if o.startswith("time"))).run()
     _train_if_offered(at, "biases")  # an earlier test may have trained it on this split
-    train, _ = __import__("recsys.split", fromlist=["Split"]).Split("time", fraction=0.2).apply(ml_small)
+    train, _ = __import__("recsys.data.split", fromlist=["Split"]).Split("time", fraction=0.2).apply(ml_small)
     new_user = next(u for u in range(ml_small.n_users) if u not in set(train.users.tolist()))
     at.selectbox(key="user").set_value(ml_small.user_ids[new_user]).run()
     assert not at.exception
@@ -311,7 +311,7 @@ def test_a_dataset_downloads_from_the_page_with_its_checksum_and_opens(tmp_path,
     """ml-100k served as GroupLens lays it out (a zip of the real files) through a stand-in for the network."""
     import urllib.request
 
-    from recsys import sources
+    from recsys.data import sources
     from tests.recsys.test_sources import _opener, _real_zip
 
     payload = _real_zip(movielens_dir)
@@ -371,7 +371,7 @@ def test_page_reruns_leave_keras_and_the_running_jobs_alone(app, monkeypatch):
 
 def test_a_failing_job_says_why_in_the_page_and_the_panel(app, monkeypatch, tmp_path):
     from dashboard import services
-    from recsys import jobs
+    from recsys.work import jobs
     from recsys.errors import ConfigError
 
     def broken(*args, **kwargs):
@@ -385,7 +385,7 @@ def test_a_failing_job_says_why_in_the_page_and_the_panel(app, monkeypatch, tmp_
         assert any("failed: the disk ate it" in c.value for c in at.sidebar.caption)
         assert any(b.label == "Try again" for b in at.button)
         assert not at.get("plotly_chart")
-        monkeypatch.setattr(jobs, "train", __import__("recsys.training", fromlist=["train"]).train)
+        monkeypatch.setattr(jobs, "train", __import__("recsys.work.training", fromlist=["train"]).train)
         at.button(key=next(b.key for b in at.button if b.label == "Try again")).click().run()
         finish_jobs(at)
         assert not at.error and at.get("plotly_chart")
@@ -395,7 +395,7 @@ def test_a_failing_job_says_why_in_the_page_and_the_panel(app, monkeypatch, tmp_
 
 def test_an_upload_and_its_models_stay_private_to_the_session(movielens_dir, tmp_path, monkeypatch):
     from dashboard import services
-    from recsys.artifacts import ArtifactStore
+    from recsys.store.artifacts import ArtifactStore
 
     monkeypatch.setenv("RECSYS_ARTIFACTS_DIR", str(tmp_path))
     services.reset_models()
@@ -468,7 +468,7 @@ def test_a_first_visit_shows_a_quick_model_while_the_default_trains(movielens_di
 
     import streamlit as st
 
-    from recsys.catalog import DEFAULT_FACTOR_MODEL, DEFAULT_RANKING_MODEL, STAND_IN
+    from recsys.work.catalog import DEFAULT_FACTOR_MODEL, DEFAULT_RANKING_MODEL, STAND_IN
     from recsys.models import model_class
 
     monkeypatch.setenv("RECSYS_ARTIFACTS_DIR", str(tmp_path))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from recsys import tuned
+from recsys.work import tuned
 from tests.conftest import REPO
 
 APP = str(REPO / "dashboard" / "app.py")

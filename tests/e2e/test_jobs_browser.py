@@ -11,7 +11,7 @@ import time
 import pytest
 
 from bench.dashboard_driver import CHROMIUM, CHROMIUM_ARGS, STAND_IN_NOTE, serve
-from recsys.artifacts import ArtifactStore
+from recsys.store.artifacts import ArtifactStore
 from tests.conftest import REPO, require_chromium
 
 pytestmark = pytest.mark.browser

@@ -35,12 +35,12 @@ def main() -> None:
         strategy_for("multi-worker")
     import numpy as np
 
-    from recsys import sources
-    from recsys.evaluate import rmse
+    from recsys.data import sources
+    from recsys.evaluation.evaluate import rmse
     from recsys.models import make_model
 
     if args.synthetic:
-        from recsys.synthetic import synthetic_dataset
+        from recsys.data.synthetic import synthetic_dataset
 
         ratings = synthetic_dataset(args.synthetic, seed=0).ratings
     else:
@@ -68,10 +68,10 @@ def main() -> None:
 
 
 def save_trained(root: Path, strategy: str) -> dict:
-    """Train mf through `recsys.training.train` under `strategy` into a store at `root`."""
-    from recsys import sources
-    from recsys.artifacts import ArtifactStore
-    from recsys.training import train
+    """Train mf through `recsys.work.training.train` under `strategy` into a store at `root`."""
+    from recsys.data import sources
+    from recsys.store.artifacts import ArtifactStore
+    from recsys.work.training import train
 
     dataset = sources.load("ml-latest-small", download=False)
     result = train(dataset, "mf", {"epochs": 2, "refit": False}, store=ArtifactStore(root), strategy=strategy)

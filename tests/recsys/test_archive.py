@@ -2,7 +2,7 @@ import zipfile
 
 import pytest
 
-from recsys.archive import extract_safely
+from recsys.data.archive import extract_safely
 from recsys.errors import DataError
 
 

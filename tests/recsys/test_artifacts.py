@@ -5,12 +5,12 @@ import os
 import numpy as np
 import pytest
 
-from recsys.artifacts import FORMAT_VERSION, ArtifactStore, artifact_key
+from recsys.store.artifacts import FORMAT_VERSION, ArtifactStore, artifact_key
 from recsys.errors import ArtifactError
 from recsys.models import make_model
-from recsys.readers import mini_dataset
-from recsys.split import Split
-from recsys.training import train
+from recsys.data.readers import mini_dataset
+from recsys.data.split import Split
+from recsys.work.training import train
 
 
 @pytest.fixture(scope="module")

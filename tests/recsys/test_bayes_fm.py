@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from recsys.dataset import ItemContent, Ratings
+from recsys.data.dataset import ItemContent, Ratings
 from recsys.errors import ConfigError
 from recsys.models import make_model, model_class
 from recsys.models.bayes_fm import _conditional_user
 from recsys.models.fm_features import DayBins, build_sides, content_rows, predict_sample, split_sample
-from recsys.split import Split, validation_split
+from recsys.data.split import Split, validation_split
 
 SMALL = {"iterations": 8, "burn_in": 2, "samples": 4, "rank": 4}
 
@@ -203,11 +203,11 @@ def test_a_failing_chain_says_why_and_leaves_nothing(u1):
 PARENT = """
 import sys, time
 import numpy as np
-from recsys import sources
+from recsys.data import sources
 from recsys.models import make_model
 from recsys.models.fm_chain import ChainSpec
 from recsys.models.fm_process import ChainProcess
-from recsys.split import Split
+from recsys.data.split import Split
 train, _ = Split("official", name="u1").apply(sources.load("ml-100k", download=False))
 config = make_model("bayes-fm", iterations=10000, burn_in=2, samples=2, rank=2).config
 chain = ChainProcess(ChainSpec.of(config, 0), train, None, np.arange(10), np.arange(10))

@@ -5,12 +5,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recsys import beyond_accuracy as ba
-from recsys import confidence
+from recsys.evaluation import beyond_accuracy as ba
+from recsys.evaluation import confidence
 from recsys.cli import main
-from recsys.compare import comparison, user_versus
+from recsys.evaluation.compare import comparison, user_versus
 from recsys.models import make_model
-from recsys.split import Split
+from recsys.data.split import Split
 
 
 def _sums(label: str, errors_per_user: list[list[float]], ndcg: list[float] | None = None) -> confidence.UserSums:
@@ -100,7 +100,7 @@ def test_most_popular_exposes_few_movies_and_no_long_tail(ml100k):
     train, test = Split("official", name="u1").apply(ml100k)
     model = make_model("popular")
     model.fit(train)
-    from recsys.evaluate import evaluate
+    from recsys.evaluation.evaluate import evaluate
 
     row = evaluate(model, train, test)
     assert row["gini"] > 0.98 and row["aplt"] == 0.0 and row["personalisation"] < 0.6  # lists differ only by seen movies
@@ -142,7 +142,7 @@ def test_the_compare_command_prints_and_writes_both_tables(tmp_path, capsys):
 def test_pairs_over_folds_are_paired_by_fold():
     import pandas as pd
 
-    from recsys.confidence import fold_pairs, holds
+    from recsys.evaluation.confidence import fold_pairs, holds
 
     frame = pd.DataFrame({"model": ["a"] * 5 + ["b"] * 5 + ["c"] * 5,
                           "split": [f"fold{i}" for i in range(5)] * 3,
@@ -158,7 +158,7 @@ def test_pairs_over_folds_are_paired_by_fold():
 
 
 def test_segments_run_from_least_to_most(ml100k):
-    from recsys.compare import ACTIVITY_NAMES, POPULARITY_NAMES
+    from recsys.evaluation.compare import ACTIVITY_NAMES, POPULARITY_NAMES
 
     split = Split("official", name="u1")
     train, _ = split.apply(ml100k)

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from recsys import sources
+from recsys.data import sources
 from recsys.errors import DataError, UnknownIdError
-from recsys.readers import mini_dataset
+from recsys.data.readers import mini_dataset
 
 
 def test_mini_has_the_tutorial_ratings_and_two_blanks():

@@ -13,10 +13,10 @@ import sys
 import numpy as np
 import pytest
 
-from recsys.artifacts import ArtifactStore
+from recsys.store.artifacts import ArtifactStore
 from recsys.distribute import check_strategy
 from recsys.errors import ConfigError
-from recsys.training import with_strategy, resolve_config
+from recsys.work.training import with_strategy, resolve_config
 from tests.conftest import REPO
 
 CHILD = [sys.executable, str(REPO / "tests" / "recsys" / "distribute_child.py")]
@@ -41,7 +41,7 @@ def test_mirrored_over_two_logical_cpus_matches_one_device_and_saves_a_plain_mod
     saved = results[-1]
     assert saved["strategy"] == "mirrored"
     loaded = ArtifactStore(tmp_path / "store").load("mf", saved["key"])  # here: no strategy, one device
-    from recsys import sources
+    from recsys.data import sources
 
     data = sources.load("ml-latest-small", download=False).ratings
     np.testing.assert_allclose(loaded.model.predict(data.users[:20], data.items[:20]), saved["predictions"], rtol=1e-5)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from recsys.errors import ConfigError
-from recsys.evaluate import mae, ranking_metrics, rmse, summarise_folds
+from recsys.evaluation.evaluate import mae, ranking_metrics, rmse, summarise_folds
 
 
 def test_rmse_and_mae_known_values():

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from dashboard.figures import genre_colours
-from recsys import explore
+from recsys.explain import explore
 from recsys.errors import ConfigError
 from recsys.models import make_model
 
@@ -77,7 +77,7 @@ def test_every_genre_gets_its_own_colour(ml_small):
 
 
 def test_the_map_minimum_adapts_to_a_small_dataset(ml_small):
-    from recsys.explore import adapted_min_count
+    from recsys.explain.explore import adapted_min_count
 
     assert adapted_min_count(ml_small, 20) == 20  # ml-latest-small has hundreds of movies with 20 ratings
     assert adapted_min_count(ml_small, 20, at_least=5000) == 1 or adapted_min_count(ml_small, 20, at_least=5000) < 20

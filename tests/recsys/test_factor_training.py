@@ -6,12 +6,12 @@ import threading
 import numpy as np
 import pytest
 
-from recsys.dataset import Ratings, RatingScale
+from recsys.data.dataset import Ratings, RatingScale
 from recsys.errors import ConfigError
-from recsys.evaluate import rmse
+from recsys.evaluation.evaluate import rmse
 from recsys.models import make_model
 from recsys.models.factor_training import CompiledTrainer
-from recsys.split import validation_split
+from recsys.data.split import validation_split
 
 
 def _ratings(seed: int = 0, n_users: int = 40, n_items: int = 30, n: int = 500) -> Ratings:

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from recsys.models import make_model
-from recsys.recommend import against_the_future
-from recsys.split import Split
+from recsys.explain.recommend import against_the_future
+from recsys.data.split import Split
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ def test_marks_the_top10_movies_the_user_rated_later(ml_small, temporal):
 
 
 def test_ndcg_matches_the_evaluation(ml_small, temporal):
-    from recsys.evaluate import evaluate_top_k
+    from recsys.evaluation.evaluate import evaluate_top_k
 
     split, model, train, test = temporal
     users = np.unique(test.users[test.values >= 4.0])[:25]

@@ -5,8 +5,8 @@ import threading
 import pytest
 
 from recsys.errors import ConfigError
-from recsys.jobs import DONE, FAILED, STOPPED, JobRunner
-from recsys.split import Split
+from recsys.work.jobs import DONE, FAILED, STOPPED, JobRunner
+from recsys.data.split import Split
 
 U1 = Split("official", name="u1")
 
@@ -64,7 +64,7 @@ def test_stop_ends_a_running_job_and_saves_nothing(runner, ml100k, store):
 
 
 def test_a_failing_job_reports_its_error_and_the_worker_goes_on(runner, ml100k, monkeypatch):
-    from recsys import jobs, training
+    from recsys.work import jobs, training
 
     def broken(dataset, model_name, *args, **kwargs):
         if model_name == "nmf":
@@ -130,7 +130,7 @@ def test_a_comparison_of_many_runs_queues_whole(runner, ml100k):
 
 
 def test_private_jobs_are_seen_only_by_their_owner(runner, ml100k, tmp_path):
-    from recsys.artifacts import ArtifactStore
+    from recsys.store.artifacts import ArtifactStore
 
     scratch = ArtifactStore(tmp_path / "alice-scratch")
     mine = runner.submit(ml100k, "biases", None, U1, owner="alice", private=True, store=scratch)
@@ -168,9 +168,9 @@ def test_what_cannot_train_is_refused_before_any_work(ml_small):
     """One gate: the estimate, check_budget and the job runner all refuse nmf's dense matrix on
     ml-latest-small, with the same reason fit would give."""
     from recsys.errors import ConfigError
-    from recsys.jobs import JobRunner
-    from recsys.split import Split
-    from recsys.training import check_budget, refusal
+    from recsys.work.jobs import JobRunner
+    from recsys.data.split import Split
+    from recsys.work.training import check_budget, refusal
 
     reason = refusal(ml_small, "nmf")
     assert "max_cells" in reason and "5,931,640" in reason

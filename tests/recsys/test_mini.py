@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from recsys.mini import factorise
-from recsys.readers import MINI_MATRIX
+from recsys.explain.mini import factorise
+from recsys.data.readers import MINI_MATRIX
 
 
 @pytest.mark.parametrize("model", ["nmf", "mf"])
@@ -31,7 +31,7 @@ def test_an_edited_grid_refactorises():
 
 @pytest.mark.parametrize("method", ["gd", "als"])
 def test_numpy_methods_fill_the_blanks_and_keep_every_step(method):
-    from recsys.mini import MiniSettings
+    from recsys.explain.mini import MiniSettings
 
     result = factorise(method, settings=MiniSettings(steps=200))
     blanks = result.blanks.set_index(["user", "movie"])["predicted"]
@@ -44,7 +44,7 @@ def test_numpy_methods_fill_the_blanks_and_keep_every_step(method):
 
 
 def test_factors_are_balanced_so_people_and_films_share_one_scale():
-    from recsys.mini import balance
+    from recsys.explain.mini import balance
 
     result = factorise("nmf")
     p, q = result.user_factors.to_numpy(), result.movie_factors.to_numpy()
@@ -56,7 +56,7 @@ def test_factors_are_balanced_so_people_and_films_share_one_scale():
 
 @pytest.mark.parametrize("method", ["gd", "als"])
 def test_the_steps_replay_the_factorisation_and_say_what_they_did(method):
-    from recsys.mini import frame_steps, step_sentence
+    from recsys.explain.mini import frame_steps, step_sentence
 
     result = factorise(method)
     last = result.steps[-1]
@@ -71,7 +71,7 @@ def test_the_steps_replay_the_factorisation_and_say_what_they_did(method):
 
 
 def test_a_long_descent_keeps_its_early_steps_densely():
-    from recsys.mini import frame_steps
+    from recsys.explain.mini import frame_steps
 
     frames = frame_steps(1001)
     assert frames[:6] == [0, 1, 2, 3, 4, 5] and frames[-1] == 1000 and len(frames) <= 60

@@ -4,11 +4,11 @@ import threading
 import numpy as np
 import pytest
 
-from recsys.catalog import builtin_labels, known_parameters, preset
+from recsys.work.catalog import builtin_labels, known_parameters, preset
 from recsys.errors import ConfigError
 from recsys.models import make_model, model_class
 from recsys.models.fallback import fit_biases
-from recsys.split import Split, validation_split
+from recsys.data.split import Split, validation_split
 
 FAST = {"epochs": 2, "factors": 8, "batch_size": 4096}
 
@@ -253,7 +253,7 @@ def test_blend_declares_its_stages_and_announces_them():
 
 def test_declared_abilities_match_what_the_models_do():
     """Pages and the CLI read abilities from the classes; each declaration matches the class."""
-    from recsys.catalog import blend_parts, map_labels, ranking_capable
+    from recsys.work.catalog import blend_parts, map_labels, ranking_capable
     from recsys.models import MODELS
     from recsys.models.base import RankingOnly, Recommender
 

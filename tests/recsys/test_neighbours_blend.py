@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from recsys.errors import ConfigError
-from recsys.evaluate import rmse
+from recsys.evaluation.evaluate import rmse
 from recsys.models import make_model
-from recsys.split import Split, validation_split
+from recsys.data.split import Split, validation_split
 
 
 @pytest.fixture(scope="module")
@@ -219,7 +219,7 @@ def test_ease_solves_its_closed_form(parts):
 def test_blend_reuses_an_identical_cached_recommender_net(ml100k, store):
     """Trained with the same split, seed and trainer, the standalone recommender-net is the blend's
     Keras part: the blend takes it from the artifact store instead of training it again."""
-    from recsys.training import train
+    from recsys.work.training import train
 
     split = Split("official", name="u2")
     alone = train(ml100k, "recommender-net", {"trainer": "compiled"}, split=split, store=store)
@@ -257,7 +257,7 @@ def test_the_blend_takes_settings_for_single_parts():
 
 
 def test_a_bag_reuses_a_cached_second_network_under_its_own_file_name(ml100k, store, tmp_path):
-    from recsys.training import train
+    from recsys.work.training import train
 
     split = Split("official", name="u2")
     second = train(ml100k, "recommender-net", {"trainer": "compiled", "seed": 43}, split=split, store=store)

@@ -7,7 +7,7 @@ from dataclasses import fields
 import pytest
 
 from dashboard.settings_form import controls, read
-from recsys.catalog import blend_parts
+from recsys.work.catalog import blend_parts
 from recsys.cli import main
 from recsys.errors import ConfigError
 from recsys.models import MODELS, make_model

@@ -6,7 +6,7 @@ import pytest
 from recsys.cli import main
 from recsys.errors import ConfigError
 from recsys.models import make_model
-from recsys.projector import metadata_tsv, projector_tables, vectors_tsv, write_projector
+from recsys.explain.projector import metadata_tsv, projector_tables, vectors_tsv, write_projector
 
 
 @pytest.fixture(scope="module")

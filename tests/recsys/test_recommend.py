@@ -5,8 +5,8 @@ import pytest
 
 from recsys.errors import ConfigError
 from recsys.models import make_model
-from recsys.recommend import FROM_FALLBACK, FROM_FOLD_IN, FROM_MODEL, for_new_user, for_user
-from recsys.split import Split
+from recsys.explain.recommend import FROM_FALLBACK, FROM_FOLD_IN, FROM_MODEL, for_new_user, for_user
+from recsys.data.split import Split
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_a_list_shows_the_score_it_ranks_by_when_predictions_pass_the_top_of_the
     """Issue 33: GMF's top-10 all read "5" (clipped); the list is ranked by the model's own score,
     which is shown beside the clipped prediction."""
     from recsys.models import make_model
-    from recsys.split import Split
+    from recsys.data.split import Split
 
     train, _ = Split("official", name="u1").apply(ml100k)
     model = make_model("biases")
@@ -74,7 +74,7 @@ def test_a_list_shows_the_score_it_ranks_by_when_predictions_pass_the_top_of_the
 
 
 def test_favourites_are_ratings_of_four_or_more(ml_small):
-    from recsys import stats
+    from recsys.data import stats
 
     r = ml_small.ratings
     low = np.bincount(r.users[r.values < 1], minlength=ml_small.n_users)

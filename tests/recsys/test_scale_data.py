@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recsys import datacache, sources
-from recsys.synthetic import synthetic_dataset, write_movielens_folder
+from recsys.data import datacache, sources
+from recsys.data.synthetic import synthetic_dataset, write_movielens_folder
 
 
 @pytest.fixture()

@@ -2,13 +2,13 @@
 import numpy as np
 import pytest
 
-from recsys import explore
-from recsys.catalog import preset, size_defaults
+from recsys.explain import explore
+from recsys.work.catalog import preset, size_defaults
 from recsys.models.sizing import LARGE_EPOCHS, LARGE_RATINGS
 from recsys.errors import ConfigError
 from recsys.models import make_model
-from recsys.synthetic import synthetic_dataset
-from recsys.training import resolve_config
+from recsys.data.synthetic import synthetic_dataset
+from recsys.work.training import resolve_config
 
 
 def test_small_sets_keep_every_default():

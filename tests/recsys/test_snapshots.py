@@ -6,8 +6,8 @@ import numpy as np
 
 from recsys.models import make_model
 from recsys.models import snapshots as snaps
-from recsys.split import Split, validation_split
-from recsys.training import train
+from recsys.data.split import Split, validation_split
+from recsys.work.training import train
 
 
 def test_a_keras_run_keeps_a_snapshot_per_epoch_of_its_sampled_movies(ml100k):

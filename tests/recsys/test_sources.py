@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from recsys import sources
+from recsys.data import sources
 from recsys.errors import DataError
 
 

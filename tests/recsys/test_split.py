@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from recsys.errors import ConfigError
-from recsys.split import Split, fold_splits, validation_split
+from recsys.data.split import Split, fold_splits, validation_split
 
 
 def test_holdout_is_the_documented_recipe(ml_small):

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from recsys.errors import ArtifactError, ArtifactGone
-from recsys.split import Split
-from recsys.training import lookup, train
+from recsys.data.split import Split
+from recsys.work.training import lookup, train
 
 
 U1 = Split("official", name="u1")

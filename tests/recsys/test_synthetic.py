@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from recsys.errors import ConfigError
-from recsys.synthetic import synthetic_dataset
+from recsys.data.synthetic import synthetic_dataset
 
 
 def test_small_synthetic_has_the_right_shape_and_is_labelled():

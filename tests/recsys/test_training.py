@@ -3,9 +3,9 @@ import threading
 import pytest
 
 from recsys.errors import ConfigError
-from recsys.readers import mini_dataset
-from recsys.split import Split
-from recsys.training import ProgressPrinter, lookup, train
+from recsys.data.readers import mini_dataset
+from recsys.data.split import Split
+from recsys.work.training import ProgressPrinter, lookup, train
 
 
 def test_callbacks_receive_every_epoch_and_stop_saves_nothing(store, ml100k):

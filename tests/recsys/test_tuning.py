@@ -9,11 +9,11 @@ import sys
 import numpy as np
 import pytest
 
-from recsys import tuning
-from recsys.catalog import builtin_labels
+from recsys.work import tuning
+from recsys.work.catalog import builtin_labels
 from recsys.errors import ConfigError
 from recsys.models import Recommender
-from recsys.split import Split
+from recsys.data.split import Split
 from tests.conftest import REPO
 
 SPLIT = Split("official", name="u1")
@@ -120,7 +120,7 @@ def test_two_processes_share_one_study(tmp_path):
 
 
 def test_the_best_settings_become_a_preset_every_command_accepts(tmp_path, capsys):
-    from recsys.catalog import all_labels, preset
+    from recsys.work.catalog import all_labels, preset
     from recsys.cli import main
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
@@ -144,7 +144,7 @@ def test_the_best_settings_become_a_preset_every_command_accepts(tmp_path, capsy
 
 
 def test_studies_run_one_at_a_time_as_jobs_and_a_queued_one_can_be_stopped(ml100k):
-    from recsys.tuning_jobs import DONE, STOPPED, TuningRunner
+    from recsys.work.tuning_jobs import DONE, STOPPED, TuningRunner
 
     runner = TuningRunner()
     first = runner.submit(ml100k, "biases", SPLIT, trials=2)
@@ -178,7 +178,7 @@ def test_tuned_floats_are_kept_readable(ml100k, tmp_path):
 
 
 def test_the_verdict_calls_a_gain_a_gain_only_when_test_agrees():
-    from recsys.tuned import TunedPreset
+    from recsys.work.tuned import TunedPreset
 
     record = TunedPreset("biases@tuned", "biases", "biases", {"reg_user": 2.0}, "s", "ml-100k", "u1", "rmse",
                          0.930, 3, default_value=0.940)

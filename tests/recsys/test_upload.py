@@ -5,7 +5,7 @@ import zipfile
 import pytest
 
 from recsys.errors import DataError
-from recsys.upload import NO_MOVIES_NOTE, read_ratings_file
+from recsys.data.upload import NO_MOVIES_NOTE, read_ratings_file
 
 
 @pytest.fixture(scope="module")

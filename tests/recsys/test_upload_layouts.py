@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 from recsys.errors import DataError
-from recsys.upload import NO_MOVIES_NOTE, SCALES, read_ratings_file
+from recsys.data.upload import NO_MOVIES_NOTE, SCALES, read_ratings_file
 
 WHOLE = SCALES["whole-stars"]
 

@@ -23,7 +23,7 @@ class BadInput:
     build: Callable[[Rows], bytes]
     message: str
     filename: str = "ratings.csv"
-    scale: str = "half-stars"  # a key of recsys.upload.SCALES
+    scale: str = "half-stars"  # a key of recsys.data.upload.SCALES
     in_dashboard: bool = True  # False where Streamlit's own upload limit answers first
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import importlib
 import sys
 
-from recsys.artifacts import ArtifactStore
-from recsys.readers import mini_dataset
-from recsys.split import Split
-from recsys.training import train
+from recsys.store.artifacts import ArtifactStore
+from recsys.data.readers import mini_dataset
+from recsys.data.split import Split
+from recsys.work.training import train
 
 SPLIT = Split(fraction=0.25)
 

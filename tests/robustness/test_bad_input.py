@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from recsys.cli import main
 from recsys.errors import DataError
-from recsys.upload import SCALES, read_ratings_file
+from recsys.data.upload import SCALES, read_ratings_file
 from tests.conftest import REPO
 from tests.robustness.corpus import BadInput, corpus, csv
 

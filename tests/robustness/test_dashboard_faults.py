@@ -9,8 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import services
-from recsys.artifacts import ArtifactStore
-from recsys.catalog import DEFAULT_FACTOR_MODEL, STAND_IN
+from recsys.store.artifacts import ArtifactStore
+from recsys.work.catalog import DEFAULT_FACTOR_MODEL, STAND_IN
 from tests.conftest import REPO, finish_jobs
 from tests.robustness.test_faults import CASES, DAMAGE, _other_format_version
 
@@ -90,7 +90,7 @@ def test_an_unwritable_artifacts_folder_still_shows_the_result(tmp_path, monkeyp
 def test_a_full_artifacts_folder_still_shows_the_result(fresh, monkeypatch):
     def no_space(folder):
         raise OSError(errno.ENOSPC, "No space left on device")
-    monkeypatch.setattr("recsys.artifacts._fsync_tree", no_space)
+    monkeypatch.setattr("recsys.store.artifacts._fsync_tree", no_space)
     at = _train_on_the_page()
     assert any("No space left on device" in w.value for w in at.warning)
     assert any(m.label == "Test RMSE" and m.value != "n/a" for m in at.metric)

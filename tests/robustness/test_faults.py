@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recsys import sources
-from recsys.artifacts import FORMAT_VERSION, ArtifactStore
+from recsys.data import sources
+from recsys.store.artifacts import FORMAT_VERSION, ArtifactStore
 from recsys.errors import ArtifactError, DataError
-from recsys.readers import mini_dataset
-from recsys.training import train
+from recsys.data.readers import mini_dataset
+from recsys.work.training import train
 from tests.conftest import REPO
 from tests.robustness.fault_child import SPLIT, config
 
@@ -104,7 +104,7 @@ def _other_format_version(folder: Path) -> None:
     meta["format_version"] = FORMAT_VERSION + 1
     (folder / "meta.json").write_text(json.dumps(meta))
     manifest = json.loads((folder / "manifest.json").read_text())
-    from recsys.artifacts import _sha256
+    from recsys.store.artifacts import _sha256
 
     manifest["meta.json"] = {"bytes": (folder / "meta.json").stat().st_size, "sha256": _sha256(folder / "meta.json")}
     (folder / "manifest.json").write_text(json.dumps(manifest))
@@ -143,7 +143,7 @@ def test_each_damaged_file_is_detected_and_retrained(saved, tmp_path, name, how)
 def test_a_full_disk_keeps_the_trained_result(tmp_path, monkeypatch):
     def no_space(folder):
         raise OSError(errno.ENOSPC, "No space left on device")
-    monkeypatch.setattr("recsys.artifacts._fsync_tree", no_space)
+    monkeypatch.setattr("recsys.store.artifacts._fsync_tree", no_space)
     root = tmp_path / "models"
     result = train(mini_dataset(), "biases", split=SPLIT, store=ArtifactStore(root))
     assert result.path is None and "No space left on device" in result.notes[0]

@@ -11,9 +11,9 @@ import pytest
 
 from bench.dashboard_driver import load_waves
 from dashboard.services import SPLITS, model_key
-from recsys.artifacts import ArtifactStore
-from recsys.catalog import DEFAULT_FACTOR_MODEL, DEFAULT_RANKING_MODEL
-from recsys.training import train
+from recsys.store.artifacts import ArtifactStore
+from recsys.work.catalog import DEFAULT_FACTOR_MODEL, DEFAULT_RANKING_MODEL
+from recsys.work.training import train
 from tests.conftest import REPO, require_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recsys.artifacts import ArtifactStore
+from recsys.store.artifacts import ArtifactStore
 from recsys.errors import ArtifactError
-from recsys.readers import mini_dataset
-from recsys.split import Split
-from recsys.training import train
+from recsys.data.readers import mini_dataset
+from recsys.data.split import Split
+from recsys.work.training import train
 from tests.conftest import REPO
 
 

@@ -1,5 +1,5 @@
 """Compare models on one split with confidence: each model's test results reduced once to
-per-user numbers (`score`), then intervals and paired tests (`recsys.confidence`), where the
+per-user numbers (`score`), then intervals and paired tests (`recsys.evaluation.confidence`), where the
 models differ (`segments`, `user_versus`) and what their top-10s do beyond accuracy.
 The Compare page, `python -m recsys compare` and the bench all call `comparison`."""
 from __future__ import annotations
@@ -9,13 +9,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from recsys import confidence, glossary
-from recsys.beyond_accuracy import BEYOND_COLUMNS, beyond_accuracy, factor_diversity
-from recsys.dataset import Dataset, Ratings
+from recsys.evaluation import confidence, glossary
+from recsys.evaluation.beyond_accuracy import BEYOND_COLUMNS, beyond_accuracy, factor_diversity
+from recsys.data.dataset import Dataset, Ratings
 from recsys.errors import ConfigError
-from recsys.evaluate import evaluated_users, ranking_metrics, row_groups, top_k_lists
+from recsys.evaluation.evaluate import evaluated_users, ranking_metrics, row_groups, top_k_lists
 from recsys.models.base import Recommender
-from recsys.split import Split
+from recsys.data.split import Split
 
 TOPK_METRICS = ("ndcg", "precision", "recall")
 INTERVAL_METRICS = ("rmse", "mae", *TOPK_METRICS)
@@ -189,7 +189,7 @@ MODEL_COLUMNS = ["model", *[c for m in INTERVAL_METRICS for c in (m, f"{m}_low",
 def fold_table(frame: pd.DataFrame, by: str = "model") -> pd.DataFrame:
     """Over folds: each metric's mean with its t-interval (`_low`, `_high`) and standard deviation
     (`_std`), one row per model, the number of folds in `folds`."""
-    from recsys.evaluate import summarise_folds
+    from recsys.evaluation.evaluate import summarise_folds
 
     table = summarise_folds(frame, by)
     for metric in [c for c in table.columns if f"{c}_std" in table.columns]:

@@ -7,13 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from recsys.artifacts import ArtifactStore, artifact_key
+from recsys.store.artifacts import ArtifactStore, artifact_key
 from recsys.budget import Cost
-from recsys.catalog import Preset, known_parameters, preset, size_defaults
-from recsys.dataset import Dataset
+from recsys.work.catalog import Preset, known_parameters, preset, size_defaults
+from recsys.data.dataset import Dataset
 from recsys.models import ModelConfig, model_class
-from recsys.split import Split
-from recsys.training import TrainResult, estimate_cost, lookup, refusal as training_refusal, resolve_config
+from recsys.data.split import Split
+from recsys.work.training import TrainResult, estimate_cost, lookup, refusal as training_refusal, resolve_config
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from recsys import datacache, synthetic
-from recsys.archive import extract_safely
-from recsys.dataset import Dataset, RatingScale
+from recsys.data import datacache, synthetic
+from recsys.data.archive import extract_safely
+from recsys.data.dataset import Dataset, RatingScale
 from recsys.errors import DataError
-from recsys.readers import (HALF_STARS, WHOLE_STARS, mini_dataset, read_ml100k, read_movielens_csv,
+from recsys.data.readers import (HALF_STARS, WHOLE_STARS, mini_dataset, read_ml100k, read_movielens_csv,
                             read_movielens_dat)
 
 GROUPLENS = "https://files.grouplens.org/datasets/movielens/"
@@ -174,7 +174,7 @@ def _read(spec: DatasetSpec, folder: Path) -> Dataset:
 
 
 def fast_copy_dir() -> Path:
-    """Where indexed copies of big and synthetic datasets are kept (see `recsys.datacache`)."""
+    """Where indexed copies of big and synthetic datasets are kept (see `recsys.data.datacache`)."""
     return data_cache_dir() / "indexed"
 
 

@@ -24,11 +24,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recsys.dataset import Dataset
+from recsys.data.dataset import Dataset
 from recsys.errors import ArtifactError, ArtifactGone
 from recsys.models import MODELS, ModelConfig, Recommender, model_class
-from recsys.sources import artifacts_root
-from recsys.split import Split
+from recsys.data.sources import artifacts_root
+from recsys.data.split import Split
 
 FORMAT_VERSION = 2  # 2: models record the movies they know (state.npz item_known)
 KEY_PATTERN = re.compile(r"^[0-9a-f]{16}$")

@@ -7,7 +7,7 @@ from collections import OrderedDict
 from typing import Callable
 
 from recsys.budget import megabytes as budget_megabytes
-from recsys.training import TrainResult
+from recsys.work.training import TrainResult
 
 
 class ModelCache:

@@ -13,16 +13,16 @@ from typing import Callable, Mapping, Sequence
 
 import pandas as pd
 
-from recsys.artifacts import ArtifactStore, artifact_key
-from recsys.dataset import Dataset
+from recsys.store.artifacts import ArtifactStore, artifact_key
+from recsys.data.dataset import Dataset
 from recsys import budget
 from recsys.budget import Cost, Shape
 from recsys.distribute import check_strategy
 from recsys.errors import ArtifactGone, ArtifactError, ConfigError
-from recsys.evaluate import evaluate
+from recsys.evaluation.evaluate import evaluate
 from recsys.models import ModelConfig, Recommender, model_class
 from recsys.models.loop import HISTORY_COLUMNS, EpochCallback, EpochLog, Stage
-from recsys.split import Split, validation_split
+from recsys.data.split import Split, validation_split
 
 VALIDATION_FRACTION = 0.1
 

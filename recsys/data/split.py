@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from recsys.dataset import Dataset, Ratings
+from recsys.data.dataset import Dataset, Ratings
 from recsys.errors import ConfigError, DataError
 
 KINDS = ("holdout", "kfold", "temporal", "time", "official", "full")

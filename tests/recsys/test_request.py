@@ -3,10 +3,10 @@ import re
 
 import pytest
 
-from recsys import service
+from recsys.work import request
 from recsys.models import sizing
 from recsys.cli import main
-from recsys.split import Split
+from recsys.data.split import Split
 
 
 @pytest.fixture()
@@ -16,16 +16,16 @@ def small_threshold(monkeypatch):
 
 
 def test_resolve_applies_the_per_size_settings_under_the_overrides(ml100k, small_threshold):
-    resolved = service.resolve(ml100k, "blend", Split("official", name="u1"), {"part_epochs": 1})
+    resolved = request.resolve(ml100k, "blend", Split("official", name="u1"), {"part_epochs": 1})
     assert resolved.config.components == ("bayes-fm",) and resolved.config.part_epochs == 1
     assert "bayes-fm part alone" in resolved.size_note and "16 Gibbs iterations" in resolved.size_note
-    assert service.resolve(ml100k, "blend", Split("official", name="u1"), {"part_epochs": 1}).key == resolved.key
-    with_all_parts = service.resolve(ml100k, "blend", Split("official", name="u1"),
+    assert request.resolve(ml100k, "blend", Split("official", name="u1"), {"part_epochs": 1}).key == resolved.key
+    with_all_parts = request.resolve(ml100k, "blend", Split("official", name="u1"),
                                      {"part_epochs": 1, "components": ("recommender-net", "item-knn")})
     assert with_all_parts.key != resolved.key  # an override beats the per-size setting
-    assert service.cost(ml100k, resolved).bytes > 0
-    assert service.resolve(ml100k, "biases", only_known=True, overrides={"factors": 8}).config == \
-        service.resolve(ml100k, "biases").config
+    assert request.cost(ml100k, resolved).bytes > 0
+    assert request.resolve(ml100k, "biases", only_known=True, overrides={"factors": 8}).config == \
+        request.resolve(ml100k, "biases").config
 
 
 def test_the_cli_and_a_page_train_the_same_model_for_the_same_words(ml100k, small_threshold, capsys, monkeypatch,

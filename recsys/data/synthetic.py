@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recsys.dataset import Dataset, build_dataset
+from recsys.data.dataset import Dataset, build_dataset
 from recsys.errors import ConfigError
-from recsys.readers import HALF_STARS
+from recsys.data.readers import HALF_STARS
 
 ML25M_USERS = 162_541
 ML25M_ITEMS = 59_047

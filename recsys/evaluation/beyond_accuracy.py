@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from recsys.dataset import Ratings
+from recsys.data.dataset import Ratings
 
 BEYOND_COLUMNS = ["coverage", "gini", "arp", "aplt", "novelty", "diversity", "personalisation"]
 #: the most popular movies that make up this share of training interactions are the "head"

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from recsys import sources
+from recsys.data import sources
 from recsys.errors import RecsysError
 
 

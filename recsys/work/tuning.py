@@ -23,15 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from recsys import service, tuned
-from recsys.dataset import Dataset
+from recsys.work import request, tuned
+from recsys.data.dataset import Dataset
 from recsys.errors import ConfigError, RecsysError
-from recsys.evaluate import evaluate_top_k, rmse
+from recsys.evaluation.evaluate import evaluate_top_k, rmse
 from recsys.models import model_class
 from recsys.models.params import Param, search_space
-from recsys.sources import artifacts_root
-from recsys.split import Split, validation_split
-from recsys.training import VALIDATION_FRACTION, check_budget
+from recsys.data.sources import artifacts_root
+from recsys.data.split import Split, validation_split
+from recsys.work.training import VALIDATION_FRACTION, check_budget
 
 #: the share of the training part held out to score trials
 TUNING_FRACTION = 0.1
@@ -41,7 +41,7 @@ def space(label: str, narrow: dict[str, tuple] | None = None) -> dict[str, Param
     """The settings a study searches for a preset, with `narrow` replacing declared ranges."""
     from dataclasses import replace
 
-    from recsys.catalog import preset
+    from recsys.work.catalog import preset
 
     chosen = preset(label)
     config_type = model_class(chosen.model).config_type
@@ -82,7 +82,7 @@ def suggest(trial: Any, params: dict[str, Param]) -> dict:
 
 def default_metric(label: str) -> str:
     """RMSE for a model that predicts ratings, NDCG@10 for one that only ranks."""
-    from recsys.catalog import preset
+    from recsys.work.catalog import preset
 
     chosen = preset(label)
     return "rmse" if model_class(chosen.model)(model_class(chosen.model).config_type(**chosen.overrides)) \
@@ -162,7 +162,7 @@ class Tuner:
         import optuna
 
         chosen = suggest(trial, self.params)
-        resolved = service.resolve(self.dataset, self.label, self.split, chosen)
+        resolved = request.resolve(self.dataset, self.label, self.split, chosen)
         check_budget(self.dataset, resolved.model, resolved.config)
         pruned = threading.Event()
         stop = threading.Event()
@@ -192,13 +192,13 @@ class Tuner:
     @property
     def defaults(self) -> dict:
         """The searched settings as the preset has them at this size (what tuning must beat)."""
-        config = service.resolve(self.dataset, self.label, self.split).config
+        config = request.resolve(self.dataset, self.label, self.split).config
         return {name: getattr(config, name) for name in self.params}
 
     def default_score(self) -> float:
         """The defaults' score on the same tuning-validation part as the trials (computed once)."""
         if self._default_score is None:
-            resolved = service.resolve(self.dataset, self.label, self.split)
+            resolved = request.resolve(self.dataset, self.label, self.split)
             self._default_score = self._fit_and_score(resolved.model, resolved.config)
         return self._default_score
 
@@ -244,7 +244,7 @@ class Tuner:
         The best trial must beat the defaults on the tuning-validation part (the same rows for
         both); when it does not, the preset keeps the defaults and says so. Floats are kept to
         four significant digits (what a person can read and type; the score does not move)."""
-        from recsys.catalog import preset
+        from recsys.work.catalog import preset
 
         best = self.best
         if best is None:
@@ -264,11 +264,11 @@ class Tuner:
     def test_scores(self, store=None) -> dict[str, float]:
         """The test metric of the default settings and of the tuned preset, computed once after
         the search (each trains on the whole training part, or loads its cached artifact)."""
-        from recsys.training import train
+        from recsys.work.training import train
 
         out = {}
         for label in (self.label, f"{self.label}{tuned.SUFFIX}"):
-            resolved = service.resolve(self.dataset, label, self.split)
+            resolved = request.resolve(self.dataset, label, self.split)
             result = train(self.dataset, resolved.model, resolved.config, self.split, store=store)
             out[label] = float(result.metrics.get(self.metric, float("nan")))
         return out

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from recsys.dataset import Dataset
+from recsys.data.dataset import Dataset
 from recsys.errors import ConfigError
-from recsys.explore import liked_items, reasons
+from recsys.explain.explore import liked_items, reasons
 from recsys.models import Recommender
 from recsys.models.base import Recommendations, check_k
-from recsys.split import Split
+from recsys.data.split import Split
 
 #: how a list was made
 FROM_MODEL, FROM_FOLD_IN, FROM_FALLBACK = "model", "fold-in", "fallback"
@@ -104,7 +104,7 @@ def against_the_future(model: Recommender, dataset: Dataset, split: Split, user:
     training, marked with which of them they rated in the test part (later, for the time and
     temporal splits) and how; hits and NDCG@k as the evaluation computes them (relevant: a test
     rating >= `threshold`). None when the split has no test part (`full`)."""
-    from recsys.evaluate import ranking_metrics
+    from recsys.evaluation.evaluate import ranking_metrics
 
     check_k(k)
     if not split.has_test:

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recsys.dataset import Dataset, RatingScale, build_dataset
+from recsys.data.dataset import Dataset, RatingScale, build_dataset
 from recsys.errors import DataError
 
 HALF_STARS = RatingScale(0.5, 5.0, 0.5)

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recsys.dataset import Dataset
+from recsys.data.dataset import Dataset
 from recsys.errors import ConfigError
 from recsys.models import Recommender
-from recsys.stats import item_table
+from recsys.data.stats import item_table
 
 MOVIE_COLUMNS = ("title", "genres", "year", "count", "mean_rating")
 USER_COLUMNS = ("user", "count", "mean_rating")

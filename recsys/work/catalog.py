@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 
 
-from recsys import tuned
+from recsys.work import tuned
 from recsys.errors import ConfigError
 from recsys.models import MODELS, model_class, sizing
 
@@ -37,7 +37,7 @@ class Preset:
 
 def preset(label: str, **overrides) -> Preset:
     """Resolve a preset label such as 'neumf', 'gmf-ranking' or 'biased-mf@tuned' (a study's best
-    settings, `recsys.tuned`), with extra overrides."""
+    settings, `recsys.work.tuned`), with extra overrides."""
     if label.endswith(tuned.SUFFIX):
         found = tuned.get(label)
         return Preset(label, found.model, {**found.overrides, **overrides})

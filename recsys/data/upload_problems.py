@@ -9,9 +9,9 @@ import io
 
 import numpy as np
 
-from recsys.dataset import RatingScale
+from recsys.data.dataset import RatingScale
 from recsys.errors import DataError
-from recsys.readers import HALF_STARS, WHOLE_STARS
+from recsys.data.readers import HALF_STARS, WHOLE_STARS
 
 MAX_PROBLEMS = 20
 CHUNK = 1 << 23

@@ -1,6 +1,6 @@
 """Accuracy metrics: RMSE and MAE on ratings; precision, recall, NDCG, hit rate and MAP of top-k
 lists, and what the lists do beyond accuracy (coverage, Gini, ARP, APLT, novelty, diversity,
-personalisation: `recsys.beyond_accuracy`); for one split or over folds, as tidy pandas frames.
+personalisation: `recsys.evaluation.beyond_accuracy`); for one split or over folds, as tidy pandas frames.
 
 Top-k protocol: a user is evaluated when they have at least one relevant test item (test rating
 >= `threshold`); every item the user did not rate in train is ranked; NDCG uses binary relevance,
@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from recsys.beyond_accuracy import BEYOND_COLUMNS, beyond_accuracy
-from recsys.dataset import Ratings
+from recsys.evaluation.beyond_accuracy import BEYOND_COLUMNS, beyond_accuracy
+from recsys.data.dataset import Ratings
 from recsys.errors import ConfigError
 from recsys.models.base import Recommender
 
@@ -138,7 +138,7 @@ def evaluate(model: Recommender, train: Ratings, test: Ratings, k: int = 10,
              threshold: float = 4.0, item_genres: list[set[str]] | None = None) -> dict[str, float]:
     """One row of metrics: RMSE and MAE (NaN for ranking-trained models), top-k metrics, the
     same by row group (see the module notes), what the lists do beyond accuracy
-    (`recsys.beyond_accuracy`; diversity needs `item_genres`), and predict seconds."""
+    (`recsys.evaluation.beyond_accuracy`; diversity needs `item_genres`), and predict seconds."""
     started = time.perf_counter()
     row: dict[str, float] = {"rmse": float("nan"), "mae": float("nan")}
     groups = row_groups(model, test)

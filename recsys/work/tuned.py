@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from recsys.errors import ConfigError
-from recsys.sources import artifacts_root
+from recsys.data.sources import artifacts_root
 
 SUFFIX = "@tuned"
 _lock = threading.Lock()

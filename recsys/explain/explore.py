@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from recsys.dataset import Dataset
+from recsys.data.dataset import Dataset
 from recsys.errors import ConfigError
 from recsys.models import Recommender, top_k_indices
-from recsys.stats import item_table
+from recsys.data.stats import item_table
 
 PROJECTIONS = ("pca", "tsne", "raw")
 TSNE_MAX_POINTS = 5_000  # t-SNE on more takes minutes: the most-rated movies are drawn

@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recsys.archive import checked_members, open_zip, read_member
-from recsys.dataset import Dataset, RatingScale, build_dataset
+from recsys.data.archive import checked_members, open_zip, read_member
+from recsys.data.dataset import Dataset, RatingScale, build_dataset
 from recsys.errors import DataError
-from recsys.readers import HALF_STARS, WHOLE_STARS
-from recsys.upload_problems import (CHUNK, SHAPE, VALUE, Problems, cut_long_lines, detect_scale, duplicate_lines,
+from recsys.data.readers import HALF_STARS, WHOLE_STARS
+from recsys.data.upload_problems import (CHUNK, SHAPE, VALUE, Problems, cut_long_lines, detect_scale, duplicate_lines,
                                     duplicates_note, long_lines, scale_note)
 
 MAX_BYTES = 200 * 1024**2
@@ -536,7 +536,7 @@ def _movies_dat(text: str) -> pd.DataFrame:
 
 
 def _u_item(text: str) -> pd.DataFrame:
-    from recsys.readers import ML100K_GENRES
+    from recsys.data.readers import ML100K_GENRES
 
     rows = [line.split("|") for line in text.splitlines() if line.strip()]
     bad = next((n for n, row in enumerate(rows, 1) if len(row) != 5 + len(ML100K_GENRES)), None)

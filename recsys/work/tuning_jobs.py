@@ -9,11 +9,11 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 
-from recsys.dataset import Dataset
+from recsys.data.dataset import Dataset
 from recsys.errors import RecsysError
-from recsys.split import Split
-from recsys.tuned import TunedPreset
-from recsys.tuning import TrialReport, Tuner
+from recsys.data.split import Split
+from recsys.work.tuned import TunedPreset
+from recsys.work.tuning import TrialReport, Tuner
 
 QUEUED, RUNNING, DONE, STOPPED, FAILED = "queued", "running", "done", "stopped", "failed"
 
