@@ -48,6 +48,7 @@ from recsys.work.catalog import (DEFAULT_FACTOR_MODEL, DEFAULT_RANKING_MODEL, DE
 from recsys.evaluation.evaluate import rmse  # noqa: E402
 from recsys.models import make_model  # noqa: E402
 from recsys.data.split import Split, validation_split  # noqa: E402
+from recsys.models.persistence import save_model  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_PARTS = "train,recommend,dashboard,load,growth"
@@ -161,7 +162,7 @@ def bench_recommend() -> list[str]:
         model = _model(label, **({"epochs": 2} if "epochs" in known_parameters(preset(label).model) else {}))
         model.fit(train)
         with tempfile.TemporaryDirectory() as folder:  # as a server that did not train it meets it
-            model.save(Path(folder))
+            save_model(model, Path(folder))
             loaded = type(model).load(Path(folder), model.config)
             for what, served in (("just trained", model), ("loaded from its files", loaded)):
                 times, everyone = _timed_recommend(served, dataset.n_users)

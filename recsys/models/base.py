@@ -427,47 +427,7 @@ class Recommender(ABC):
         """User and item latent vectors, where the model has them."""
         return None
 
-    # ----- persistence -----
-    def save(self, folder: Path) -> None:
-        """Write the model's arrays (state.npz) and any framework files into `folder`."""
-        self._require_fitted()
-        mu, b_user, b_item = self._fallback  # type: ignore[misc]
-        arrays = {"shape": np.array([self.n_users, self.n_items]),
-                  "scale": np.array([self.scale.low, self.scale.high, self.scale.step]),
-                  "fallback_mu": np.array([mu]), "fallback_user": b_user, "fallback_item": b_item,
-                  "seen_indptr": self._seen_indptr, "seen_indices": self._seen_indices,
-                  "item_known": self._item_known, "fallback_newcomer": np.array([self._newcomer]),
-                  **({"validation_predictions": self.validation_predictions}
-                     if self.validation_predictions is not None else {}), **{f"model_{k}": v for k, v in self._state().items()}}
-        np.savez(folder / "state.npz", **arrays)
-        snapshots.save(folder, self.snapshots, self.snapshot_items, self.snapshot_users)
-        self._save_extra(folder)
-
-    @classmethod
-    def load(cls, folder: Path, config: ModelConfig) -> "Recommender":
-        """Rebuild a fitted model from `save` output; `ArtifactError` if anything is off."""
-        model = cls(config)
-        try:
-            with np.load(folder / "state.npz", allow_pickle=False) as data:
-                arrays = {k: data[k] for k in data.files}
-        except (OSError, ValueError, EOFError) as error:
-            raise ArtifactError(f"{folder / 'state.npz'} is unreadable: {error}") from None
-        try:
-            model.n_users, model.n_items = (int(v) for v in arrays["shape"])
-            model.scale = RatingScale(*(float(v) for v in arrays["scale"]))
-            model._fallback = (float(arrays["fallback_mu"][0]), arrays["fallback_user"], arrays["fallback_item"])
-            model._seen_indptr, model._seen_indices = arrays["seen_indptr"], arrays["seen_indices"]
-            model._item_known = arrays["item_known"].astype(bool)
-            model._newcomer = float(arrays["fallback_newcomer"][0])
-            model.validation_predictions = arrays.get("validation_predictions")
-            model._load_state({k[6:]: v for k, v in arrays.items() if k.startswith("model_")})
-            model._load_extra(folder)
-            model.snapshots, model.snapshot_items, model.snapshot_users = snapshots.load(folder)
-        except (KeyError, ValueError, IndexError, OSError, EOFError) as error:
-            raise ArtifactError(f"{folder} holds an incomplete or inconsistent model: {error}") from None
-        model._check_loaded()
-        return model
-
+    # ----- persistence hooks (`recsys.models.persistence` writes and reads the shared arrays) -----
     def _state(self) -> dict[str, np.ndarray]:
         return {}
 

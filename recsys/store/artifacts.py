@@ -29,6 +29,7 @@ from recsys.errors import ArtifactError, ArtifactGone
 from recsys.models import MODELS, ModelConfig, Recommender, model_class
 from recsys.data.sources import artifacts_root
 from recsys.data.split import Split
+from recsys.models.persistence import load_model, save_model
 
 FORMAT_VERSION = 2  # 2: models record the movies they know (state.npz item_known)
 KEY_PATTERN = re.compile(r"^[0-9a-f]{16}$")
@@ -99,7 +100,7 @@ class ArtifactStore:
         except OSError as error:
             raise ArtifactError(f"cannot write to the artifact folder {self.root}: {error}") from None
         try:
-            model.save(staging)
+            save_model(model, staging)
             (staging / "ids.json").write_text(json.dumps({"users": _json_ids(dataset.user_ids),
                                                           "items": _json_ids(dataset.item_ids)}))
             full_meta = {
@@ -190,7 +191,7 @@ class ArtifactStore:
             raise ArtifactError(f"artifact {folder.name} holds model {meta.get('model')!r}, not {model_name!r}")
         cls = model_class(model_name)
         config = cls.config_type.from_dict(meta["config"])
-        return LoadedArtifact(cls.load(folder, config), meta, folder)
+        return LoadedArtifact(load_model(cls, folder, config), meta, folder)
 
     def stamp(self, model_name: str, key: str) -> tuple[int, int] | None:
         """What identifies the artifact now on disk (its manifest's inode and change time), or

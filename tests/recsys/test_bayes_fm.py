@@ -14,6 +14,7 @@ from recsys.models import make_model, model_class
 from recsys.models.bayes_fm import _conditional_user
 from recsys.models.fm_features import DayBins, build_sides, content_rows, predict_sample, split_sample
 from recsys.data.split import Split, validation_split
+from recsys.models.persistence import load_model, save_model
 
 SMALL = {"iterations": 8, "burn_in": 2, "samples": 4, "rank": 4}
 
@@ -134,7 +135,7 @@ def test_saved_model_loads_and_predicts_without_myfm(u1, tmp_path):
     train, test = u1
     model = make_model("bayes-fm", **SMALL)
     model.fit(train)
-    model.save(tmp_path)
+    save_model(model, tmp_path)
     expected = model.predict(test.users[:100], test.items[:100], test.timestamps[:100])
     np.save(tmp_path / "expected.npy", expected)
     np.savez(tmp_path / "rows.npz", users=test.users[:100], items=test.items[:100], when=test.timestamps[:100])
@@ -142,8 +143,9 @@ def test_saved_model_loads_and_predicts_without_myfm(u1, tmp_path):
 import sys, numpy as np
 sys.modules["myfm"] = None  # importing myFM now fails
 from recsys.models import model_class, make_model
+from recsys.models.persistence import load_model
 config = make_model("bayes-fm", **{SMALL!r}).config
-model = model_class("bayes-fm").load(__import__("pathlib").Path({str(tmp_path)!r}), config)
+model = load_model(model_class("bayes-fm"), __import__("pathlib").Path({str(tmp_path)!r}), config)
 rows = np.load({str(tmp_path / "rows.npz")!r})
 got = model.predict(rows["users"], rows["items"], rows["when"])
 assert np.allclose(got, np.load({str(tmp_path / "expected.npy")!r}), atol=1e-6)
@@ -159,7 +161,7 @@ print("ok")
     from recsys.errors import ArtifactError
 
     with pytest.raises(ArtifactError, match="incomplete or inconsistent"):
-        model_class("bayes-fm").load(tmp_path, model.config)
+        load_model(model_class("bayes-fm"), tmp_path, model.config)
 
 
 def test_bad_settings_are_refused():

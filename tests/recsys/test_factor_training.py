@@ -12,6 +12,7 @@ from recsys.evaluation.evaluate import rmse
 from recsys.models import make_model
 from recsys.models.factor_training import CompiledTrainer
 from recsys.data.split import validation_split
+from recsys.models.persistence import load_model, save_model
 
 
 def _ratings(seed: int = 0, n_users: int = 40, n_items: int = 30, n: int = 500) -> Ratings:
@@ -84,8 +85,8 @@ def test_compiled_fit_early_stops_refits_and_hands_its_tables_to_keras(tmp_path)
     users, bias, items, _ = model._linear
     np.testing.assert_array_equal(users, model.keras_model.get_layer("user_embedding").get_weights()[0])
     assert np.isfinite(rmse(model.predict(test.users, test.items), test.values))
-    model.save(tmp_path)
-    loaded = type(model).load(tmp_path, model.config)
+    save_model(model, tmp_path)
+    loaded = load_model(type(model), tmp_path, model.config)
     np.testing.assert_allclose(loaded.predict(test.users, test.items), model.predict(test.users, test.items),
                                atol=1e-5)
     again = make_model("recommender-net", trainer="compiled", epochs=12, patience=2)
@@ -162,9 +163,9 @@ def test_the_blends_bag_averages_its_networks_and_saves_each(tmp_path):
                                                                    axis=0))
     assert blend.factors() is not None and np.array_equal(blend.factors().items, bag.members[0].factors().items)
     assert np.isfinite(blend.fold_in(np.array([0, 1, 2]), np.array([5.0, 4.0, 1.0]))).all()
-    blend.save(tmp_path)
+    save_model(blend, tmp_path)
     assert {p.name for p in tmp_path.glob("*.keras")} == {"model.keras", "model-2.keras", "model-3.keras"}
-    loaded = type(blend).load(tmp_path, blend.config)
+    loaded = load_model(type(blend), tmp_path, blend.config)
     np.testing.assert_allclose(loaded.predict(test.users, test.items), blend.predict(test.users, test.items),
                                atol=1e-5)
 

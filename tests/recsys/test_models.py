@@ -9,6 +9,7 @@ from recsys.errors import ConfigError
 from recsys.models import make_model, model_class
 from recsys.models.fallback import fit_biases
 from recsys.data.split import Split, validation_split
+from recsys.models.persistence import load_model, save_model
 
 FAST = {"epochs": 2, "factors": 8, "batch_size": 4096}
 
@@ -77,8 +78,8 @@ def test_model_conformance(label, cold_setup, tmp_path):
     assert np.isfinite(fallback).all() and fallback.shape == (3,)
     assert len(model.recommend(10**6, k=5).items) == 5
     # save / load round trip gives the same predictions, lists and knowledge
-    model.save(tmp_path)
-    again = model_class(model.name).load(tmp_path, model.config)
+    save_model(model, tmp_path)
+    again = load_model(model_class(model.name), tmp_path, model.config)
     assert np.allclose(again.predict(warm.users[:500], warm.items[:500]), predicted, atol=1e-5)
     assert np.array_equal(again.recommend(user, k=10).items, recs.items)
     both = np.r_[warm.users[:50], test.users[~warm_rows][:50]], np.r_[warm.items[:50], test.items[~warm_rows][:50]]

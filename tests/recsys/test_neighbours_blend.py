@@ -6,6 +6,7 @@ from recsys.errors import ConfigError
 from recsys.evaluation.evaluate import rmse
 from recsys.models import make_model
 from recsys.data.split import Split, validation_split
+from recsys.models.persistence import load_model, save_model
 
 
 @pytest.fixture(scope="module")
@@ -266,9 +267,9 @@ def test_a_bag_reuses_a_cached_second_network_under_its_own_file_name(ml100k, st
     bag = blend.parts[0]
     assert np.array_equal(bag.members[1].factors().items, second.model.factors().items)
     assert second.model.file_stem == "model"  # the cached model is not changed
-    blend.save(tmp_path)
+    save_model(blend, tmp_path)
     assert {p.name for p in tmp_path.glob("*.keras")} == {"model.keras", "model-2.keras"}
     _, test = split.apply(ml100k)
-    loaded = type(blend).load(tmp_path, blend.config)
+    loaded = load_model(type(blend), tmp_path, blend.config)
     np.testing.assert_allclose(loaded.predict(test.users, test.items), blend.predict(test.users, test.items),
                                atol=1e-5)
