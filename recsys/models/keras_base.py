@@ -30,12 +30,12 @@ from recsys.distribute import strategy_for
 from recsys.errors import ArtifactError
 from recsys.models import sizing, snapshots
 from recsys.models.base import Factors, Recommender
-from recsys.models.factor_training import CompiledTrainer
+from recsys.models.factor_training import fit_compiled
 from recsys.models.config import ModelConfig
 from recsys.models.fold_in import FOLD_IN_BIAS_REG, penalised_logistic
 from recsys.models.keras_config import KerasConfig
 from recsys.models.keras_layers import embed, inputs
-from recsys.models.keras_training import keras_listener, strategy_fit
+from recsys.models.keras_training import keras_fit, keras_listener, one_device_copy, with_negatives
 from recsys.models.loop import EpochCallback, EpochLoop, History
 from recsys.models.optimizers import lazy_adam
 
@@ -243,51 +243,7 @@ class KerasRecommender(Recommender):
 
     def _fit_compiled(self, train: Ratings, valid: Ratings | None, callbacks: list[EpochCallback],
                       stop: threading.Event | None) -> History:
-        """The same training as `_fit_with_keras` (early stopping, then a refit from fresh seed+1
-        tables on train + validation for the best epoch count) through `CompiledTrainer`; the
-        tables then become the weights of this model's Keras network."""
-        cfg = self.config
-        trainer = CompiledTrainer(train.n_users, train.n_items, cfg.factors, self.has_biases, cfg.non_negative,
-                                  cfg.seed)
-        self.keras_model, self._linear = None, trainer.terms()  # scoring reads the live tables meanwhile
-        rng = np.random.default_rng(cfg.seed)
-        valid_data = self._validation_data(valid, rng) if valid is not None and len(valid) else None
-        self.snapshot_items, self.snapshot_users = snapshots.sample(train)
-        capture = (lambda epoch, phase, val_rmse: self._capture(epoch, phase, val_rmse, trainer.tables[1],
-                                                                trainer.tables[0])) if self.keeps_snapshots else None
-        loop = EpochLoop(cfg.epochs, callbacks, stop, patience=cfg.patience, snapshot=trainer.state, capture=capture)
-        self._compiled_epochs(loop, trainer, train, rng, lambda: self._validate(valid, valid_data))
-        if loop.best_state is not None:
-            trainer.restore(loop.best_state)
-        history = loop.history
-        self.snapshots = history.snapshots
-        if valid is not None and len(valid):  # out of sample, before the refit sees them (for blends)
-            self.validation_predictions = self.scale.clip(self._predict_known(valid.users, valid.items))
-            if cfg.refit and history.best_epoch and not history.stopped:
-                best = trainer.state()
-                trainer.reset(cfg.seed + 1)
-                refit = EpochLoop(int(history.best_epoch), callbacks, stop, phase="refit", history=history,
-                                  capture=capture)
-                self._compiled_epochs(refit, trainer, train.concat(valid), rng, lambda: (None, None))
-                if history.stopped:
-                    trainer.restore(best)
-        with _BUILDING:  # a blend's bag builds its networks from two threads
-            self.keras_model = self.build(train.n_users, train.n_items)
-        for layer, weights in trainer.layer_weights().items():
-            self.keras_model.get_layer(layer).set_weights([weights])
-        self._linear = self._linear_terms()
-        return history
-
-    def _compiled_epochs(self, loop: EpochLoop, trainer: CompiledTrainer, data: Ratings, rng: np.random.Generator,
-                         validate) -> None:
-        cfg = self.config
-        users, items, targets = self._epoch_data(data, rng)
-        for _ in loop:
-            loss = trainer.epoch(users, items, targets, rng, cfg.batch_size, cfg.learning_rate, cfg.l2,
-                                 self._uses_sigmoid, lambda: loop.stop_requested)
-            if loss is None:
-                return
-            loop.end(loss, *validate())
+        return fit_compiled(self, train, valid, callbacks, stop, _BUILDING)
 
     def _capture(self, epoch: int, phase: str, val_rmse: float | None, items: np.ndarray | None = None,
                  users: np.ndarray | None = None) -> snapshots.Snapshot:
@@ -297,29 +253,15 @@ class KerasRecommender(Recommender):
         return snapshots.take(epoch, phase, val_rmse, items, users, self.snapshot_items, self.snapshot_users)
 
     def _to_one_device(self, train: Ratings) -> None:
-        """A model trained under a strategy becomes an ordinary one-device Keras model with the
-        same weights, so scoring, saving and loading never depend on the strategy."""
-        if self.config.strategy == "default":
-            return
-        import tensorflow as tf
-
-        with tf.distribute.get_strategy().scope():
-            plain = self.build(train.n_users, train.n_items)
-        plain.set_weights(self.keras_model.get_weights())
-        plain.compile(optimizer=lazy_adam(self.config.learning_rate), loss=self.keras_model.loss, jit_compile=False)
-        self.keras_model = plain
+        if self.config.strategy != "default":
+            self.keras_model = one_device_copy(self.keras_model, lambda: self.build(train.n_users, train.n_items),
+                                               lazy_adam(self.config.learning_rate))
 
     def _fit_keras(self, x: list[np.ndarray], y: np.ndarray, epochs: int, callbacks: list,
                    initial_epoch: int = 0):
-        """Keras' `fit` (default and mirrored strategies), or, under multi-worker, the same loop
-        written with `strategy.run`: Keras 3's `fit` cannot feed MultiWorkerMirroredStrategy
-        (it hands a PerReplica value to the model; keras-team/keras #20585)."""
         cfg = self.config
-        if cfg.strategy != "multi-worker":
-            return self.keras_model.fit(x, y, batch_size=cfg.batch_size, initial_epoch=initial_epoch, epochs=epochs,
-                                        shuffle=True, verbose=0, callbacks=callbacks)
-        return strategy_fit(self.keras_model, strategy_for(cfg.strategy), x, y, cfg.batch_size, epochs,
-                             initial_epoch, callbacks, cfg.seed)
+        return keras_fit(self.keras_model, cfg.strategy, x, y, cfg.batch_size, epochs, initial_epoch, callbacks,
+                         cfg.seed)
 
     def _epoch_data(self, train: Ratings, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self.predicts_ratings:
@@ -327,23 +269,7 @@ class KerasRecommender(Recommender):
         return self._with_negatives(train.users, train.items, rng)
 
     def _with_negatives(self, users: np.ndarray, items: np.ndarray, rng: np.random.Generator):
-        """Positives plus `negatives` sampled unrated items per positive, labelled 1 and 0."""
-        n_neg = self.config.negatives
-        neg_users = np.repeat(users, n_neg)
-        neg_items = rng.integers(0, self.n_items, neg_users.size, dtype=np.int64)
-        seen_keys = (users.astype(np.int64) * self.n_items + items).copy()
-        seen_keys.sort()
-        for _ in range(3):  # resample the few negatives that hit a rated item
-            keys = neg_users.astype(np.int64) * self.n_items + neg_items
-            pos = np.searchsorted(seen_keys, keys)
-            hit = seen_keys[np.minimum(pos, seen_keys.size - 1)] == keys
-            if not hit.any():
-                break
-            neg_items[hit] = rng.integers(0, self.n_items, int(hit.sum()))
-        all_users = np.concatenate([users, neg_users]).astype(np.int32)
-        all_items = np.concatenate([items, neg_items]).astype(np.int32)
-        labels = np.concatenate([np.ones(users.size), np.zeros(neg_users.size)]).astype(np.float32)
-        return all_users, all_items, labels
+        return with_negatives(users, items, self.n_items, self.config.negatives, rng)
 
     def _validation_data(self, valid: Ratings, rng: np.random.Generator):
         if self.predicts_ratings:

@@ -88,3 +88,47 @@ def keras_listener(loop: EpochLoop, validate: Callable[[], tuple[float | None, f
                 self.model.stop_training = True
 
     return Listener()
+
+
+def keras_fit(model, strategy: str, x: list[np.ndarray], y: np.ndarray, batch_size: int, epochs: int,
+              initial_epoch: int, callbacks: list, seed: int):
+    """Keras' `fit` (default and mirrored strategies), or, under multi-worker, the same loop
+    written with `strategy.run`: Keras 3's `fit` cannot feed MultiWorkerMirroredStrategy (it hands
+    a PerReplica value to the model; keras-team/keras #20585)."""
+    from recsys.distribute import strategy_for
+
+    if strategy != "multi-worker":
+        return model.fit(x, y, batch_size=batch_size, initial_epoch=initial_epoch, epochs=epochs, shuffle=True,
+                         verbose=0, callbacks=callbacks)
+    return strategy_fit(model, strategy_for(strategy), x, y, batch_size, epochs, initial_epoch, callbacks, seed)
+
+
+def one_device_copy(model, build: Callable, optimizer):
+    """A model trained under a strategy as an ordinary one-device Keras model with the same
+    weights, so scoring, saving and loading never depend on the strategy."""
+    import tensorflow as tf
+
+    with tf.distribute.get_strategy().scope():
+        plain = build()
+    plain.set_weights(model.get_weights())
+    plain.compile(optimizer=optimizer, loss=model.loss, jit_compile=False)
+    return plain
+
+
+def with_negatives(users: np.ndarray, items: np.ndarray, n_items: int, negatives: int, rng: np.random.Generator):
+    """Positives plus `negatives` sampled unrated items per positive, labelled 1 and 0."""
+    neg_users = np.repeat(users, negatives)
+    neg_items = rng.integers(0, n_items, neg_users.size, dtype=np.int64)
+    seen_keys = (users.astype(np.int64) * n_items + items).copy()
+    seen_keys.sort()
+    for _ in range(3):  # resample the few negatives that hit a rated item
+        keys = neg_users.astype(np.int64) * n_items + neg_items
+        pos = np.searchsorted(seen_keys, keys)
+        hit = seen_keys[np.minimum(pos, seen_keys.size - 1)] == keys
+        if not hit.any():
+            break
+        neg_items[hit] = rng.integers(0, n_items, int(hit.sum()))
+    all_users = np.concatenate([users, neg_users]).astype(np.int32)
+    all_items = np.concatenate([items, neg_items]).astype(np.int32)
+    labels = np.concatenate([np.ones(users.size), np.zeros(neg_users.size)]).astype(np.float32)
+    return all_users, all_items, labels
