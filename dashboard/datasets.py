@@ -12,7 +12,7 @@ from recsys.data.downloads import Download, Downloads
 from recsys.errors import DataError, RecsysError
 from recsys.data.sources import DatasetStatus
 from recsys.data.upload import MOVIES_NAMES, SCALES, UPLOAD_CAPS, read_ratings_file
-from recsys.data.upload_problems import scale_note
+from recsys.data.upload.reporting import scale_note
 
 UPLOAD = "uploaded file"
 UPLOAD_SCALES = {"read it off the file": "auto", "0.5-5 in half stars": "half-stars", "1-5 whole stars": "whole-stars"}

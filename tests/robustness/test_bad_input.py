@@ -100,7 +100,7 @@ def test_dashboard_upload_shows_the_message(payload, upload_page, name):
     before = _snapshot(artifacts, REPO / "artifacts")
     at = upload_page
     at.radio(key="upload_scale").set_value(SCALE_LABELS[case.scale]).run()
-    at.file_uploader(key="upload_file").set_value((case.filename, data, "application/octet-stream")).run()
+    at.file_uploader[0].set_value((case.filename, data, "application/octet-stream")).run()
     assert not at.exception, [e.value for e in at.exception]
     errors = [e.value for e in at.error]
     assert any(f"{case.filename} was not loaded" in e for e in errors), errors
@@ -121,7 +121,7 @@ def test_duplicates_are_kept_latest_and_reported_everywhere(rows, tmp_path, caps
     assert "1 duplicate" in capsys.readouterr().err
     at = upload_page
     at.radio(key="upload_scale").set_value(SCALE_LABELS["half-stars"]).run()
-    at.file_uploader(key="upload_file").set_value(("dupes.csv", data, "text/csv")).run()
+    at.file_uploader[0].set_value(("dupes.csv", data, "text/csv")).run()
     assert any("1 duplicate" in w.value for w in at.warning)
     assert any("Loaded 200 ratings" in s.value for s in at.success)
 

@@ -62,7 +62,7 @@ def test_the_dashboard_says_why_and_queues_nothing(movielens_dir, many_movies, m
     at.text_input(key="train_deep-mf_layers").set_value(", ".join(map(str, HUGE_LAYERS))).run()
     assert any("at most 8 dense layers" in e.value for e in at.error), [e.value for e in at.error]
     at.switch_page("app_pages/dataset.py").run()
-    at.file_uploader(key="upload_file").set_value(("many.csv", many_movies, "text/csv")).run()
+    at.file_uploader[0].set_value(("many.csv", many_movies, "text/csv")).run()
     at.switch_page("app_pages/train.py").run()
     at.selectbox(key="train_model").set_value("ease").run()
     assert any("budget" in c.value for c in at.caption)  # the cost is stated before starting

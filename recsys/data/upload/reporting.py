@@ -10,8 +10,8 @@ import io
 import numpy as np
 
 from recsys.data.dataset import RatingScale
-from recsys.errors import DataError
 from recsys.data.readers import HALF_STARS, WHOLE_STARS
+from recsys.errors import DataError
 
 MAX_PROBLEMS = 20
 CHUNK = 1 << 23
