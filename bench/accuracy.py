@@ -34,10 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.peers import ImplicitALS, MostPopular, PeerModel, myfm_peers, surprise_peers  # noqa: E402
 from bench.publish import publish  # noqa: E402
 from recsys.data import sources  # noqa: E402
-from recsys.work.catalog import DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, preset  # noqa: E402
 from recsys.data.dataset import Dataset  # noqa: E402
-from recsys.evaluation.evaluate import evaluate_top_k, mae, rmse  # noqa: E402
 from recsys.data.split import Split  # noqa: E402
+from recsys.evaluation.evaluate import evaluate_top_k, mae, rmse  # noqa: E402
+from recsys.work.catalog import DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, preset  # noqa: E402
 from recsys.work.training import train  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -24,10 +24,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.publish import publish  # noqa: E402
-from recsys.evaluation import confidence  # noqa: E402
 from recsys.data import sources
-from recsys.evaluation.compare import INTERVAL_METRICS, PAIR_METRICS, score  # noqa: E402
 from recsys.data.split import Split  # noqa: E402
+from recsys.evaluation import confidence  # noqa: E402
+from recsys.evaluation.compare import INTERVAL_METRICS, PAIR_METRICS, score  # noqa: E402
 from recsys.work.training import train  # noqa: E402
 
 MODELS = ("biases", "biased-mf", "recommender-net", "blend", "ials")

@@ -42,7 +42,8 @@ class SurprisePeer(PeerModel):
         self.factory = factory
 
     def _fit(self, train: Ratings, valid, callbacks, stop) -> History:
-        from surprise import Dataset as SurpriseDataset, Reader
+        from surprise import Dataset as SurpriseDataset
+        from surprise import Reader
 
         frame = pd.DataFrame({"user": train.users, "item": train.items, "rating": train.values})
         reader = Reader(rating_scale=(train.scale.low, train.scale.high))
@@ -72,6 +73,7 @@ class MyFMPeer(PeerModel):
 
         os.environ.setdefault("TQDM_DISABLE", "1")  # myFM draws a progress bar otherwise
         import myfm
+
         from recsys.models.fm_features import DayBins, build_sides
 
         self.bins = DayBins.of(train.timestamps, 1)

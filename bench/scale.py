@@ -69,9 +69,9 @@ def step_load(folder: str, name: str) -> dict:
 
 def step_train(label: str, split_kind: str) -> dict:
     """Train a default model on synthetic-25m with its per-size settings, into the server's store."""
-    from recsys.work import request
-    from recsys.explain.recommend import for_user
     from recsys.data.split import Split
+    from recsys.explain.recommend import for_user
+    from recsys.work import request
     from recsys.work.training import train
 
     dataset = sources.load("synthetic-25m")

@@ -15,10 +15,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.publish import publish  # noqa: E402
 from recsys.data import sources  # noqa: E402
+from recsys.data.split import Split, validation_split  # noqa: E402
 from recsys.models import make_model, snapshots  # noqa: E402
 from recsys.models.keras_base import KerasRecommender  # noqa: E402
 from recsys.models.sizing import LARGE_EPOCHS  # noqa: E402
-from recsys.data.split import Split, validation_split  # noqa: E402
 
 LABEL = "recommender-net"
 

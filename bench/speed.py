@@ -43,12 +43,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.publish import publish  # noqa: E402
 from recsys.data import sources  # noqa: E402
-from recsys.work.catalog import (DEFAULT_FACTOR_MODEL, DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL,  # noqa: E402
-                            known_parameters, preset, size_defaults)
+from recsys.data.split import Split, validation_split  # noqa: E402
 from recsys.evaluation.evaluate import rmse  # noqa: E402
 from recsys.models import make_model  # noqa: E402
-from recsys.data.split import Split, validation_split  # noqa: E402
 from recsys.models.persistence import save_model  # noqa: E402
+from recsys.work.catalog import (  # noqa: E402
+    DEFAULT_FACTOR_MODEL,
+    DEFAULT_RANKING_MODEL,
+    DEFAULT_RATING_MODEL,
+    known_parameters,
+    preset,
+    size_defaults,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_PARTS = "train,recommend,dashboard,load,growth"
@@ -285,8 +291,8 @@ HOSTILE_LIMIT_BYTES = 10 * 1024**2
 def hostile_child(name: str) -> dict:
     """Judge one upload of the malformed/hostile corpus (or a valid 10 MiB file) in this fresh
     process: seconds, peak RSS and the verdict."""
-    from recsys.errors import DataError
     from recsys.data.upload import read_ratings_file
+    from recsys.errors import DataError
     from tests.robustness.corpus import corpus, csv
 
     full = (small_folder() / "ratings.csv").read_text().splitlines()
@@ -356,8 +362,8 @@ def big_upload_child(name: str) -> dict:
     import io
     import zipfile
 
-    from recsys.errors import DataError
     from recsys.data.upload import UPLOAD_CAPS, read_ratings_file
+    from recsys.errors import DataError
 
     full = (small_folder() / "ratings.csv").read_text().splitlines()
     if "wide rows" in name:

@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.publish import publish  # noqa: E402
 from recsys.data import sources  # noqa: E402
-from recsys.evaluation.evaluate import rmse  # noqa: E402
 from recsys.data.split import Split  # noqa: E402
+from recsys.evaluation.evaluate import rmse  # noqa: E402
 from recsys.work.tuning import Tuner  # noqa: E402
 
 MODELS = ("biased-mf", "recommender-net", "item-knn")
@@ -70,8 +70,8 @@ def ours(dataset, splits: list[Split], trials: int, folder: str, models=MODELS,
 def blend_rows(dataset, splits: list[Split], bests: dict) -> list[dict]:
     """The default blend against the blend whose parts take each fold's tuned settings
     (`part_settings`), both fitted as the default trains (a 10% validation part) and scored once."""
-    from recsys.models import make_model
     from recsys.data.split import validation_split
+    from recsys.models import make_model
 
     scores: dict[str, list[float]] = {"default": [], "tuned": []}
     for split in splits:
@@ -105,7 +105,8 @@ def _surprise_svd(dataset, split: Split, trials: int) -> tuple[float, float, flo
     """RandomizedSearchCV over SVD with `trials` candidates, refitted, scored on the test part."""
     import pandas as pd
     from scipy.stats import loguniform, randint
-    from surprise import SVD, Dataset as SurpriseDataset, Reader
+    from surprise import SVD, Reader
+    from surprise import Dataset as SurpriseDataset
     from surprise.model_selection import RandomizedSearchCV
 
     train, test = split.apply(dataset)

@@ -7,9 +7,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.figure_base import empty_figure, layout
 from recsys.evaluation import glossary
-
-from dashboard.figures import _layout, empty_figure
 
 HOLDS, OPEN = "#1b7f3b", "#9a9a9a"  # a difference that holds / one that cannot be told from noise
 METRIC_NAMES = {name: glossary.label(name) for name in ("rmse", "mae", "ndcg", "precision", "recall")}
@@ -34,7 +33,7 @@ def interval_bars(table: pd.DataFrame, metrics: tuple[str, ...], title: str, axi
                             "every model has top-10 metrics).")
     fig.update_layout(barmode="group")
     fig.update_yaxes(title=axis)
-    return _layout(fig, title + " (bars: 95% interval)")
+    return layout(fig, title + " (bars: 95% interval)")
 
 
 def forest(pairs: pd.DataFrame, holds: pd.Series, metric: str) -> go.Figure:
@@ -57,7 +56,7 @@ def forest(pairs: pd.DataFrame, holds: pd.Series, metric: str) -> go.Figure:
     better = "below 0: a has the lower error" if metric in ("rmse", "mae") else "above 0: a ranks better"
     fig.update_xaxes(title=f"difference in {name} ({better})")
     fig.update_yaxes(autorange="reversed")
-    return _layout(fig, title, height=max(260, 60 + 34 * len(pairs)))
+    return layout(fig, title, height=max(260, 60 + 34 * len(pairs)))
 
 
 def segment_bars(segments: pd.DataFrame, kind: str, metric: str = "rmse") -> go.Figure:
@@ -82,7 +81,7 @@ def segment_bars(segments: pd.DataFrame, kind: str, metric: str = "rmse") -> go.
     fig.update_layout(barmode="group")
     fig.update_xaxes(categoryorder="array", categoryarray=list(dict.fromkeys(rows["segment"].astype(str))))
     fig.update_yaxes(title=f"{name} ({'lower' if metric == 'rmse' else 'higher'} is better)")
-    return _layout(fig, title + " (bars: 95% interval)")
+    return layout(fig, title + " (bars: 95% interval)")
 
 
 def user_versus(frame: pd.DataFrame, a: str, b: str) -> go.Figure:
@@ -107,7 +106,7 @@ def user_versus(frame: pd.DataFrame, a: str, b: str) -> go.Figure:
                              name="equal", hoverinfo="skip"))
     fig.update_xaxes(title=f"RMSE under {a}")
     fig.update_yaxes(title=f"RMSE under {b}")
-    return _layout(fig, title, height=460)
+    return layout(fig, title, height=460)
 
 
 def beyond_bars(table: pd.DataFrame, measure: str, explanation: str) -> go.Figure:
@@ -117,7 +116,7 @@ def beyond_bars(table: pd.DataFrame, measure: str, explanation: str) -> go.Figur
         return empty_figure(measure, "No model here has this measure.")
     fig = go.Figure(go.Bar(x=rows["model"], y=rows[measure], hovertemplate="%{x}: %{y:.4f}<extra></extra>"))
     fig.update_yaxes(title=measure)
-    return _layout(fig, f"{measure}: {explanation}")
+    return layout(fig, f"{measure}: {explanation}")
 
 
 def best_so_far(trials: pd.DataFrame, metric: str) -> go.Figure:
@@ -136,4 +135,4 @@ def best_so_far(trials: pd.DataFrame, metric: str) -> go.Figure:
                              line=dict(color=HOLDS, width=3, shape="hv")))
     fig.update_xaxes(title="trial", tickformat="d", dtick=1 if len(trials) <= 20 else None)
     fig.update_yaxes(title=f"{name} ({'lower' if metric in ('rmse', 'mae') else 'higher'} is better)")
-    return _layout(fig, title)
+    return layout(fig, title)

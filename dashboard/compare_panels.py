@@ -6,12 +6,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import compare_figures as cf, figures, links, services
+from dashboard import compare_figures as cf
+from dashboard import figures, links, services
 from dashboard.tables import column_help, glossed, readable
+from recsys.errors import ArtifactError, RecsysError
 from recsys.evaluation import glossary
 from recsys.evaluation.compare import Comparison, user_versus
 from recsys.evaluation.confidence import holds, verdict
-from recsys.errors import ArtifactError, RecsysError
 from recsys.work.request import refusal, resolve
 
 BEYOND = {name: glossary.meaning(name) for name in ("coverage", "gini", "arp", "aplt", "novelty", "diversity",

@@ -9,10 +9,10 @@ from dashboard.state import choose, keep, persistent
 from recsys.data import sources
 from recsys.data.dataset import Dataset
 from recsys.data.downloads import Download, Downloads
-from recsys.errors import DataError, RecsysError
 from recsys.data.sources import DatasetStatus
 from recsys.data.upload import MOVIES_NAMES, SCALES, UPLOAD_CAPS, read_ratings_file
 from recsys.data.upload.reporting import scale_note
+from recsys.errors import DataError, RecsysError
 
 UPLOAD = "uploaded file"
 UPLOAD_SCALES = {"read it off the file": "auto", "0.5-5 in half stars": "half-stars", "1-5 whole stars": "whole-stars"}

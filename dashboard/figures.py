@@ -1,49 +1,22 @@
-"""Pure Plotly figure builders: frames and arrays in, figures out. No Streamlit here."""
+"""Pure Plotly figure builders for the dataset, rating matrix, training and mini pages: frames and
+arrays in, figures out. No Streamlit here; the latent map's are in `map_figures`, the shared parts
+in `figure_base`."""
 from __future__ import annotations
-
-import textwrap
 
 import numpy as np
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dashboard.figure_base import empty_figure, layout, log_ticks, short_titles
 from recsys.evaluation import glossary
-
-TEMPLATE = "plotly_white"
-
-
-def _layout(fig: go.Figure, title: str, height: int = 380) -> go.Figure:
-    fig.update_layout(title=title, template=TEMPLATE, height=height, margin=dict(l=40, r=20, t=50, b=40))
-    return fig
-
-
-#: characters per line of an empty chart's message: Plotly never wraps an annotation, and a chart
-#: in half the page is about 50 characters of 15 px text wide
-EMPTY_MESSAGE_WIDTH = 44
-
-
-def empty_figure(title: str, message: str, height: int = 380) -> go.Figure:
-    """A chart with nothing to draw says so in words, without axes, wrapped to fit half a page."""
-    fig = go.Figure()
-    fig.add_annotation(text="<br>".join(textwrap.wrap(message, EMPTY_MESSAGE_WIDTH)), x=0.5, y=0.5, xref="paper",
-                       yref="paper", showarrow=False, font=dict(size=15, color="#555"))
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return _layout(fig, title, height=height)
-
-
-def log_ticks(high: float) -> list[int]:
-    """1, 10, 100, ... up to `high`: readable ticks for a log axis (Plotly's own repeat 2 and 5)."""
-    return [10 ** p for p in range(0, int(np.floor(np.log10(max(high, 1)))) + 1)]
 
 
 def rating_histogram(hist: pd.DataFrame) -> go.Figure:
     fig = go.Figure(go.Bar(x=hist["rating"].astype(str), y=hist["count"], name="ratings"))
     fig.update_xaxes(title="rating", type="category")
     fig.update_yaxes(title="number of ratings")
-    return _layout(fig, "Rating histogram")
+    return layout(fig, "Rating histogram")
 
 
 def thinned_ranks(n: int, most: int = 2000) -> np.ndarray:
@@ -65,7 +38,7 @@ def long_tail(counts: pd.Series, what: str) -> go.Figure:
                      tickformat=",d")
     fig.update_yaxes(title="ratings (log scale)", type="log", tickvals=log_ticks(float(counts.max())),
                      tickformat=",d")
-    return _layout(fig, f"Ratings per {what}: the long tail")
+    return layout(fig, f"Ratings per {what}: the long tail")
 
 
 def genre_bars(genres: pd.DataFrame) -> go.Figure:
@@ -78,7 +51,7 @@ def genre_bars(genres: pd.DataFrame) -> go.Figure:
                              mode="markers+lines"), secondary_y=True)
     fig.update_yaxes(title_text="ratings", secondary_y=False)
     fig.update_yaxes(title_text="mean rating", secondary_y=True, tickformat=".2f")
-    return _layout(fig, "Genres: number of ratings and mean rating")
+    return layout(fig, "Genres: number of ratings and mean rating")
 
 
 def ratings_over_time(frame: pd.DataFrame) -> go.Figure:
@@ -88,7 +61,7 @@ def ratings_over_time(frame: pd.DataFrame) -> go.Figure:
     fig = go.Figure(go.Bar(x=frame["period"], y=frame["ratings"], name="ratings per month"))
     fig.update_xaxes(title="month")
     fig.update_yaxes(title="ratings")
-    return _layout(fig, "Ratings over time")
+    return layout(fig, "Ratings over time")
 
 
 def matrix_density(binned: np.ndarray, n_users: int, n_items: int) -> go.Figure:
@@ -104,19 +77,7 @@ def matrix_density(binned: np.ndarray, n_users: int, n_items: int) -> go.Figure:
     fig.update_xaxes(title=f"movie rank, most rated first ({n_items:,} movies)", tickformat=",d")
     fig.update_yaxes(title=f"user rank, most active first ({n_users:,} users)", autorange="reversed",
                      tickformat=",d")
-    return _layout(fig, "The whole rating matrix: white is empty", height=460)
-
-
-def short_titles(titles, width: int = 30) -> list[str]:
-    """Titles cut at a word to about `width` characters with an ellipsis, kept distinct (a chart's
-    categories merge equal labels); the full title belongs in the hover."""
-    shown: list[str] = []
-    for title in map(str, titles):
-        short = title if len(title) <= width else title[:width].rsplit(" ", 1)[0].rstrip(",:;-") + "…"
-        while short in shown:
-            short += "\u200b"  # an invisible mark keeps two equal cuts apart
-        shown.append(short)
-    return shown
+    return layout(fig, "The whole rating matrix: white is empty", height=460)
 
 
 def matrix_window(window: pd.DataFrame) -> go.Figure:
@@ -128,7 +89,7 @@ def matrix_window(window: pd.DataFrame) -> go.Figure:
                                hovertemplate="user %{y}<br>%{customdata}<br>rating %{z}<extra></extra>"))
     fig.update_xaxes(title="movie", tickangle=45)
     fig.update_yaxes(title="user", type="category", autorange="reversed")
-    return _layout(fig, "A window of actual cells (blank = no rating)", height=480)
+    return layout(fig, "A window of actual cells (blank = no rating)", height=480)
 
 
 def training_curves(history: pd.DataFrame, step: str = "epoch") -> go.Figure:
@@ -147,165 +108,10 @@ def training_curves(history: pd.DataFrame, step: str = "epoch") -> go.Figure:
         fig.add_trace(go.Scatter(x=history["epoch"], y=history["val_rmse"], name="validation RMSE",
                                  mode="lines+markers"), 1, 2)
     fig.update_xaxes(title=step)
-    fig = _layout(fig, "Training curves")
+    fig = layout(fig, "Training curves")
     # the legend under the plots: in half a page a legend at the side squeezes the two plots
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.28, x=0), margin=dict(b=100))
     return fig
-
-
-COLOUR_BY = ("primary genre", "one genre against the rest", "mean rating", "popularity", "release year",
-             "posterior spread")
-#: what the map says when asked for a spread the model does not have
-NO_SPREAD = "no spread: only a Bayesian model (bayes-fm) knows how sure it is"
-#: 24 + 24 distinct colours: every MovieLens genre (20 in ml-25m, and "(none)") gets its own
-GENRE_PALETTE = tuple(px.colors.qualitative.Dark24) + tuple(px.colors.qualitative.Light24)
-
-
-#: MovieLens' genres in colours of high contrast (mostly Kelly's), the big genres in the strongest ones,
-#: so that no two genres on one map read alike (Comedy, Musical and Mystery were three pinks)
-MOVIELENS_GENRE_COLOURS = {
-    "Drama": "#0067A5", "Comedy": "#F6A600", "Action": "#BE0032", "Thriller": "#875692", "Adventure": "#008856",
-    "Romance": "#E68FAC", "Sci-Fi": "#A1CAF1", "Crime": "#5C3A1E", "Fantasy": "#00A6A6", "Children": "#DCD300",
-    "Horror": "#2B3D26", "Mystery": "#848482", "Animation": "#E25822", "War": "#C2B280", "Musical": "#B3446C",
-    "Western": "#A0785A", "Documentary": "#8DB600", "Film-Noir": "#222222", "IMAX": "#7B68EE",
-    "(none)": "#D0D0D0"}
-
-
-def genre_colours(genres: list[str]) -> dict[str, str]:
-    """A distinct colour for each genre: MovieLens' own have fixed colours (the same on every map),
-    any other genre the next unused colour of Dark24/Light24, in sorted order."""
-    names = sorted(set(genres))
-    colours = {name: MOVIELENS_GENRE_COLOURS[name] for name in names if name in MOVIELENS_GENRE_COLOURS}
-    spare = [c for c in GENRE_PALETTE if c not in colours.values()]
-    others = [name for name in names if name not in colours]
-    if len(others) > len(spare):
-        raise ValueError(f"{len(names)} genres, only {len(GENRE_PALETTE)} distinct colours")
-    colours.update(zip(others, spare))
-    return colours
-
-
-def _colour(points: pd.DataFrame, by: str, focus: str | None) -> dict:
-    """px.scatter arguments that colour the points as asked."""
-    if by == "primary genre":
-        return {"color": points["genre"], "color_discrete_map": genre_colours(points["genre"].tolist()),
-                "category_orders": {"color": sorted(points["genre"].unique())}}
-    if by == "one genre against the rest":
-        has = points["genres"].str.split(" | ", regex=False).map(lambda gs: focus in gs)
-        return {"color": np.where(has, focus or "", "other genres"),
-                "color_discrete_map": {focus or "": "#d62728", "other genres": "#c7c7c7"}}
-    if by == "posterior spread" and "spread" not in points:
-        return {"color": np.full(len(points), NO_SPREAD), "color_discrete_map": {NO_SPREAD: "#9e9e9e"}}
-    column = {"mean rating": points["mean_rating"], "popularity": np.log10(points["count"].clip(lower=1)),
-              "release year": points["year"].astype("float"),
-              "posterior spread": points["spread"].round(3) if "spread" in points else None}[by]
-    scale = {"mean rating": "RdYlBu", "popularity": "Viridis", "release year": "Cividis",
-             "posterior spread": "Magma_r"}[by]
-    return {"color": column, "color_continuous_scale": scale,
-            "labels": {"color": "log10 ratings" if by == "popularity" else by}}
-
-
-def hover_formats(points: pd.DataFrame) -> dict:
-    """Hover fields of a map point, formatted for people (a mean to 2 decimals, counts with commas)."""
-    formats = {"year": True, "mean_rating": ":.2f", "count": ":,", "genres": True, "spread": ":.3f"}
-    return {column: fmt for column, fmt in formats.items() if column in points}
-
-
-def latent_map(points: pd.DataFrame, title: str, highlight: np.ndarray | None = None,
-               selected: int | None = None, colour_by: str = "primary genre", focus: str | None = None,
-               overlay: pd.DataFrame | None = None, direction: np.ndarray | None = None,
-               found: np.ndarray | None = None) -> go.Figure:
-    """Movie vectors in 2-D or 3-D (column z) with WebGL: colour as asked, size = popularity;
-    the picked movie, its neighbours, search matches, a user's favourites and top-10 and the
-    user's direction drawn over it. Each point carries its item index as customdata."""
-    three_d = "z" in points
-    if "count" in points:
-        points = points.assign(marker_size=np.sqrt(points["count"].clip(lower=1)))
-    common = dict(size="marker_size" if "count" in points else None, size_max=18 if not three_d else 10,
-                  custom_data=["item"], hover_name="title" if "title" in points else None,
-                  hover_data=hover_formats(points) | {"x": False, "y": False, "marker_size": False}
-                  | ({"z": False} if three_d else {}),
-                  labels={"mean_rating": "mean rating", "count": "ratings", "spread": "posterior spread"})
-    colour = _colour(points, colour_by, focus) if "genre" in points else {}
-    common["labels"] = {**common["labels"], **colour.pop("labels", {})}
-    fig = px.scatter_3d(points, x="x", y="y", z="z", **common, **colour) if three_d else \
-        px.scatter(points, x="x", y="y", render_mode="webgl", **common, **colour)
-    marks = []
-    if highlight is not None and len(highlight):
-        marks.append(("nearest neighbours", points[points["item"].isin(highlight)],
-                      dict(size=16, symbol="circle-open", line=dict(width=3, color="black"), color="black")))
-    if found is not None and len(found):
-        marks.append(("search matches", points[points["item"].isin(found)],
-                      dict(size=14, symbol="diamond-open", line=dict(width=3, color="#ff7f0e"), color="#ff7f0e")))
-    if overlay is not None and len(overlay):
-        marks.append(("user's favourites", overlay[overlay["role"] == "favourite"],
-                      dict(size=13, symbol="square", color="#2ca02c", line=dict(width=1, color="black"))))
-        marks.append(("user's top-10", overlay[overlay["role"] == "recommended"],
-                      dict(size=15, symbol="triangle-up", color="#9467bd", line=dict(width=1, color="black"))))
-    if selected is not None:
-        marks.append(("picked movie", points[points["item"] == selected],
-                      dict(size=20, symbol="star", color="gold", line=dict(width=1, color="black"))))
-    for name, part, marker in marks:
-        if three_d:
-            marker = {**marker, "symbol": {"star": "diamond", "triangle-up": "cross"}.get(marker["symbol"], marker["symbol"]),
-                      "size": marker["size"] * 0.6}
-            fig.add_trace(go.Scatter3d(x=part["x"], y=part["y"], z=part["z"], mode="markers", name=name,
-                                       marker=marker, text=part["title"], hoverinfo="text",
-                                       customdata=part[["item"]].to_numpy()))
-        else:
-            fig.add_trace(go.Scattergl(x=part["x"], y=part["y"], mode="markers", name=name, marker=marker,
-                                       text=part["title"], hoverinfo="text", customdata=part[["item"]].to_numpy()))
-    if direction is not None:
-        tip = np.asarray(direction, dtype=float)
-        if three_d:
-            fig.add_trace(go.Scatter3d(x=[0, tip[0]], y=[0, tip[1]], z=[0, tip[2]], mode="lines+markers",
-                                       name="user's direction", line=dict(width=6, color="black")))
-        else:
-            fig.add_annotation(x=tip[0], y=tip[1], ax=0, ay=0, xref="x", yref="y", axref="x", ayref="y",
-                               showarrow=True, arrowhead=3, arrowwidth=2.5, arrowcolor="black", text="")
-            fig.add_trace(go.Scattergl(x=[0, tip[0]], y=[0, tip[1]], mode="lines", name="user's direction",
-                                       line=dict(width=2.5, color="black")))
-    if three_d:
-        fig.update_layout(scene=dict(xaxis_title="component 1", yaxis_title="component 2", zaxis_title="component 3"))
-    else:
-        fig.update_xaxes(title="component 1")
-        fig.update_yaxes(title="component 2")
-    fig.update_layout(legend=dict(itemclick="toggle", itemdoubleclick="toggleothers"))
-    if "color_continuous_scale" in colour:  # the colour bar below the legend of the marks, not under it
-        fig.update_layout(coloraxis_colorbar=dict(len=0.7, y=0, yanchor="bottom"))
-    return _layout(fig, title, height=600)
-
-
-def small_histogram(histogram: pd.DataFrame) -> go.Figure:
-    """A movie's ratings over the scale, small enough for a side panel."""
-    fig = go.Figure(go.Bar(x=histogram["rating"].astype(str), y=histogram["count"], marker_color="#4c78a8"))
-    fig.update_xaxes(title="rating", type="category")
-    return _layout(fig, "Its ratings", height=220)
-
-
-def genre_mix(mix: pd.DataFrame) -> go.Figure:
-    """Share of a selection's movies in each genre."""
-    fig = go.Figure(go.Bar(x=mix["share"], y=mix["genre"], orientation="h",
-                           marker_color=[genre_colours(mix["genre"].tolist())[g] for g in mix["genre"]]))
-    fig.update_xaxes(title="share of the selected movies", tickformat=".0%")
-    fig.update_yaxes(autorange="reversed")
-    return _layout(fig, "Genre mix", height=max(220, 24 * len(mix) + 80))
-
-
-def user_map(points: pd.DataFrame, title: str) -> go.Figure:
-    points = points.assign(marker_size=np.sqrt(points["count"]), name="user " + points["user"].astype(str))
-    fig = px.scatter(points, x="x", y="y", color="mean_rating", size="marker_size", size_max=16,
-                     render_mode="webgl", custom_data=["user"], hover_name="name", color_continuous_scale="RdYlBu",
-                     hover_data={"count": ":,", "mean_rating": ":.2f", "x": False, "y": False, "marker_size": False},
-                     labels={"mean_rating": "mean rating", "count": "ratings"})
-    fig.update_xaxes(title="component 1")
-    fig.update_yaxes(title="component 2")
-    return _layout(fig, title, height=520)
-
-
-def genre_profile(profile: pd.DataFrame) -> go.Figure:
-    fig = px.bar(profile, x="genre", y="share", color="group", barmode="group")
-    fig.update_yaxes(title="share of movies", tickformat=".0%")
-    return _layout(fig, "Genre profile: favourites vs recommendations")
 
 
 def mini_factor_map(users: pd.DataFrame, movies: pd.DataFrame, title: str) -> go.Figure:
@@ -327,7 +133,7 @@ def mini_factor_map(users: pd.DataFrame, movies: pd.DataFrame, title: str) -> go
     fig.update_xaxes(title=users.columns[0], range=[low - pad, high + pad], zeroline=True)
     fig.update_yaxes(title=users.columns[1], range=[low - pad, high + pad], zeroline=True,
                      scaleanchor="x", scaleratio=1)
-    return _layout(fig, title, height=520)
+    return layout(fig, title, height=520)
 
 
 def label_offsets(points: np.ndarray, near: float = 0.15) -> list[tuple[int, int]]:
@@ -353,7 +159,7 @@ def rating_heatmap(matrix: pd.DataFrame, title: str, blanks: np.ndarray | None =
             fig.add_shape(type="rect", x0=col - 0.5, x1=col + 0.5, y0=row - 0.5, y1=row + 0.5,
                           line=dict(color="black", width=3))
     fig.update_yaxes(autorange="reversed")
-    return _layout(fig, title, height=320)
+    return layout(fig, title, height=320)
 
 
 def group_summary(metrics: dict) -> str:
@@ -378,10 +184,10 @@ def overlaid_curves(histories: dict[str, pd.DataFrame], column: str = "val_rmse"
                             "(they are fitted in closed form or in one pass).")
     fig.update_xaxes(title="epoch")
     fig.update_yaxes(title=glossary.label(column))
-    return _layout(fig, title)
+    return layout(fig, title)
 
 
 def fit_time_bars(table: pd.DataFrame) -> go.Figure:
     fig = go.Figure(go.Bar(x=table["model"], y=table["fit_seconds"], name="fit seconds"))
     fig.update_yaxes(title="seconds to fit")
-    return _layout(fig, "Fit time per model")
+    return layout(fig, "Fit time per model")

@@ -9,11 +9,11 @@ import streamlit as st
 
 from dashboard.privacy import session_id
 from dashboard.resources import job_runner, tuning_runner
-from recsys.work.catalog import expected_seconds
 from recsys.data.dataset import Dataset
+from recsys.data.split import Split
+from recsys.work.catalog import expected_seconds
 from recsys.work.jobs import DONE, FAILED, QUEUED, RUNNING, STOPPED, JobView
 from recsys.work.request import refusal, resolve
-from recsys.data.split import Split
 
 
 def expected_seconds_text(label: str, dataset: Dataset) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from dashboard.figures import _layout, genre_colours
+from dashboard.figure_base import genre_colours, layout
 
 NO_GENRE = "(no genre)"
 
@@ -101,4 +101,4 @@ def moving_map(frames: list[np.ndarray], titles: list[str], genres: list[str], t
                                       args=[[str(n)], {"mode": "immediate", "frame": {"duration": 0, "redraw": True},
                                                        "transition": {"duration": 0}}]) for n in range(len(frames))])],
             margin=dict(b=140))
-    return _layout(fig, map_title(heading, titles[0]), height=620)
+    return layout(fig, map_title(heading, titles[0]), height=620)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from dashboard import figures, services
+from dashboard import map_figures, services
 from dashboard.map_panels import YOU
 from recsys.work.catalog import DEFAULT_FACTOR_MODEL, map_labels, without_a_map
 
@@ -45,7 +45,7 @@ def controls(dataset) -> MapSettings:
                        "t-SNE keeps neighbours together and takes about 3 s per 1,000 movies (at most 5,000 are "
                        "drawn); each map is then cached.")
     dims = kept(c3.radio, "View", "factors_dims", 2, options=[2, 3], format_func=lambda d: f"{d}-D")
-    colour_by = kept(c4.selectbox, "Colour by", "factors_colour", figures.COLOUR_BY[0], options=list(figures.COLOUR_BY))
+    colour_by = kept(c4.selectbox, "Colour by", "factors_colour", map_figures.COLOUR_BY[0], options=list(map_figures.COLOUR_BY))
     min_count = kept(c5.slider, "Minimum ratings per movie", "factors_min_count", 20 if dataset.n_items > 100 else 1,
                      min_value=1, max_value=200)
     st.caption(f"Not on the map, as they have no movie vectors whose dot product makes their predictions: "

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import figures, services
-from recsys.explain import explore, projector, recommend
+from dashboard import map_figures, services
 from recsys.data import stats
+from recsys.explain import explore, projector, recommend
 
 YOU = "you"
 
@@ -93,7 +93,7 @@ def movie_panel(dataset, model, points: pd.DataFrame, picked: int) -> np.ndarray
     st.dataframe({"cosine": np.round(similarity, 3), "movie": dataset.titles(neighbours)}, hide_index=True,
                  column_config={"cosine": st.column_config.NumberColumn("cosine", width=60, format="%.3f"),
                                 "movie": st.column_config.TextColumn("movie", width="large")})
-    st.plotly_chart(figures.small_histogram(card["histogram"]), key="picked_histogram")
+    st.plotly_chart(map_figures.small_histogram(card["histogram"]), key="picked_histogram")
     st.caption("Rated highest by")
     st.dataframe(card["top_raters"], hide_index=True, key="top_raters")
     return neighbours
@@ -107,7 +107,7 @@ def selection_panel(points: pd.DataFrame, selection: list[int]) -> None:
     st.subheader(f"The selection: {len(table):,} movies, mean rating {table['mean_rating'].mean():.2f}")
     left, right = st.columns([3, 2])
     left.dataframe(table.drop(columns="item"), hide_index=True, key="selection_table")
-    right.plotly_chart(figures.genre_mix(mix), key="selection_mix")
+    right.plotly_chart(map_figures.genre_mix(mix), key="selection_mix")
 
 
 def export_buttons(dataset, model, label: str) -> None:

@@ -10,9 +10,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.figures import _layout
-from recsys.explain.mini import FACTOR_NAMES, MiniStep
+from dashboard.figure_base import layout
 from recsys.data.readers import MINI_MOVIES, MINI_USERS
+from recsys.explain.mini import FACTOR_NAMES, MiniStep
 
 SCALE = "Blues"
 
@@ -53,7 +53,7 @@ def _figure(first: MiniStep, index: int, steps: list[MiniStep]) -> go.Figure:
     fig.update_yaxes(title_text=FACTOR_NAMES[1], range=[low - pad, high + pad], row=1, col=1)
     for row, col in ((1, 2), (2, 1), (2, 2)):
         fig.update_yaxes(autorange="reversed", row=row, col=col)
-    return _layout(fig, _frame_title(index, first), height=720)
+    return layout(fig, _frame_title(index, first), height=720)
 
 
 def mini_step(steps: tuple[MiniStep, ...], index: int) -> go.Figure:
@@ -105,7 +105,7 @@ def error_per_step(steps: tuple[MiniStep, ...], current: int | None = None) -> g
                                  marker=dict(size=12, color="#e4572e")))
     fig.update_xaxes(title="step")
     fig.update_yaxes(title="RMSE on the known cells", rangemode="tozero")
-    return _layout(fig, "Training error per step", height=300)
+    return layout(fig, "Training error per step", height=300)
 
 
 def animation_html(fig: go.Figure) -> str:

@@ -10,11 +10,10 @@ from pathlib import Path
 
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from recsys.store.artifacts import ArtifactStore, process_alive
 from recsys.data.dataset import Dataset
-from recsys.store.model_cache import ModelCache, cache_budget
 from recsys.data.sources import artifacts_root
-
+from recsys.store.artifacts import ArtifactStore, process_alive
+from recsys.store.model_cache import ModelCache, cache_budget
 
 PRIVATE_FOLDER = "private"
 

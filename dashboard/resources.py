@@ -11,9 +11,9 @@ import threading
 import streamlit as st
 
 from dashboard.privacy import PrivateSpace, new_space, remove_space, shown_name, sweep_private_leftovers
+from recsys.store.model_cache import ModelCache, cache_budget
 from recsys.work.jobs import DONE, FAILED, STOPPED, JobRunner, JobView
 from recsys.work.tuning_jobs import TuningRunner
-from recsys.store.model_cache import ModelCache, cache_budget
 
 _lock = threading.Lock()
 

@@ -10,23 +10,39 @@ from typing import Callable
 import pandas as pd
 import streamlit as st
 
-from dashboard.job_widgets import (_request, expected_seconds_text, is_mine, jobs_panel, job_progress,  # noqa: F401
-                                   offer_training, show_ended, watch_jobs)
-from dashboard.privacy import (PRIVATE_FOLDER, PrivateSpace, Scope, is_private,  # noqa: F401
-                               session_id, shown_name, sweep_private_leftovers)
-from dashboard.resources import (_load_lock, _model_cache, cache_budget, job_runner, job_workers, log, tuning_runner,  # noqa: F401
-                                 private_space, reset_models)
-from recsys.store.artifacts import artifact_key
-from recsys.evaluation.compare import Comparison
+from dashboard.job_widgets import (  # noqa: F401
+    _request,
+    expected_seconds_text,
+    is_mine,
+    job_progress,
+    jobs_panel,
+    offer_training,
+    show_ended,
+    watch_jobs,
+)
+from dashboard.privacy import PRIVATE_FOLDER, PrivateSpace, Scope, is_private, session_id, shown_name, sweep_private_leftovers  # noqa: F401
+from dashboard.resources import (  # noqa: F401
+    _load_lock,
+    _model_cache,
+    cache_budget,
+    job_runner,
+    job_workers,
+    log,
+    private_space,
+    reset_models,
+    tuning_runner,
+)
 from recsys.data.dataset import Dataset
-from recsys.errors import ArtifactError, RecsysError
-from recsys.work.jobs import DONE, FAILED, STOPPED, JobView
-from recsys.store.model_cache import ModelCache  # noqa: F401 - the server's and each upload's model cache
-from recsys.work.request import resolve
 from recsys.data.split import Split
-from recsys.work.catalog import stand_in
-from recsys.work.training import TrainResult, lookup, train
 from recsys.data.upload import UPLOAD_CAPS  # noqa: F401 - the Dataset page states them
+from recsys.errors import ArtifactError, RecsysError
+from recsys.evaluation.compare import Comparison
+from recsys.store.artifacts import artifact_key
+from recsys.store.model_cache import ModelCache  # noqa: F401 - the server's and each upload's model cache
+from recsys.work.catalog import stand_in
+from recsys.work.jobs import DONE, FAILED, STOPPED, JobView
+from recsys.work.request import resolve
+from recsys.work.training import TrainResult, lookup, train
 
 SPLITS = {
     "random 80/20 holdout": Split(),
@@ -41,8 +57,17 @@ RECOMMEND_SPLITS = {FULL_SPLIT_NAME: Split("full"), **SPLITS}
 #: above this many users the Recommendations page takes a typed user id instead of a drop-down
 USER_LIST_MAX = 5_000
 
-from dashboard.datasets import (UPLOAD, UPLOAD_SCALES, current_dataset, dataset_sidebar, open_page,  # noqa: E402,F401
-                                default_dataset, handle_upload, load_dataset, uploader_key)
+from dashboard.datasets import (  # noqa: E402,F401
+    UPLOAD,
+    UPLOAD_SCALES,
+    current_dataset,
+    dataset_sidebar,
+    default_dataset,
+    handle_upload,
+    load_dataset,
+    open_page,
+    uploader_key,
+)
 from dashboard.state import choose, keep, persistent  # noqa: E402,F401
 
 

@@ -91,3 +91,10 @@ def test_the_core_is_a_few_packages_by_concern():
     assert len(top) <= 8, top
     assert {"data", "models", "evaluation", "store", "work", "explain"} <= {
         p.name for p in (REPO / "recsys").iterdir() if (p / "__init__.py").exists()}
+
+
+@pytest.mark.parametrize("package, most", [("recsys", 400), ("dashboard", 350)])
+def test_no_source_file_holds_too_much(package, most):
+    long = {str(p.relative_to(REPO)): n for p in (REPO / package).rglob("*.py")
+            if (n := len(p.read_text().splitlines())) > most}
+    assert long == {}, f"split by concern: {long}"

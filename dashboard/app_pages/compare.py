@@ -3,14 +3,15 @@ where the models differ, whom one helps, and what their top-10s do beyond accura
 import pandas as pd
 import streamlit as st
 
-from dashboard import compare_figures as cf, compare_panels as panels, services
+from dashboard import compare_figures as cf
+from dashboard import compare_panels as panels
+from dashboard import services
 from dashboard.tables import glossed, readable
-from recsys.work.catalog import DEFAULT_COMPARISON, all_labels
+from recsys.data.split import fold_splits
 from recsys.evaluation.compare import fold_table
 from recsys.evaluation.confidence import fold_pairs
 from recsys.evaluation.evaluate import GROUP_COLUMNS
-from recsys.data.split import fold_splits
-
+from recsys.work.catalog import DEFAULT_COMPARISON, all_labels
 
 #: what the folds protocol does not show, and why
 FOLDS_LEAVE_OUT = ("Over folds this page shows each model's mean with its interval, the paired differences, the "

@@ -7,13 +7,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import figures, links, map_panels as panels, services
+from dashboard import links, map_figures, services
+from dashboard import map_panels as panels
 from dashboard.map_controls import PICKER_MAX, MapSettings, controls, kept
-from recsys.explain import explore
 from recsys.data import stats
-from recsys.work.catalog import DEFAULT_FACTOR_MODEL
-from recsys.errors import RecsysError
 from recsys.data.split import Split
+from recsys.errors import RecsysError
+from recsys.explain import explore
+from recsys.work.catalog import DEFAULT_FACTOR_MODEL
 
 #: the split the map's models are fitted on (the Train page's default)
 MAP_SPLIT = Split()
@@ -109,7 +110,7 @@ def users_tab(dataset, result, settings: MapSettings) -> None:
     users = services.user_points(result.key, method, dataset, result)
     if users.attrs.get("note"):
         st.caption(f"{users.attrs['note']}.")
-    st.plotly_chart(figures.user_map(users, f"User vectors of {settings.label}"), key="user_map",
+    st.plotly_chart(map_figures.user_map(users, f"User vectors of {settings.label}"), key="user_map",
                     on_select="rerun", selection_mode="points")
     user_id = st.session_state.get("_user_clicked")
     if user_id is not None:
@@ -139,7 +140,7 @@ def main() -> None:
         left, right = st.columns([3, 1])
         with right:
             neighbours = panels.movie_panel(dataset, model, points, picked)
-        fig = figures.latent_map(points, f"Movie vectors of {settings.label} ({settings.method.upper()}, "
+        fig = map_figures.latent_map(points, f"Movie vectors of {settings.label} ({settings.method.upper()}, "
                                  f"{settings.dims}-D)", highlight=neighbours, selected=picked,
                                  colour_by=settings.colour_by, focus=settings.focus, overlay=overlay,
                                  direction=direction, found=found["item"].to_numpy() if settings.query.strip() else None)

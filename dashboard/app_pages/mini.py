@@ -7,9 +7,9 @@ import streamlit as st
 
 from dashboard import figures, mini_figures
 from dashboard.mini_grid import as_ratings, original_grid, with_edits
+from recsys.data.readers import MINI_MOVIES, MINI_USERS
 from recsys.errors import RecsysError
 from recsys.explain.mini import FACTOR_NAMES, METHODS, MiniFactorisation, MiniSettings, factorise, frame_steps, step_sentence
-from recsys.data.readers import MINI_MOVIES, MINI_USERS
 
 RATING_PATTERN = r"^\s*([1-5](\.[05])?)?\s*$"  # empty, or 1-5 in half steps
 INSTANT = ("nmf", "gd", "als")

@@ -3,12 +3,12 @@ movies yourself" (folded into the trained factors, no retraining)."""
 import numpy as np
 import streamlit as st
 
-from dashboard import figures, links, services
+from dashboard import links, map_figures, services
 from dashboard.tables import readable
-from recsys.explain import explore, recommend
 from recsys.data import stats
-from recsys.work.catalog import DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, all_labels
 from recsys.errors import RecsysError
+from recsys.explain import explore, recommend
+from recsys.work.catalog import DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, all_labels
 
 #: the top-10 table: the title and why it is there first, so both show without scrolling sideways
 TOP_TEN_COLUMNS = {"title": st.column_config.TextColumn("title", width=190),
@@ -127,7 +127,7 @@ def side_by_side(dataset, result, label: str, split, user: int, user_id) -> None
     future_check(dataset, result.model, split, user, user_id)
     profile = explore.genre_profile(dataset, {"favourites": favourites["item"].to_numpy(),
                                               "recommendations": recs.table["item"].to_numpy()})
-    st.plotly_chart(figures.genre_profile(profile))
+    st.plotly_chart(map_figures.genre_profile(profile))
 
 
 def rate_yourself(dataset, model) -> None:

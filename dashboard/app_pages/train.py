@@ -4,11 +4,11 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import figures, learning_view, services, settings_form
-from recsys.work.catalog import DEFAULT_RATING_MODEL, all_labels, blend_parts, missing_views
+from recsys.budget import human_bytes, model_budget, server_budget
 from recsys.errors import ArtifactError, ConfigError, RecsysError
 from recsys.work import request
+from recsys.work.catalog import DEFAULT_RATING_MODEL, all_labels, blend_parts, missing_views
 from recsys.work.jobs import DONE, FAILED, STOPPED
-from recsys.budget import human_bytes, model_budget, server_budget
 from recsys.work.request import TrainResult
 
 

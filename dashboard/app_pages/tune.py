@@ -3,11 +3,12 @@ on when the page is left), live, with the best settings saved as `<model>@tuned`
 import pandas as pd
 import streamlit as st
 
-from dashboard import compare_figures as cf, services
+from dashboard import compare_figures as cf
+from dashboard import services
 from dashboard.tables import readable
+from recsys.errors import RecsysError
 from recsys.work import tuning
 from recsys.work.catalog import DEFAULT_FACTOR_MODEL, builtin_labels
-from recsys.errors import RecsysError
 from recsys.work.request import resolve
 from recsys.work.tuning_jobs import DONE, FAILED, STOPPED, StudyView
 

@@ -20,7 +20,7 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from recsys.data.dataset import ItemContent, Dataset, RatingScale, Ratings
+from recsys.data.dataset import Dataset, ItemContent, Ratings, RatingScale
 
 FORMAT = 1
 HASH_CHUNK = 1 << 23

@@ -16,9 +16,8 @@ from typing import Callable
 from recsys.data import datacache, synthetic
 from recsys.data.archive import extract_safely
 from recsys.data.dataset import Dataset, RatingScale
+from recsys.data.readers import HALF_STARS, WHOLE_STARS, mini_dataset, read_ml100k, read_movielens_csv, read_movielens_dat
 from recsys.errors import DataError
-from recsys.data.readers import (HALF_STARS, WHOLE_STARS, mini_dataset, read_ml100k, read_movielens_csv,
-                            read_movielens_dat)
 
 GROUPLENS = "https://files.grouplens.org/datasets/movielens/"
 CSV_FILES = ("ratings.csv", "movies.csv")

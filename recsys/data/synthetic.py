@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from recsys.data.dataset import Dataset, build_dataset
-from recsys.errors import ConfigError
 from recsys.data.readers import HALF_STARS
+from recsys.errors import ConfigError
 
 ML25M_USERS = 162_541
 ML25M_ITEMS = 59_047

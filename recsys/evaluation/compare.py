@@ -9,13 +9,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from recsys.data.dataset import Dataset, Ratings
+from recsys.data.split import Split
+from recsys.errors import ConfigError
 from recsys.evaluation import confidence, glossary
 from recsys.evaluation.beyond_accuracy import BEYOND_COLUMNS, beyond_accuracy, factor_diversity
-from recsys.data.dataset import Dataset, Ratings
-from recsys.errors import ConfigError
 from recsys.evaluation.evaluate import evaluated_users, ranking_metrics, row_groups, top_k_lists
 from recsys.models.base import Recommender
-from recsys.data.split import Split
 
 TOPK_METRICS = ("ndcg", "precision", "recall")
 INTERVAL_METRICS = ("rmse", "mae", *TOPK_METRICS)

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from recsys.evaluation.beyond_accuracy import BEYOND_COLUMNS, beyond_accuracy
 from recsys.data.dataset import Ratings
 from recsys.errors import ConfigError
+from recsys.evaluation.beyond_accuracy import BEYOND_COLUMNS, beyond_accuracy
 from recsys.models.base import Recommender
 
 METRIC_COLUMNS = ["rmse", "mae", "precision", "recall", "ndcg", "hit_rate", "map", *BEYOND_COLUMNS]

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 
 from recsys.data.dataset import Dataset
+from recsys.data.stats import item_table
 from recsys.errors import ConfigError
 from recsys.models import Recommender, top_k_indices
-from recsys.data.stats import item_table
 
 PROJECTIONS = ("pca", "tsne", "raw")
 TSNE_MAX_POINTS = 5_000  # t-SNE on more takes minutes: the most-rated movies are drawn

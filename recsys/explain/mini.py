@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from recsys.data.readers import MINI_MATRIX, MINI_MOVIES, MINI_USERS, mini_dataset
 from recsys.errors import ConfigError
 from recsys.models import Recommender, make_model
-from recsys.data.readers import MINI_MATRIX, MINI_MOVIES, MINI_USERS, mini_dataset
 
 #: The Keras model of the demo: r = p.q with p, q >= 0 and 2 factors (the Keras twin of NMF).
 MINI_KERAS_CONFIG = dict(factors=2, epochs=80, learning_rate=0.05, l2=0.0, batch_size=2, patience=0,

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 
 from recsys.data.dataset import Dataset
+from recsys.data.stats import item_table
 from recsys.errors import ConfigError
 from recsys.models import Recommender
-from recsys.data.stats import item_table
 
 MOVIE_COLUMNS = ("title", "genres", "year", "count", "mean_rating")
 USER_COLUMNS = ("user", "count", "mean_rating")

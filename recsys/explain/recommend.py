@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 
 from recsys.data.dataset import Dataset
+from recsys.data.split import Split
 from recsys.errors import ConfigError
 from recsys.explain.explore import liked_items, reasons
 from recsys.models import Recommender
-from recsys.models.base import Recommendations, check_k
-from recsys.data.split import Split
+from recsys.models.outputs import Recommendations, check_k
 
 #: how a list was made
 FROM_MODEL, FROM_FOLD_IN, FROM_FALLBACK = "model", "fold-in", "fallback"

@@ -26,11 +26,11 @@ import numpy as np
 from recsys.budget import Cost, Shape, dense_refusal, rows_cost
 from recsys.data.dataset import Ratings
 from recsys.errors import ConfigError
-from recsys.models.params import hyper
+from recsys.models import autorec_kernels as kernels
 from recsys.models.base import Recommender
 from recsys.models.config import GradientConfig
 from recsys.models.loop import EpochCallback, EpochLoop, History
-from recsys.models import autorec_kernels as kernels
+from recsys.models.params import hyper
 
 ADAM = (0.9, 0.999, 1e-7)  # Keras' defaults: beta_1, beta_2, epsilon
 

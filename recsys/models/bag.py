@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import copy
 import threading
-from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 
 from recsys.data.dataset import Ratings
-from recsys.models.base import Factors, Recommender
+from recsys.models.base import Recommender
 from recsys.models.loop import EpochCallback, History
+from recsys.models.outputs import Factors
 
 
 class Bag(Recommender):

@@ -3,77 +3,23 @@ what the model knows (the users and movies it was fitted on), the bias fallback 
 else, fold-in of a new user, top-k and persistence of arrays."""
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, ClassVar, Sequence
 
 import numpy as np
 
 from recsys.budget import Cost, Shape, rows_cost
-from recsys.data.dataset import RatingScale, Ratings
+from recsys.data.dataset import Ratings, RatingScale
 from recsys.errors import ArtifactError, ConfigError, UnknownIdError
 from recsys.models import snapshots
 from recsys.models.config import ModelConfig
 from recsys.models.fallback import fit_biases, newcomer_offset
 from recsys.models.loop import EpochCallback, History, Stage
-
-
-def _held_bytes(value: object, seen: set[int]) -> int:
-    if id(value) in seen:
-        return 0
-    seen.add(id(value))
-    if isinstance(value, np.ndarray):
-        return value.nbytes
-    if hasattr(value, "data") and hasattr(value, "indices") and hasattr(value, "indptr"):  # scipy sparse
-        return value.data.nbytes + value.indices.nbytes + value.indptr.nbytes
-    if hasattr(value, "count_params") and callable(value.count_params):  # a Keras model
-        try:
-            return int(value.count_params()) * 4
-        except (ValueError, RuntimeError):
-            return 0
-    if isinstance(value, Recommender):
-        return value.memory_bytes() if id(vars(value)) not in seen else 0
-    if isinstance(value, dict):
-        return sum(_held_bytes(v, seen) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return sum(_held_bytes(v, seen) for v in value)
-    if isinstance(value, snapshots.Snapshot):
-        return value.nbytes
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # e.g. bayes-fm's kept samples
-        return sum(_held_bytes(getattr(value, f.name), seen) for f in dataclasses.fields(value))
-    return 0
-
-
-FALLBACK_LABEL = "predicted rating for a new user (mean + newcomer offset + movie bias)"
-
-
-@dataclass(frozen=True)
-class Recommendations:
-    """Top-k item indices with their scores, best first. `fallback` is True when the list comes
-    from the bias fallback because the model knows nothing of the user."""
-
-    items: np.ndarray
-    scores: np.ndarray
-    score_label: str = "predicted rating"
-    fallback: bool = False
-    #: the scores the list is ranked by, where clipping makes several of `scores` tie (predictions
-    #: above the top of the scale are reported clipped but rank by their own values); else None
-    ranked_by: np.ndarray | None = None
-
-
-@dataclass(frozen=True)
-class Factors:
-    """Latent vectors: one row per user and one per item (index order)."""
-
-    users: np.ndarray
-    items: np.ndarray
-    #: how unsure the model is of each vector (a Bayesian model's posterior spread), where it knows
-    user_spread: np.ndarray | None = None
-    item_spread: np.ndarray | None = None
+from recsys.models.memory import held_bytes
+from recsys.models.outputs import FALLBACK_LABEL, Factors, Recommendations, check_k, top_k_indices
 
 
 class Recommender(ABC):
@@ -219,7 +165,7 @@ class Recommender(ABC):
     def memory_bytes(self) -> int:
         """Roughly what the fitted model holds in memory: its arrays, sparse matrices, Keras
         weights and parts (for the server's model-cache budget)."""
-        return _held_bytes(vars(self), set())
+        return held_bytes(vars(self), set())
 
     @classmethod
     def estimate(cls, config: ModelConfig, shape: Shape) -> Cost:
@@ -450,32 +396,3 @@ class Recommender(ABC):
     def _require_fitted(self) -> None:
         if not self.is_fitted:
             raise ConfigError(f"{self.name} is not fitted yet: call fit() or load an artifact")
-
-
-class RankingOnly:
-    """Mixin for models trained for top-k lists only: their scores are preferences, not ratings."""
-
-    blendable: ClassVar[bool] = False
-
-    @property
-    def predicts_ratings(self) -> bool:
-        return False
-
-    @property
-    def score_label(self) -> str:
-        return "preference score"
-
-    def scores_to_output(self, scores: np.ndarray) -> np.ndarray:
-        return scores
-
-
-def check_k(k: object) -> None:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ConfigError(f"k must be a positive whole number, got {k!r}")
-
-
-def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k largest scores, best first (vectorised partial sort)."""
-    k = min(k, scores.size)
-    part = np.argpartition(-scores, k - 1)[:k]
-    return part[np.argsort(-scores[part], kind="stable")]

@@ -9,12 +9,13 @@ import numpy as np
 from recsys.budget import Cost, Shape, dense_refusal, rows_cost
 from recsys.data.dataset import Ratings
 from recsys.errors import ConfigError
-from recsys.models.params import hyper
-from recsys.models.base import Factors, RankingOnly, Recommender
+from recsys.models.base import Recommender
 from recsys.models.config import ModelConfig
 from recsys.models.fallback import fit_biases
 from recsys.models.fold_in import liked_for_fold_in
 from recsys.models.loop import EpochLoop, History
+from recsys.models.outputs import Factors, RankingOnly
+from recsys.models.params import hyper
 
 
 class GlobalMean(Recommender):

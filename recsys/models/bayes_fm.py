@@ -30,11 +30,12 @@ from recsys.budget import Cost, Shape, rows_cost
 from recsys.data.dataset import Ratings
 from recsys.errors import ArtifactError, ConfigError
 from recsys.models import snapshots
-from recsys.models.base import Factors, Recommender
+from recsys.models.base import Recommender
 from recsys.models.config import ModelConfig
 from recsys.models.fm_chain import ChainResult, ChainSpec, Kept, Step, day_bins, last_days, rows
 from recsys.models.fm_features import DayBins
 from recsys.models.loop import EpochCallback, EpochLoop, History
+from recsys.models.outputs import Factors
 from recsys.models.params import hyper
 
 FOLD_INS = ("regression", "implicit")

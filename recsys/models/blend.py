@@ -20,15 +20,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from recsys.budget import Cost, Shape
+from recsys.data.split import validation_split
 from recsys.errors import ConfigError
+from recsys.models import sizing
 from recsys.models.bag import Bag, load_parts, load_parts_state, parts_state, save_parts
 from recsys.models.base import Recommender
 from recsys.models.config import ModelConfig
-from recsys.models.loop import History, Stage
-from recsys.models import sizing
 from recsys.models.keras_config import TRAINERS
+from recsys.models.loop import History, Stage
 from recsys.models.params import ASSIGNMENT, declared, hyper, parse_value
-from recsys.data.split import validation_split
 
 RIDGE = 1e-3  # keeps the weight fit stable when two components agree closely
 
@@ -164,10 +164,9 @@ class Blend(Recommender):
     @classmethod
     def estimate(cls, config: BlendConfig, shape: Shape) -> Cost:
         """Its parts are all kept: the sum of their costs, the Keras part's once per network."""
+        from recsys.budget import model_budget
         from recsys.models.keras_base import KerasRecommender
         from recsys.models.registry import MODELS
-
-        from recsys.budget import model_budget
 
         def cost(name: str) -> Cost:
             one = MODELS[name].estimate(config.part_config(name), shape)

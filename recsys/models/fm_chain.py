@@ -16,8 +16,7 @@ from scipy import sparse
 
 from recsys.data.dataset import Ratings
 from recsys.errors import ConfigError
-from recsys.models.fm_features import (DayBins, SideTerms, Sides, build_sides, content_rows, predict_sample,
-                                       split_sample)
+from recsys.models.fm_features import DayBins, Sides, SideTerms, build_sides, content_rows, predict_sample, split_sample
 
 #: the training RMSE on the curve is each sample's on this many training ratings (a fixed random set)
 TRAIN_PROBE = 10_000

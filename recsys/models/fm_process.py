@@ -29,7 +29,7 @@ from typing import Iterator
 
 import numpy as np
 
-from recsys.data.dataset import ItemContent, RatingScale, Ratings
+from recsys.data.dataset import ItemContent, Ratings, RatingScale
 from recsys.errors import ConfigError, RecsysError
 from recsys.models.fm_chain import ChainResult, ChainSpec, Kept, Step, run_chain
 

@@ -29,15 +29,16 @@ from recsys.data.dataset import Ratings
 from recsys.distribute import strategy_for
 from recsys.errors import ArtifactError
 from recsys.models import sizing, snapshots
-from recsys.models.base import Factors, Recommender
-from recsys.models.factor_training import fit_compiled
+from recsys.models.base import Recommender
 from recsys.models.config import ModelConfig
+from recsys.models.factor_training import fit_compiled
 from recsys.models.fold_in import FOLD_IN_BIAS_REG, penalised_logistic
 from recsys.models.keras_config import KerasConfig
 from recsys.models.keras_layers import embed, inputs
 from recsys.models.keras_training import keras_fit, keras_listener, one_device_copy, with_negatives
 from recsys.models.loop import EpochCallback, EpochLoop, History
 from recsys.models.optimizers import lazy_adam
+from recsys.models.outputs import Factors
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 PREDICT_BATCH = 1 << 16

@@ -23,14 +23,15 @@ from scipy import sparse
 from recsys.budget import Cost, Shape, rows_cost
 from recsys.errors import ConfigError
 from recsys.models import sizing
-from recsys.models.params import hyper
-from recsys.models.base import RankingOnly, Recommender
+from recsys.models.base import Recommender
+from recsys.models.baselines import BiasConfig, new_user_bias
 from recsys.models.config import ModelConfig
 from recsys.models.fallback import fit_biases
 from recsys.models.fold_in import liked_for_fold_in
 from recsys.models.knn_walk import pair_terms, pearson_block, user_terms
 from recsys.models.loop import History
-from recsys.models.baselines import BiasConfig, new_user_bias
+from recsys.models.outputs import RankingOnly
+from recsys.models.params import hyper
 
 BLOCK = 256  # target items per similarity block
 SCORING_THREADS = min(4, os.cpu_count() or 1)  # users scored at once (numba walks, GIL released)

@@ -16,9 +16,10 @@ from scipy import sparse
 from scipy.sparse.linalg import svds
 
 from recsys.budget import Cost, Shape, rows_cost
-from recsys.models.base import Factors, RankingOnly, Recommender
+from recsys.models.base import Recommender
 from recsys.models.config import ModelConfig
 from recsys.models.loop import History
+from recsys.models.outputs import Factors, RankingOnly
 from recsys.models.params import hyper
 
 DENSE_CELLS = 250_000  # below this many cells a dense SVD is exact and quicker than ARPACK

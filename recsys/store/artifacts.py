@@ -25,10 +25,10 @@ import numpy as np
 import pandas as pd
 
 from recsys.data.dataset import Dataset
-from recsys.errors import ArtifactError, ArtifactGone
-from recsys.models import MODELS, ModelConfig, Recommender, model_class
 from recsys.data.sources import artifacts_root
 from recsys.data.split import Split
+from recsys.errors import ArtifactError, ArtifactGone
+from recsys.models import MODELS, ModelConfig, Recommender, model_class
 from recsys.models.persistence import load_model, save_model
 
 FORMAT_VERSION = 2  # 2: models record the movies they know (state.npz item_known)

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
-
-from recsys.work import tuned
 from recsys.errors import ConfigError
 from recsys.models import MODELS, model_class, sizing
+from recsys.work import tuned
 
 RANKING_SUFFIX = "-ranking"
 #: What `evaluate` runs by default: every rating model, and the ranking-trained NCF models.

@@ -28,13 +28,13 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 from recsys import budget
-from recsys.store.artifacts import ArtifactStore, artifact_key
 from recsys.budget import BudgetError, Cost
 from recsys.data.dataset import Dataset
+from recsys.data.split import Split
 from recsys.errors import ConfigError, RecsysError
 from recsys.models import ModelConfig, model_class
 from recsys.models.loop import EpochLog, Stage
-from recsys.data.split import Split
+from recsys.store.artifacts import ArtifactStore, artifact_key
 from recsys.work.training import TrainResult, estimate_cost, refusal, resolve_config, train
 
 QUEUED, RUNNING, DONE, FAILED, STOPPED = "queued", "running", "done", "failed", "stopped"

@@ -7,13 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from recsys.store.artifacts import ArtifactStore, artifact_key
 from recsys.budget import Cost
-from recsys.work.catalog import Preset, known_parameters, preset, size_defaults
 from recsys.data.dataset import Dataset
-from recsys.models import ModelConfig, model_class
 from recsys.data.split import Split
-from recsys.work.training import TrainResult, estimate_cost, lookup, refusal as training_refusal, resolve_config
+from recsys.models import ModelConfig, model_class
+from recsys.store.artifacts import ArtifactStore, artifact_key
+from recsys.work.catalog import Preset, known_parameters, preset, size_defaults
+from recsys.work.training import TrainResult, estimate_cost, lookup, resolve_config
+from recsys.work.training import refusal as training_refusal
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ stop flag, evaluate on the test part, and save the artifact atomically."""
 from __future__ import annotations
 
 import dataclasses
-
 import threading
 import time
 from dataclasses import dataclass, field
@@ -13,16 +12,16 @@ from typing import Callable, Mapping, Sequence
 
 import pandas as pd
 
-from recsys.store.artifacts import ArtifactStore, artifact_key
-from recsys.data.dataset import Dataset
 from recsys import budget
 from recsys.budget import Cost, Shape
+from recsys.data.dataset import Dataset
+from recsys.data.split import Split, validation_split
 from recsys.distribute import check_strategy
-from recsys.errors import ArtifactGone, ArtifactError, ConfigError
+from recsys.errors import ArtifactError, ArtifactGone, ConfigError
 from recsys.evaluation.evaluate import evaluate
 from recsys.models import ModelConfig, Recommender, model_class
 from recsys.models.loop import HISTORY_COLUMNS, EpochCallback, EpochLog, Stage
-from recsys.data.split import Split, validation_split
+from recsys.store.artifacts import ArtifactStore, artifact_key
 
 VALIDATION_FRACTION = 0.1
 

@@ -16,8 +16,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from recsys.errors import ConfigError
 from recsys.data.sources import artifacts_root
+from recsys.errors import ConfigError
 
 SUFFIX = "@tuned"
 _lock = threading.Lock()

@@ -23,14 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from recsys.work import request, tuned
 from recsys.data.dataset import Dataset
+from recsys.data.sources import artifacts_root
+from recsys.data.split import Split, validation_split
 from recsys.errors import ConfigError, RecsysError
 from recsys.evaluation.evaluate import evaluate_top_k, rmse
 from recsys.models import model_class
 from recsys.models.params import Param, search_space
-from recsys.data.sources import artifacts_root
-from recsys.data.split import Split, validation_split
+from recsys.work import request, tuned
 from recsys.work.training import VALIDATION_FRACTION, check_budget
 
 #: the share of the training part held out to score trials

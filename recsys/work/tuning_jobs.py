@@ -10,8 +10,8 @@ import time
 from dataclasses import dataclass, field, replace
 
 from recsys.data.dataset import Dataset
-from recsys.errors import RecsysError
 from recsys.data.split import Split
+from recsys.errors import RecsysError
 from recsys.work.tuned import TunedPreset
 from recsys.work.tuning import TrialReport, Tuner
 

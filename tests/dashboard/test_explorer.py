@@ -87,7 +87,8 @@ def test_colour_by_every_property_and_3d(at):
 def test_a_user_and_you_on_the_map(at, ml_small):
     at.text_input(key="map_user").set_value("1").run()
     assert not at.exception
-    assert any(c.value.startswith("Drawn: user 1's 10 favourites (squares) and top-10 (triangles); the arrow")
+    assert any(c.value.startswith("Drawn: user 1's 10 favourites (squares: rated 4 or more) and top-10 (triangles); "
+                                  "the arrow")
                for c in at.caption)
     traces = {t.get("name"): t for t in _traces(at)}
     assert {"user's favourites", "user's top-10", "user's direction"} <= set(traces)

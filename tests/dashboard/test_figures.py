@@ -1,9 +1,9 @@
 """Figure builders are pure functions: tested without Streamlit."""
 import numpy as np
-import pytest
 import pandas as pd
+import pytest
 
-from dashboard import figures
+from dashboard import figure_base, figures, map_figures
 from recsys.data import stats
 from recsys.explain.mini import factorise
 
@@ -45,12 +45,12 @@ def test_latent_and_profile_figures():
     points = pd.DataFrame({"item": [0, 1, 2, 3], "x": [0, 1, 2, 3], "y": [1, 0, 1, 0], "title": list("abcd"),
                            "year": [2000] * 4, "mean_rating": [3.0] * 4, "count": [5, 6, 7, 8],
                            "genres": ["Drama"] * 4, "genre": ["Drama", "Drama", "Comedy", "Comedy"]})
-    fig = figures.latent_map(points, "map", highlight=np.array([1, 2]), selected=0)
+    fig = map_figures.latent_map(points, "map", highlight=np.array([1, 2]), selected=0)
     names = [t.name for t in fig.data]
     assert "nearest neighbours" in names and "picked movie" in names
     assert len([t for t in fig.data if t.name == "nearest neighbours"][0].x) == 2
     profile = pd.DataFrame({"group": ["favourites", "recommendations"], "genre": ["Drama", "Drama"], "share": [0.5, 0.7]})
-    assert len(figures.genre_profile(profile).data) == 2
+    assert len(map_figures.genre_profile(profile).data) == 2
 
 
 def test_mini_figures():
@@ -103,7 +103,7 @@ def test_ranked_curves_are_thinned_log_spaced_and_keep_both_ends():
 
 
 def test_latent_maps_draw_with_webgl():
-    from dashboard.figures import latent_map, user_map
+    from dashboard.map_figures import latent_map, user_map
 
     points = pd.DataFrame({"x": [0.0, 1.0, 2.0], "y": [0.0, 1.0, 0.5], "item": [0, 1, 2], "title": list("abc"),
                            "genre": ["Drama", "Comedy", "Drama"], "count": [5, 6, 7]})
@@ -137,21 +137,21 @@ def test_charts_read_as_people_expect(ml_small):
                   figures.overlaid_curves({"ease": pd.DataFrame(columns=["epoch", "val_rmse"])})):
         assert not empty.data and empty.layout.annotations[0].text and not empty.layout.xaxis.visible
         lines = empty.layout.annotations[0].text.split("<br>")  # Plotly does not wrap: lines that fit half a page
-        assert all(len(line) <= figures.EMPTY_MESSAGE_WIDTH for line in lines)
+        assert all(len(line) <= figure_base.EMPTY_MESSAGE_WIDTH for line in lines)
     assert len(figures.overlaid_curves({}).layout.annotations[0].text.split("<br>")) > 1
     titles = ["Shawshank Redemption, The (1994)", "Shawshank Redemption, The (1995)", "Up (2009)"]
-    short = figures.short_titles(titles, width=20)
+    short = figure_base.short_titles(titles, width=20)
     assert len(set(short)) == 3 and short[0].endswith("…") and short[2] == "Up (2009)"
 
 
 def test_map_markers_and_colours_are_visible_and_distinct(ml_small):
-    colours = figures.genre_colours(["Comedy", "Musical", "Mystery", "Animation", "Drama", "Romance"])
+    colours = figure_base.genre_colours(["Comedy", "Musical", "Mystery", "Animation", "Drama", "Romance"])
     assert len(set(colours.values())) == 6 and colours["Comedy"] != colours["Musical"] != colours["Mystery"]
     points = pd.DataFrame({"x": [0.0, 1.0, 2.0], "y": [0.0, 1.0, 0.5], "item": [0, 1, 2], "count": [5, 50, 500],
                            "title": ["a", "b", "c"], "genre": ["Comedy", "Musical", "Mystery"],
                            "genres": ["Comedy", "Musical", "Mystery"], "mean_rating": [3.0, 3.5, 4.25],
                            "year": [1990, 2000, 2010]})
-    fig = figures.latent_map(points, "map", highlight=np.array([1]), selected=0)
+    fig = map_figures.latent_map(points, "map", highlight=np.array([1]), selected=0)
     ring = next(t for t in fig.data if t.name == "nearest neighbours")
     assert ring.marker.color == "black" and "rgba(0,0,0,0)" not in str(ring.marker)
     assert all("size=" not in (t.hovertemplate or "") for t in fig.data)  # no raw marker sizes in hovers
@@ -209,9 +209,9 @@ def test_the_map_colours_by_posterior_spread_or_says_the_model_has_none():
                            "title": ["a", "b", "c"], "genre": ["Comedy", "Drama", "Drama"],
                            "genres": ["Comedy", "Drama", "Drama"], "mean_rating": [3.0, 3.5, 4.25],
                            "year": [1990, 2000, 2010]})
-    bare = figures.latent_map(points, "map", colour_by="posterior spread")
-    assert bare.data[0].name == figures.NO_SPREAD  # a non-Bayesian model: one grey group that says why
-    spread = figures.latent_map(points.assign(spread=[0.1, 0.20004, 0.3]), "map", colour_by="posterior spread")
+    bare = map_figures.latent_map(points, "map", colour_by="posterior spread")
+    assert bare.data[0].name == map_figures.NO_SPREAD  # a non-Bayesian model: one grey group that says why
+    spread = map_figures.latent_map(points.assign(spread=[0.1, 0.20004, 0.3]), "map", colour_by="posterior spread")
     assert list(spread.data[0].marker.color) == [0.1, 0.2, 0.3]  # three decimals, in the hover too
     assert spread.layout.coloraxis.colorbar.title.text == "posterior spread"
     assert "posterior spread=" in spread.data[0].hovertemplate

@@ -84,9 +84,9 @@ def test_a_model_that_cannot_train_here_is_offered_with_the_reason_never_queued(
 
 def test_a_failed_job_belongs_to_the_session_that_ran_it(app, monkeypatch, tmp_path):
     from dashboard import services
-    from recsys.work import jobs
-    from recsys.errors import ConfigError
     from recsys.data.split import Split
+    from recsys.errors import ConfigError
+    from recsys.work import jobs
 
     def broken(*args, **kwargs):
         raise ConfigError("the disk ate it")

@@ -9,7 +9,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from recsys.work.catalog import DEFAULT_RATING_MODEL
-
 from tests.conftest import REPO, finish_jobs
 
 APP = str(REPO / "dashboard" / "app.py")
@@ -241,10 +240,10 @@ def test_compare_page_trains_missing_and_compares_with_confidence(app):
     sentences = [m.value for m in at.markdown if "beats" in m.value or "cannot be told apart" in m.value]
     assert any("biases beats global-mean by" in s and "RMSE" in s and "after Holm" in s for s in sentences)
     beyond = at.dataframe[1].value.set_index("model")
-    assert {"coverage", "gini", "novelty", "personalisation"} <= set(beyond.columns)
+    assert {"catalogue coverage", "Gini of exposure", "novelty (bits)", "personalisation"} <= set(beyond.columns)
     groups = at.dataframe[2].value.set_index("model")  # warm and new rows with their counts
-    assert groups.at["biases", "n_warm"] + groups.at["biases", "n_new_item"] + groups.at["biases", "n_new_user"] \
-        == 20167 and groups.at["biases", "n_new_user"] == 0 and groups.at["biases", "n_new_item"] > 0
+    warm, new_items, new_users = (groups.at["biases", c] for c in ("warm rows", "rows of new movies", "rows of new users"))
+    assert warm + new_items + new_users == 20167 and new_users == 0 and new_items > 0
     at.radio(key="compare_segment").set_value("movie popularity").run()
     assert not at.exception
     # a ranking model has no RMSE: its cell is empty, never "None"; most-popular is a model too
@@ -253,7 +252,7 @@ def test_compare_page_trains_missing_and_compares_with_confidence(app):
     finish_jobs(at)
     table = at.dataframe[0].value.set_index("model")
     assert set(table.index) == {"biases", "popular"} and table.at["popular", "RMSE"] == ""
-    assert at.dataframe[1].value.set_index("model").at["popular", "gini"] > 0.9
+    assert at.dataframe[1].value.set_index("model").at["popular", "Gini of exposure"] > 0.9
     assert_no_missing_cells(at)
 
 
@@ -371,8 +370,8 @@ def test_page_reruns_leave_keras_and_the_running_jobs_alone(app, monkeypatch):
 
 def test_a_failing_job_says_why_in_the_page_and_the_panel(app, monkeypatch, tmp_path):
     from dashboard import services
-    from recsys.work import jobs
     from recsys.errors import ConfigError
+    from recsys.work import jobs
 
     def broken(*args, **kwargs):
         raise ConfigError("the disk ate it")
@@ -468,8 +467,8 @@ def test_a_first_visit_shows_a_quick_model_while_the_default_trains(movielens_di
 
     import streamlit as st
 
-    from recsys.work.catalog import DEFAULT_FACTOR_MODEL, DEFAULT_RANKING_MODEL, STAND_IN
     from recsys.models import model_class
+    from recsys.work.catalog import DEFAULT_FACTOR_MODEL, DEFAULT_RANKING_MODEL, STAND_IN
 
     monkeypatch.setenv("RECSYS_ARTIFACTS_DIR", str(tmp_path))
     st.cache_resource.clear()  # a server that has trained nothing

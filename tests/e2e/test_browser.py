@@ -2,7 +2,6 @@
 on localhost, visit every page twice, check its key text and save a screenshot per page."""
 from __future__ import annotations
 
-
 import pytest
 
 from bench.dashboard_driver import PAGES, serve, visit_pages

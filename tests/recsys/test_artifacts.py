@@ -5,11 +5,11 @@ import os
 import numpy as np
 import pytest
 
-from recsys.store.artifacts import FORMAT_VERSION, ArtifactStore, artifact_key
-from recsys.errors import ArtifactError
-from recsys.models import make_model
 from recsys.data.readers import mini_dataset
 from recsys.data.split import Split
+from recsys.errors import ArtifactError
+from recsys.models import make_model
+from recsys.store.artifacts import FORMAT_VERSION, ArtifactStore, artifact_key
 from recsys.work.training import train
 
 

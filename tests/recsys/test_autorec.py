@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from recsys.data.dataset import Ratings, RatingScale
+from recsys.data.split import Split, validation_split
 from recsys.evaluation.evaluate import rmse
 from recsys.models import autorec_kernels as kernels
 from recsys.models import make_model
 from recsys.models.autorec import _Columns
-from recsys.data.split import Split, validation_split
 
 
 def _tiny(seed: int = 0, n_users: int = 7, n_items: int = 9, n: int = 30) -> Ratings:

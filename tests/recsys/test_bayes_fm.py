@@ -9,11 +9,11 @@ import pytest
 from scipy import sparse
 
 from recsys.data.dataset import ItemContent, Ratings
+from recsys.data.split import Split, validation_split
 from recsys.errors import ConfigError
 from recsys.models import make_model, model_class
 from recsys.models.bayes_fm import _conditional_user
 from recsys.models.fm_features import DayBins, build_sides, content_rows, predict_sample, split_sample
-from recsys.data.split import Split, validation_split
 from recsys.models.persistence import load_model, save_model
 
 SMALL = {"iterations": 8, "burn_in": 2, "samples": 4, "rank": 4}

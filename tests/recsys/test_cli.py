@@ -5,7 +5,6 @@ import sys
 import pytest
 
 from recsys.cli import main
-
 from tests.conftest import REPO
 
 

@@ -5,12 +5,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from recsys.cli import main
+from recsys.data.split import Split
 from recsys.evaluation import beyond_accuracy as ba
 from recsys.evaluation import confidence
-from recsys.cli import main
 from recsys.evaluation.compare import comparison, user_versus
 from recsys.models import make_model
-from recsys.data.split import Split
 
 
 def _sums(label: str, errors_per_user: list[list[float]], ndcg: list[float] | None = None) -> confidence.UserSums:

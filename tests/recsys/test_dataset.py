@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from recsys.data import sources
-from recsys.errors import DataError, UnknownIdError
 from recsys.data.readers import mini_dataset
+from recsys.errors import DataError, UnknownIdError
 
 
 def test_mini_has_the_tutorial_ratings_and_two_blanks():

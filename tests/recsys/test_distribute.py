@@ -13,10 +13,10 @@ import sys
 import numpy as np
 import pytest
 
-from recsys.store.artifacts import ArtifactStore
 from recsys.distribute import check_strategy
 from recsys.errors import ConfigError
-from recsys.work.training import with_strategy, resolve_config
+from recsys.store.artifacts import ArtifactStore
+from recsys.work.training import resolve_config, with_strategy
 from tests.conftest import REPO
 
 CHILD = [sys.executable, str(REPO / "tests" / "recsys" / "distribute_child.py")]

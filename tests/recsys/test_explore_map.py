@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard.figures import genre_colours
-from recsys.explain import explore
+from dashboard.figure_base import genre_colours
 from recsys.errors import ConfigError
+from recsys.explain import explore
 from recsys.models import make_model
 
 

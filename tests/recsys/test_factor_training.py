@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from recsys.data.dataset import Ratings, RatingScale
+from recsys.data.split import validation_split
 from recsys.errors import ConfigError
 from recsys.evaluation.evaluate import rmse
 from recsys.models import make_model
 from recsys.models.factor_training import CompiledTrainer
-from recsys.data.split import validation_split
 from recsys.models.persistence import load_model, save_model
 
 

@@ -4,9 +4,9 @@ import math
 import numpy as np
 import pytest
 
-from recsys.models import make_model
-from recsys.explain.recommend import against_the_future
 from recsys.data.split import Split
+from recsys.explain.recommend import against_the_future
+from recsys.models import make_model
 
 
 @pytest.fixture(scope="module")

@@ -4,9 +4,9 @@ import threading
 
 import pytest
 
+from recsys.data.split import Split
 from recsys.errors import ConfigError
 from recsys.work.jobs import DONE, FAILED, STOPPED, JobRunner
-from recsys.data.split import Split
 
 U1 = Split("official", name="u1")
 
@@ -167,9 +167,9 @@ def test_one_progress_bar_runs_across_every_stage_of_a_blend(runner, ml100k):
 def test_what_cannot_train_is_refused_before_any_work(ml_small):
     """One gate: the estimate, check_budget and the job runner all refuse nmf's dense matrix on
     ml-latest-small, with the same reason fit would give."""
+    from recsys.data.split import Split
     from recsys.errors import ConfigError
     from recsys.work.jobs import JobRunner
-    from recsys.data.split import Split
     from recsys.work.training import check_budget, refusal
 
     reason = refusal(ml_small, "nmf")

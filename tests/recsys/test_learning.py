@@ -9,10 +9,10 @@ Ranking-trained models must produce clearly better top-10 lists than the rating-
 import numpy as np
 import pytest
 
-from recsys.work.catalog import preset
+from recsys.data.split import Split, validation_split
 from recsys.evaluation.evaluate import evaluate
 from recsys.models import make_model
-from recsys.data.split import Split, validation_split
+from recsys.work.catalog import preset
 
 
 @pytest.fixture(scope="module")

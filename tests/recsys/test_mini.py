@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from recsys.explain.mini import factorise
 from recsys.data.readers import MINI_MATRIX
+from recsys.explain.mini import factorise
 
 
 @pytest.mark.parametrize("model", ["nmf", "mf"])

@@ -4,12 +4,12 @@ import threading
 import numpy as np
 import pytest
 
-from recsys.work.catalog import builtin_labels, known_parameters, preset
+from recsys.data.split import Split, validation_split
 from recsys.errors import ConfigError
 from recsys.models import make_model, model_class
 from recsys.models.fallback import fit_biases
-from recsys.data.split import Split, validation_split
 from recsys.models.persistence import load_model, save_model
+from recsys.work.catalog import builtin_labels, known_parameters, preset
 
 FAST = {"epochs": 2, "factors": 8, "batch_size": 4096}
 
@@ -254,9 +254,10 @@ def test_blend_declares_its_stages_and_announces_them():
 
 def test_declared_abilities_match_what_the_models_do():
     """Pages and the CLI read abilities from the classes; each declaration matches the class."""
-    from recsys.work.catalog import blend_parts, map_labels, ranking_capable
     from recsys.models import MODELS
-    from recsys.models.base import RankingOnly, Recommender
+    from recsys.models.base import Recommender
+    from recsys.models.outputs import RankingOnly
+    from recsys.work.catalog import blend_parts, map_labels, ranking_capable
 
     for name, cls in MODELS.items():
         assert cls.explains == hasattr(cls, "because"), name

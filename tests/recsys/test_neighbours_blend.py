@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
+from recsys.data.split import Split, validation_split
 from recsys.errors import ConfigError
 from recsys.evaluation.evaluate import rmse
 from recsys.models import make_model
-from recsys.data.split import Split, validation_split
 from recsys.models.persistence import load_model, save_model
 
 

@@ -7,11 +7,11 @@ from dataclasses import fields
 import pytest
 
 from dashboard.settings_form import controls, read
-from recsys.work.catalog import blend_parts
 from recsys.cli import main
 from recsys.errors import ConfigError
 from recsys.models import MODELS, make_model
 from recsys.models.params import Param, check_value, declared, parse_value, search_space
+from recsys.work.catalog import blend_parts
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))

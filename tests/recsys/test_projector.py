@@ -5,8 +5,8 @@ import pytest
 
 from recsys.cli import main
 from recsys.errors import ConfigError
-from recsys.models import make_model
 from recsys.explain.projector import metadata_tsv, projector_tables, vectors_tsv, write_projector
+from recsys.models import make_model
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from recsys.work.catalog import DEFAULT_FACTOR_MODEL, DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, STAND_IN, stand_in
-from recsys.models import make_model, model_class
 from recsys.data.readers import mini_dataset
 from recsys.data.split import Split
+from recsys.models import make_model, model_class
+from recsys.work.catalog import DEFAULT_FACTOR_MODEL, DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, STAND_IN, stand_in
 
 
 @pytest.fixture(scope="module")

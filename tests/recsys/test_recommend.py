@@ -3,10 +3,10 @@ folded in from their ratings, the labelled fallback otherwise; never a movie the
 import numpy as np
 import pytest
 
-from recsys.errors import ConfigError
-from recsys.models import make_model
-from recsys.explain.recommend import FROM_FALLBACK, FROM_FOLD_IN, FROM_MODEL, for_new_user, for_user
 from recsys.data.split import Split
+from recsys.errors import ConfigError
+from recsys.explain.recommend import FROM_FALLBACK, FROM_FOLD_IN, FROM_MODEL, for_new_user, for_user
+from recsys.models import make_model
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +55,8 @@ def test_a_new_profile_needs_ratings_and_a_model_that_folds_in(ml_small, time_sp
 def test_a_list_shows_the_score_it_ranks_by_when_predictions_pass_the_top_of_the_scale(ml100k):
     """Issue 33: GMF's top-10 all read "5" (clipped); the list is ranked by the model's own score,
     which is shown beside the clipped prediction."""
-    from recsys.models import make_model
     from recsys.data.split import Split
+    from recsys.models import make_model
 
     train, _ = Split("official", name="u1").apply(ml100k)
     model = make_model("biases")

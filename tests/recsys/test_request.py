@@ -3,10 +3,10 @@ import re
 
 import pytest
 
-from recsys.work import request
-from recsys.models import sizing
 from recsys.cli import main
 from recsys.data.split import Split
+from recsys.models import sizing
+from recsys.work import request
 
 
 @pytest.fixture()

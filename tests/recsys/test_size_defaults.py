@@ -2,12 +2,12 @@
 import numpy as np
 import pytest
 
-from recsys.explain import explore
-from recsys.work.catalog import preset, size_defaults
-from recsys.models.sizing import LARGE_EPOCHS, LARGE_RATINGS
-from recsys.errors import ConfigError
-from recsys.models import make_model
 from recsys.data.synthetic import synthetic_dataset
+from recsys.errors import ConfigError
+from recsys.explain import explore
+from recsys.models import make_model
+from recsys.models.sizing import LARGE_EPOCHS, LARGE_RATINGS
+from recsys.work.catalog import preset, size_defaults
 from recsys.work.training import resolve_config
 
 

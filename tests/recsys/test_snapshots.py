@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from recsys.data.split import Split, validation_split
 from recsys.models import make_model
 from recsys.models import snapshots as snaps
-from recsys.data.split import Split, validation_split
 from recsys.work.training import train
 
 

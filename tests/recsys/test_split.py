@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from recsys.errors import ConfigError
 from recsys.data.split import Split, fold_splits, validation_split
+from recsys.errors import ConfigError
 
 
 def test_holdout_is_the_documented_recipe(ml_small):

@@ -8,10 +8,9 @@ import time
 
 import pytest
 
-from recsys.errors import ArtifactError, ArtifactGone
 from recsys.data.split import Split
+from recsys.errors import ArtifactError, ArtifactGone
 from recsys.work.training import lookup, train
-
 
 U1 = Split("official", name="u1")
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from recsys.errors import ConfigError
 from recsys.data.synthetic import synthetic_dataset
+from recsys.errors import ConfigError
 
 
 def test_small_synthetic_has_the_right_shape_and_is_labelled():

@@ -2,9 +2,9 @@ import threading
 
 import pytest
 
-from recsys.errors import ConfigError
 from recsys.data.readers import mini_dataset
 from recsys.data.split import Split
+from recsys.errors import ConfigError
 from recsys.work.training import ProgressPrinter, lookup, train
 
 

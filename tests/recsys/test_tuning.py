@@ -9,11 +9,11 @@ import sys
 import numpy as np
 import pytest
 
-from recsys.work import tuning
-from recsys.work.catalog import builtin_labels
+from recsys.data.split import Split
 from recsys.errors import ConfigError
 from recsys.models import Recommender
-from recsys.data.split import Split
+from recsys.work import tuning
+from recsys.work.catalog import builtin_labels
 from tests.conftest import REPO
 
 SPLIT = Split("official", name="u1")
@@ -120,8 +120,8 @@ def test_two_processes_share_one_study(tmp_path):
 
 
 def test_the_best_settings_become_a_preset_every_command_accepts(tmp_path, capsys):
-    from recsys.work.catalog import all_labels, preset
     from recsys.cli import main
+    from recsys.work.catalog import all_labels, preset
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     assert main(["tune", "--dataset", "ml-100k", "--split", "official", "--fold-name", "u1", "--model", "biases",

@@ -4,8 +4,8 @@ import zipfile
 
 import pytest
 
-from recsys.errors import DataError
 from recsys.data.upload import NO_MOVIES_NOTE, read_ratings_file
+from recsys.errors import DataError
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import zipfile
 
 import pytest
 
-from recsys.errors import DataError
 from recsys.data.upload import NO_MOVIES_NOTE, SCALES, read_ratings_file
+from recsys.errors import DataError
 
 WHOLE = SCALES["whole-stars"]
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import importlib
 import sys
 
-from recsys.store.artifacts import ArtifactStore
 from recsys.data.readers import mini_dataset
 from recsys.data.split import Split
+from recsys.store.artifacts import ArtifactStore
 from recsys.work.training import train
 
 SPLIT = Split(fraction=0.25)

@@ -14,8 +14,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from recsys.cli import main
-from recsys.errors import DataError
 from recsys.data.upload import SCALES, read_ratings_file
+from recsys.errors import DataError
 from tests.conftest import REPO
 from tests.robustness.corpus import BadInput, corpus, csv
 

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from recsys.work.catalog import known_parameters
 from recsys.cli import main
-from recsys.errors import ConfigError, RecsysError, UnknownIdError
-from recsys.models import MODELS, make_model
 from recsys.data.readers import mini_dataset
 from recsys.data.split import Split
+from recsys.errors import ConfigError, RecsysError, UnknownIdError
+from recsys.models import MODELS, make_model
+from recsys.work.catalog import known_parameters
 from recsys.work.training import train
 from tests.conftest import REPO
 

@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 from recsys.data import sources
-from recsys.store.artifacts import FORMAT_VERSION, ArtifactStore
-from recsys.errors import ArtifactError, DataError
 from recsys.data.readers import mini_dataset
+from recsys.errors import ArtifactError, DataError
+from recsys.store.artifacts import FORMAT_VERSION, ArtifactStore
 from recsys.work.training import train
 from tests.conftest import REPO
 from tests.robustness.fault_child import SPLIT, config

@@ -8,9 +8,9 @@ from streamlit.testing.v1 import AppTest
 
 from recsys.budget import BudgetError
 from recsys.cli import main
+from recsys.data.upload import read_ratings_file
 from recsys.errors import ConfigError
 from recsys.work.training import train
-from recsys.data.upload import read_ratings_file
 from tests.conftest import REPO, finish_jobs
 
 APP = str(REPO / "dashboard" / "app.py")

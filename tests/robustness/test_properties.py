@@ -7,11 +7,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from recsys.data.dataset import build_dataset
-from recsys.errors import DataError
-from recsys.evaluation.evaluate import mae, ranking_metrics, rmse
 from recsys.data.readers import HALF_STARS
 from recsys.data.split import Split
 from recsys.data.upload import MIN_RATINGS, read_ratings_file
+from recsys.errors import DataError
+from recsys.evaluation.evaluate import mae, ranking_metrics, rmse
 
 ratings_rows = st.lists(st.tuples(st.integers(1, 40), st.integers(1, 60), st.sampled_from(HALF_STARS.levels.tolist()),
                                   st.integers(0, 2_000_000_000)), min_size=3, max_size=300)

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recsys.store.artifacts import ArtifactStore
-from recsys.errors import ArtifactError
 from recsys.data.readers import mini_dataset
 from recsys.data.split import Split
-from recsys.work.training import train
+from recsys.errors import ArtifactError
 from recsys.models.persistence import load_model, save_model
+from recsys.store.artifacts import ArtifactStore
+from recsys.work.training import train
 from tests.conftest import REPO
 
 

@@ -8,9 +8,24 @@ from pathlib import Path
 from recsys.data.dataset import Dataset, RatingScale, build_dataset
 from recsys.data.readers import HALF_STARS, WHOLE_STARS
 from recsys.data.upload.checking import check_caps, check_rows, drop_duplicates, text_table, typed_table
-from recsys.data.upload.reading import (MAX_HEADER_CHARS, MOVIES_NAMES, Layout, bytes_of, check_text, decimal_comma,
-                                        files_from_zip, header_line, header_names, headerless_names, is_number, is_zip,
-                                        map_columns, plain_delimiter, read_items, sibling_items)
+from recsys.data.upload.reading import (
+    MAX_HEADER_CHARS,
+    MOVIES_NAMES,
+    Layout,
+    bytes_of,
+    check_text,
+    decimal_comma,
+    files_from_zip,
+    header_line,
+    header_names,
+    headerless_names,
+    is_number,
+    is_zip,
+    map_columns,
+    plain_delimiter,
+    read_items,
+    sibling_items,
+)
 from recsys.data.upload.reporting import SHAPE, Problems, cut_long_lines, detect_scale, long_lines, scale_note
 from recsys.errors import DataError
 
