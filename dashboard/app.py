@@ -11,7 +11,7 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard import services  # noqa: E402
+from dashboard import datasets, job_widgets  # noqa: E402
 
 st.set_page_config(page_title="Latent Factor Explorer", page_icon=":material/movie:", layout="wide")
 
@@ -27,6 +27,6 @@ PAGES = [
 ]
 
 page = st.navigation(PAGES)
-services.dataset_sidebar()
-services.jobs_panel()
+datasets.dataset_sidebar()
+job_widgets.jobs_panel()
 page.run()

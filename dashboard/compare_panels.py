@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import compare_figures as cf
+from dashboard import compare_figures as cf, job_widgets, state
 from dashboard import figures, links, services
 from dashboard.tables import column_help, glossed, readable
 from recsys.errors import ArtifactError, RecsysError
@@ -51,7 +51,7 @@ def gather(dataset, labels: list[str], splits: list) -> dict:
                                     retrain=any(b.startswith(f"{label} (") for b in broken), label=label)
                 except RecsysError as error:
                     st.error(f"{label} ({split.label()}) was not started: {error}")
-        services.watch_jobs([services.job_key(dataset, *services.model_key(dataset, label, split)[1:], split)
+        job_widgets.watch_jobs([services.job_key(dataset, *services.model_key(dataset, label, split)[1:], split)
                              for label, split in missing])
     return found
 
@@ -115,8 +115,8 @@ def where(result: Comparison) -> None:
     """Errors by segment: users by activity, movies by popularity, genre, warm and new rows."""
     st.subheader("Where the models differ")
     kinds = ["user activity", "movie popularity", "primary genre", "row group"]
-    kind = st.radio("Segment by", kinds, horizontal=True, key=services.persistent("compare_segment", kinds[0]),
-                    on_change=services.keep, args=("compare_segment",))
+    kind = st.radio("Segment by", kinds, horizontal=True, key=state.persistent("compare_segment", kinds[0]),
+                    on_change=state.keep, args=("compare_segment",))
     left, right = st.columns(2)
     left.plotly_chart(cf.segment_bars(result.segments, kind, "rmse"), key="segment_rmse")
     if kind == "user activity":
@@ -157,7 +157,7 @@ def beyond(table: pd.DataFrame) -> None:
     st.subheader("Beyond accuracy: the top-10 lists themselves")
     measures = [m for m in BEYOND if m in table and table[m].notna().any()]
     measure = st.selectbox("Measure", measures, format_func=lambda m: f"{glossary.label(m)}: {BEYOND[m]}",
-                           key=services.persistent("compare_beyond", measures[0]), on_change=services.keep,
+                           key=state.persistent("compare_beyond", measures[0]), on_change=state.keep,
                            args=("compare_beyond",))
     st.plotly_chart(cf.beyond_bars(table, measure, BEYOND[measure]), key="beyond_bars")
     st.dataframe(**glossed(readable(table[["model", *measures]].round(4), default_decimals=4)), hide_index=True)

@@ -31,12 +31,12 @@ def offer_training(dataset: Dataset, label: str, split: Split, key: str) -> None
         return
     st.info(f"**{label}** is not trained on {dataset.name} yet (it would learn from {split.describe()}).")
     st.button(f"Train {label} (about {expected_seconds_text(label, dataset)})", key=f"offer-{key}", type="primary",
-              on_click=_request, args=(f"train-asked-{key}",),
+              on_click=raise_flag, args=(f"train-asked-{key}",),
               help="It trains on the server as a job: other pages stay usable, and this one fills in when it is "
                    "done. Once trained it is cached for every page and session.")
 
 
-def _request(flag: str) -> None:
+def raise_flag(flag: str) -> None:
     st.session_state[flag] = True
 
 
@@ -48,7 +48,7 @@ def show_ended(view: JobView, again_key: str | None = None) -> None:
         st.warning(f"Training {view.label} on {view.dataset} was stopped; nothing was saved.")
     if again_key is not None:
         st.button("Try again" if view.state == FAILED else "Train it again", key=again_key,
-                  on_click=_request, args=(again_key,))
+                  on_click=raise_flag, args=(again_key,))
 
 
 def is_mine(view: JobView) -> bool:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from dashboard import map_figures, services
+from dashboard import map_figures, state
 from dashboard.map_panels import YOU
 from recsys.work.catalog import DEFAULT_FACTOR_MODEL, map_labels, without_a_map
 
@@ -15,7 +15,7 @@ PICKER_MAX = 5_000  # a drop-down of every title of MovieLens-32M (87k) would be
 
 def kept(widget, label: str, key: str, default, **options):
     """A control whose value survives page changes."""
-    return widget(label, key=services.persistent(key, default), on_change=services.keep, args=(key,), **options)
+    return widget(label, key=state.persistent(key, default), on_change=state.keep, args=(key,), **options)
 
 
 @dataclass(frozen=True)

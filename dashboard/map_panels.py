@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import map_figures, services
+from dashboard import map_figures, state
 from recsys.data import stats
 from recsys.explain import explore, projector, recommend
 
@@ -25,9 +25,9 @@ def take_map_event(points: pd.DataFrame) -> None:
     st.session_state["_map_event"] = signature
     on_map = [i for i in items if i in set(points["item"].tolist())]
     if area or len(on_map) > 1:
-        services.choose("map_selection", on_map)
+        state.choose("map_selection", on_map)
     elif on_map:
-        services.choose("picked_movie", on_map[0])
+        state.choose("picked_movie", on_map[0])
 
 
 def user_items(model, dataset, who: str) -> tuple[np.ndarray, np.ndarray, int | None, str] | str:
@@ -75,9 +75,9 @@ def take_user_event(dataset) -> None:
         return
     st.session_state["_user_event"] = ids[0]
     user_id = dataset.user_ids[dataset.user_index(ids[0])]
-    services.choose("map_user", str(user_id))
-    services.choose("user", user_id)
-    services.choose("user_id_text", str(user_id))
+    state.choose("map_user", str(user_id))
+    state.choose("user", user_id)
+    state.choose("user_id_text", str(user_id))
     st.session_state["_user_clicked"] = user_id
 
 

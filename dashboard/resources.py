@@ -67,7 +67,7 @@ def private_space() -> PrivateSpace:
 
 
 @st.cache_resource
-def _model_cache() -> ModelCache:
+def model_cache() -> ModelCache:
     """Trained or loaded models shared by every session, keyed by artifact key, within a budget."""
     return ModelCache(cache_budget(), on_evict=_release_job_result)
 
@@ -114,7 +114,7 @@ def reset_models() -> None:
     """Forget every model and job of this server (tests, and the process after its store changed)."""
     job_runner.clear()
     tuning_runner.clear()
-    _model_cache.clear()
+    model_cache.clear()
 
 
 @st.cache_resource
@@ -122,6 +122,6 @@ def _load_locks() -> dict[str, threading.Lock]:
     return {}
 
 
-def _load_lock(key: str) -> threading.Lock:
+def load_lock(key: str) -> threading.Lock:
     with _lock:
         return _load_locks().setdefault(key, threading.Lock())

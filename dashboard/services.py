@@ -1,7 +1,8 @@
-"""The dashboard's door into recsys for the pages: the splits they offer, cached tables and
-projections, and models found, trained or offered for a request. Server-wide resources live in
-`resources`, the privacy of uploads in `privacy`, the job widgets in `job_widgets`; their names
-pages use are re-exported here."""
+"""Models for the pages: the splits they offer, cached tables and projections, and a model found,
+trained or offered for a request (with a quick stand-in while a page's default trains). Pages
+import everything else from where it lives: server-wide resources from `resources`, uploads'
+privacy from `privacy`, job widgets from `job_widgets`, widget state from `state`, the dataset
+picker from `datasets`."""
 from __future__ import annotations
 
 import os
@@ -10,35 +11,15 @@ from typing import Callable
 import pandas as pd
 import streamlit as st
 
-from dashboard.job_widgets import (  # noqa: F401
-    _request,
-    expected_seconds_text,
-    is_mine,
-    job_progress,
-    jobs_panel,
-    offer_training,
-    show_ended,
-    watch_jobs,
-)
-from dashboard.privacy import PRIVATE_FOLDER, PrivateSpace, Scope, is_private, session_id, shown_name, sweep_private_leftovers  # noqa: F401
-from dashboard.resources import (  # noqa: F401
-    _load_lock,
-    _model_cache,
-    cache_budget,
-    job_runner,
-    job_workers,
-    log,
-    private_space,
-    reset_models,
-    tuning_runner,
-)
+from dashboard.datasets import UPLOAD, default_dataset
+from dashboard.job_widgets import raise_flag, expected_seconds_text, is_mine, offer_training, show_ended, watch_jobs
+from dashboard.privacy import Scope, is_private, session_id, shown_name
+from dashboard.resources import load_lock, model_cache, job_runner, log, private_space
 from recsys.data.dataset import Dataset
 from recsys.data.split import Split
-from recsys.data.upload import UPLOAD_CAPS  # noqa: F401 - the Dataset page states them
 from recsys.errors import ArtifactError, RecsysError
 from recsys.evaluation.compare import Comparison
 from recsys.store.artifacts import artifact_key
-from recsys.store.model_cache import ModelCache  # noqa: F401 - the server's and each upload's model cache
 from recsys.work.catalog import stand_in
 from recsys.work.jobs import DONE, FAILED, STOPPED, JobView
 from recsys.work.request import resolve
@@ -57,18 +38,6 @@ RECOMMEND_SPLITS = {FULL_SPLIT_NAME: Split("full"), **SPLITS}
 #: above this many users the Recommendations page takes a typed user id instead of a drop-down
 USER_LIST_MAX = 5_000
 
-from dashboard.datasets import (  # noqa: E402,F401
-    UPLOAD,
-    UPLOAD_SCALES,
-    current_dataset,
-    dataset_sidebar,
-    default_dataset,
-    handle_upload,
-    load_dataset,
-    open_page,
-    uploader_key,
-)
-from dashboard.state import choose, keep, persistent  # noqa: E402,F401
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -110,7 +79,7 @@ def scope_for(dataset: Dataset) -> Scope:
     if is_private(dataset):
         space = private_space()
         return Scope(space.models, space.store, session_id(), True)
-    return Scope(_model_cache(), None, session_id(), False)
+    return Scope(model_cache(), None, session_id(), False)
 
 
 def cached_result(dataset: Dataset, label: str, split: Split = Split(),
@@ -137,7 +106,7 @@ def settings_result(dataset: Dataset, model_name: str, config, split: Split) -> 
     result = cache.get(key)
     if result is not None and _on_disk_as_loaded(result):
         return result
-    with _load_lock(scope.job_key(key)):  # one load per key at a time; other keys load in parallel
+    with load_lock(scope.job_key(key)):  # one load per key at a time; other keys load in parallel
         result = cache.get(key)
         if result is not None and _on_disk_as_loaded(result):
             return result
@@ -189,7 +158,7 @@ def request_model(dataset: Dataset, label: str, split: Split = Split(), override
                     return None
                 st.error(f"The cached {label} model is broken: {error}")
                 st.button(f"Retrain {label}", key=f"retrain-broken-{key}", type="primary",
-                          on_click=_request, args=(f"retrain-requested-{key}",))
+                          on_click=raise_flag, args=(f"retrain-requested-{key}",))
                 return None
             if result is not None:
                 return result
@@ -262,7 +231,7 @@ def _stand_in_result(dataset: Dataset, label: str, split: Split) -> TrainResult:
     if found is not None:
         return found
     scope = scope_for(dataset)
-    with _load_lock(scope.job_key(resolved.key)):
+    with load_lock(scope.job_key(resolved.key)):
         found = scope.cache.get(resolved.key)
         if found is None:
             found = train(dataset, resolved.model, resolved.config, split, store=scope.store)

@@ -83,9 +83,9 @@ def store(tmp_path):
 def finish_jobs(at, timeout: float = 300):
     """Wait for the dashboard server's training jobs to end, then rerun the AppTest page (the
     page's own once-a-second refresh does this in a browser; AppTest has no timer)."""
-    from dashboard import services
+    from dashboard import resources
 
-    runner = services.job_runner()
+    runner = resources.job_runner()
     for view in runner.active(everyone=True):
         runner.wait(view.key, timeout)
     at.run()

@@ -98,3 +98,10 @@ def test_no_source_file_holds_too_much(package, most):
     long = {str(p.relative_to(REPO)): n for p in (REPO / package).rglob("*.py")
             if (n := len(p.read_text().splitlines())) > most}
     assert long == {}, f"split by concern: {long}"
+
+
+def test_no_hallway():
+    """Pages import a thing from the module it lives in: no module re-exports names it does not use."""
+    hallways = [str(p.relative_to(REPO)) for package in PACKAGES for p in (REPO / package).rglob("*.py")
+                if "noqa: F401" in p.read_text() and p.name != "__init__.py"]
+    assert hallways == []

@@ -3,7 +3,7 @@ where the models differ, whom one helps, and what their top-10s do beyond accura
 import pandas as pd
 import streamlit as st
 
-from dashboard import compare_figures as cf
+from dashboard import compare_figures as cf, datasets, state
 from dashboard import compare_panels as panels
 from dashboard import services
 from dashboard.tables import glossed, readable
@@ -23,15 +23,15 @@ FOLDS_LEAVE_OUT = ("Over folds this page shows each model's mean with its interv
 def choices(dataset) -> tuple[list[str], list]:
     """The models and the split (or the five folds) to compare them on."""
     default = [m for m in DEFAULT_COMPARISON if m in all_labels()]
-    labels = st.multiselect("Models", all_labels(), key=services.persistent("compare_models", default),
-                            on_change=services.keep, args=("compare_models",))
+    labels = st.multiselect("Models", all_labels(), key=state.persistent("compare_models", default),
+                            on_change=state.keep, args=("compare_models",))
     protocol = st.radio("Protocol", ["single split", "folds (mean and spread)"], horizontal=True,
-                        key=services.persistent("compare_protocol", "single split"),
-                        on_change=services.keep, args=("compare_protocol",))
+                        key=state.persistent("compare_protocol", "single split"),
+                        on_change=state.keep, args=("compare_protocol",))
     if protocol == "single split":
         split_name = st.selectbox("Split", services.split_choices(dataset),
-                                  key=services.persistent("compare_split", services.split_choices(dataset)[0]),
-                                  on_change=services.keep, args=("compare_split",))
+                                  key=state.persistent("compare_split", services.split_choices(dataset)[0]),
+                                  on_change=state.keep, args=("compare_split",))
         return labels, [services.SPLITS[split_name]]
     splits = fold_splits(dataset, 5)
     st.caption(f"{len(splits)} folds: " + ", ".join(s.label() for s in splits))
@@ -86,7 +86,7 @@ def over_folds(found: dict) -> None:
 
 
 def main() -> None:
-    dataset = services.open_page("Compare models", "Every number comes from cached artifacts, with its 95% "
+    dataset = datasets.open_page("Compare models", "Every number comes from cached artifacts, with its 95% "
                                  "interval; train what is missing with one button.")
     if dataset is None:
         return

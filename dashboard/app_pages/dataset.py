@@ -1,9 +1,9 @@
 """Dataset statistics: counts, density, histograms, long tails, genres, time, top movies."""
 import streamlit as st
 
-from dashboard import datasets, figures, services
+from dashboard import datasets, figures, services, state
 from dashboard.tables import readable
-from recsys.data import stats
+from recsys.data import stats, upload
 
 #: the title column kept narrow enough that the count and the mean fit beside it without scrolling
 MOVIE_COLUMNS = {"title": st.column_config.TextColumn("title", width="medium"),
@@ -17,7 +17,7 @@ def main() -> None:
     st.caption("What the data looks like before any model sees it.")
 
     with st.expander("Upload your own ratings (CSV, MovieLens files, or a zip)"):
-        caps = services.UPLOAD_CAPS
+        caps = upload.UPLOAD_CAPS
         st.write("A ratings file with columns user, item, rating and optionally timestamp (userId/movieId also work; "
                  "a file without a header is read in that order), tab-, comma-, `;`- or `::`-separated, timestamps "
                  "as seconds or ISO dates. MovieLens' own files work as they are: `u.data`, `ratings.dat` or "
@@ -28,10 +28,10 @@ def main() -> None:
                    "never in the shared model store; no other session sees them or their jobs, and the server log "
                    "does not name the file. All of it is deleted when this session ends (closing the tab) or the "
                    "server restarts, or now with the button below.")
-        st.radio("Rating scale", list(services.UPLOAD_SCALES), key="upload_scale", horizontal=True)
-        key = services.uploader_key()
+        st.radio("Rating scale", list(datasets.UPLOAD_SCALES), key="upload_scale", horizontal=True)
+        key = datasets.uploader_key()
         st.file_uploader("Ratings file (and its movies file)", type=["csv", "tsv", "txt", "zip", "dat", "data", "item"],
-                         key=key, on_change=services.handle_upload, args=(key,), accept_multiple_files=True,
+                         key=key, on_change=datasets.handle_upload, args=(key,), accept_multiple_files=True,
                          help="Drop the ratings file and its movies file together (or a zip of both). After each "
                               "file is read the uploader empties; the message below names the file in use.")
         outcome = st.session_state.get("upload_outcome")
@@ -51,7 +51,7 @@ def main() -> None:
                    "local copy, keyed by their checksum; later opens read that. Synthetic sets are generated, never "
                    "MovieLens, and are labelled so wherever they appear.")
 
-    dataset = services.current_dataset()
+    dataset = datasets.current_dataset()
     if dataset is not None:
         key = dataset.fingerprint
         info = stats.summary(dataset)
@@ -72,7 +72,7 @@ def main() -> None:
 
         st.subheader("Most-rated and best-rated movies")
         min_count = st.slider("Minimum number of ratings for best-rated", 1, 200,
-                              key=services.persistent("min_count", 50), on_change=services.keep, args=("min_count",))
+                              key=state.persistent("min_count", 50), on_change=state.keep, args=("min_count",))
         left, right = st.columns(2)
         left.markdown("**Most rated**")
         left.dataframe(readable(stats.top_movies(dataset, "count"), {"mean_rating": 2}), hide_index=True,

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import links, map_figures, services
+from dashboard import datasets, links, map_figures, services, state
 from dashboard import map_panels as panels
 from dashboard.map_controls import PICKER_MAX, MapSettings, controls, kept
 from recsys.data import stats
@@ -71,7 +71,7 @@ def picked_movie(dataset, points: pd.DataFrame, query: str) -> tuple[int, pd.Dat
     if query.strip() and st.session_state.get("_searched") != query:
         st.session_state["_searched"] = query
         if len(found):
-            services.choose("picked_movie", int(found["item"].iloc[0]))
+            state.choose("picked_movie", int(found["item"].iloc[0]))
     if query.strip():
         st.caption(f"{len(found)} title(s) match “{query}”" + (" (the first is picked)" if len(found) else ""))
     options = points.sort_values("count", ascending=False)["item"].head(PICKER_MAX).tolist()
@@ -79,7 +79,7 @@ def picked_movie(dataset, points: pd.DataFrame, query: str) -> tuple[int, pd.Dat
     if current in set(points["item"].tolist()) and current not in options:
         options = [current] + options
     if st.session_state.get("picked_movie") not in options:
-        services.choose("picked_movie", current if current in options else options[0])
+        state.choose("picked_movie", current if current in options else options[0])
     picked = kept(st.selectbox, "Picked movie" + (f" (or one of the {PICKER_MAX:,} most rated)"
                                                   if len(points) > PICKER_MAX else ""),
                   "picked_movie", options[0], options=options, format_func=lambda i: dataset.titles([i])[0])
@@ -119,7 +119,7 @@ def users_tab(dataset, result, settings: MapSettings) -> None:
 
 
 def main() -> None:
-    dataset = services.open_page("Latent factors", "Each movie is a vector the model learned; movies people rate "
+    dataset = datasets.open_page("Latent factors", "Each movie is a vector the model learned; movies people rate "
                                  "alike end up close together. Click a movie, or draw a box or lasso (toolbar), "
                                  "search a title, colour by any property, show a user.")
     if dataset is None:

@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from dashboard import figures, services
+from dashboard import datasets, figures, services, state
 from dashboard.tables import readable
 from recsys.data import stats
 
@@ -11,7 +11,7 @@ def main() -> None:
     st.title("Rating matrix")
     st.caption("Almost every cell is empty. The models' job is to fill them in.")
 
-    dataset = services.current_dataset()
+    dataset = datasets.current_dataset()
     if dataset is not None:
         st.metric("Filled cells", stats.percent(dataset.density), help=f"{dataset.n_ratings:,} ratings in "
                   f"{dataset.n_users:,} x {dataset.n_items:,} = {dataset.n_users * dataset.n_items:,} cells")
@@ -21,8 +21,8 @@ def main() -> None:
         st.subheader("A window of actual cells")
         users_by_activity, items_by_activity = stats.activity_order(dataset)
         mode = st.radio("Choose the window", ["a block by activity rank", "pick users and movies"], horizontal=True,
-                        key=services.persistent("window_mode", "a block by activity rank"),
-                        on_change=services.keep, args=("window_mode",))
+                        key=state.persistent("window_mode", "a block by activity rank"),
+                        on_change=state.keep, args=("window_mode",))
         if mode == "a block by activity rank":
             c1, c2, c3, c4 = st.columns(4)
             first_user = c1.number_input("First user (rank)", 0, max(dataset.n_users - 1, 0), 0, step=5)

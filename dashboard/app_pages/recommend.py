@@ -3,7 +3,7 @@ movies yourself" (folded into the trained factors, no retraining)."""
 import numpy as np
 import streamlit as st
 
-from dashboard import links, map_figures, services
+from dashboard import datasets, links, map_figures, services, state
 from dashboard.tables import readable
 from recsys.data import stats
 from recsys.errors import RecsysError
@@ -59,14 +59,14 @@ def pick_user(dataset, column, random: bool):
     listed = dataset.n_users <= services.USER_LIST_MAX  # a drop-down of 162k users is slow to draw: type an id instead
     if random:
         pick = dataset.user_ids[np.random.default_rng().integers(dataset.n_users)]
-        services.choose("user" if listed else "user_id_text", pick if listed else str(pick))
+        state.choose("user" if listed else "user_id_text", pick if listed else str(pick))
     if listed:
         users = list(dataset.user_ids)
-        return column.selectbox("User", users, key=services.persistent("user", users[0]),
-                                on_change=services.keep, args=("user",))
+        return column.selectbox("User", users, key=state.persistent("user", users[0]),
+                                on_change=state.keep, args=("user",))
     typed = column.text_input(f"User id ({dataset.n_users:,} users, ids {dataset.user_ids[0]}-{dataset.user_ids[-1]})",
-                              key=services.persistent("user_id_text", str(dataset.user_ids[0])),
-                              on_change=services.keep, args=("user_id_text",))
+                              key=state.persistent("user_id_text", str(dataset.user_ids[0])),
+                              on_change=state.keep, args=("user_id_text",))
     try:
         return dataset.user_ids[dataset.user_index(typed)]
     except RecsysError as error:
@@ -80,8 +80,8 @@ def link_user(dataset, typed: str) -> None:
         index = dataset.user_index(typed)
     except RecsysError:
         return
-    services.choose("user", dataset.user_ids[index])
-    services.choose("user_id_text", str(dataset.user_ids[index]))
+    state.choose("user", dataset.user_ids[index])
+    state.choose("user_id_text", str(dataset.user_ids[index]))
 
 
 def model_choices() -> list[str]:
@@ -93,13 +93,13 @@ def model_choices() -> list[str]:
 def pick_model(dataset, column):
     """The model (the ranking default first, then the rating default) and the split it learned from."""
     labels = model_choices()
-    label = column.selectbox("Model", labels, key=services.persistent("rec_model", DEFAULT_RANKING_MODEL),
-                             on_change=services.keep, args=("rec_model",),
+    label = column.selectbox("Model", labels, key=state.persistent("rec_model", DEFAULT_RANKING_MODEL),
+                             on_change=state.keep, args=("rec_model",),
                              help=f"{DEFAULT_RANKING_MODEL} is trained for top-k lists; {DEFAULT_RATING_MODEL} for "
                                   "rating error. Compare the two for the same user.")
     split_names = services.split_choices(dataset, services.RECOMMEND_SPLITS)
     split_name = st.selectbox("Model trained on", split_names,
-                              key=services.persistent("rec_split", split_names[0]), on_change=services.keep,
+                              key=state.persistent("rec_split", split_names[0]), on_change=state.keep,
                               args=("rec_split",),
                               help="By default the model learns from every rating, so it knows what each user "
                                    "rated last. The evaluation splits show what a model trained on part of the "
@@ -138,7 +138,7 @@ def rate_yourself(dataset, model) -> None:
     popular = services.cached_table(dataset.fingerprint, "most rated 300", lambda: stats.item_table(dataset).sort_values(
         "count", ascending=False).head(300)).index.tolist()
     picked = st.multiselect("Movies you have seen", popular, format_func=lambda i: dataset.titles([i])[0],
-                            key=services.persistent("my_movies", []), on_change=services.keep,
+                            key=state.persistent("my_movies", []), on_change=state.keep,
                             args=("my_movies",), max_selections=20)
     my_ratings = [st.slider(dataset.titles([i])[0], float(dataset.scale.low), float(dataset.scale.high),
                             float(dataset.scale.high), float(dataset.scale.step), key=f"my_rating_{i}")
@@ -153,7 +153,7 @@ def rate_yourself(dataset, model) -> None:
 
 
 def main() -> None:
-    dataset = services.open_page("Recommendations", "Favourites on the left, the model's top-10 among movies the "
+    dataset = datasets.open_page("Recommendations", "Favourites on the left, the model's top-10 among movies the "
                                  "user has not rated (anywhere in the dataset) on the right.")
     if dataset is None:
         return

@@ -3,7 +3,7 @@ Training runs as a server-side job: leave the page, come back, and the curves ha
 import pandas as pd
 import streamlit as st
 
-from dashboard import figures, learning_view, services, settings_form
+from dashboard import datasets, figures, job_widgets, learning_view, privacy, resources, services, settings_form, state
 from recsys.budget import human_bytes, model_budget, server_budget
 from recsys.errors import ArtifactError, ConfigError, RecsysError
 from recsys.work import request
@@ -14,10 +14,10 @@ from recsys.work.request import TrainResult
 
 def live_training(key: str, curve_note: str, dataset, step: str = "epoch") -> None:
     """The running job's progress and curves, redrawn every second; the page reruns at its end."""
-    view = services.job_runner().get(key)
+    view = resources.job_runner().get(key)
     if view is None or not view.active:
         st.rerun()
-    services.job_progress(view)
+    job_widgets.job_progress(view)
     if curve_note and view.logs:
         st.caption(curve_note)
     if view.logs:
@@ -53,7 +53,7 @@ def show_result(result: TrainResult, trained_here: bool, dataset) -> None:
                    "n/a" if pd.isna(value) else f"{value:.4f}")
     if metrics.get("n_new_user", 0) + metrics.get("n_new_item", 0):
         st.caption(figures.group_summary(metrics))
-    where = ("kept with this session's upload (private; deleted when the session ends)" if services.is_private(dataset)
+    where = ("kept with this session's upload (private; deleted when the session ends)" if privacy.is_private(dataset)
              else "saved in the shared artifact store")
     st.caption(f"Fit {result.fit_seconds:.1f}s · {where} as `{result.key}`" if result.path else
                "Not saved: " + "; ".join(result.notes))
@@ -69,21 +69,21 @@ def main() -> None:
     st.title("Train")
     st.caption("Fit a model on a split of the chosen dataset. Results are cached: the same settings load at once.")
 
-    dataset = services.current_dataset()
+    dataset = datasets.current_dataset()
     if dataset is not None:
         labels = all_labels()
         left, right = st.columns([1, 2])
         with left:
-            label = st.selectbox("Model", labels, key=services.persistent("train_model", DEFAULT_RATING_MODEL),
-                                 on_change=services.keep, args=("train_model",))
-            chosen = services.resolve(dataset, label)  # the preset with this dataset's per-size settings
+            label = st.selectbox("Model", labels, key=state.persistent("train_model", DEFAULT_RATING_MODEL),
+                                 on_change=state.keep, args=("train_model",))
+            chosen = request.resolve(dataset, label)  # the preset with this dataset's per-size settings
             scaled = bool(chosen.size_note)
             st.caption(chosen.description)
             lacking = missing_views(label)
             if lacking is not None:
                 st.caption(f":material/info: {label} has {lacking.views}: {lacking.why}.")
                 st.button(f"Open {lacking.instead} instead", key="train_instead", icon=":material/scatter_plot:",
-                          on_click=services.choose, args=("train_model", lacking.instead),
+                          on_click=state.choose, args=("train_model", lacking.instead),
                           help=f"{lacking.instead} learns movie vectors you can watch move, epoch by epoch.")
             if scaled:
                 st.caption(f"At this size: {chosen.size_note}.")
@@ -92,7 +92,7 @@ def main() -> None:
             def kept(widget, text: str, name: str, default, **options):
                 """A hyper-parameter widget whose value is kept per model across pages and reruns."""
                 key = f"train_{label}_{name}" + ("_large" if scaled else "")
-                return widget(text, key=services.persistent(key, default), on_change=services.keep, args=(key,),
+                return widget(text, key=state.persistent(key, default), on_change=state.keep, args=(key,),
                               **options)
 
             try:
@@ -101,12 +101,12 @@ def main() -> None:
                 st.error(str(error))
                 st.stop()
             split_names = services.split_choices(dataset)
-            split_name = st.selectbox("Split", split_names, key=services.persistent("train_split", split_names[0]),
-                                      on_change=services.keep, args=("train_split",))
+            split_name = st.selectbox("Split", split_names, key=state.persistent("train_split", split_names[0]),
+                                      on_change=state.keep, args=("train_split",))
             split = services.SPLITS[split_name]
         with right:
             try:
-                resolved = services.resolve(dataset, label, split, overrides)
+                resolved = request.resolve(dataset, label, split, overrides)
             except RecsysError as error:
                 st.error(f"These hyper-parameters are not valid: {error}")
                 st.stop()
@@ -118,7 +118,7 @@ def main() -> None:
                 st.caption(f"Estimated cost on {dataset.n_ratings:,} ratings: {cost.describe()}. The budget is "
                            f"{human_bytes(model_budget())} per training and {human_bytes(server_budget())} for all "
                            "of this server's trainings together.")
-            runner = services.job_runner()
+            runner = resources.job_runner()
             key = services.job_key(dataset, chosen.model, config, split)
             view = runner.get(key)
             try:
@@ -142,8 +142,8 @@ def main() -> None:
             if active:
                 st.fragment(live_training, run_every=1.0)(key, chosen.curve_note, dataset, chosen.curve_step)
             else:
-                if view is not None and view.state in (FAILED, STOPPED) and services.is_mine(view):
-                    services.show_ended(view)
+                if view is not None and view.state in (FAILED, STOPPED) and job_widgets.is_mine(view):
+                    job_widgets.show_ended(view)
                 fresh = view is not None and view.state == DONE and view.result is not None
                 result = view.result if fresh else cached
                 if result is not None:

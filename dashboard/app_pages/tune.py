@@ -3,7 +3,7 @@ on when the page is left), live, with the best settings saved as `<model>@tuned`
 import pandas as pd
 import streamlit as st
 
-from dashboard import compare_figures as cf
+from dashboard import compare_figures as cf, datasets, privacy, resources, state
 from dashboard import services
 from dashboard.tables import readable
 from recsys.errors import RecsysError
@@ -18,15 +18,15 @@ TUNABLE = builtin_labels()
 def controls(dataset) -> tuple[str, object, int, float | None]:
     """The model, the split, the number of trials and a time limit."""
     c1, c2, c3, c4 = st.columns([2, 2, 1, 1])
-    label = c1.selectbox("Model", TUNABLE, key=services.persistent("tune_model", DEFAULT_FACTOR_MODEL),
-                         on_change=services.keep, args=("tune_model",))
+    label = c1.selectbox("Model", TUNABLE, key=state.persistent("tune_model", DEFAULT_FACTOR_MODEL),
+                         on_change=state.keep, args=("tune_model",))
     split_names = services.split_choices(dataset)
-    split_name = c2.selectbox("Split", split_names, key=services.persistent("tune_split", split_names[0]),
-                              on_change=services.keep, args=("tune_split",))
-    trials = c3.number_input("Trials", 2, 200, key=services.persistent("tune_trials", 20), on_change=services.keep,
+    split_name = c2.selectbox("Split", split_names, key=state.persistent("tune_split", split_names[0]),
+                              on_change=state.keep, args=("tune_split",))
+    trials = c3.number_input("Trials", 2, 200, key=state.persistent("tune_trials", 20), on_change=state.keep,
                              args=("tune_trials",))
-    minutes = c4.number_input("Minutes at most", 1, 240, key=services.persistent("tune_minutes", 10),
-                              on_change=services.keep, args=("tune_minutes",))
+    minutes = c4.number_input("Minutes at most", 1, 240, key=state.persistent("tune_minutes", 10),
+                              on_change=state.keep, args=("tune_minutes",))
     try:
         searched = tuning.space(label)
     except RecsysError as error:
@@ -53,7 +53,7 @@ def trials_table(view: StudyView) -> pd.DataFrame:
 
 def live(key: str) -> None:
     """The study as it runs: progress, best so far, the trials; reruns the page when it ends."""
-    view = services.tuning_runner().get(key)
+    view = resources.tuning_runner().get(key)
     if view is None:
         return
     if not view.active and st.session_state.get("_tune_live") == key:
@@ -73,7 +73,7 @@ def show(view: StudyView) -> None:
     if view.state in (DONE, STOPPED) and view.record is not None:
         verdict(view)
         if st.button(f"Open {view.tuned} on Train", key="open_tuned"):
-            services.choose("train_model", view.tuned)
+            state.choose("train_model", view.tuned)
             st.switch_page("app_pages/train.py")
         extras(view)
 
@@ -108,15 +108,15 @@ def extras(view: StudyView) -> None:
 
 
 def main() -> None:
-    dataset = services.open_page("Tune", "Search a model's settings with Optuna over the ranges the model declares; "
+    dataset = datasets.open_page("Tune", "Search a model's settings with Optuna over the ranges the model declares; "
                                  "the best become a model of their own, e.g. biased-mf@tuned.")
     if dataset is None:
         return
-    if services.is_private(dataset):
+    if privacy.is_private(dataset):
         st.info("Tuning runs on the built-in datasets: a study is kept on the server, and your upload is not.")
         return
     label, split, trials, seconds = controls(dataset)
-    runner = services.tuning_runner()
+    runner = resources.tuning_runner()
     key = tuning.study_name(dataset, label, split, tuning.default_metric(label))
     view = runner.get(key)
     go, stop = st.columns(2)

@@ -83,7 +83,7 @@ def test_a_model_that_cannot_train_here_is_offered_with_the_reason_never_queued(
 
 
 def test_a_failed_job_belongs_to_the_session_that_ran_it(app, monkeypatch, tmp_path):
-    from dashboard import services
+    from dashboard import datasets, resources
     from recsys.data.split import Split
     from recsys.errors import ConfigError
     from recsys.work import jobs
@@ -92,18 +92,18 @@ def test_a_failed_job_belongs_to_the_session_that_ran_it(app, monkeypatch, tmp_p
         raise ConfigError("the disk ate it")
     monkeypatch.setattr(jobs, "train", broken)
     monkeypatch.setenv("RECSYS_ARTIFACTS_DIR", str(tmp_path))
-    services.reset_models()
+    resources.reset_models()
     try:
-        dataset = services.load_dataset("ml-latest-small")
-        view = services.job_runner().submit(dataset, "biases", None, Split(), label="biases", owner="another session")
-        assert services.job_runner().wait(view.key, 60).state == "failed"
+        dataset = datasets.load_dataset("ml-latest-small")
+        view = resources.job_runner().submit(dataset, "biases", None, Split(), label="biases", owner="another session")
+        assert resources.job_runner().wait(view.key, 60).state == "failed"
         at = _open(app, "compare")
         at.multiselect(key="compare_models").set_value(["biases"]).run()
         assert not any("the disk ate it" in c.value for c in at.sidebar.caption)
         assert not any("the disk ate it" in e.value for e in at.error)
         assert any(b.key == "train_missing" for b in at.button)  # offered to this session afresh
     finally:
-        services.reset_models()
+        resources.reset_models()
 
 
 def test_an_upload_reports_every_problem_in_one_round_and_reads_u_data_in_whole_stars(app, movielens_dir):

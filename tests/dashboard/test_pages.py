@@ -369,7 +369,7 @@ def test_page_reruns_leave_keras_and_the_running_jobs_alone(app, monkeypatch):
 
 
 def test_a_failing_job_says_why_in_the_page_and_the_panel(app, monkeypatch, tmp_path):
-    from dashboard import services
+    from dashboard import resources
     from recsys.errors import ConfigError
     from recsys.work import jobs
 
@@ -377,7 +377,7 @@ def test_a_failing_job_says_why_in_the_page_and_the_panel(app, monkeypatch, tmp_
         raise ConfigError("the disk ate it")
     monkeypatch.setattr(jobs, "train", broken)
     monkeypatch.setenv("RECSYS_ARTIFACTS_DIR", str(tmp_path))  # nothing trained yet
-    services.reset_models()
+    resources.reset_models()
     try:
         at = _open(app, "factors")
         assert any("failed: the disk ate it" in e.value for e in at.error), [e.value for e in at.error]
@@ -389,15 +389,15 @@ def test_a_failing_job_says_why_in_the_page_and_the_panel(app, monkeypatch, tmp_
         finish_jobs(at)
         assert not at.error and at.get("plotly_chart")
     finally:
-        services.reset_models()
+        resources.reset_models()
 
 
 def test_an_upload_and_its_models_stay_private_to_the_session(movielens_dir, tmp_path, monkeypatch):
-    from dashboard import services
+    from dashboard import resources
     from recsys.store.artifacts import ArtifactStore
 
     monkeypatch.setenv("RECSYS_ARTIFACTS_DIR", str(tmp_path))
-    services.reset_models()
+    resources.reset_models()
     lines = (movielens_dir / "ml-latest-small" / "ratings.csv").read_text().splitlines()[:5001]
     mine = AppTest.from_file(APP, default_timeout=TIMEOUT)
     mine.run()
@@ -415,7 +415,7 @@ def test_an_upload_and_its_models_stay_private_to_the_session(movielens_dir, tmp
     mine.button(key="forget_upload").click().run()
     assert not mine.exception and not scratch.exists()
     assert mine.sidebar.selectbox(key="dataset").value == "ml-latest-small"
-    services.reset_models()
+    resources.reset_models()
 
 
 def test_mini_demo_answers_an_edit_and_resets(app):

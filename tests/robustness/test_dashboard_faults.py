@@ -8,7 +8,7 @@ import shutil
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import services
+from dashboard import resources
 from recsys.store.artifacts import ArtifactStore
 from recsys.work.catalog import DEFAULT_FACTOR_MODEL, STAND_IN
 from tests.conftest import REPO, finish_jobs
@@ -21,9 +21,9 @@ APP = str(REPO / "dashboard" / "app.py")
 def fresh(tmp_path, monkeypatch):
     """An empty artifacts folder and no model in the process-wide cache (like a new server)."""
     monkeypatch.setenv("RECSYS_ARTIFACTS_DIR", str(tmp_path / "artifacts"))
-    services.reset_models()
+    resources.reset_models()
     yield tmp_path / "artifacts"
-    services.reset_models()
+    resources.reset_models()
 
 
 def _on_mini(page: str) -> AppTest:
@@ -41,9 +41,9 @@ def pristine(tmp_path_factory):
     folder = tmp_path_factory.mktemp("pristine")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RECSYS_ARTIFACTS_DIR", str(folder))
-        services.reset_models()
+        resources.reset_models()
         _on_mini("factors")
-        services.reset_models()
+        resources.reset_models()
     # the page's default factor model (the page's stand-in answered while it trained, and was saved too)
     (path,) = [p for p in (folder / "models").iterdir() if p.name.startswith(f"{DEFAULT_FACTOR_MODEL}-")]
     return path

@@ -51,7 +51,7 @@ def test_the_cli_exits_with_the_message(ml_small, many_movies, tmp_path, capsys,
 
 
 def test_the_dashboard_says_why_and_queues_nothing(movielens_dir, many_movies, monkeypatch):
-    from dashboard import services
+    from dashboard import resources
 
     # at 25,000 movies the page trains ease on the 10,000 most-rated (about 2.3 GiB): over this budget
     monkeypatch.setenv("RECSYS_MODEL_BUDGET_MB", "1024")
@@ -67,8 +67,8 @@ def test_the_dashboard_says_why_and_queues_nothing(movielens_dir, many_movies, m
     at.selectbox(key="train_model").set_value("ease").run()
     assert any("budget" in c.value for c in at.caption)  # the cost is stated before starting
     assert any("keeps the 10,000 most-rated of 25,000 movies" in c.value for c in at.caption)
-    before = len(services.job_runner().jobs(everyone=True))
+    before = len(resources.job_runner().jobs(everyone=True))
     at.button(key="start_training").click().run()
     assert any("Training was not started" in e.value and "budget" in e.value for e in at.error)
-    assert len(services.job_runner().jobs(everyone=True)) == before
+    assert len(resources.job_runner().jobs(everyone=True)) == before
     finish_jobs(at)
