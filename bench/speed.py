@@ -53,7 +53,6 @@ from recsys.work.catalog import (  # noqa: E402
     DEFAULT_RATING_MODEL,
     known_parameters,
     preset,
-    size_defaults,
 )
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -244,12 +243,14 @@ def growth_child(size: int) -> dict:
     """One growth measurement in this (fresh) process: the default rating model with its per-size
     settings, fitted as `train()` fits it (a 10% validation part), timed whole, with peak memory."""
     from recsys.data.synthetic import synthetic_dataset
+    from recsys.models import model_class
+    from recsys.work import request
 
     started = time.perf_counter()
     dataset = synthetic_dataset(size, seed=0)
     generate = time.perf_counter() - started
-    overrides, note = size_defaults(DEFAULT_RATING_MODEL, dataset.n_ratings, dataset.n_items)
-    model = _model(DEFAULT_RATING_MODEL, **overrides)
+    resolved = request.resolve(dataset, DEFAULT_RATING_MODEL)  # as the CLI and the pages resolve it
+    note, model = resolved.size_note, model_class(resolved.model)(resolved.config)
     fit, valid = validation_split(dataset.ratings, 0.1, seed=42)
     logs = []
     started = time.perf_counter()

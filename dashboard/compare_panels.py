@@ -13,7 +13,7 @@ from recsys.errors import ArtifactError, RecsysError
 from recsys.evaluation import glossary
 from recsys.evaluation.compare import Comparison, user_versus
 from recsys.evaluation.confidence import holds, verdict
-from recsys.work.request import refusal, resolve
+from recsys.work.request import resolve
 
 BEYOND = {name: glossary.meaning(name) for name in ("coverage", "gini", "arp", "aplt", "novelty", "diversity",
                                                     "factor_diversity", "personalisation")}
@@ -25,16 +25,21 @@ def gather(dataset, labels: list[str], splits: list) -> dict:
     for label in labels:
         for split in splits:
             try:
-                result = services.cached_result(dataset, label, split)
+                resolved = resolve(dataset, label, split)  # once per run: found, offered and queued by it
+            except RecsysError as error:
+                st.error(f"{label} ({split.label()}): {error}")
+                continue
+            try:
+                result = services.settings_result(dataset, resolved.plan)
             except (ArtifactError, RecsysError) as error:
                 broken.append(f"{label} ({split.label()}): {error}")
                 result = None
             if result is not None:
                 found[(label, split)] = result
-            elif (reason := refusal(dataset, resolve(dataset, label, split))):
-                refused[label] = reason
+            elif resolved.refusal:
+                refused[label] = resolved.refusal
             else:
-                missing.append((label, split))
+                missing.append((label, resolved))
     for problem in broken:
         st.error(f"Broken artifact, will be retrained: {problem}")
     for label, reason in refused.items():
@@ -44,15 +49,13 @@ def gather(dataset, labels: list[str], splits: list) -> dict:
                 + ", ".join(sorted({label for label, _ in missing})))
         if st.button(f"Train the {len(missing)} missing run(s)", type="primary", key="train_missing",
                      help="They train on the server one after another; this page fills in as they finish."):
-            for label, split in missing:
-                _, model_name, config = services.model_key(dataset, label, split)
+            for label, resolved in missing:
                 try:
-                    services.submit(dataset, model_name, config, split,
-                                    retrain=any(b.startswith(f"{label} (") for b in broken), label=label)
+                    services.submit(dataset, resolved.plan, retrain=any(b.startswith(f"{label} (") for b in broken),
+                                    label=label)
                 except RecsysError as error:
-                    st.error(f"{label} ({split.label()}) was not started: {error}")
-        job_widgets.watch_jobs([services.job_key(dataset, *services.model_key(dataset, label, split)[1:], split)
-                             for label, split in missing])
+                    st.error(f"{label} ({resolved.split.label()}) was not started: {error}")
+        job_widgets.watch_jobs([services.job_key(dataset, resolved.plan) for _, resolved in missing])
     return found
 
 

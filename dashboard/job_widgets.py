@@ -13,7 +13,6 @@ from recsys.data.dataset import Dataset
 from recsys.data.split import Split
 from recsys.work.catalog import expected_seconds
 from recsys.work.jobs import DONE, FAILED, QUEUED, RUNNING, STOPPED, JobView
-from recsys.work.request import refusal, resolve
 
 
 def expected_seconds_text(label: str, dataset: Dataset) -> str:
@@ -22,10 +21,9 @@ def expected_seconds_text(label: str, dataset: Dataset) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
 
 
-def offer_training(dataset: Dataset, label: str, split: Split, key: str) -> None:
+def offer_training(dataset: Dataset, label: str, split: Split, key: str, reason: str = "") -> None:
     """A model that is not trained yet: what it would train, about how long, and a button (or,
-    for a model that cannot train on this data, why not)."""
-    reason = refusal(dataset, resolve(dataset, label, split))
+    for a model that cannot train on this data, `reason`)."""
     if reason:
         st.warning(f"**{label}** cannot train on {dataset.name}: {reason}.", icon=":material/block:")
         return

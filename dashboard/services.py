@@ -19,11 +19,11 @@ from recsys.data.dataset import Dataset
 from recsys.data.split import Split
 from recsys.errors import ArtifactError, RecsysError
 from recsys.evaluation.compare import Comparison
-from recsys.store.artifacts import artifact_key
 from recsys.work.catalog import stand_in
 from recsys.work.jobs import DONE, FAILED, STOPPED, JobView
-from recsys.work.request import resolve
-from recsys.work.training import TrainResult, lookup, train
+from recsys.work.plan import Plan
+from recsys.work.request import Resolved, resolve
+from recsys.work.training import TrainResult, lookup_plan, train_plan
 
 SPLITS = {
     "random 80/20 holdout": Split(),
@@ -55,13 +55,6 @@ def split_choices(dataset: Dataset, splits: dict[str, Split] | None = None) -> l
             and (split.kind != "time" or dataset.has_timestamps)]
 
 
-def model_key(dataset: Dataset, label: str, split: Split, overrides: dict | None = None) -> tuple[str, str, object]:
-    """The artifact key, model name and config of a request, through the core's request layer
-    (`recsys.work.request.resolve`: the per-size settings under the caller's overrides)."""
-    resolved = resolve(dataset, label, split, overrides)
-    return resolved.key, resolved.model, resolved.config
-
-
 def forget_private() -> None:
     """The Delete button: this session's upload, its models and its scratch folder, now."""
     for view in job_runner().active(session_id()):
@@ -86,15 +79,14 @@ def cached_result(dataset: Dataset, label: str, split: Split = Split(),
                   overrides: dict | None = None) -> TrainResult | None:
     """A model already trained: by a job of this server, in memory, or in the artifact store
     (never trains). Raises ArtifactError for a broken artifact."""
-    key, model_name, config = model_key(dataset, label, split, overrides)
-    return settings_result(dataset, model_name, config, split)
+    return settings_result(dataset, resolve(dataset, label, split, overrides).plan)
 
 
-def settings_result(dataset: Dataset, model_name: str, config, split: Split) -> TrainResult | None:
-    """`cached_result` for a model name and a resolved config. A model in memory whose artifact
-    was deleted or replaced on disk since (by the CLI, a page or another server) is dropped and
-    read again, so every server stops using a deleted model on its next access."""
-    key = artifact_key(dataset.fingerprint, split, model_name, config)
+def settings_result(dataset: Dataset, planned: Plan) -> TrainResult | None:
+    """`cached_result` for a request already resolved. A model in memory whose artifact was
+    deleted or replaced on disk since (by the CLI, a page or another server) is dropped and read
+    again, so every server stops using a deleted model on its next access."""
+    key, model_name = planned.key, planned.model
     scope = scope_for(dataset)
     cache = scope.cache
     view = job_runner().get(scope.job_key(key))
@@ -111,7 +103,7 @@ def settings_result(dataset: Dataset, model_name: str, config, split: Split) -> 
         if result is not None and _on_disk_as_loaded(result):
             return result
         cache.pop(key, None)
-        result = lookup(dataset, model_name, config, split, scope.store)
+        result = lookup_plan(planned, scope.store)
         if result is not None:
             cache[key] = result
             log.info("model loaded from the artifact store: %s %s (%s)", model_name, key,
@@ -132,15 +124,15 @@ def _on_disk_as_loaded(result: TrainResult) -> bool:
 
 
 def request_model(dataset: Dataset, label: str, split: Split = Split(), overrides: dict | None = None,
-                  start: bool = True) -> TrainResult | None:
+                  start: bool = True, resolved: Resolved | None = None) -> TrainResult | None:
     """The model for these settings if it is trained; otherwise a training job is submitted (or
     joined) and its progress shown in place, and None is returned: the page goes on, and fills in
     by itself when the job ends. With `start` False (a model the person picked, not the page's
     own default) nothing starts by itself: a button says what it will train and about how long.
     A broken artifact gets a Retrain button; a failed or stopped job its message and a Try
     again button."""
-    resolved = resolve(dataset, label, split, overrides)
-    key, model_name, config = resolved.key, resolved.model, resolved.config
+    resolved = resolved or resolve(dataset, label, split, overrides)
+    key = resolved.key
     if resolved.size_note:
         st.caption(f"At this size: {resolved.size_note}.")
     runner, scope = job_runner(), scope_for(dataset)
@@ -151,7 +143,7 @@ def request_model(dataset: Dataset, label: str, split: Split = Split(), override
         waiting = view is not None and view.active
         if not (waiting and not view.retrain):  # a retrain in progress: the current model serves meanwhile
             try:
-                result = settings_result(dataset, model_name, config, split)
+                result = settings_result(dataset, resolved.plan)
             except ArtifactError as error:
                 if waiting:
                     watch_jobs([key])
@@ -171,13 +163,13 @@ def request_model(dataset: Dataset, label: str, split: Split = Split(), override
             return None
         asked = st.session_state.pop(f"train-asked-{key}", False)
         if not start and not asked and (view is None or view.state != DONE):
-            offer_training(dataset, label, split, key)
+            offer_training(dataset, label, split, key, resolved.refusal)
             return None
         if start and not asked:
             st.caption(f"{label} is this page's default and is not trained on {dataset.name} yet, so it trains now "
                        f"(about {expected_seconds_text(label, dataset)}).")
     try:
-        submit(dataset, model_name, config, split, retrain=retrain, label=label)
+        submit(dataset, resolved.plan, retrain=retrain, label=label)
     except RecsysError as error:
         st.error(f"Could not train {label} on {dataset.name}: {error}")
         return None
@@ -194,17 +186,17 @@ def with_stand_in(dataset: Dataset, label: str, split: Split = Split(), start: b
     quick = stand_in(label) if start else None
     resolved = resolve(dataset, label, split)
     stand = None
-    if quick is not None and _waits_for_training(dataset, resolved, split):
+    if quick is not None and _waits_for_training(dataset, resolved):
         try:
             stand = _stand_in_result(dataset, quick, split)
         except RecsysError as error:
             log.warning("no stand-in for %s: %s", label, error)
-    result = request_model(dataset, label, split, start=start)
+    result = request_model(dataset, label, split, start=start, resolved=resolved)
     if result is not None or stand is None:
         return result, label
     view = job_runner().get(scope_for(dataset).job_key(resolved.key))
     if view is not None and view.state == DONE:  # it ended between the two looks
-        return settings_result(dataset, resolved.model, resolved.config, split), label
+        return settings_result(dataset, resolved.plan), label
     if view is None or not view.active:
         return None, label  # it failed or was stopped: request_model said so
     st.info(f"Meanwhile: **{quick}**, a quick closed-form model ({stand.model.description.split(':')[0]}), "
@@ -212,13 +204,13 @@ def with_stand_in(dataset: Dataset, label: str, split: Split = Split(), start: b
     return stand, quick
 
 
-def _waits_for_training(dataset: Dataset, resolved, split: Split) -> bool:
+def _waits_for_training(dataset: Dataset, resolved: Resolved) -> bool:
     """Whether this page's model is neither trained nor failed, so it is (or will be) training."""
     view = job_runner().get(scope_for(dataset).job_key(resolved.key))
     if view is not None and view.state in (FAILED, STOPPED):
         return False
     try:
-        return settings_result(dataset, resolved.model, resolved.config, split) is None
+        return settings_result(dataset, resolved.plan) is None
     except ArtifactError:
         return False  # broken: request_model offers to retrain it
 
@@ -227,30 +219,29 @@ def _stand_in_result(dataset: Dataset, label: str, split: Split) -> TrainResult:
     """The stand-in model: cached, or trained now (once per key at a time; a second session waits
     for the first and reads its result)."""
     resolved = resolve(dataset, label, split)
-    found = settings_result(dataset, resolved.model, resolved.config, split)
+    found = settings_result(dataset, resolved.plan)
     if found is not None:
         return found
     scope = scope_for(dataset)
     with load_lock(scope.job_key(resolved.key)):
         found = scope.cache.get(resolved.key)
         if found is None:
-            found = train(dataset, resolved.model, resolved.config, split, store=scope.store)
+            found = train_plan(dataset, resolved.plan, store=scope.store)
             scope.cache[resolved.key] = found
             log.info("stand-in trained: %s %s in %.1fs", label, resolved.key, found.fit_seconds)
     return found
 
 
-def submit(dataset: Dataset, model_name: str, config, split: Split, retrain: bool = False,
-           label: str | None = None) -> JobView:
+def submit(dataset: Dataset, planned: Plan, retrain: bool = False, label: str | None = None) -> JobView:
     """Queue a training for this session: shared for MovieLens, private for its upload."""
     scope = scope_for(dataset)
-    return job_runner().submit(dataset, model_name, config, split, retrain=retrain, label=label,
-                               owner=scope.owner, private=scope.private, store=scope.store)
+    return job_runner().submit_plan(dataset, planned, retrain=retrain, label=label, owner=scope.owner,
+                                    private=scope.private, store=scope.store)
 
 
-def job_key(dataset: Dataset, model_name: str, config, split: Split) -> str:
-    """The runner's key of the job for these settings in this session's scope."""
-    return scope_for(dataset).job_key(artifact_key(dataset.fingerprint, split, model_name, config))
+def job_key(dataset: Dataset, planned: Plan) -> str:
+    """The runner's key of the job for this request in this session's scope."""
+    return scope_for(dataset).job_key(planned.key)
 
 
 def csv_download(frame: pd.DataFrame, label: str, filename: str, key: str) -> None:

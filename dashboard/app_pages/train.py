@@ -110,8 +110,7 @@ def main() -> None:
             except RecsysError as error:
                 st.error(f"These hyper-parameters are not valid: {error}")
                 st.stop()
-            config, cost = resolved.config, request.cost(dataset, resolved)
-            refused = request.refusal(dataset, resolved)
+            cost, refused = resolved.cost, resolved.refusal
             if refused:
                 st.warning(f"{label} cannot train on {dataset.name}: {refused}.", icon=":material/block:")
             else:
@@ -119,10 +118,10 @@ def main() -> None:
                            f"{human_bytes(model_budget())} per training and {human_bytes(server_budget())} for all "
                            "of this server's trainings together.")
             runner = resources.job_runner()
-            key = services.job_key(dataset, chosen.model, config, split)
+            key = services.job_key(dataset, resolved.plan)
             view = runner.get(key)
             try:
-                cached = services.settings_result(dataset, chosen.model, config, split)
+                cached = services.settings_result(dataset, resolved.plan)
             except ArtifactError as error:
                 st.error(f"A cached artifact for these settings is broken: {error}. Retrain to replace it.")
                 cached = None
@@ -132,7 +131,7 @@ def main() -> None:
                          disabled=active or bool(refused and cached is None),
                          help="Training runs on the server: you can visit other pages and come back."):
                 try:
-                    services.submit(dataset, chosen.model, config, split, retrain=cached is not None, label=label)
+                    services.submit(dataset, resolved.plan, retrain=cached is not None, label=label)
                 except RecsysError as error:
                     st.error(f"Training was not started: {error}")
                 else:

@@ -15,9 +15,6 @@ from recsys.errors import ConfigError, RecsysError
 from recsys.evaluation.beyond_accuracy import BEYOND_COLUMNS
 from recsys.store.artifacts import ArtifactStore
 from recsys.work import request
-from recsys.work.catalog import (
-    Preset,
-)
 from recsys.work.jobs import FAILED, JobRunner
 from recsys.work.training import ProgressPrinter, TrainResult
 
@@ -79,14 +76,14 @@ class Interrupted(RecsysError):
     """Ctrl-C during a training job: the job was stopped and nothing was saved."""
 
 
-def run_training(dataset: Dataset, chosen: Preset, split: Split, store: ArtifactStore, retrain: bool,
-         quiet: bool = False) -> TrainResult:
-    """Train (or load) through the job runner, in the foreground, printing its epochs as they come;
-    Ctrl-C stops the job after its current batch."""
+def run_training(dataset: Dataset, chosen: request.Resolved, store: ArtifactStore, retrain: bool,
+                 quiet: bool = False) -> TrainResult:
+    """Train (or load) the resolved request through the job runner, in the foreground, printing its
+    epochs as they come; Ctrl-C stops the job after its current batch."""
     printer = ProgressPrinter(chosen.label, write=say_error) if not quiet else None
     runner = JobRunner(workers=1, store=store)
     try:
-        view = runner.submit(dataset, chosen.model, chosen.overrides, split, retrain=retrain, label=chosen.label)
+        view = runner.submit_plan(dataset, chosen.plan, retrain=retrain, label=chosen.label)
         shown = 0
         try:
             while view.active:
@@ -114,14 +111,14 @@ def strategy_overrides(args) -> dict:
     return {} if args.strategy == "default" else {"strategy": args.strategy}
 
 
-def resolved_preset(dataset: Dataset, label: str, split: Split, overrides: dict | None = None,
-              only_known: bool = False) -> Preset:
-    """The request through the one request layer (per-size settings included, as on the pages),
-    as the preset `run_training` trains; the per-size sentence goes to stderr."""
+def resolved_request(dataset: Dataset, label: str, split: Split, overrides: dict | None = None,
+                     only_known: bool = False) -> request.Resolved:
+    """The request resolved once through the one request layer (per-size settings included, as on
+    the pages), as `run_training` trains it; the per-size sentence goes to stderr."""
     resolved = request.resolve(dataset, label, split, overrides, only_known=only_known)
     if resolved.size_note:
         say_error(f"at this size: {resolved.size_note}")
-    return resolved.preset
+    return resolved
 
 
 SET_HELP = "a hyper-parameter, repeatable; `recsys params MODEL` lists each model's with their ranges"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from recsys.cli.common import (
     load_dataset,
-    resolved_preset,
+    resolved_request,
     run_training,
     split_from,
 )
@@ -24,7 +24,7 @@ def cmd_compare(args) -> int:
     if len(labels) < 1:
         raise ConfigError("--models needs at least one model")
     store, started = ArtifactStore(), time.perf_counter()
-    models = {label: run_training(dataset, resolved_preset(dataset, label, split), split, store, args.retrain, quiet=True).model
+    models = {label: run_training(dataset, resolved_request(dataset, label, split), store, args.retrain, quiet=True).model
               for label in labels}
     result = comparison(dataset, split, models, resamples=args.resamples, seed=args.seed)
     table = result.models[[c for c in MODEL_COLUMNS if c in result.models]]

@@ -12,7 +12,7 @@ from recsys.cli.common import (
     TABLE_COLUMNS,
     load_dataset,
     overrides_from,
-    resolved_preset,
+    resolved_request,
     run_training,
     say_error,
     split_from,
@@ -41,9 +41,9 @@ def cmd_train(args) -> int:
     if "strategy" in overrides and not model_class(preset(args.model).model).distributes:
         raise ConfigError(f"{args.model} does not train with tf.distribute; --strategy applies to "
                           f"{', '.join(name for name, cls in MODELS.items() if cls.distributes)}")
-    chosen = resolved_preset(dataset, args.model, split_from(args), overrides)
+    chosen = resolved_request(dataset, args.model, split_from(args), overrides)
     started = time.perf_counter()
-    result = run_training(dataset, chosen, split_from(args), ArtifactStore(), args.retrain)
+    result = run_training(dataset, chosen, ArtifactStore(), args.retrain)
     source = "loaded from cache" if result.loaded else f"trained in {result.fit_seconds:.1f}s"
     print(f"{chosen.label} on {dataset.name} ({split_from(args).label()}): {source}; artifact {result.path}")
     for name, value in result.metrics.items():
@@ -68,8 +68,8 @@ def cmd_evaluate(args) -> int:
         chosen = preset(label.strip())
         for split in splits:
             try:
-                result = run_training(dataset, resolved_preset(dataset, chosen.label, split, overrides, only_known=True),
-                              split, store, args.retrain, quiet=args.quiet)
+                result = run_training(dataset, resolved_request(dataset, chosen.label, split, overrides, only_known=True),
+                                      store, args.retrain, quiet=args.quiet)
             except ConfigError as error:
                 say_error(f"  skipped {chosen.label}: {error}")
                 break
@@ -100,8 +100,8 @@ def cmd_recommend(args) -> int:
     dataset = load_dataset(args)
     user = dataset.user_index(args.user)
     split = split_from(args)
-    chosen = resolved_preset(dataset, args.model, split)
-    result = run_training(dataset, chosen, split, ArtifactStore(), retrain=False)
+    chosen = resolved_request(dataset, args.model, split)
+    result = run_training(dataset, chosen, ArtifactStore(), retrain=False)
     recs = for_user(result.model, dataset, user, k=args.k)
     print(f"top-{args.k} for user {args.user} by {chosen.label}, trained on {split.describe()} "
           f"({recs.score_label}); movies the user rated are left out:")
@@ -118,8 +118,8 @@ def cmd_factors(args) -> int:
 
     dataset = load_dataset(args)
     split = split_from(args)
-    chosen = resolved_preset(dataset, args.model, split)
-    result = run_training(dataset, chosen, split, ArtifactStore(), retrain=False)
+    chosen = resolved_request(dataset, args.model, split)
+    result = run_training(dataset, chosen, ArtifactStore(), retrain=False)
     written = write_projector(dataset, result.model, Path(args.out), users=args.users)
     what = "user" if args.users else "movie"
     rows = (dataset.n_users if args.users else dataset.n_items)

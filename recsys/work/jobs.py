@@ -34,8 +34,9 @@ from recsys.data.split import Split
 from recsys.errors import ConfigError, RecsysError
 from recsys.models import ModelConfig, model_class
 from recsys.models.loop import EpochLog, Stage
-from recsys.store.artifacts import ArtifactStore, artifact_key
-from recsys.work.training import TrainResult, estimate_cost, refusal, resolve_config, train
+from recsys.store.artifacts import ArtifactStore
+from recsys.work.plan import Plan, plan
+from recsys.work.training import TrainResult, train_plan
 
 QUEUED, RUNNING, DONE, FAILED, STOPPED = "queued", "running", "done", "failed", "stopped"
 ACTIVE = (QUEUED, RUNNING)
@@ -151,6 +152,7 @@ class Job:
     store: ArtifactStore | None = None
     cost: Cost | None = None
     submitter: str | None = None
+    planned: Plan | None = None  # the request, resolved once by whoever asked
     plan: tuple[Stage, ...] = ()
     stage_index: int = 0
     stage_first_log: int = 0
@@ -225,18 +227,22 @@ class JobRunner:
 
         A `private` job (e.g. on an uploaded file) belongs to `owner`: only that owner sees it, it
         is keyed apart from everyone else's, and it saves into `store` (the owner's scratch store)."""
-        config = resolve_config(model_name, config)
+        return self.submit_plan(dataset, plan(dataset, model_name, config, split), retrain, label, owner, private,
+                                store)
+
+    def submit_plan(self, dataset: Dataset, planned: Plan, retrain: bool = False, label: str | None = None,
+                    owner: str | None = None, private: bool = False, store: ArtifactStore | None = None) -> JobView:
+        """`submit` for a request already resolved: its config, key, cost and refusal are the plan's."""
+        model_name, config, split, key = planned.model, planned.config, planned.split, planned.key
         split.test_rows(dataset)  # a split the data cannot take (no timestamps, no such fold) fails now
-        key = artifact_key(dataset.fingerprint, split, model_name, config)
         if private:
             if owner is None:
                 raise ConfigError("a private job needs an owner")
             key = f"{owner}/{key}"
         store = store or self.store
-        cost = estimate_cost(dataset, model_name, config)
-        reason = refusal(dataset, model_name, config)
-        if reason:
-            raise ConfigError(reason)
+        cost = planned.cost
+        if planned.refusal:
+            raise ConfigError(planned.refusal)
         if retrain or not (store or ArtifactStore()).exists(model_name, key.rsplit("/", 1)[-1]):
             budget.check(model_name, cost)  # a saved model is loaded whatever it cost to train
         with self._lock:
@@ -254,7 +260,7 @@ class JobRunner:
                                   f"more than the server's budget of {budget.human_bytes(budget.server_budget())} "
                                   "(RECSYS_SERVER_BUDGET_MB). Try again when one has finished.")
             job = Job(next(self._ids), key, label or model_name, dataset, model_name, config, split, retrain,
-                      owner=owner if private else None, store=store, cost=cost, submitter=owner)
+                      owner=owner if private else None, store=store, cost=cost, submitter=owner, planned=planned)
             self._jobs.pop(key, None)  # re-inserted last, so the dict stays in submission order
             self._jobs[key] = job
             self._forget_old()
@@ -338,9 +344,9 @@ class JobRunner:
                 job.logs.append(log)
 
         try:
-            result = train(job.dataset, job.model_name, job.config, job.split, store=job.store,
-                           callbacks=[on_epoch], stop=job.stop_flag, retrain=job.retrain, on_corrupt="retrain",
-                           on_stage=job.enter, on_plan=lambda plan: job._update(plan=tuple(plan)))
+            result = train_plan(job.dataset, job.planned, store=job.store, callbacks=[on_epoch], stop=job.stop_flag,
+                                retrain=job.retrain, on_corrupt="retrain", on_stage=job.enter,
+                                on_plan=lambda stages: job._update(plan=tuple(stages)))
         except RecsysError as error:
             job._update(state=FAILED, stage="failed", error=str(error), failure=error)
         except Exception as error:  # a bug or a framework error: this job fails, the worker goes on

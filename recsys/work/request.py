@@ -11,10 +11,10 @@ from recsys.budget import Cost
 from recsys.data.dataset import Dataset
 from recsys.data.split import Split
 from recsys.models import ModelConfig, model_class
-from recsys.store.artifacts import ArtifactStore, artifact_key
+from recsys.store.artifacts import ArtifactStore
 from recsys.work.catalog import Preset, known_parameters, preset, size_defaults
-from recsys.work.training import TrainResult, estimate_cost, lookup, resolve_config
-from recsys.work.training import refusal as training_refusal
+from recsys.work.plan import Plan, plan
+from recsys.work.training import TrainResult, lookup_plan
 
 
 @dataclass(frozen=True)
@@ -23,12 +23,34 @@ class Resolved:
     face shows about per-size settings ("" when the defaults already suit the data's size)."""
 
     label: str
-    model: str
-    config: ModelConfig
-    split: Split
-    key: str
+    plan: Plan
     size_note: str
     overrides: Mapping = field(default_factory=dict)
+
+    @property
+    def model(self) -> str:
+        return self.plan.model
+
+    @property
+    def config(self) -> ModelConfig:
+        return self.plan.config
+
+    @property
+    def split(self) -> Split:
+        return self.plan.split
+
+    @property
+    def key(self) -> str:
+        return self.plan.key
+
+    @property
+    def cost(self) -> Cost:
+        return self.plan.cost
+
+    @property
+    def refusal(self) -> str:
+        """Why it cannot train on this dataset ("" when it can)."""
+        return self.plan.refusal
 
     @property
     def preset(self) -> Preset:
@@ -61,22 +83,20 @@ def resolve(dataset: Dataset, label: str, split: Split = Split(), overrides: Map
         names = known_parameters(preset(label).model)
         overrides = {k: v for k, v in overrides.items() if k in names}
     chosen = preset(label, **{**scaled, **overrides})
-    config = resolve_config(chosen.model, chosen.overrides)
-    return Resolved(label, chosen.model, config, split, artifact_key(dataset.fingerprint, split, chosen.model, config),
-                    note, chosen.overrides)
+    return Resolved(label, plan(dataset, chosen.model, chosen.overrides, split), note, chosen.overrides)
 
 
 def cost(dataset: Dataset, resolved: Resolved) -> Cost:
-    """What training the resolved request costs on this dataset, before any work."""
-    return estimate_cost(dataset, resolved.model, resolved.config)
+    """What training the resolved request costs on this dataset (worked out when it was resolved)."""
+    return resolved.cost
 
 
 def refusal(dataset: Dataset, resolved: Resolved) -> str:
     """Why the resolved request cannot train on this dataset ("" when it can): the one gate every
     face asks before offering a model, and the job runner before accepting it."""
-    return training_refusal(dataset, resolved.model, resolved.config)
+    return resolved.refusal
 
 
 def find_trained(dataset: Dataset, resolved: Resolved, store: ArtifactStore | None = None) -> TrainResult | None:
     """The trained model for the request from the artifact store, or None (never trains)."""
-    return lookup(dataset, resolved.model, resolved.config, resolved.split, store)
+    return lookup_plan(resolved.plan, store)

@@ -3,7 +3,6 @@ for these settings if there is one, otherwise fit with progress callbacks, early
 stop flag, evaluate on the test part, and save the artifact atomically."""
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
@@ -13,15 +12,15 @@ from typing import Callable, Mapping, Sequence
 import pandas as pd
 
 from recsys import budget
-from recsys.budget import Cost, Shape
+from recsys.budget import Cost
 from recsys.data.dataset import Dataset
 from recsys.data.split import Split, validation_split
-from recsys.distribute import check_strategy
 from recsys.errors import ArtifactError, ArtifactGone, ConfigError
 from recsys.evaluation.evaluate import evaluate
 from recsys.models import ModelConfig, Recommender, model_class
 from recsys.models.loop import HISTORY_COLUMNS, EpochCallback, EpochLog, Stage
-from recsys.store.artifacts import ArtifactStore, artifact_key
+from recsys.store.artifacts import ArtifactStore
+from recsys.work.plan import Plan, plan
 
 VALIDATION_FRACTION = 0.1
 
@@ -42,46 +41,29 @@ class TrainResult:
     stamp: tuple[int, int] | None = None  # identifies the saved artifact (see ArtifactStore.stamp)
 
 
-def resolve_config(model_name: str, config: ModelConfig | Mapping | None) -> ModelConfig:
-    """A validated config for `model_name` from a config object, a dict of overrides or None."""
-    cls = model_class(model_name)
-    if config is None:
-        return cls.config_type()
-    if isinstance(config, ModelConfig):
-        return config
-    return cls.config_type.from_dict(dict(config))
-
-
 def estimate_cost(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | None = None) -> Cost:
     """What training `model_name` on this dataset will cost (an upper bound: any split's training
     part is at most the whole dataset)."""
-    config = resolve_config(model_name, config)
-    return model_class(model_name).estimate(config, Shape(dataset.n_users, dataset.n_items, dataset.n_ratings))
+    return plan(dataset, model_name, config).cost
 
 
 def refusal(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | None = None) -> str:
     """Why `model_name` cannot train on this dataset ("" when it can), asked before any work."""
-    config = resolve_config(model_name, config)
-    return model_class(model_name).refuses(config, Shape(dataset.n_users, dataset.n_items, dataset.n_ratings))
+    return plan(dataset, model_name, config).refusal
+
+
+def check_plan(planned: Plan) -> Cost:
+    """The plan's cost, after refusing a model that cannot train on this data (`ConfigError`) or
+    a cost over the per-model budget (`BudgetError`)."""
+    if planned.refusal:
+        raise ConfigError(planned.refusal)
+    budget.check(planned.model, planned.cost)
+    return planned.cost
 
 
 def check_budget(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | None = None) -> Cost:
-    """The estimated cost, after refusing it when the model cannot train on this data
-    (`ConfigError`) or it is over the per-model budget (`BudgetError`)."""
-    reason = refusal(dataset, model_name, config)
-    if reason:
-        raise ConfigError(reason)
-    cost = estimate_cost(dataset, model_name, config)
-    budget.check(model_name, cost)
-    return cost
-
-
-def with_strategy(model_name: str, config: ModelConfig, strategy: str) -> ModelConfig:
-    """`config` trained under a tf.distribute strategy (default, mirrored, multi-worker); the Keras
-    models only. The strategy is not part of the artifact key: the model is the same."""
-    if not hasattr(config, "strategy"):
-        raise ConfigError(f"{model_name} does not train with tf.distribute; the Keras models do")
-    return dataclasses.replace(config, strategy=check_strategy(strategy))
+    """`check_plan` for a model and its settings."""
+    return check_plan(plan(dataset, model_name, config))
 
 
 def train(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | None = None,
@@ -101,12 +83,19 @@ def train(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | Non
     e.g. a blend's parts) then "evaluating" (when the split has a test part) and "saving";
     `on_stage` hears each stage's name as it begins (for progress displays).
     """
+    return train_plan(dataset, plan(dataset, model_name, config, split, strategy), store, callbacks, stop, retrain,
+                      on_corrupt, k, on_stage, on_plan)
+
+
+def train_plan(dataset: Dataset, planned: Plan, store: ArtifactStore | None = None,
+               callbacks: Sequence[EpochCallback] = (), stop: threading.Event | None = None,
+               retrain: bool = False, on_corrupt: str = "raise", k: int = 10,
+               on_stage: Callable[[str], None] | None = None,
+               on_plan: Callable[[tuple[Stage, ...]], None] | None = None) -> TrainResult:
+    """`train` for a request already resolved: its config, key, cost and refusal are the plan's."""
     stage = on_stage or (lambda name: None)
-    config = resolve_config(model_name, config)
-    if strategy is not None:
-        config = with_strategy(model_name, config, strategy)
+    model_name, config, split, key = planned.model, planned.config, planned.split, planned.key
     store = store or ArtifactStore()
-    key = artifact_key(dataset.fingerprint, split, model_name, config)
     notes: list[str] = []
     if not retrain and store.exists(model_name, key):
         try:
@@ -118,7 +107,7 @@ def train(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | Non
                 raise
             notes.append(f"the cached artifact was broken and has been retrained: {error}")
             _delete_if_there(store, model_name, key)
-    check_budget(dataset, model_name, config)
+    check_plan(planned)
     train_part, test_part = split.apply(dataset)
     fit_part, valid_part = validation_split(train_part, VALIDATION_FRACTION, seed=config.seed)
     model = model_class(model_name)(config)
@@ -178,9 +167,13 @@ def lookup(dataset: Dataset, model_name: str, config: ModelConfig | Mapping | No
            split: Split = Split(), store: ArtifactStore | None = None) -> TrainResult | None:
     """The cached result for these settings, or None when there is none (also when it was deleted
     while being read). A broken artifact raises `ArtifactError`."""
-    config = resolve_config(model_name, config)
+    return lookup_plan(plan(dataset, model_name, config, split), store)
+
+
+def lookup_plan(planned: Plan, store: ArtifactStore | None = None) -> TrainResult | None:
+    """`lookup` for a request already resolved."""
+    model_name, key = planned.model, planned.key
     store = store or ArtifactStore()
-    key = artifact_key(dataset.fingerprint, split, model_name, config)
     if not store.exists(model_name, key):
         return None
     try:

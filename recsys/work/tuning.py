@@ -31,7 +31,7 @@ from recsys.evaluation.evaluate import evaluate_top_k, rmse
 from recsys.models import model_class
 from recsys.models.params import Param, search_space
 from recsys.work import request, tuned
-from recsys.work.training import VALIDATION_FRACTION, check_budget
+from recsys.work.training import VALIDATION_FRACTION, check_plan
 
 #: the share of the training part held out to score trials
 TUNING_FRACTION = 0.1
@@ -163,7 +163,7 @@ class Tuner:
 
         chosen = suggest(trial, self.params)
         resolved = request.resolve(self.dataset, self.label, self.split, chosen)
-        check_budget(self.dataset, resolved.model, resolved.config)
+        check_plan(resolved.plan)
         pruned = threading.Event()
         stop = threading.Event()
 
@@ -264,12 +264,12 @@ class Tuner:
     def test_scores(self, store=None) -> dict[str, float]:
         """The test metric of the default settings and of the tuned preset, computed once after
         the search (each trains on the whole training part, or loads its cached artifact)."""
-        from recsys.work.training import train
+        from recsys.work.training import train_plan
 
         out = {}
         for label in (self.label, f"{self.label}{tuned.SUFFIX}"):
             resolved = request.resolve(self.dataset, label, self.split)
-            result = train(self.dataset, resolved.model, resolved.config, self.split, store=store)
+            result = train_plan(self.dataset, resolved.plan, store=store)
             out[label] = float(result.metrics.get(self.metric, float("nan")))
         return out
 

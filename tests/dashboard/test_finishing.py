@@ -90,7 +90,7 @@ def test_a_failed_job_belongs_to_the_session_that_ran_it(app, monkeypatch, tmp_p
 
     def broken(*args, **kwargs):
         raise ConfigError("the disk ate it")
-    monkeypatch.setattr(jobs, "train", broken)
+    monkeypatch.setattr(jobs, "train_plan", broken)
     monkeypatch.setenv("RECSYS_ARTIFACTS_DIR", str(tmp_path))
     resources.reset_models()
     try:

@@ -375,7 +375,7 @@ def test_a_failing_job_says_why_in_the_page_and_the_panel(app, monkeypatch, tmp_
 
     def broken(*args, **kwargs):
         raise ConfigError("the disk ate it")
-    monkeypatch.setattr(jobs, "train", broken)
+    monkeypatch.setattr(jobs, "train_plan", broken)
     monkeypatch.setenv("RECSYS_ARTIFACTS_DIR", str(tmp_path))  # nothing trained yet
     resources.reset_models()
     try:
@@ -384,7 +384,7 @@ def test_a_failing_job_says_why_in_the_page_and_the_panel(app, monkeypatch, tmp_
         assert any("failed: the disk ate it" in c.value for c in at.sidebar.caption)
         assert any(b.label == "Try again" for b in at.button)
         assert not at.get("plotly_chart")
-        monkeypatch.setattr(jobs, "train", __import__("recsys.work.training", fromlist=["train"]).train)
+        monkeypatch.setattr(jobs, "train_plan", __import__("recsys.work.training", fromlist=["train_plan"]).train_plan)
         at.button(key=next(b.key for b in at.button if b.label == "Try again")).click().run()
         finish_jobs(at)
         assert not at.error and at.get("plotly_chart")

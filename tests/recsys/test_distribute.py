@@ -16,7 +16,7 @@ import pytest
 from recsys.distribute import check_strategy
 from recsys.errors import ConfigError
 from recsys.store.artifacts import ArtifactStore
-from recsys.work.training import resolve_config, with_strategy
+from recsys.work.plan import resolve_config, with_strategy
 from tests.conftest import REPO
 
 CHILD = [sys.executable, str(REPO / "tests" / "recsys" / "distribute_child.py")]

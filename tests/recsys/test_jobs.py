@@ -66,11 +66,11 @@ def test_stop_ends_a_running_job_and_saves_nothing(runner, ml100k, store):
 def test_a_failing_job_reports_its_error_and_the_worker_goes_on(runner, ml100k, monkeypatch):
     from recsys.work import jobs, training
 
-    def broken(dataset, model_name, *args, **kwargs):
-        if model_name == "nmf":
+    def broken(dataset, planned, *args, **kwargs):
+        if planned.model == "nmf":
             raise ConfigError("nmf met a full disk")
-        return training.train(dataset, model_name, *args, **kwargs)
-    monkeypatch.setattr(jobs, "train", broken)
+        return training.train_plan(dataset, planned, *args, **kwargs)
+    monkeypatch.setattr(jobs, "train_plan", broken)
     failed = runner.wait(runner.submit(ml100k, "nmf", None, U1).key, timeout=120)
     assert failed.state == FAILED and "nmf met a full disk" in failed.error
     assert isinstance(failed.failure, ConfigError)

@@ -8,7 +8,7 @@ from recsys.explain import explore
 from recsys.models import make_model
 from recsys.models.sizing import LARGE_EPOCHS, LARGE_RATINGS
 from recsys.work.catalog import preset, size_defaults
-from recsys.work.training import resolve_config
+from recsys.work.plan import resolve_config
 
 
 def test_small_sets_keep_every_default():
