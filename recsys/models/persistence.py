@@ -1,5 +1,5 @@
 """Saving and loading a model, in one place and out of the model interface: every model's shared
-arrays (shape, scale, the fallback, what it was fitted on) in `state.npz` read without pickle,
+arrays (shape, scale, the fallback, what it was fitted on) in `state.npz` read as plain arrays (no Python objects),
 its own arrays through its `_state` / `_load_state` hooks, framework files (Keras' native
 `.keras`) through `_save_extra` / `_load_extra`, and its snapshots. Checksums and atomic
 folders are the store's (`recsys.store.artifacts`)."""
@@ -17,7 +17,7 @@ from recsys.models.config import ModelConfig
 
 
 def save_model(model: Recommender, folder: Path) -> None:
-    """Write a fitted model's arrays (state.npz, no pickle), its snapshots and any framework files
+    """Write a fitted model's arrays (state.npz, plain arrays only), its snapshots and any framework files
     (e.g. model.keras) into `folder`."""
     model._require_fitted()
     mu, b_user, b_item = model._fallback  # type: ignore[misc]

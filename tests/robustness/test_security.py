@@ -33,7 +33,7 @@ def test_a_keras_file_with_a_lambda_layer_is_refused(tmp_path):
     manifest["model.keras"] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     manifest_path.write_text(json.dumps(manifest))  # even with a matching manifest
     with pytest.raises(ArtifactError, match="could not be loaded safely"):
-        load_model(store, "mf", result.key)
+        store.load("mf", result.key)
 
 
 def test_state_arrays_refuse_pickled_objects(tmp_path):
