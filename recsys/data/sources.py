@@ -88,7 +88,8 @@ def spec_for(name: str) -> DatasetSpec:
 
 
 def project_root() -> Path:
-    return Path(__file__).resolve().parent.parent
+    """The checkout's root (this file is recsys/data/sources.py)."""
+    return Path(__file__).resolve().parents[2]
 
 
 def artifacts_root() -> Path:

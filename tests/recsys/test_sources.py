@@ -106,3 +106,13 @@ def test_network_failure_is_reported(tmp_path, monkeypatch):
         raise OSError("network unreachable")
     with pytest.raises(DataError, match="network unreachable"):
         sources.fetch("ml-latest-small", opener=offline)
+
+
+def test_the_default_artifacts_folder_is_the_checkouts(monkeypatch):
+    """After the core moved into packages, ./artifacts still means the repository's folder."""
+    from recsys.data import sources
+
+    monkeypatch.delenv("RECSYS_ARTIFACTS_DIR", raising=False)
+    root = sources.project_root()
+    assert (root / "recsys" / "data").is_dir() and (root / "dashboard").is_dir()
+    assert sources.artifacts_root() == root / "artifacts"
