@@ -8,7 +8,7 @@ import time
 import streamlit as st
 
 from dashboard.privacy import session_id
-from dashboard.resources import job_runner, tuning_runner
+from dashboard.resources import job_runner
 from recsys.data.dataset import Dataset
 from recsys.data.split import Split
 from recsys.work.catalog import expected_seconds
@@ -120,20 +120,7 @@ RECENT_SECONDS = 600
 SIDEBAR_QUEUED = 2  # the sidebar lists this many waiting jobs, then counts the rest
 
 
-def _studies_panel() -> None:
-    """The tuning studies running or waiting on this server, each with a Stop button."""
-    runner = tuning_runner()
-    for view in [v for v in runner.studies() if v.active]:
-        st.progress(min(len(view.reports) / max(view.trials, 1), 1.0),
-                    text=f"tuning {view.label} · {view.dataset} · {view.split}")
-        left, right = st.columns([5, 1], vertical_alignment="center")
-        left.caption(view.describe())
-        right.button("", icon=":material/stop_circle:", key=f"stop-study-{view.key}", on_click=runner.stop,
-                     args=(view.key,), help=f"Stop tuning {view.label}: ends it after the running trial.")
-
-
 def _jobs_panel_body() -> None:
-    _studies_panel()
     runner = job_runner()
     now = time.time()
     views = runner.jobs(session_id())
@@ -147,7 +134,8 @@ def _jobs_panel_body() -> None:
     waiting = [view for view in active if view.state == QUEUED]
     shown = [view for view in active if view.state != QUEUED] + waiting[:SIDEBAR_QUEUED]
     for view in shown:
-        st.progress(view.progress, text=f"{view.label} · {view.dataset} · {view.split}")
+        st.progress(view.progress, text=f"{'tuning ' if view.kind != 'training' else ''}{view.label} · {view.dataset} · "
+                                        f"{view.split}")
         left, right = st.columns([5, 1], vertical_alignment="center")
         left.caption(view.describe(now))
         right.button("", icon=":material/stop_circle:", key=f"stop-job-{view.id}", on_click=runner.stop,

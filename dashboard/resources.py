@@ -13,7 +13,7 @@ import streamlit as st
 from dashboard.privacy import PrivateSpace, new_space, remove_space, shown_name, sweep_private_leftovers
 from recsys.store.model_cache import ModelCache, cache_budget
 from recsys.work.jobs import DONE, FAILED, STOPPED, JobRunner, JobView
-from recsys.work.tuning_jobs import TuningRunner
+from recsys.work.tuning_jobs import Studies
 
 _lock = threading.Lock()
 
@@ -78,8 +78,8 @@ def _log_job_end(view: JobView) -> None:
         log.info("model trained: %s %s (%s) in %.1fs", view.model_name, view.key.rsplit("/", 1)[-1],
                  shown_name(view.dataset, view.owner is not None), view.result.fit_seconds)
     elif view.state in (FAILED, STOPPED):
-        log.info("training %s: %s %s (%s)", view.state, view.model_name, view.key.rsplit("/", 1)[-1],
-                 shown_name(view.dataset, view.owner is not None))
+        log.info("%s %s: %s %s (%s)", view.kind, view.state, view.model_name or view.label,
+                 view.key.rsplit("/", 1)[-1], shown_name(view.dataset, view.owner is not None))
 
 
 def job_workers() -> int:
@@ -104,16 +104,14 @@ def job_runner() -> JobRunner:
     return JobRunner(workers=job_workers(), on_done=_log_job_end)
 
 
-@st.cache_resource
-def tuning_runner() -> TuningRunner:
-    """The server's tuning studies, run one at a time, shared by every session."""
-    return TuningRunner()
+def tuning_runner() -> Studies:
+    """The server's tuning studies: jobs of the one job runner, shared by every session."""
+    return Studies(job_runner())
 
 
 def reset_models() -> None:
     """Forget every model and job of this server (tests, and the process after its store changed)."""
     job_runner.clear()
-    tuning_runner.clear()
     model_cache.clear()
 
 

@@ -10,7 +10,8 @@ from recsys.errors import RecsysError
 from recsys.work import tuning
 from recsys.work.catalog import DEFAULT_FACTOR_MODEL, builtin_labels
 from recsys.work.request import resolve
-from recsys.work.tuning_jobs import DONE, FAILED, STOPPED, StudyView
+from recsys.work.jobs import DONE, FAILED, STOPPED
+from recsys.work.tuning_jobs import StudyView
 
 TUNABLE = builtin_labels()
 
@@ -122,7 +123,7 @@ def main() -> None:
     go, stop = st.columns(2)
     if go.button("Start tuning", type="primary", key="start_tuning", disabled=view is not None and view.active):
         try:
-            view = runner.submit(dataset, label, split, trials=trials, timeout=seconds)
+            view = runner.submit(dataset, label, split, trials=trials, timeout=seconds, owner=privacy.session_id())
         except RecsysError as error:
             st.error(f"Tuning was not started: {error}")
     stop.button("Stop", key="stop_tuning", disabled=view is None or not view.active, on_click=runner.stop,

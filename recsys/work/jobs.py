@@ -72,6 +72,8 @@ class JobView:
     stage_first_log: int = 0      # the first of `logs` reported in the current stage
     step_name: str = "epoch"      # what one step of its curve is (a Gibbs sampler's: "Gibbs iteration")
     submitter: str | None = None  # the session that asked for it (its failure is shown to that session only)
+    kind: str = "training"        # or another long piece of work run by the same runner ("study")
+    details: Mapping = field(default_factory=dict)  # that work's own progress (a study's trials, best so far)
 
     @property
     def progress(self) -> float:
@@ -79,6 +81,8 @@ class JobView:
         (each phase of a stage that refits counts half). 1 when finished."""
         if self.state == DONE:
             return 1.0
+        if self.kind != "training":
+            return float(self.details.get("fraction", 0.0))
         logs = self.logs[self.stage_first_log:]
         within = logs[-1].epoch / logs[-1].epochs if logs else 0.0
         if not self.plan:
@@ -105,6 +109,8 @@ class JobView:
 
     def describe(self, now: float | None = None) -> str:
         """One line on where the job stands, for progress displays."""
+        if self.kind != "training" and self.state not in (QUEUED, FAILED):
+            return f"{self.state}: {self.details.get('progress', '')} · {self.elapsed(now):.0f}s"
         if self.state == QUEUED:
             return "queued: starts when a training slot is free"
         if self.state == FAILED:
@@ -153,6 +159,9 @@ class Job:
     cost: Cost | None = None
     submitter: str | None = None
     planned: Plan | None = None  # the request, resolved once by whoever asked
+    kind: str = "training"
+    work: Callable[[Job], None] | None = None  # other long work: called with its job, reports into details
+    details: dict = field(default_factory=dict)
     plan: tuple[Stage, ...] = ()
     stage_index: int = 0
     stage_first_log: int = 0
@@ -166,12 +175,14 @@ class Job:
             return JobView(self.id, self.key, self.label, self.dataset.name, self.split.label(), self.state,
                            self.stage, tuple(self.logs), self.error, self.result, self.submitted, self.started,
                            self.finished, self.failure, self.model_name, self.retrain, self.owner, self.cost,
-                           self.plan, self.stage_index, self.stage_first_log, self._step_name(), self.submitter)
+                           self.plan, self.stage_index, self.stage_first_log, self._step_name(), self.submitter,
+                           self.kind, dict(self.details))
 
     def _step_name(self) -> str:
         """What one step of its curve is, asked of the model once."""
         if not self.step_name:
-            self.step_name = model_class(self.model_name).curve_step(self.config)
+            self.step_name = model_class(self.model_name).curve_step(self.config) if self.kind == "training" \
+                else self.kind
         return self.step_name
 
     def enter(self, stage: str) -> None:
@@ -186,6 +197,11 @@ class Job:
         with self.lock:
             for name, value in changes.items():
                 setattr(self, name, value)
+
+    def report(self, **details) -> None:
+        """Progress of work other than a training (e.g. a study's trials), for its view."""
+        with self.lock:
+            self.details.update(details)
 
 
 class JobRunner:
@@ -262,6 +278,23 @@ class JobRunner:
             job = Job(next(self._ids), key, label or model_name, dataset, model_name, config, split, retrain,
                       owner=owner if private else None, store=store, cost=cost, submitter=owner, planned=planned)
             self._jobs.pop(key, None)  # re-inserted last, so the dict stays in submission order
+            self._jobs[key] = job
+            self._forget_old()
+            self._queue.put(job)
+        return job.view()
+
+    def submit_work(self, key: str, label: str, dataset: Dataset, split: Split, kind: str,
+                    work: Callable[[Job], None], owner: str | None = None, details: Mapping | None = None) -> JobView:
+        """Queue long work other than a training (a tuning study): the same queue, workers, states,
+        Stop and ownership as trainings. `work(job)` runs in a worker, reports into `job.details`
+        (through `job.report`) and watches `job.stop_flag`; the same key joins the active job."""
+        with self._lock:
+            current = self._jobs.get(key)
+            if current is not None and current.view().active:
+                return current.view()
+            job = Job(next(self._ids), key, label, dataset, "", None, split, False, submitter=owner, kind=kind,
+                      work=work, details=dict(details or {}))
+            self._jobs.pop(key, None)
             self._jobs[key] = job
             self._forget_old()
             self._queue.put(job)
@@ -344,17 +377,22 @@ class JobRunner:
                 job.logs.append(log)
 
         try:
-            result = train_plan(job.dataset, job.planned, store=job.store, callbacks=[on_epoch], stop=job.stop_flag,
-                                retrain=job.retrain, on_corrupt="retrain", on_stage=job.enter,
-                                on_plan=lambda stages: job._update(plan=tuple(stages)))
+            if job.work is not None:  # other long work: its outcome is in its details
+                job.work(job)
+                stopped = job.stop_flag.is_set()
+            else:
+                result = train_plan(job.dataset, job.planned, store=job.store, callbacks=[on_epoch],
+                                    stop=job.stop_flag, retrain=job.retrain, on_corrupt="retrain", on_stage=job.enter,
+                                    on_plan=lambda stages: job._update(plan=tuple(stages)))
+                stopped = result.stopped
         except RecsysError as error:
             job._update(state=FAILED, stage="failed", error=str(error), failure=error)
         except Exception as error:  # a bug or a framework error: this job fails, the worker goes on
             job._update(state=FAILED, stage="failed", error=f"{type(error).__name__}: {error}", failure=error)
             traceback.print_exc()
         else:
-            state = STOPPED if result.stopped else DONE
-            job._update(state=state, stage=state, result=result)
+            state = STOPPED if stopped else DONE
+            job._update(state=state, stage=state, **({} if job.work is not None else {"result": result}))
         finally:
             job._update(finished=time.time())
             job.done_event.set()

@@ -1,21 +1,21 @@
-"""Tuning studies as server-side jobs: one worker runs the queued studies one after another, so a
-study goes on when the page that started it is left, every session sees it, and Stop ends it
-after the running trial's current batch. When a study ends its best settings are saved as the
-`<label>@tuned` preset and the test scores of the default and the tuned settings are computed."""
+"""Tuning studies as jobs of the one job runner (`recsys.work.jobs`): a study queues with the
+trainings, runs in the same workers, has the same states, Stop and ownership, goes on when the page
+that started it is left, and every session sees it. Stop ends it after the running trial's current
+batch. When a study ends its best settings are saved as the `<label>@tuned` preset and the test
+scores of the default and the tuned settings are computed. `Studies` reads the runner's study jobs
+as `StudyView`s for the Tune page."""
 from __future__ import annotations
 
-import queue
-import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from recsys.data.dataset import Dataset
 from recsys.data.split import Split
-from recsys.errors import RecsysError
+from recsys.work.jobs import QUEUED, RUNNING, Job, JobRunner, JobView
 from recsys.work.tuned import TunedPreset
 from recsys.work.tuning import TrialReport, Tuner
 
-QUEUED, RUNNING, DONE, STOPPED, FAILED = "queued", "running", "done", "stopped", "failed"
+STUDY = "study"
 
 
 @dataclass(frozen=True)
@@ -50,74 +50,63 @@ class StudyView:
         return f"{self.state}: {done} of {self.trials} trials ({pruned} pruned){best}"
 
 
-class TuningRunner:
-    """Queued studies, run one at a time by a daemon worker."""
+class Studies:
+    """Tuning studies as jobs of `runner` (the server's one job runner)."""
 
-    def __init__(self, store=None) -> None:
-        self._views: dict[str, StudyView] = {}
-        self._tuners: dict[str, Tuner] = {}
-        self._lock = threading.Lock()
-        self._queue: queue.Queue[str] = queue.Queue()
-        self._store = store
-        threading.Thread(target=self._work, name="tuning-worker", daemon=True).start()
+    def __init__(self, runner: JobRunner, store=None) -> None:
+        self.runner, self._store = runner, store
 
     def submit(self, dataset: Dataset, label: str, split: Split, metric: str | None = None, trials: int = 20,
-               timeout: float | None = None, storage_url: str | None = None) -> StudyView:
+               timeout: float | None = None, storage_url: str | None = None, owner: str | None = None) -> StudyView:
         """Queue a study (or join the one already queued or running for the same request)."""
         tuner = Tuner(dataset, label, split, metric, storage_url)
         key = tuner.study.study_name
-        with self._lock:
-            current = self._views.get(key)
-            if current is not None and current.active:
-                return current
-            view = StudyView(key, label, dataset.name, split.label(), tuner.metric, trials, timeout,
-                             study=tuner.study)
-            self._views[key], self._tuners[key] = view, tuner
-        self._queue.put(key)
-        return view
+        current = self.runner.get(key)
+        if current is not None and current.active:
+            return self._view(current)
+
+        def work(job: Job) -> None:
+            tuner.stop = job.stop_flag  # the runner's Stop ends the study after its current trial
+            tuner.run(trials, timeout, on_trial=lambda report: _reported(job, tuner, report, trials))
+            record = tuner.save_best()
+            stopped = tuner.stop.is_set()
+            scores = tuner.test_scores(self._store) if record is not None and not stopped else {}
+            job.report(best=tuner.best, record=record, test_scores=scores)
+
+        return self._view(self.runner.submit_work(
+            key, label, dataset, split, STUDY, work, owner=owner,
+            details={"trials": trials, "timeout": timeout, "metric": tuner.metric, "study": tuner.study, "reports": (),
+                     "best": None, "progress": f"0 of {trials} trials"}))
 
     def get(self, key: str) -> StudyView | None:
-        with self._lock:
-            return self._views.get(key)
+        view = self.runner.get(key)
+        return None if view is None or view.kind != STUDY else self._view(view)
 
     def studies(self) -> list[StudyView]:
-        with self._lock:
-            return sorted(self._views.values(), key=lambda v: -v.started)
+        return sorted((self._view(v) for v in self.runner.jobs(everyone=True) if v.kind == STUDY),
+                      key=lambda v: -v.started)
 
     def stop(self, key: str) -> None:
-        with self._lock:
-            tuner, view = self._tuners.get(key), self._views.get(key)
-            if view is not None and view.state == QUEUED:
-                self._views[key] = replace(view, state=STOPPED)
-        if tuner is not None:
-            tuner.stop.set()
+        self.runner.stop(key)
 
     def wait(self, key: str, timeout: float | None = None) -> StudyView | None:
-        deadline = None if timeout is None else time.time() + timeout
-        while (view := self.get(key)) is not None and view.active and (deadline is None or time.time() < deadline):
-            time.sleep(0.1)
+        self.runner.wait(key, timeout)
         return self.get(key)
 
-    def _update(self, key: str, **changes) -> None:
-        with self._lock:
-            self._views[key] = replace(self._views[key], **changes)
+    @staticmethod
+    def _view(job: JobView) -> StudyView:
+        details = job.details
+        record = details.get("record")
+        return StudyView(job.key, job.label, job.dataset, job.split, details.get("metric", ""), details.get("trials", 0),
+                         details.get("timeout"), job.state, tuple(details.get("reports", ())), details.get("best"),
+                         None if record is None else record.label, record, dict(details.get("test_scores", {})),
+                         job.error, job.started or job.submitted, details.get("study"))
 
-    def _work(self) -> None:
-        while True:
-            key = self._queue.get()
-            view, tuner = self.get(key), self._tuners.get(key)
-            if view is None or tuner is None or view.state != QUEUED:
-                continue
-            self._update(key, state=RUNNING)
-            try:
-                tuner.run(view.trials, view.timeout, on_trial=lambda report: self._update(
-                    key, reports=self.get(key).reports + (report,), best=tuner.best))
-                record = tuner.save_best()
-                stopped = tuner.stop.is_set()
-                scores = tuner.test_scores(self._store) if record is not None and not stopped else {}
-                self._update(key, state=STOPPED if stopped else DONE, best=tuner.best,
-                             tuned=None if record is None else record.label, record=record, test_scores=scores)
-            except RecsysError as error:
-                self._update(key, state=FAILED, error=str(error))
-            except Exception as error:  # noqa: BLE001 - a study's crash is shown; the worker serves the next one
-                self._update(key, state=FAILED, error=f"{type(error).__name__}: {error}")
+
+def _reported(job: Job, tuner: Tuner, report: TrialReport, trials: int) -> None:
+    """A finished trial into the study job's progress."""
+    reports = tuple(job.details.get("reports", ())) + (report,)
+    best = tuner.best
+    job.report(reports=reports, best=best, fraction=min(1.0, len(reports) / max(trials, 1)),
+               progress=f"{len(reports)} of {trials} trials"
+               + ("" if best is None else f", best {tuner.metric} {best[1]:.4f}"))

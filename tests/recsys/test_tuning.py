@@ -143,18 +143,30 @@ def test_the_best_settings_become_a_preset_every_command_accepts(tmp_path, capsy
     assert main(["tune", "--list", "--storage", url]) == 0 and "3 trials" in capsys.readouterr().out
 
 
-def test_studies_run_one_at_a_time_as_jobs_and_a_queued_one_can_be_stopped(ml100k):
-    from recsys.work.tuning_jobs import DONE, STOPPED, TuningRunner
+def test_studies_run_as_jobs_of_the_one_runner_and_a_queued_one_can_be_stopped(ml100k):
+    """Issue 34: trainings and studies share one runner: one queue, the same states, Stop and
+    ownership; a study's trials show as its progress."""
+    from recsys.work.jobs import DONE, STOPPED, JobRunner
+    from recsys.work.tuning_jobs import Studies
 
-    runner = TuningRunner()
-    first = runner.submit(ml100k, "biases", SPLIT, trials=2)
-    second = runner.submit(ml100k, "item-knn", SPLIT, trials=2)
-    assert runner.submit(ml100k, "biases", SPLIT, trials=2).key == first.key, "the same request joins its study"
-    runner.stop(second.key)
-    done = runner.wait(first.key, timeout=120)
-    assert done.state == DONE and len(done.reports) == 2 and done.tuned == "biases@tuned"
-    assert set(done.test_scores) == {"biases", "biases@tuned"} and "2 of 2 trials" in done.describe()
-    assert runner.wait(second.key, timeout=60).state == STOPPED
+    jobs = JobRunner(workers=1)
+    try:
+        studies = Studies(jobs)
+        first = studies.submit(ml100k, "biases", SPLIT, trials=2, owner="a session")
+        training = jobs.submit(ml100k, "global-mean", None, SPLIT)  # queued behind the study, in the same queue
+        second = studies.submit(ml100k, "item-knn", SPLIT, trials=2)
+        assert studies.submit(ml100k, "biases", SPLIT, trials=2).key == first.key, "the same request joins its study"
+        studies.stop(second.key)
+        done = studies.wait(first.key, timeout=120)
+        assert done.state == DONE and len(done.reports) == 2 and done.tuned == "biases@tuned"
+        assert set(done.test_scores) == {"biases", "biases@tuned"} and "2 of 2 trials" in done.describe()
+        assert studies.wait(second.key, timeout=60).state == STOPPED
+        assert jobs.wait(training.key, timeout=60).state == DONE
+        kinds = {view.key: view.kind for view in jobs.jobs(everyone=True)}
+        assert kinds[first.key] == "study" and kinds[training.key] == "training"
+        assert jobs.get(first.key).submitter == "a session" and jobs.get(first.key).progress == 1.0
+    finally:
+        jobs.shutdown()
 
 
 def test_a_search_that_cannot_beat_the_defaults_keeps_them_and_says_so(ml100k, tmp_path):
