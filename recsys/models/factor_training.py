@@ -16,9 +16,8 @@ from typing import Callable
 import numpy as np
 
 from recsys.data.dataset import Ratings
-from recsys.models import snapshots
 from recsys.models.factor_kernels import train_batches
-from recsys.models.loop import EpochCallback, EpochLoop, History
+from recsys.models.loop import EpochLoop
 
 #: ratings per kernel call (whole batches): the caller's stop flag is read between calls
 RATINGS_PER_CALL = 1 << 16
@@ -92,52 +91,45 @@ class CompiledTrainer:
         return named
 
 
-def fit_compiled(model, train: Ratings, valid: Ratings | None, callbacks: list[EpochCallback],
-                 stop: threading.Event | None, building: threading.Lock) -> History:
-    """A Keras factor model trained as Keras' `fit` trains it (early stopping, then a refit from
-    fresh seed+1 tables on train + validation for the best epoch count) through `CompiledTrainer`;
-    the tables then become the weights of the model's Keras network (`building`: held while the
-    network is built)."""
-    cfg = model.config
-    trainer = CompiledTrainer(train.n_users, train.n_items, cfg.factors, model.has_biases, cfg.non_negative,
-                              cfg.seed)
-    model.keras_model, model._linear = None, trainer.terms()  # scoring reads the live tables meanwhile
-    rng = np.random.default_rng(cfg.seed)
-    valid_data = model._validation_data(valid, rng) if valid is not None and len(valid) else None
-    model.snapshot_items, model.snapshot_users = snapshots.sample(train)
-    capture = (lambda epoch, phase, val_rmse: model._capture(epoch, phase, val_rmse, trainer.tables[1],
-                                                            trainer.tables[0])) if model.keeps_snapshots else None
-    loop = EpochLoop(cfg.epochs, callbacks, stop, patience=cfg.patience, snapshot=trainer.state, capture=capture)
-    _compiled_epochs(model, loop, trainer, train, rng, lambda: model._validate(valid, valid_data))
-    if loop.best_state is not None:
-        trainer.restore(loop.best_state)
-    history = loop.history
-    model.snapshots = history.snapshots
-    if valid is not None and len(valid):  # out of sample, before the refit sees them (for blends)
-        model.validation_predictions = model.scale.clip(model._predict_known(valid.users, valid.items))
-        if cfg.refit and history.best_epoch and not history.stopped:
-            best = trainer.state()
-            trainer.reset(cfg.seed + 1)
-            refit = EpochLoop(int(history.best_epoch), callbacks, stop, phase="refit", history=history,
-                              capture=capture)
-            _compiled_epochs(model, refit, trainer, train.concat(valid), rng, lambda: (None, None))
-            if history.stopped:
-                trainer.restore(best)
-    with building:  # a blend's bag builds its networks from two threads
-        model.keras_model = model.build(train.n_users, train.n_items)
-    for layer, weights in trainer.layer_weights().items():
-        model.keras_model.get_layer(layer).set_weights([weights])
-    model._linear = model._linear_terms()
-    return history
+class CompiledSteps:
+    """The epochs of a dot-product Keras model through `CompiledTrainer` (for `keras_training.drive`);
+    at the end its tables become the weights of the model's Keras network (`building`: held while
+    the network is built, as a blend's bag builds its networks from two threads)."""
 
+    def __init__(self, model, building: threading.Lock) -> None:
+        self.model, self.building, self.trainer = model, building, None
+        self.capture = (lambda epoch, phase, val_rmse: model._capture(
+            epoch, phase, val_rmse, self.trainer.tables[1], self.trainer.tables[0])) if model.keeps_snapshots else None
 
-def _compiled_epochs(model, loop: EpochLoop, trainer: CompiledTrainer, data: Ratings, rng: np.random.Generator,
-                     validate) -> None:
-    cfg = model.config
-    users, items, targets = model._epoch_data(data, rng)
-    for _ in loop:
-        loss = trainer.epoch(users, items, targets, rng, cfg.batch_size, cfg.learning_rate, cfg.l2,
-                             model._uses_sigmoid, lambda: loop.stop_requested)
-        if loss is None:
-            return
-        loop.end(loss, *validate())
+    def start(self, train: Ratings) -> None:
+        cfg = self.model.config
+        self.trainer = CompiledTrainer(train.n_users, train.n_items, cfg.factors, self.model.has_biases,
+                                       cfg.non_negative, cfg.seed)
+        self.model.keras_model, self.model._linear = None, self.trainer.terms()  # scoring reads the live tables
+
+    def run(self, loop: EpochLoop, epochs: int, data: Ratings, rng: np.random.Generator, validate) -> None:
+        model, cfg = self.model, self.model.config
+        users, items, targets = model._epoch_data(data, rng)
+        for _ in loop:
+            loss = self.trainer.epoch(users, items, targets, rng, cfg.batch_size, cfg.learning_rate, cfg.l2,
+                                      model._uses_sigmoid, lambda: loop.stop_requested)
+            if loss is None:
+                return
+            loop.end(loss, *validate())
+
+    def state(self):
+        return self.trainer.state()
+
+    def restore(self, state) -> None:
+        self.trainer.restore(state)
+
+    def reset(self, seed: int, train: Ratings) -> None:
+        self.trainer.reset(seed)
+
+    def finish(self, train: Ratings) -> None:
+        model = self.model
+        with self.building:
+            model.keras_model = model.build(train.n_users, train.n_items)
+        for layer, weights in self.trainer.layer_weights().items():
+            model.keras_model.get_layer(layer).set_weights([weights])
+        model._linear = model._linear_terms()

@@ -31,12 +31,12 @@ from recsys.errors import ArtifactError
 from recsys.models import sizing, snapshots
 from recsys.models.base import Recommender
 from recsys.models.config import ModelConfig
-from recsys.models.factor_training import fit_compiled
+from recsys.models.factor_training import CompiledSteps
 from recsys.models.fold_in import FOLD_IN_BIAS_REG, penalised_logistic
 from recsys.models.keras_config import KerasConfig
 from recsys.models.keras_layers import embed, inputs
-from recsys.models.keras_training import keras_fit, keras_listener, one_device_copy, with_negatives
-from recsys.models.loop import EpochCallback, EpochLoop, History
+from recsys.models.keras_training import KerasSteps, drive, keras_fit, one_device_copy, with_negatives
+from recsys.models.loop import EpochCallback, History
 from recsys.models.optimizers import lazy_adam
 from recsys.models.outputs import Factors
 
@@ -162,89 +162,36 @@ class KerasRecommender(Recommender):
         centered = self.rating_head == "centered" and self.config.center
         self._offset = train.global_mean if centered else 0.0
         self._linear = None
-        if self.trains_compiled:
-            return self._fit_compiled(train, valid, callbacks, stop)
-        return self._fit_with_keras(train, valid, callbacks, stop)
+        steps = CompiledSteps(self, _BUILDING) if self.trains_compiled else \
+            KerasSteps(self, lambda: self._compile_network(train), lambda: self._fresh_network(train))
+        return drive(self, steps, train, valid, callbacks, stop)
 
-    def _fit_with_keras(self, train: Ratings, valid: Ratings | None, callbacks: list[EpochCallback],
-                        stop: threading.Event | None) -> History:
+    def _compile_network(self, train: Ratings) -> None:
+        """A new network, compiled for Keras' `fit`.
+
+        Measured here (biased-mf, 2 cores): on ml-latest-small, dense Adam 0.67 s per epoch, with
+        XLA 0.30, row-sparse LazyAdam without XLA 0.29; on 1M synthetic ratings (batch 65536)
+        dense Adam + XLA 9.4 s, LazyAdam 1.7 s, LazyAdam + XLA 3.3 s (XLA cannot compile the row
+        de-duplication). So: LazyAdam, no XLA."""
         import keras
 
         cfg = self.config
-        keras.utils.set_random_seed(cfg.seed)
         loss = keras.losses.BinaryCrossentropy(from_logits=True) if self._uses_sigmoid else "mse"
-        # Measured here (biased-mf, 2 cores): on ml-latest-small, dense Adam 0.67 s per epoch, with
-        # XLA 0.30, row-sparse LazyAdam without XLA 0.29; on 1M synthetic ratings (batch 65536)
-        # dense Adam + XLA 9.4 s, LazyAdam 1.7 s, LazyAdam + XLA 3.3 s (XLA cannot compile the
-        # row de-duplication). So: LazyAdam, no XLA.
         with strategy_for(cfg.strategy).scope():  # variables, optimizer slots and the step on its replicas
             self.keras_model = self.build(train.n_users, train.n_items)
             self.keras_model.compile(optimizer=lazy_adam(cfg.learning_rate), loss=loss, jit_compile=False,
                                      steps_per_execution=max(1, min(64, RATINGS_PER_CALL // cfg.batch_size)))
-        rng = np.random.default_rng(cfg.seed)
-        valid_data = self._validation_data(valid, rng) if valid is not None and len(valid) else None
-        self.snapshot_items, self.snapshot_users = snapshots.sample(train)
-        loop = EpochLoop(cfg.epochs, callbacks, stop, patience=cfg.patience, snapshot=self.keras_model.get_weights,
-                         capture=self._capture if self.keeps_snapshots else None)
-        listener = keras_listener(loop, lambda: self._validate(valid, valid_data))
-        if self.predicts_ratings:  # one Keras loop over fixed data: no per-epoch call overhead
-            users, items, targets = self._epoch_data(train, rng)
-            self._fit_keras([users, items], targets[:, None], epochs=cfg.epochs, callbacks=[listener])
-        else:  # fresh negatives every epoch
-            for epoch in range(cfg.epochs):
-                users, items, targets = self._epoch_data(train, rng)
-                self._fit_keras([users, items], targets[:, None], initial_epoch=epoch, epochs=epoch + 1,
-                                callbacks=[listener])
-                if loop.finished:
-                    break
-        if loop.best_state is not None:
-            self.keras_model.set_weights(loop.best_state)
-        history = loop.history
-        self.snapshots = history.snapshots
-        if valid is not None and len(valid):  # out-of-sample, before any refit sees them (for blends)
-            self.validation_predictions = self.scale.clip(self._predict_known(valid.users, valid.items))
-        if cfg.refit and valid is not None and len(valid) and history.best_epoch and not history.stopped:
-            self._refit(train, valid, history, callbacks, stop, rng)
-        self._to_one_device(train)
-        self._linear = self._linear_terms()
-        return history
 
-    def _refit(self, train: Ratings, valid: Ratings, history: History, callbacks: list[EpochCallback],
-               stop: threading.Event | None, rng: np.random.Generator) -> None:
-        """Train a fresh model on train + validation for the best epoch count found with early
-        stopping: the validation ratings are used for learning too, not only for choosing when to
-        stop. The early-stopped weights stay if this run is stopped."""
+    def _fresh_network(self, train: Ratings) -> None:
+        """Fresh weights and optimizer state in the compiled network (no second trace), for the refit."""
         import keras
 
-        cfg, epochs = self.config, int(history.best_epoch)
-        everything = train.concat(valid)
-        best_weights = self.keras_model.get_weights()
-        keras.utils.set_random_seed(cfg.seed + 1)
-        with strategy_for(cfg.strategy).scope():  # a fresh start in the compiled model: no second trace
+        with strategy_for(self.config.strategy).scope():
             self.keras_model.set_weights(self.build(train.n_users, train.n_items).get_weights())
             optimizer = self.keras_model.optimizer
             for variable in optimizer.variables:
                 if variable is not optimizer._learning_rate:
                     variable.assign(keras.ops.zeros_like(variable))
-        loop = EpochLoop(epochs, callbacks, stop, phase="refit", history=history,
-                         capture=self._capture if self.keeps_snapshots else None)
-        listener = keras_listener(loop, lambda: (None, None))
-        if self.predicts_ratings:  # the same data every epoch: one Keras loop, as in the fit phase
-            users, items, targets = self._epoch_data(everything, rng)
-            self._fit_keras([users, items], targets[:, None], epochs=epochs, callbacks=[listener])
-        else:  # fresh negatives every epoch
-            for epoch in range(epochs):
-                users, items, targets = self._epoch_data(everything, rng)
-                self._fit_keras([users, items], targets[:, None], initial_epoch=epoch, epochs=epoch + 1,
-                                callbacks=[listener])
-                if history.stopped:
-                    break
-        if history.stopped:
-            self.keras_model.set_weights(best_weights)
-
-    def _fit_compiled(self, train: Ratings, valid: Ratings | None, callbacks: list[EpochCallback],
-                      stop: threading.Event | None) -> History:
-        return fit_compiled(self, train, valid, callbacks, stop, _BUILDING)
 
     def _capture(self, epoch: int, phase: str, val_rmse: float | None, items: np.ndarray | None = None,
                  users: np.ndarray | None = None) -> snapshots.Snapshot:

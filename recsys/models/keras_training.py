@@ -1,13 +1,19 @@
-"""How Keras' epochs meet the shared epoch loop: a callback that hands each batch and epoch to
-`EpochLoop`, and, under multi-worker distribution, the training loop Keras' `fit` cannot run."""
+"""The one training driver of the Keras models (`drive`: early stopping on the validation part,
+the best state kept, out-of-sample validation predictions, then a refit from fresh seed+1 weights on
+train + validation for the best epoch count), run with Keras' own `fit` (`KerasSteps`) or the
+compiled trainer of the dot-product models (`factor_training.CompiledSteps`); how Keras' epochs
+meet the shared epoch loop; and, under multi-worker distribution, the loop Keras' `fit` cannot run."""
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Callable
+import threading
+from typing import Callable, Protocol
 
 import numpy as np
 
-from recsys.models.loop import EpochLoop
+from recsys.data.dataset import Ratings
+from recsys.models import snapshots
+from recsys.models.loop import EpochCallback, EpochLoop, History
 
 
 def strategy_fit(model, strategy, x: list[np.ndarray], y: np.ndarray, batch_size: int, epochs: int,
@@ -132,3 +138,90 @@ def with_negatives(users: np.ndarray, items: np.ndarray, n_items: int, negatives
     all_items = np.concatenate([items, neg_items]).astype(np.int32)
     labels = np.concatenate([np.ones(users.size), np.zeros(neg_users.size)]).astype(np.float32)
     return all_users, all_items, labels
+
+
+class Steps(Protocol):
+    """How one trainer runs the epochs `drive` asks for."""
+
+    capture: Callable | None
+
+    def start(self, train: Ratings) -> None: ...
+    def run(self, loop: EpochLoop, epochs: int, data: Ratings, rng: np.random.Generator, validate) -> None: ...
+    def state(self): ...
+    def restore(self, state) -> None: ...
+    def reset(self, seed: int, train: Ratings) -> None: ...
+    def finish(self, train: Ratings) -> None: ...
+
+
+def drive(model, steps: Steps, train: Ratings, valid: Ratings | None, callbacks: list[EpochCallback],
+          stop: threading.Event | None) -> History:
+    """Fit with early stopping on `valid` (the best state kept), predict `valid` out of sample (for
+    blends), then refit from fresh seed+1 weights on train + valid for the best epoch count; a stop
+    during the refit keeps the early-stopped state."""
+    cfg = model.config
+    steps.start(train)
+    rng = np.random.default_rng(cfg.seed)
+    has_valid = valid is not None and len(valid) > 0
+    valid_data = model._validation_data(valid, rng) if has_valid else None
+    model.snapshot_items, model.snapshot_users = snapshots.sample(train)
+    loop = EpochLoop(cfg.epochs, callbacks, stop, patience=cfg.patience, snapshot=steps.state, capture=steps.capture)
+    steps.run(loop, cfg.epochs, train, rng, lambda: model._validate(valid, valid_data))
+    if loop.best_state is not None:
+        steps.restore(loop.best_state)
+    history = loop.history
+    model.snapshots = history.snapshots
+    if has_valid:  # out of sample, before the refit sees them
+        model.validation_predictions = model.scale.clip(model._predict_known(valid.users, valid.items))
+        if cfg.refit and history.best_epoch and not history.stopped:
+            best, epochs = steps.state(), int(history.best_epoch)
+            steps.reset(cfg.seed + 1, train)
+            refit = EpochLoop(epochs, callbacks, stop, phase="refit", history=history, capture=steps.capture)
+            steps.run(refit, epochs, train.concat(valid), rng, lambda: (None, None))
+            if history.stopped:
+                steps.restore(best)
+    steps.finish(train)
+    return history
+
+
+class KerasSteps:
+    """Epochs through Keras' `fit`: the whole run in one call for rating models, one call per epoch
+    (fresh negatives) for ranking ones."""
+
+    def __init__(self, model, compile_model: Callable[[], None], fresh_start: Callable[[], None]) -> None:
+        self.model, self._compile, self._fresh = model, compile_model, fresh_start
+        self.capture = model._capture if model.keeps_snapshots else None
+
+    def start(self, train: Ratings) -> None:
+        import keras
+
+        keras.utils.set_random_seed(self.model.config.seed)
+        self._compile()
+
+    def run(self, loop: EpochLoop, epochs: int, data: Ratings, rng: np.random.Generator, validate) -> None:
+        model, listener = self.model, keras_listener(loop, validate)
+        if model.predicts_ratings:  # one Keras loop over fixed data: no per-epoch call overhead
+            users, items, targets = model._epoch_data(data, rng)
+            model._fit_keras([users, items], targets[:, None], epochs=epochs, callbacks=[listener])
+            return
+        for epoch in range(epochs):  # fresh negatives every epoch
+            users, items, targets = model._epoch_data(data, rng)
+            model._fit_keras([users, items], targets[:, None], initial_epoch=epoch, epochs=epoch + 1,
+                             callbacks=[listener])
+            if loop.finished or loop.history.stopped:
+                break
+
+    def state(self):
+        return self.model.keras_model.get_weights()
+
+    def restore(self, state) -> None:
+        self.model.keras_model.set_weights(state)
+
+    def reset(self, seed: int, train: Ratings) -> None:
+        import keras
+
+        keras.utils.set_random_seed(seed)
+        self._fresh()
+
+    def finish(self, train: Ratings) -> None:
+        self.model._to_one_device(train)
+        self.model._linear = self.model._linear_terms()

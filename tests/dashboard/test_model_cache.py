@@ -1,7 +1,7 @@
 """The server's model cache keeps within its byte budget, evicting the least recently used."""
 from types import SimpleNamespace
 
-from dashboard.services import ModelCache
+from recsys.store.model_cache import ModelCache
 
 
 def _result(megabytes: int):

@@ -10,10 +10,11 @@ from collections import Counter
 import pytest
 
 from bench.dashboard_driver import load_waves
-from dashboard.services import SPLITS, model_key
+from dashboard.services import SPLITS
 from recsys.store.artifacts import ArtifactStore
 from recsys.work.catalog import DEFAULT_FACTOR_MODEL, DEFAULT_RANKING_MODEL
-from recsys.work.training import train
+from recsys.work.request import resolve
+from recsys.work.training import train_plan
 from tests.conftest import REPO, require_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -26,8 +27,8 @@ OUTPUT = REPO / "test-output" / "load"
 def test_ten_sessions_at_once(ml_small, movielens_dir, tmp_path):
     require_chromium()
     artifacts = tmp_path / "artifacts"
-    _, model_name, config = model_key(ml_small, DEFAULT_FACTOR_MODEL, SPLITS["random 80/20 holdout"])
-    train(ml_small, model_name, config, store=ArtifactStore(artifacts / "models"))  # stored, not in memory
+    planned = resolve(ml_small, DEFAULT_FACTOR_MODEL, SPLITS["random 80/20 holdout"]).plan
+    train_plan(ml_small, planned, store=ArtifactStore(artifacts / "models"))  # stored, not in memory
     env = {"RECSYS_ARTIFACTS_DIR": str(artifacts), "RECSYS_DATA_DIR": str(movielens_dir)}
     (wave,) = load_waves(env, tmp_path / "server.log", SESSIONS, waves=1)
     OUTPUT.mkdir(parents=True, exist_ok=True)
