@@ -339,7 +339,16 @@ def bench_hostile() -> list[str]:
 
 BIG_UPLOAD_BYTES = 200 * 10**6
 BIG_UPLOADS = ("200 MB of ratings, dashboard caps", "200 MB of ratings, zipped, dashboard caps",
-               "200 MB, 1.9M wide rows, dashboard caps", "200 MB of ratings, command line (no caps)")
+               "200 MB, 1.9M wide rows, dashboard caps", "200 MB of ratings, command line (no caps)",
+               "20M short rows (187 MiB) zipped, command line (no caps)")
+
+
+def _short_rows(n: int = 20_000_000) -> bytes:
+    """`n` seeded rows "user,item,rating" with small ids (most pairs repeat and are merged)."""
+    rng = np.random.default_rng(0)
+    users, items, ratings = rng.integers(1, 100, n), rng.integers(1, 10_000, n), rng.integers(1, 6, n)
+    return ("user,item,rating\n" + "\n".join(f"{u},{i},{r}" for u, i, r in
+                                             zip(users.tolist(), items.tolist(), ratings.tolist())) + "\n").encode()
 
 
 def _repeated_rows(full: list[str], target: int, extra: str = "") -> bytes:
@@ -367,7 +376,9 @@ def big_upload_child(name: str) -> dict:
     from recsys.errors import DataError
 
     full = (small_folder() / "ratings.csv").read_text().splitlines()
-    if "wide rows" in name:
+    if "short rows" in name:
+        data = _short_rows()
+    elif "wide rows" in name:
         data = _repeated_rows(full, BIG_UPLOAD_BYTES, extra="," + "x" * 80)
     else:
         data = _repeated_rows(full, BIG_UPLOAD_BYTES if "zipped" not in name else 3 * BIG_UPLOAD_BYTES)

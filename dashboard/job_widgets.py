@@ -12,7 +12,7 @@ from dashboard.resources import job_runner
 from recsys.data.dataset import Dataset
 from recsys.data.split import Split
 from recsys.work.catalog import expected_seconds
-from recsys.work.jobs import DONE, FAILED, QUEUED, RUNNING, STOPPED, JobView
+from recsys.work.job_view import DONE, FAILED, QUEUED, RUNNING, STOPPED, JobView
 
 
 def expected_seconds_text(label: str, dataset: Dataset) -> str:

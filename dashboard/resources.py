@@ -12,7 +12,8 @@ import streamlit as st
 
 from dashboard.privacy import PrivateSpace, new_space, remove_space, shown_name, sweep_private_leftovers
 from recsys.store.model_cache import ModelCache, cache_budget
-from recsys.work.jobs import DONE, FAILED, STOPPED, JobRunner, JobView
+from recsys.work.job_view import DONE, FAILED, STOPPED, JobView
+from recsys.work.jobs import JobRunner
 from recsys.work.tuning_jobs import Studies
 
 _lock = threading.Lock()

@@ -20,7 +20,7 @@ from recsys.data.split import Split
 from recsys.errors import ArtifactError, RecsysError
 from recsys.evaluation.compare import Comparison
 from recsys.work.catalog import stand_in
-from recsys.work.jobs import DONE, FAILED, STOPPED, JobView
+from recsys.work.job_view import DONE, FAILED, STOPPED, JobView
 from recsys.work.plan import Plan
 from recsys.work.request import Resolved, resolve
 from recsys.work.training import TrainResult, lookup_plan, train_plan

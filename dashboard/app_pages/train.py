@@ -8,7 +8,7 @@ from recsys.budget import human_bytes, model_budget, server_budget
 from recsys.errors import ArtifactError, ConfigError, RecsysError
 from recsys.work import request
 from recsys.work.catalog import DEFAULT_RATING_MODEL, all_labels, blend_parts, missing_views
-from recsys.work.jobs import DONE, FAILED, STOPPED
+from recsys.work.job_view import DONE, FAILED, STOPPED
 from recsys.work.request import TrainResult
 
 

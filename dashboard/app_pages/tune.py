@@ -10,7 +10,7 @@ from recsys.errors import RecsysError
 from recsys.work import tuning
 from recsys.work.catalog import DEFAULT_FACTOR_MODEL, builtin_labels
 from recsys.work.request import resolve
-from recsys.work.jobs import DONE, FAILED, STOPPED
+from recsys.work.job_view import DONE, FAILED, STOPPED
 from recsys.work.tuning_jobs import StudyView
 
 TUNABLE = builtin_labels()

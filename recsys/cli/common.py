@@ -15,7 +15,8 @@ from recsys.errors import ConfigError, RecsysError
 from recsys.evaluation.beyond_accuracy import BEYOND_COLUMNS
 from recsys.store.artifacts import ArtifactStore
 from recsys.work import request
-from recsys.work.jobs import FAILED, JobRunner
+from recsys.work.job_view import FAILED
+from recsys.work.jobs import JobRunner
 from recsys.work.training import ProgressPrinter, TrainResult
 
 TABLE_COLUMNS = ["model", "rmse", "mae", "precision", "recall", "ndcg", "hit_rate", "map", *BEYOND_COLUMNS,

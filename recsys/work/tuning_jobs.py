@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from recsys.data.dataset import Dataset
 from recsys.data.split import Split
-from recsys.work.jobs import QUEUED, RUNNING, Job, JobRunner, JobView
+from recsys.work.job_view import QUEUED, RUNNING, JobView
+from recsys.work.jobs import Job, JobRunner
 from recsys.work.tuned import TunedPreset
 from recsys.work.tuning import TrialReport, Tuner
 
