@@ -29,7 +29,7 @@ browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
 run: setup data
-	$(PY) -m streamlit run dashboard/app.py --server.address localhost --server.port $(PORT)
+	$(PY) -m dashboard.serve --server.address localhost --server.port $(PORT)
 
 # Both cores: each test file runs whole on one of two workers (a module's server and browser are
 # started once); every server picks its own free port.

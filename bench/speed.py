@@ -188,9 +188,12 @@ def bench_dashboard() -> list[str]:
             timings = visit_pages(url, visits=3)
             edits = mini_edit_times(url, edits=12)
         first_usable = timings["first page"] + listening
+        with serve(env) as (url, _, _):  # the same server restarted: the data cached, the models trained
+            restarted = visit_pages(url, visits=0)["first page"]
     lines = ["## Dashboard (ml-latest-small, headless Chromium)", "",
              f"Server start to the first page usable: {first_usable:.1f}s "
-             f"(listening after {listening:.1f}s).", "",
+             f"(listening after {listening:.1f}s); its first page {timings['first page']:.1f}s, reading the data "
+             f"for the first time. Restarted with the data cached: the first page in {restarted:.1f}s.", "",
              "| page | first visit: content shown (s) | first visit: default model in place (s) | "
              "warm: median of visits 2-3 (s) |", "|---|---|---|---|"]
     for link, _, _ in PAGES:
@@ -343,12 +346,20 @@ BIG_UPLOADS = ("200 MB of ratings, dashboard caps", "200 MB of ratings, zipped, 
                "20M short rows (187 MiB) zipped, command line (no caps)")
 
 
-def _short_rows(n: int = 20_000_000) -> bytes:
-    """`n` seeded rows "user,item,rating" with small ids (most pairs repeat and are merged)."""
-    rng = np.random.default_rng(0)
-    users, items, ratings = rng.integers(1, 100, n), rng.integers(1, 10_000, n), rng.integers(1, 6, n)
-    return ("user,item,rating\n" + "\n".join(f"{u},{i},{r}" for u, i, r in
-                                             zip(users.tolist(), items.tolist(), ratings.tolist())) + "\n").encode()
+def _short_rows_zip(n: int = 20_000_000) -> bytes:
+    """A zip of `n` seeded rows "user,item,rating" with small ids (most pairs repeat and are merged),
+    written a million rows at a time so building it costs little memory."""
+    import io
+    import zipfile
+
+    rng, buffer = np.random.default_rng(0), io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive, archive.open("ratings.csv", "w") as out:
+        out.write(b"user,item,rating\n")
+        for start in range(0, n, 1_000_000):
+            size = min(1_000_000, n - start)
+            rows = np.stack([rng.integers(1, 100, size), rng.integers(1, 10_000, size), rng.integers(1, 6, size)], 1)
+            out.write("\n".join(f"{u},{i},{r}" for u, i, r in rows.tolist()).encode() + b"\n")
+    return buffer.getvalue()
 
 
 def _repeated_rows(full: list[str], target: int, extra: str = "") -> bytes:
@@ -377,12 +388,12 @@ def big_upload_child(name: str) -> dict:
 
     full = (small_folder() / "ratings.csv").read_text().splitlines()
     if "short rows" in name:
-        data = _short_rows()
+        data = _short_rows_zip()
     elif "wide rows" in name:
         data = _repeated_rows(full, BIG_UPLOAD_BYTES, extra="," + "x" * 80)
     else:
         data = _repeated_rows(full, BIG_UPLOAD_BYTES if "zipped" not in name else 3 * BIG_UPLOAD_BYTES)
-    if "zipped" in name:
+    if "zipped" in name and "short rows" not in name:
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr("ratings.csv", data)

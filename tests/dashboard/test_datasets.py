@@ -32,3 +32,15 @@ def test_uploads_are_told_apart_and_the_latest_of_each_kind_counts():
     assert split_uploads([("u.data", b"1")]) == (("u.data", b"1"), None)
     with pytest.raises(DataError, match="add the ratings file too"):
         split_uploads([("movies.dat", b"1")])
+
+
+def test_the_server_starts_with_the_pages_imports_and_the_default_dataset_warm(movielens_dir):
+    """`make run` starts `python -m dashboard.serve`: the first visitor's first page does not wait
+    for the libraries, the core or the default dataset's first read."""
+    import sys
+
+    from dashboard import datasets, serve
+
+    assert serve.DEFAULT_DATASET == datasets.DEFAULT
+    assert not [m for m in serve.WARM if m.startswith("dashboard")], "Streamlit caches belong to the running server"
+    assert serve.warm() >= 0 and all(module in sys.modules for module in serve.WARM)
