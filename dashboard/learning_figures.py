@@ -40,7 +40,7 @@ def _traces(xy: np.ndarray, colours: list[str], hover: list[str], picked: list[i
                         marker=dict(color=colours, size=6, opacity=0.65), hovertemplate="%{text}<extra></extra>")
     chosen = go.Scatter(x=xy[picked, 0], y=xy[picked, 1], mode="markers+text", text=labels, name="picked",
                         textposition=[LABEL_PLACES[n % len(LABEL_PLACES)] for n in range(len(picked))],
-                        showlegend=False, hovertext=labels, hoverinfo="text",
+                        showlegend=False, hovertext=labels, hoverinfo="text", textfont=dict(size=12, color="#111"),
                         marker=dict(size=13, color="black", symbol="diamond", line=dict(color="white", width=1)))
     trails = go.Scatter(x=[] if trail is None else trail[:, 0], y=[] if trail is None else trail[:, 1], mode="lines",
                         name="trails", showlegend=False, line=dict(color="rgba(0,0,0,0.35)", width=1.5),
