@@ -58,15 +58,17 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def serve(env: dict[str, str], port: int | None = None, timeout: float = 60,
-          log: Path | None = None) -> Iterator[tuple[str, float, int]]:
-    """Run the dashboard as `make run` does (`python -m dashboard.serve`: `streamlit run
-    dashboard/app.py` with its imports warm) on 127.0.0.1; yields (url, seconds until it listened,
-    the server's process id). The server's stderr goes to `log` when given."""
+          log: Path | None = None, warm: bool = False) -> Iterator[tuple[str, float, int]]:
+    """Run `streamlit run dashboard/app.py` on 127.0.0.1, or with `warm` as `make run` does
+    (`python -m dashboard.serve`: the same after loading the libraries, the core and the default
+    dataset); yields (url, seconds until it listened, the server's process id). The server's
+    stderr goes to `log` when given."""
     port = port or free_port()
     started = time.perf_counter()
     errors = open(log, "w") if log is not None else subprocess.DEVNULL
     process = subprocess.Popen(
-        [sys.executable, "-m", "dashboard.serve", "--server.headless", "true",
+        [sys.executable, "-m", *(["dashboard.serve"] if warm else ["streamlit", "run", str(REPO / "dashboard" / "app.py")]),
+         "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
         cwd=REPO, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=errors)
     try:

@@ -14,7 +14,7 @@ OUTPUT = REPO / "test-output" / "e2e"
 def test_every_page_in_a_real_browser(movielens_dir, tmp_path):
     require_chromium()
     env = {"RECSYS_ARTIFACTS_DIR": str(tmp_path / "artifacts"), "RECSYS_DATA_DIR": str(movielens_dir)}
-    with serve(env) as (url, _, _):
+    with serve(env, warm=True) as (url, _, _):  # started as `make run` starts it (python -m dashboard.serve)
         timings = visit_pages(url, visits=2, screenshots=OUTPUT)
     (OUTPUT / "timings.txt").write_text("page: first visit / second visit (seconds until its key text shows)\n" + "".join(
         f"{link}: {timings[(link, 1)]:.1f} / {timings[(link, 2)]:.1f}\n" for link, _, _ in PAGES))

@@ -82,7 +82,10 @@ def test_a_request_is_resolved_once_from_a_page(movielens_dir, monkeypatch, tmp_
 
     from tests.conftest import REPO, finish_jobs
 
+    from dashboard import resources
+
     monkeypatch.setenv("RECSYS_ARTIFACTS_DIR", str(tmp_path))
+    resources.reset_models()  # nothing trained by an earlier test in this process: biases must be missing
     at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=300)
     at.run()
     at.switch_page("app_pages/compare.py").run()
@@ -93,3 +96,4 @@ def test_a_request_is_resolved_once_from_a_page(movielens_dir, monkeypatch, tmp_
     assert not at.exception
     per_run = {step: n / 2 for step, n in counted.calls.items()}  # the click's run and the run after the job
     assert per_run == {"per-size settings": 1, "config": 1, "artifact key": 1}, counted.calls
+    resources.reset_models()
