@@ -91,3 +91,12 @@ def finish_jobs(at, timeout: float = 300):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def compare_over_folds(at, models: list[str]):
+    """The Compare page over five folds for `models`, with any missing run trained."""
+    at.multiselect(key="compare_models").set_value(models).run()
+    at.radio(key="compare_protocol").set_value("folds (mean and spread)").run()
+    if any(b.key == "train_missing" for b in at.button):
+        at.button(key="train_missing").click().run()
+    return finish_jobs(at)

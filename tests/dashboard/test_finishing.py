@@ -7,7 +7,7 @@ from urllib.parse import parse_qs
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO, finish_jobs
+from tests.conftest import REPO, compare_over_folds, finish_jobs
 
 APP = str(REPO / "dashboard" / "app.py")
 
@@ -57,12 +57,7 @@ def test_a_link_from_the_map_opens_recommendations_with_the_maps_model_and_split
 
 
 def test_folds_mode_pairs_models_over_the_folds_and_says_what_it_leaves_out(app):
-    at = _open(app, "compare")
-    at.multiselect(key="compare_models").set_value(["biases", "global-mean"]).run()
-    at.radio(key="compare_protocol").set_value("folds (mean and spread)").run()
-    if any(b.key == "train_missing" for b in at.button):
-        at.button(key="train_missing").click().run()
-    finish_jobs(at)
+    at = compare_over_folds(_open(app, "compare"), ["biases", "global-mean"])
     assert any(h.value == "Which differences hold" for h in at.subheader)
     assert any("paired t-test" in c.value for c in at.caption)
     assert any("biases beats global-mean" in m.value and "RMSE" in m.value for m in at.markdown)

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from recsys.work.catalog import DEFAULT_RATING_MODEL
-from tests.conftest import REPO, finish_jobs
+from tests.conftest import REPO, compare_over_folds, finish_jobs
 
 APP = str(REPO / "dashboard" / "app.py")
 TIMEOUT = 300
@@ -257,12 +257,7 @@ def test_compare_page_trains_missing_and_compares_with_confidence(app):
 
 
 def test_compare_page_over_folds_gives_t_intervals(app):
-    at = _open(app, "compare")
-    at.multiselect(key="compare_models").set_value(["biases", "global-mean"]).run()
-    at.radio(key="compare_protocol").set_value("folds (mean and spread)").run()
-    if any(b.key == "train_missing" for b in at.button):
-        at.button(key="train_missing").click().run()
-        finish_jobs(at)
+    at = compare_over_folds(_open(app, "compare"), ["biases", "global-mean"])
     assert not at.exception, [e.value for e in at.exception]
     table = at.dataframe[0].value.set_index("model")
     low, high = (float(v) for v in table.at["biases", "RMSE"].split("(")[1].rstrip(")").split(" to "))
