@@ -22,6 +22,7 @@ PAGES = [
     st.Page("app_pages/factors.py", title="Latent factors", icon=":material/scatter_plot:"),
     st.Page("app_pages/recommend.py", title="Recommendations", icon=":material/movie:"),
     st.Page("app_pages/mini.py", title="Mini demo", icon=":material/lightbulb:"),
+    st.Page("app_pages/lessons.py", title="Lessons", icon=":material/school:"),
     st.Page("app_pages/compare.py", title="Compare models", icon=":material/leaderboard:"),
     st.Page("app_pages/tune.py", title="Tune", icon=":material/tune:"),
 ]
