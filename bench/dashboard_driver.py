@@ -29,6 +29,7 @@ PAGES = [
     ("Latent factors", "Nearest to", 180),
     ("Recommendations", "Top-10 by", 240),
     ("Mini demo", "Bob / Beauty Inside", 120),
+    ("Lessons", "What to notice", 120),
     ("Compare models", "Compare models", 60),
 ]
 

@@ -2,6 +2,8 @@
 control, one figure and a "what to notice" line, and a handout to take away. The models are
 trained once per server (jobs with progress the first time) and kept in the artifact store; a
 student's own ratings stay in their session."""
+from typing import Callable
+
 import numpy as np
 import streamlit as st
 
@@ -39,6 +41,13 @@ def _cold(model_key: str, _dataset, _model) -> lessons.ColdStart:
     return lessons.cold_start(_dataset, train, test, _model)
 
 
+@st.cache_resource(show_spinner=False, max_entries=512)
+def _shared(keys: tuple, _build: Callable[[], Lesson]) -> Lesson:
+    """A lesson as every session with the same models and control value sees it, built once per
+    server (a class clicks the same lessons; only lesson 1 is each student's own)."""
+    return _build()
+
+
 def _model(dataset, overrides: dict | None = None):
     """The lesson's als model (trained as a job the first time, with its progress; None meanwhile)."""
     return services.request_model(dataset, MODEL, SPLIT, overrides)
@@ -72,7 +81,7 @@ def _lesson(key: str, dataset, result) -> Lesson | None:
         return lesson_views.you(dataset, model, items, ratings)
     if key == "alternate":
         on = st.radio("Alternate on", ["the mini 4 x 5 example", dataset.name], horizontal=True, key="lesson_alt_on")
-        return lesson_views.alternate(dataset, model, on != dataset.name)
+        return _shared(("alternate", result.key, on), lambda: lesson_views.alternate(dataset, model, on != dataset.name))
     if key == "directions":
         found = _directions(result.key, dataset, model)
         direction = st.radio("Direction", list(range(1, len(found.explained) + 1)), horizontal=True, key="lesson_dir")
@@ -80,11 +89,12 @@ def _lesson(key: str, dataset, result) -> Lesson | None:
         low, high = float(column.min()), float(column.max())
         position = st.slider("Slide the point along it", round(low, 2), round(high, 2), round(high * 0.6, 2),
                              step=round((high - low) / 40, 3) or 0.01, key=f"lesson_pos_{direction}")
-        return lesson_views.directions(dataset, found, direction, position)
+        return _shared(("directions", result.key, direction, position),
+                       lambda: lesson_views.directions(dataset, found, direction, position))
     if key == "biases-first":
         minimum = st.slider("Minimum ratings for the table", 10, 200, 50, key="lesson_bias_min")
         train, test = _parts(dataset.fingerprint, dataset)
-        return lesson_views.biases(dataset, train, test, model, minimum)
+        return _shared(("biases", result.key, minimum), lambda: lesson_views.biases(dataset, train, test, model, minimum))
     if key == "regularisation":
         penalty = st.select_slider("Penalty of the regularised model", sorted(PENALTIES), value=PENALTIES[0],
                                    key="lesson_penalty")
@@ -92,15 +102,16 @@ def _lesson(key: str, dataset, result) -> Lesson | None:
         with_penalty = result if penalty == PENALTIES[0] else _model(dataset, {"reg": penalty})
         if without is None or with_penalty is None:
             return None
-        return lesson_views.regularisation(dataset, without.model, with_penalty.model, penalty)
+        return _shared(("regularisation", without.key, with_penalty.key, penalty),
+                       lambda: lesson_views.regularisation(dataset, without.model, with_penalty.model, penalty))
     if key == "similarity":
         counts = np.bincount(dataset.ratings.items, minlength=dataset.n_items)
         popular = np.argsort(-counts, kind="stable")[:300]
         item = st.selectbox("Movie", popular, format_func=lambda i: dataset.titles([i])[0], key="lesson_movie")
-        return lesson_views.similarity(dataset, model, int(item))
+        return _shared(("similarity", result.key, int(item)), lambda: lesson_views.similarity(dataset, model, int(item)))
     size = st.radio("One person's top-10 after", list(lessons.COLD_SIZES), horizontal=True, key="lesson_cold_size",
                     format_func=lambda n: f"{n} rating{'s' if n > 1 else ''}")
-    return lesson_views.cold(_cold(result.key, dataset, model), size)
+    return _shared(("cold", result.key, size), lambda: lesson_views.cold(_cold(result.key, dataset, model), size))
 
 
 def _show(lesson: Lesson) -> None:

@@ -50,6 +50,17 @@ def test_curves_keep_one_colour_per_model_and_dash_validation():
     assert {t.line.dash for t in traces if t.name.endswith("validation")} == {"dash"}
 
 
+def test_two_maps_side_by_side_and_length_on_a_log_axis():
+    points = pd.DataFrame({"x": [0.0, 1.0, 2.0], "y": [1.0, 0.0, 1.0], "title": ["a", "b", "c"]})
+    fig = lf.twin_maps({"without a penalty": points, "with penalty 0.1": points.assign(x=points["x"] / 10)})
+    assert len(fig.data) == 2 and fig.data[0].xaxis == "x" and fig.data[1].xaxis == "x2"
+    assert [a.text for a in fig.layout.annotations] == ["without a penalty", "with penalty 0.1"]
+    frame = pd.DataFrame({"title": ["a", "b"], "ratings": [3, 300], "length": [0.2, 1.1]})
+    fig = lf.length_figure(frame, 0.74)
+    assert fig.layout.xaxis.type == "log" and "Spearman 0.74" in fig.layout.title.text
+    assert list(fig.layout.xaxis.tickvals) == [1, 10, 100]
+
+
 def test_a_handout_writes_plotly_once_and_every_lesson_in_order():
     people = pd.DataFrame({"user": [1, 2, 3], "x": [0.0, 1.0, 2.0], "y": [1.0, 0.0, 1.0], "count": [1, 2, 3]})
     one = Lesson("you", "Words <one>.", "Notice one.", (lf.you_map(people, (1.0, 1.0)),),
