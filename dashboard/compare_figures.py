@@ -11,7 +11,8 @@ from dashboard.figure_base import empty_figure, layout
 from recsys.evaluation import glossary
 
 HOLDS, OPEN = "#1b7f3b", "#9a9a9a"  # a difference that holds / one that cannot be told from noise
-METRIC_NAMES = {name: glossary.label(name) for name in ("rmse", "mae", "ndcg", "precision", "recall")}
+METRIC_NAMES = {name: glossary.label(name) for name in ("rmse", "mae", "ndcg", "precision", "recall", "poprsp",
+                                                        "popreo", "miscalibration")}
 
 
 def interval_bars(table: pd.DataFrame, metrics: tuple[str, ...], title: str, axis: str) -> go.Figure:
@@ -136,3 +137,18 @@ def best_so_far(trials: pd.DataFrame, metric: str) -> go.Figure:
     fig.update_xaxes(title="trial", tickformat="d", dtick=1 if len(trials) <= 20 else None)
     fig.update_yaxes(title=f"{name} ({'lower' if metric in ('rmse', 'mae') else 'higher'} is better)")
     return layout(fig, title)
+
+
+def genre_mix(mix: pd.DataFrame, user: object, model: str, score: float) -> go.Figure:
+    """A user's genre mix as watched (their training movies) beside that of their top-10."""
+    title = f"User {user}: genres watched and genres in {model}'s top-10"
+    if mix.empty:
+        return empty_figure(title, "Neither this user's movies nor their list carry genres.")
+    ordered = mix.sort_values("watched", ascending=False, kind="stable")
+    fig = go.Figure([go.Bar(x=ordered["genre"], y=ordered["watched"], name="watched (training ratings)",
+                            marker_color="#6baed6"),
+                     go.Bar(x=ordered["genre"], y=ordered["recommended"], name=f"in the top-10 ({model})",
+                            marker_color="#fd8d3c")])
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title="share of the movies' genres", tickformat=".0%")
+    return layout(fig, f"{title}<br><sup>miscalibration (KL) {score:.3f}; 0 is the same mix</sup>", height=420)

@@ -3,6 +3,7 @@ their intervals, which differences hold, where the models differ, whom one model
 the top-10s do beyond accuracy. Each takes what it shows as parameters."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -13,6 +14,8 @@ from recsys.errors import ArtifactError, RecsysError
 from recsys.evaluation import glossary
 from recsys.evaluation.compare import Comparison, user_versus
 from recsys.evaluation.confidence import holds, verdict
+from recsys.evaluation.demographics import KINDS as DEMOGRAPHIC_KINDS, help_by_group
+from recsys.evaluation.fairness import FAIRNESS_COLUMNS, miscalibration, user_genre_mix
 from recsys.work.request import resolve
 
 BEYOND = {name: glossary.meaning(name) for name in ("coverage", "gini", "arp", "aplt", "novelty", "diversity",
@@ -114,19 +117,28 @@ def differences(pairs: pd.DataFrame, how: str = PAIRED_ON_USERS) -> None:
             st.markdown((":green[:material/check_circle:] " if ok else ":gray[:material/remove:] ") + verdict(row))
 
 
-def where(result: Comparison) -> None:
-    """Errors by segment: users by activity, movies by popularity, genre, warm and new rows."""
+#: what a dataset without demographics is told
+NO_DEMOGRAPHICS = ("{name} has no demographics, so its users cannot be grouped by age, gender or occupation "
+                   "(ml-100k has them, in u.user).")
+
+
+def where(result: Comparison, dataset) -> None:
+    """Errors by segment: users by activity (and age, gender, occupation where the data has
+    them), movies by popularity, genre, warm and new rows."""
     st.subheader("Where the models differ")
-    kinds = ["user activity", "movie popularity", "primary genre", "row group"]
+    people = [k for k in DEMOGRAPHIC_KINDS if (result.segments["kind"] == k).any()]
+    kinds = ["user activity", *people, "movie popularity", "primary genre", "row group"]
     kind = st.radio("Segment by", kinds, horizontal=True, key=state.persistent("compare_segment", kinds[0]),
                     on_change=state.keep, args=("compare_segment",))
     left, right = st.columns(2)
     left.plotly_chart(cf.segment_bars(result.segments, kind, "rmse"), key="segment_rmse")
-    if kind == "user activity":
+    if kind == "user activity" or kind in people:
         right.plotly_chart(cf.segment_bars(result.segments, kind, "ndcg"), key="segment_ndcg")
     else:
-        right.caption("NDCG@10 is a number per user, so it is split by user activity only. Activity is the user's "
+        right.caption("NDCG@10 is a number per user, so it is split by groups of users only. Activity is the user's "
                       "number of training ratings; popularity quarters split the movies by training ratings.")
+    if not people:
+        st.caption(NO_DEMOGRAPHICS.format(name=dataset.name))
 
 
 def whom(result: Comparison, dataset, split) -> None:
@@ -153,6 +165,46 @@ def whom(result: Comparison, dataset, split) -> None:
     better = int((frame["change"] < 0).sum())
     st.caption(f"{b} lowers the error of {better:,} of {len(frame):,} test users and raises or keeps it for the rest. "
                "Click a user to open their recommendations.")
+    groups = help_by_group(frame, dataset)
+    if groups.empty:
+        st.caption(NO_DEMOGRAPHICS.format(name=dataset.name))
+        return
+    st.markdown(f"**By group: the mean change of a user's RMSE from {a} to {b}** (below 0: {b} helps the group)")
+    shown = groups.assign(mean_change=[f"{v:+.4f} ({lo:+.4f} to {hi:+.4f})" for v, lo, hi in
+                                       zip(groups["mean_change"], groups["mean_change_low"], groups["mean_change_high"])],
+                          helped=(groups["helped"] * 100).round(0).astype(int).astype(str) + "%")
+    st.dataframe(shown[["kind", "group", "users", "mean_change", "helped"]].rename(columns={
+        "mean_change": "mean change (95% interval)", "helped": f"users {b} helps"}), hide_index=True)
+
+
+def serves(result: Comparison, dataset, split) -> None:
+    """Popularity bias (PopRSP, PopREO) and genre calibration with their intervals, and one user's
+    two genre mixes."""
+    table = result.models
+    measures = tuple(m for m in FAIRNESS_COLUMNS if m in table and table[m].notna().any())
+    if not measures:
+        return
+    st.subheader("Whom the lists serve: popular against long-tail movies, and each user's genres")
+    st.plotly_chart(cf.interval_bars(table, measures, "Popularity bias and miscalibration", "lower is fairer"),
+                    key="fairness_bars")
+    st.dataframe(with_interval(table, measures), hide_index=True, column_config=column_help(measures))
+    st.caption("Popular movies: the most-rated movies that together hold 80% of the training ratings; the long tail "
+               "is every other movie. " + " ".join(f"**{glossary.label(m)}**: {glossary.meaning(m)}." for m in measures)
+               + " Intervals: bootstrap over users.")
+    rankers = [label for label, s in result.scored.items() if len(s.lists)]
+    if not rankers:
+        return
+    left, right = st.columns(2)
+    model = left.selectbox("Model", rankers, key="calibration_model")
+    scored = result.scored[model]
+    users = dataset.user_ids[scored.sums.ranked_users]
+    picked = right.selectbox("User", users, key="calibration_user")
+    row = int(np.flatnonzero(users == picked)[0])
+    train, _ = split.apply(dataset)
+    mix = user_genre_mix(int(scored.sums.ranked_users[row]), scored.lists[row], train, list(dataset.items["genres"]))
+    p, q = mix["watched"].to_numpy()[None, :], mix["recommended"].to_numpy()[None, :]
+    st.plotly_chart(cf.genre_mix(mix, picked, model, float(miscalibration(p, q)[0]) if len(mix) else float("nan")),
+                    key="genre_mix")
 
 
 def beyond(table: pd.DataFrame) -> None:

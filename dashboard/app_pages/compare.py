@@ -3,7 +3,7 @@ where the models differ, whom one helps, and what their top-10s do beyond accura
 import pandas as pd
 import streamlit as st
 
-from dashboard import compare_figures as cf, datasets, state
+from dashboard import compare_figures as cf, compare_outside, datasets, state
 from dashboard import compare_panels as panels
 from dashboard import services
 from dashboard.tables import glossed, readable
@@ -56,19 +56,40 @@ def warm_and_new(table: pd.DataFrame, result) -> None:
                    "user and movie has training ratings.")
 
 
-def one_split(dataset, split, found: dict) -> None:
+def _with_outside(dataset, split, results: dict, outside: dict):
+    """The comparison with this session's outside models in it, kept for this session only (an
+    upload never enters the server's shared cache); recomputed when the models or files change."""
+    key = (tuple(r.key for r in results.values()), tuple((n, m.results.rows, m.results.kind) for n, m in outside.items()),
+           split.label(), dataset.fingerprint)
+    memo = st.session_state.get("outside_comparison")
+    if memo is None or memo[0] != key:
+        with st.spinner("Comparing, with the outside models…"):
+            memo = (key, compare({**{label: r.model for label, r in results.items()}, **outside}, dataset, split))
+        st.session_state["outside_comparison"] = memo
+    return memo[1]
+
+
+def compare(models: dict, dataset, split):
+    from recsys.evaluation.compare import comparison
+
+    return comparison(dataset, split, models)
+
+
+def one_split(dataset, split, found: dict, labels: list[str]) -> None:
     """Intervals by bootstrap over the test users, pairs, segments, users and beyond accuracy."""
     results = {label: result for (label, _), result in found.items()}
-    result = services.comparison(tuple(r.key for r in results.values()), dataset, split,
-                                 {label: r.model for label, r in results.items()})
+    outside = compare_outside.outside(dataset, split, set(labels))
+    result = _with_outside(dataset, split, results, outside) if outside else services.comparison(
+        tuple(r.key for r in results.values()), dataset, split, {label: r.model for label, r in results.items()})
     stored = pd.DataFrame([{"model": label, **r.metrics, "fit_seconds": r.fit_seconds} for label, r in results.items()])
-    panels.numbers(result.models.merge(stored[["model", "fit_seconds"]], on="model"),
+    panels.numbers(result.models.merge(stored[["model", "fit_seconds"]], on="model", how="left"),
                    "95% intervals by bootstrap over the test users (1,000 seeded resamples): the same users are "
                    "resampled for every model.")
     panels.differences(result.pairs)
-    panels.where(result)
+    panels.where(result, dataset)
     panels.whom(result, dataset, split)
     panels.beyond(result.models)
+    panels.serves(result, dataset, split)
     warm_and_new(stored, result)
     panels.training(found, stored, folds=False)
 
@@ -97,7 +118,7 @@ def main() -> None:
             st.info("Choose at least one model.")
         return
     if len(splits) == 1:
-        one_split(dataset, splits[0], found)
+        one_split(dataset, splits[0], found, labels)
     else:
         over_folds(found)
 

@@ -13,6 +13,7 @@ from recsys.cli.common import (
 from recsys.errors import ConfigError
 from recsys.evaluation.compare import MODEL_COLUMNS, comparison
 from recsys.evaluation.confidence import verdict
+from recsys.evaluation.external import external_model
 from recsys.store.artifacts import ArtifactStore
 
 
@@ -21,11 +22,20 @@ def cmd_compare(args) -> int:
     dataset = load_dataset(args)
     split = split_from(args)
     labels = [label.strip() for label in args.models.split(",") if label.strip()]
-    if len(labels) < 1:
-        raise ConfigError("--models needs at least one model")
+    if len(labels) + len(args.external) < 1:
+        raise ConfigError("--models needs at least one model (or give --external NAME=FILE)")
     store, started = ArtifactStore(), time.perf_counter()
     models = {label: run_training(dataset, resolved_request(dataset, label, split), store, args.retrain, quiet=True).model
               for label in labels}
+    for given in args.external:
+        name, _, path = given.partition("=")
+        if not name.strip() or not path:
+            raise ConfigError(f"--external wants NAME=FILE, got {given!r}")
+        if name.strip() in models:
+            raise ConfigError(f"two models are called {name.strip()!r}; give the external one another name")
+        model = external_model(name, Path(path), dataset, split)
+        models[model.label] = model
+        print(f"{model.label}: {model.results.rows:,} {model.results.kind} rows from {path} checked against the split")
     result = comparison(dataset, split, models, resamples=args.resamples, seed=args.seed)
     table = result.models[[c for c in MODEL_COLUMNS if c in result.models]]
     print(f"\n{dataset.name}, {split.label()}: 95% intervals by bootstrap over test users ({args.resamples:,} "
@@ -37,7 +47,7 @@ def cmd_compare(args) -> int:
         print()
         for _, row in result.pairs.iterrows():
             print(f"- {verdict(row)}")
-    print(f"\n{len(labels)} model(s) compared in {time.perf_counter() - started:.1f}s")
+    print(f"\n{len(models)} model(s) compared in {time.perf_counter() - started:.1f}s")
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)

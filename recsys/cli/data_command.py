@@ -1,11 +1,15 @@
 """`recsys data`: list, fetch, describe or check datasets and files."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from recsys.cli.common import (
     download_progress,
     load_dataset,
+    split_from,
 )
 from recsys.data import sources
+from recsys.data.split_export import FILES, export_split
 from recsys.data.stats import rating_histogram, summary
 from recsys.errors import ConfigError
 
@@ -39,4 +43,16 @@ def cmd_data(args) -> int:
     print("  rating histogram:")
     for row in histogram.itertuples():
         print(f"    {row.rating:>4g} {'#' * int(round(row.count * width)):<50} {row.count:,}")
+    return 0
+
+
+def cmd_split(args) -> int:
+    """`recsys split export`: the split's train.csv, test.csv and manifest.json, for training elsewhere."""
+    dataset, split = load_dataset(args), split_from(args)
+    manifest = export_split(dataset, split, Path(args.out))
+    rows = manifest["rows"]
+    print(f"{dataset.name}, split {manifest['split_label']}: {rows['train']:,} training and {rows['test']:,} test "
+          f"ratings written to {args.out}/ ({', '.join(FILES)}); ids are the dataset's own")
+    print(f"bring predictions back with: python -m recsys compare --dataset {dataset.name} --split {args.split} "
+          f"--external NAME=FILE")
     return 0

@@ -10,7 +10,7 @@ from recsys.cli.common import (
     say_error,
 )
 from recsys.cli.compare_command import cmd_compare
-from recsys.cli.data_command import cmd_data
+from recsys.cli.data_command import cmd_data, cmd_split
 from recsys.cli.model_commands import cmd_artifacts, cmd_evaluate, cmd_factors, cmd_params, cmd_recommend, cmd_train
 from recsys.cli.tune_command import cmd_tune
 from recsys.data import sources
@@ -25,6 +25,17 @@ from recsys.work.catalog import (
     DEFAULT_RATING_MODEL,
     all_labels,
 )
+
+
+def _columns_epilog() -> str:
+    """What every number of `compare`'s tables means (each with _low/_high: its 95% interval)."""
+    from recsys.evaluation import glossary
+    from recsys.evaluation.compare import MODEL_COLUMNS
+
+    names = [c for c in MODEL_COLUMNS if c != "model" and not c.endswith(("_low", "_high"))]
+    lines = [f"  {name:<16} {glossary.label(name)}: {glossary.meaning(name)}" for name in names]
+    return ("columns of the model table (models.csv); NAME_low and NAME_high bound its 95% interval:\n"
+            + "\n".join(lines) + "\nsegments.csv adds age, gender and occupation where the dataset has them (ml-100k).")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--folds", type=int, default=5)
         p.add_argument("--fold-name", default="u1", help="official ml-100k fold (u1-u5, ua, ub)")
 
+    spl = sub.add_parser("split", help="export a split (train.csv, test.csv, manifest.json) to train a model elsewhere")
+    spl.add_argument("action", choices=["export"])
+    dataset_args(spl)
+    spl.add_argument("--out", required=True, help="folder for train.csv, test.csv and manifest.json")
+    spl.set_defaults(run=cmd_split)
+
     tr = sub.add_parser("train", help="train one model (or load it from the cache)")
     dataset_args(tr)
     tr.add_argument("--model", default=DEFAULT_RATING_MODEL, choices=all_labels())
@@ -103,10 +120,16 @@ def build_parser() -> argparse.ArgumentParser:
     fac.add_argument("--users", action="store_true", help="user vectors instead of movie vectors")
     fac.set_defaults(run=cmd_factors)
 
-    cmp = sub.add_parser("compare", help="models on one split: intervals, paired tests, segments, beyond accuracy")
+    cmp = sub.add_parser("compare", help="models on one split: intervals, paired tests, segments, beyond accuracy",
+                         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_columns_epilog())
     dataset_args(cmp)
     cmp.add_argument("--models", default="biases,biased-mf,recommender-net,blend",
-                     help="comma-separated model labels")
+                     help="comma-separated model labels (may be empty with --external)")
+    cmp.add_argument("--external", action="append", default=[], metavar="NAME=FILE",
+                     help="a model trained elsewhere on this split (see `split export`): a CSV of user, item, "
+                          "prediction (rating metrics) or user, item, rank|score (top-k metrics) with the "
+                          "dataset's ids; checked against the split (every test row or evaluated user covered, no "
+                          "unknown ids, duplicates or training rows); repeatable")
     cmp.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples over test users")
     cmp.add_argument("--out", help="folder for models.csv, pairs.csv and segments.csv")
     cmp.add_argument("--retrain", action="store_true")

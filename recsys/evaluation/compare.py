@@ -15,6 +15,8 @@ from recsys.errors import ConfigError
 from recsys.evaluation import confidence, glossary
 from recsys.evaluation.beyond_accuracy import BEYOND_COLUMNS, beyond_accuracy, factor_diversity
 from recsys.evaluation.evaluate import evaluated_users, ranking_metrics, row_groups, top_k_lists
+from recsys.evaluation.demographics import user_groups
+from recsys.evaluation.fairness import FAIRNESS_COLUMNS, RESAMPLES, fairness
 from recsys.models.base import Recommender
 
 TOPK_METRICS = ("ndcg", "precision", "recall")
@@ -32,6 +34,7 @@ class Scored:
     rows: pd.DataFrame  # user, item, error (predicted - actual), group; empty for ranking-only models
     lists: np.ndarray  # the top-k of each ranked user (sums.ranked_users), -1 padded
     factor_items: np.ndarray | None
+    relevant: tuple[np.ndarray, ...] = ()  # each ranked user's relevant test movies
 
 
 def score(label: str, model: Recommender, train: Ratings, test: Ratings, k: int = 10,
@@ -49,7 +52,7 @@ def score(label: str, model: Recommender, train: Ratings, test: Ratings, k: int 
         for name, mask in row_groups(model, test).items():
             group[mask] = name
         rows = pd.DataFrame({"user": test.users, "item": test.items, "error": error, "group": group})
-    ranked = evaluated_users(test, threshold)
+    ranked = evaluated_users(test, threshold) if model.ranks else np.zeros(0, dtype=np.int64)
     relevant_rows = test.values >= threshold
     rel_users, rel_items = test.users[relevant_rows], test.items[relevant_rows]
     order = np.argsort(rel_users, kind="stable")
@@ -59,7 +62,7 @@ def score(label: str, model: Recommender, train: Ratings, test: Ratings, k: int 
     topk = ranking_metrics(lists, relevant, train.n_items, k).per_user if ranked.size else {}
     factors = model.factors()
     sums = confidence.UserSums(label, rating_users, n, sse, sae, ranked, {m: topk[m] for m in TOPK_METRICS if m in topk})
-    return Scored(sums, rows, lists, None if factors is None else factors.items)
+    return Scored(sums, rows, lists, None if factors is None else factors.items, tuple(relevant))
 
 
 @dataclass(frozen=True)
@@ -86,9 +89,13 @@ def comparison(dataset: Dataset, split: Split, models: dict[str, Recommender], k
     reps = confidence.replicates(sums, INTERVAL_METRICS, resamples, seed)
     table = confidence.intervals(sums, INTERVAL_METRICS, resamples, seed, reps=reps)
     genres = [set(g) for g in dataset.items["genres"]]
-    beyond = pd.DataFrame([{"model": label, **beyond_accuracy(s.lists, train, genres),
+    genre_lists = list(dataset.items["genres"])
+    nothing = {column: np.nan for column in BEYOND_COLUMNS}  # a model without lists (an outside predictions file)
+    beyond = pd.DataFrame([{"model": label, **(beyond_accuracy(s.lists, train, genres) if len(s.lists) else nothing),
                             "factor_diversity": factor_diversity(s.lists, s.factor_items)
-                            if s.factor_items is not None else np.nan}
+                            if s.factor_items is not None else np.nan,
+                            **fairness(s.sums.ranked_users, s.lists, list(s.relevant), train, genre_lists,
+                                       min(resamples, RESAMPLES), seed)}
                            for label, s in scored.items()])
     return Comparison(table.merge(beyond, on="model"), confidence.pairs(sums, PAIR_METRICS, resamples, seed, reps=reps),
                       segments(scored, train, dataset), scored)
@@ -128,15 +135,16 @@ def _ndcg_interval(values: np.ndarray, seed: int) -> tuple[float, float, float]:
 
 def segments(scored: dict[str, Scored], train: Ratings, dataset: Dataset, seed: int = 0) -> pd.DataFrame:
     """RMSE and NDCG@10 by segment for each model, each with a bootstrap interval over the
-    segment's users: users by training activity (RMSE and NDCG), movies by popularity quartile
-    of training counts, primary genre (the first listed) and row group (RMSE: NDCG is a number
-    per user, so only activity splits it)."""
+    segment's users: users by training activity and, where the dataset has them, by age band,
+    gender and occupation (RMSE and NDCG), movies by popularity quartile of training counts,
+    primary genre (the first listed) and row group (RMSE: NDCG is a number per user)."""
     user_counts = np.bincount(train.users, minlength=train.n_users)
     item_counts = np.bincount(train.items, minlength=train.n_items)
     quartile_edges = np.quantile(item_counts[item_counts > 0], [0.25, 0.5, 0.75]) if (item_counts > 0).any() \
         else np.zeros(3)
     quartiles = np.array(POPULARITY_NAMES, dtype=object)
     primary = np.array([g[0] if len(g) else "(no genre)" for g in dataset.items["genres"]], dtype=object)
+    people = user_groups(dataset)  # age, gender, occupation where the dataset has them
     out: dict[tuple[str, str, str], dict] = {}
 
     def entry(label: str, kind: str, segment: str) -> dict:
@@ -151,21 +159,26 @@ def segments(scored: dict[str, Scored], train: Ratings, dataset: Dataset, seed: 
                                      quartile_edges, item_counts[s.rows["item"]], side="left")], quartiles, ordered=True),
                                  genre=primary[s.rows["item"].to_numpy()],
                                  group=pd.Categorical(s.rows["group"].map(GROUP_NAMES), list(GROUP_NAMES.values()),
-                                                      ordered=True))
+                                                      ordered=True),
+                                 **{kind: labels[s.rows["user"].to_numpy()] for kind, labels in people.items()})
             for kind, column in (("user activity", "activity"), ("movie popularity", "popularity"),
-                                 ("primary genre", "genre"), ("row group", "group")):
+                                 ("primary genre", "genre"), ("row group", "group"), *((k, k) for k in people)):
                 for segment, part in rows.groupby(column, observed=True):  # in their natural order
                     row = entry(label, kind, segment)
                     row["n"] = len(part)
                     row["rmse"], row["rmse_low"], row["rmse_high"] = _rmse_interval(
                         part["user"].to_numpy(), part["error"].to_numpy(dtype=float), seed)
         if s.sums.ranked_users.size and "ndcg" in s.sums.topk:
-            activity = _activity_labels(user_counts[s.sums.ranked_users])
-            for segment in [name for name in ACTIVITY_NAMES if name in set(activity)]:
-                mask = activity == segment
-                row = entry(label, "user activity", segment)
-                row["users"] = int(mask.sum())
-                row["ndcg"], row["ndcg_low"], row["ndcg_high"] = _ndcg_interval(s.sums.topk["ndcg"][mask], seed)
+            ranked = s.sums.ranked_users
+            by_kind = {"user activity": pd.Categorical(_activity_labels(user_counts[ranked]), ACTIVITY_NAMES,
+                                                       ordered=True),
+                       **{kind: labels[ranked] for kind, labels in people.items()}}
+            for kind, labels in by_kind.items():
+                for segment in [name for name in labels.categories if (labels == name).any()]:
+                    mask = np.asarray(labels == segment)
+                    row = entry(label, kind, segment)
+                    row["users"] = int(mask.sum())
+                    row["ndcg"], row["ndcg_low"], row["ndcg_high"] = _ndcg_interval(s.sums.topk["ndcg"][mask], seed)
     return pd.DataFrame(list(out.values()), columns=["model", "kind", "segment", "n", "users", "rmse", "rmse_low",
                                                      "rmse_high", "ndcg", "ndcg_low", "ndcg_high"])
 
@@ -183,7 +196,7 @@ def user_versus(a: Scored, b: Scored, user_ids: np.ndarray) -> pd.DataFrame:
 
 #: the model table's columns in the order the CLI prints and writes them
 MODEL_COLUMNS = ["model", *[c for m in INTERVAL_METRICS for c in (m, f"{m}_low", f"{m}_high")], *BEYOND_COLUMNS,
-                 "factor_diversity"]
+                 "factor_diversity", *[c for m in FAIRNESS_COLUMNS for c in (m, f"{m}_low", f"{m}_high")]]
 
 
 def fold_table(frame: pd.DataFrame, by: str = "model") -> pd.DataFrame:

@@ -86,14 +86,18 @@ def replicates(models: list[UserSums], metrics: tuple[str, ...], resamples: int 
     """Every model's metrics on the same bootstrap resamples of the test users, drawn once:
     {(model, metric): one value per resample}. Rating metrics resample the rating users, top-k
     metrics the ranked users; every model sees the same resamples, so differences are paired."""
-    for other in models[1:]:
-        if not (np.array_equal(other.rating_users, models[0].rating_users)
-                and np.array_equal(other.ranked_users, models[0].ranked_users)):
-            raise ConfigError(f"{models[0].label} and {other.label} were not scored on the same users; "
-                              "compare models on one split")
+    rating, ranking = [m for m in models if m.n is not None], [m for m in models if m.topk]
+    for group, users_of in ((rating, lambda m: m.rating_users), (ranking, lambda m: m.ranked_users)):
+        for other in group[1:]:  # each metric pairs only the models that have it, on the same users
+            if not np.array_equal(users_of(other), users_of(group[0])):
+                raise ConfigError(f"{group[0].label} and {other.label} were not scored on the same users; "
+                                  "compare models on one split")
     out: dict[tuple[str, str], list[np.ndarray]] = {}
-    for kind, users in (("rating", models[0].rating_users), ("topk", models[0].ranked_users)):
-        wanted = [(m, s) for m in metrics for s in models
+    for kind, group in (("rating", rating), ("topk", ranking)):
+        if not group:
+            continue
+        users = group[0].rating_users if kind == "rating" else group[0].ranked_users
+        wanted = [(m, s) for m in metrics for s in group
                   if has(m, s) and (m in ("rmse", "mae")) == (kind == "rating")]
         if not wanted or users.size == 0:
             continue

@@ -40,6 +40,13 @@ TERMS: dict[str, Term] = {
     "factor_diversity": Term("vector diversity", "1 - mean cosine of two listed movies' vectors in the model",
                              low=0.0, high=2.0),
     "personalisation": Term("personalisation", "1 - mean overlap of two users' lists", **SHARE),
+    "poprsp": Term("popularity parity (PopRSP)", "how unequally popular and long-tail movies are recommended per movie "
+                   "(std/mean of the two rates; 0 equal); popular = the movies holding 80% of training ratings",
+                   lower_is_better=True, **SHARE),
+    "popreo": Term("popularity opportunity (PopREO)", "how unequally a liked (4+) test movie makes the list when "
+                   "popular vs long-tail (std/mean of the two recall rates; 0 equal)", lower_is_better=True, **SHARE),
+    "miscalibration": Term("genre miscalibration", "KL divergence of a user's top-10 genre mix from the mix they "
+                           "watched (0.01 mixing; 0: the same mix), mean over users", low=0.0, lower_is_better=True),
     "n_warm": Term("warm rows", "test ratings whose user and movie both have training ratings", low=0.0),
     "rmse_warm": Term("RMSE, warm rows", "error on the warm rows", **ERROR),
     "n_new_user": Term("rows of new users", "test ratings of users with no training rating", low=0.0),

@@ -36,9 +36,7 @@ class Recommender(ABC):
       movie is never ranked (its score is -inf), since nothing was learned about it;
     - fold_in: a new user with a few ratings gets a personal score row without retraining, for
       the models that can solve a user against their trained movie side.
-    Subclasses only ever see known pairs (`_predict_known`, `_score_known`). Predictions are
-    clipped to the rating scale.
-    """
+    Subclasses only ever see known pairs (`_predict_known`, `_score_known`); predictions are clipped to the scale."""
 
     name: ClassVar[str]
     config_type: ClassVar[type[ModelConfig]] = ModelConfig
@@ -127,6 +125,11 @@ class Recommender(ABC):
 
     # ----- properties every caller may ask -----
     @property
+    def ranks(self) -> bool:
+        """Whether it ranks movies for top-k lists (an outside model's predictions file does not)."""
+        return True
+
+    @property
     def predicts_ratings(self) -> bool:
         """False for ranking-trained models, whose RMSE is not meaningful."""
         return getattr(self.config, "objective", "rating") == "rating"
@@ -163,8 +166,7 @@ class Recommender(ABC):
 
     # ----- fit -----
     def memory_bytes(self) -> int:
-        """Roughly what the fitted model holds in memory: its arrays, sparse matrices, Keras
-        weights and parts (for the server's model-cache budget)."""
+        """Roughly what it holds in memory: arrays, sparse matrices, Keras weights, parts (the model cache's budget)."""
         return held_bytes(vars(self), set())
 
     @classmethod

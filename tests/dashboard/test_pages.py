@@ -235,13 +235,16 @@ def test_compare_page_trains_missing_and_compares_with_confidence(app):
     low, high = (float(v) for v in table.at["biases", "RMSE"].split("(")[1].rstrip(")").split(" to "))
     assert low < _value(table.at["biases", "RMSE"]) < high < _value(table.at["global-mean", "RMSE"])
     # error and top-10 bars, the forest, RMSE and NDCG by segment, users a vs b, beyond accuracy,
-    # row groups, curves, fit time
-    assert _charts(at) == 11  # (the forest: one chart per metric)
+    # popularity bias and calibration, one user's genre mixes, row groups, curves, fit time
+    assert _charts(at) == 13  # (the forest: one chart per metric)
     sentences = [m.value for m in at.markdown if "beats" in m.value or "cannot be told apart" in m.value]
     assert any("biases beats global-mean by" in s and "RMSE" in s and "after Holm" in s for s in sentences)
     beyond = at.dataframe[1].value.set_index("model")
     assert {"catalogue coverage", "Gini of exposure", "novelty (bits)", "personalisation"} <= set(beyond.columns)
-    groups = at.dataframe[2].value.set_index("model")  # warm and new rows with their counts
+    serves = at.dataframe[2].value.set_index("model")  # popularity bias and calibration, with intervals
+    assert {"popularity parity (PopRSP)", "popularity opportunity (PopREO)", "genre miscalibration"} <= set(serves.columns)
+    assert any("has no demographics" in c.value for c in at.caption)  # ml-latest-small has none
+    groups = at.dataframe[3].value.set_index("model")  # warm and new rows with their counts
     warm, new_items, new_users = (groups.at["biases", c] for c in ("warm rows", "rows of new movies", "rows of new users"))
     assert warm + new_items + new_users == 20167 and new_users == 0 and new_items > 0
     at.radio(key="compare_segment").set_value("movie popularity").run()
