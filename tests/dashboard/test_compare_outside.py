@@ -26,8 +26,9 @@ def _compare(dataset: str, models: list[str]) -> AppTest:
     return finish_jobs(at)
 
 
-def _biases_file(name: str) -> bytes:
-    """Predictions made outside from the exported training part alone: the mean plus movie biases."""
+def _biases_file(name: str) -> tuple[bytes, float]:
+    """Predictions made outside from the exported training part alone (the mean plus movie
+    biases), and their test RMSE computed here, independently of the page."""
     dataset = sources.load(name, download=False)
     train, test = Split().apply(dataset)
     frame = pd.DataFrame({"user": dataset.user_ids[train.users], "item": dataset.item_ids[train.items],
@@ -35,21 +36,24 @@ def _biases_file(name: str) -> bytes:
     mean = frame["rating"].mean()
     movie = frame.groupby("item")["rating"].mean() - mean
     out = pd.DataFrame({"user": dataset.user_ids[test.users], "item": dataset.item_ids[test.items]})
-    out["prediction"] = mean + out["item"].map(movie).fillna(0)
-    return out.to_csv(index=False).encode()
+    out["prediction"] = (mean + out["item"].map(movie).fillna(0)).clip(0.5, 5.0)
+    rmse = float(((out["prediction"] - test.values) ** 2).mean() ** 0.5)
+    return out.to_csv(index=False).encode(), rmse
 
 
 def test_an_outside_model_joins_the_comparison_as_a_row_like_ours(movielens_dir):
     at = _compare("ml-latest-small", ["biases", "global-mean"])
     download = next(e for e in at.get("download_button") if "Download this split" in e.proto.label)
     assert "holdout-0.2-s42" in download.proto.label
-    at.session_state["external_files"] = {"outside-means": _biases_file("ml-latest-small")}  # as the uploader keeps it
+    data, rmse = _biases_file("ml-latest-small")
+    at.session_state["external_files"] = {"outside-means": data}  # as the uploader keeps it
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("outside-means: 20,167 prediction rows" in s.value for s in at.success)
     table = at.dataframe[0].value.set_index("model")
     assert set(table.index) == {"biases", "global-mean", "outside-means"}
     assert table.at["outside-means", "NDCG@10"] == ""  # predictions only: no lists, no top-10 numbers
+    assert table.at["outside-means", "RMSE"].startswith(f"{rmse:.4f} (")  # the same RMSE as computed outside
     sentences = [m.value for m in at.markdown if "outside-means" in m.value and "RMSE" in m.value]
     assert sentences  # paired against ours
     # a broken file is refused with its lines named, and the rest of the page goes on
