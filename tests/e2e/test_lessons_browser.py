@@ -40,5 +40,5 @@ def test_a_student_rates_with_the_keyboard_and_lands_on_the_map(lessons_page):
             page.keyboard.press("ArrowRight")
     page.get_by_role("button", name="Place me on the map").click()
     page.get_by_text("Your top-10").first.wait_for(timeout=60_000)
-    assert page.locator("[data-testid='stDataFrame']").count() >= 1
+    page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=60_000)  # the table follows its caption
     assert page.get_by_text("Rate at least one movie").count() == 0

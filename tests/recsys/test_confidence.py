@@ -120,7 +120,9 @@ def test_comparison_on_a_real_split_and_the_user_by_user_view(ml100k):
     assert np.isnan(table.loc["popular", "rmse"]) and table.loc["popular", "gini"] > 0.98
     assert set(result.pairs.metric) == {"rmse", "ndcg"} and (result.pairs.p_holm >= result.pairs.p).all()
     kinds = set(result.segments.kind)
-    assert kinds == {"user activity", "movie popularity", "primary genre", "row group"}
+    assert kinds == {"user activity", "movie popularity", "primary genre", "row group", "age", "gender", "occupation"}
+    gender = result.segments[(result.segments.model == "biases") & (result.segments.kind == "gender")]
+    assert gender["n"].sum() == len(result.scored["biases"].rows) and gender["ndcg"].notna().all()  # every row, a group
     activity = result.segments[(result.segments.model == "biases") & (result.segments.kind == "user activity")]
     assert activity["n"].sum() == len(result.scored["biases"].rows) and activity["ndcg"].notna().all()
     versus = user_versus(result.scored["global-mean"], result.scored["biases"], ml100k.user_ids)
@@ -170,3 +172,5 @@ def test_segments_run_from_least_to_most(ml100k):
     assert popularity == [p for p in POPULARITY_NAMES if p in popularity] and len(popularity) == 4
     activity = segments[segments["kind"] == "user activity"]["segment"].tolist()
     assert activity == [a for a in ACTIVITY_NAMES if a in activity]
+    ages = segments[(segments["kind"] == "age") & (segments["model"] == "biases")]["segment"].tolist()
+    assert ages == ["under 18", "18-24", "25-34", "35-44", "45-49", "50-55", "56+"]
