@@ -38,9 +38,15 @@ def alternation_figure(table: pd.DataFrame, title: str) -> go.Figure:
         fig.add_trace(go.Scatter(x=table["iteration"], y=table["valid_rmse"], mode="lines+markers", name="validation",
                                  line=dict(color=PART_COLOURS["validation"]), text=hover,
                                  hovertemplate="%{text}<br>iteration %{x}<br>RMSE %{y:.4f}<extra>validation</extra>"))
+    if "objective" in table and table["objective"].notna().any():
+        fig.add_trace(go.Scatter(x=table["iteration"], y=table["objective"], mode="lines+markers",
+                                 name="what ALS lowers: √(squared error + penalty) per rating",
+                                 line=dict(color="#555", dash="dot"), marker=dict(symbol="diamond", size=6), text=hover,
+                                 hovertemplate="%{text}<br>iteration %{x}<br>%{y:.4f}<extra>penalised</extra>"))
     fig.update_xaxes(title="iteration (.5: the people just solved; whole: the movies just solved)", dtick=1)
-    fig.update_yaxes(title="RMSE")
-    return layout(fig, title)
+    fig.update_yaxes(title="error (RMSE scale)")
+    fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0))
+    return layout(fig, title, height=420)
 
 
 def direction_figure(points: pd.DataFrame, direction: int, other: int, position: float,

@@ -112,14 +112,17 @@ def place_you(dataset: Dataset, model: ALS, items: np.ndarray, ratings: np.ndarr
 # 2. Two steps, then alternate -------------------------------------------------------------------
 
 def alternation_table(half_steps: np.ndarray) -> pd.DataFrame:
-    """One row per half step of an ALS fit: which side was just solved and the error after it on
-    the training part and, where there is one, the validation part."""
+    """One row per half step of an ALS fit: which side was just solved, the error after it on the
+    training part and, where there is one, the validation part, and the root of the penalised
+    loss per training rating (what every half step lowers; NaN where not recorded)."""
     steps = np.asarray(half_steps, dtype=np.float64)
-    if steps.ndim != 2 or steps.shape[1] != 2 or len(steps) < 1:
-        raise ConfigError("half steps must be rows of (training RMSE, validation RMSE)")
+    if steps.ndim != 2 or steps.shape[1] not in (2, 3) or len(steps) < 1:
+        raise ConfigError("half steps must be rows of (training RMSE, validation RMSE[, root penalised loss])")
     solved = ["random start"] + ["people solved" if s % 2 else "movies solved" for s in range(1, len(steps))]
+    objective = steps[:, 2] if steps.shape[1] == 3 else np.full(len(steps), np.nan)
     return pd.DataFrame({"half_step": np.arange(len(steps)), "iteration": np.arange(len(steps)) / 2,
-                         "solved": solved, "train_rmse": steps[:, 0], "valid_rmse": steps[:, 1]})
+                         "solved": solved, "train_rmse": steps[:, 0], "valid_rmse": steps[:, 1],
+                         "objective": objective})
 
 
 def mini_alternation(grid: np.ndarray | None = None, iterations: int = 6, reg: float = 0.02,

@@ -51,6 +51,11 @@ class Side:
 
     matrix: sparse.csr_matrix
 
+    @property
+    def counts(self) -> np.ndarray:
+        """Ratings per row."""
+        return np.diff(self.matrix.indptr)
+
     @classmethod
     def of(cls, rows: np.ndarray, others: np.ndarray, values: np.ndarray, n: int, n_others: int) -> "Side":
         matrix = sparse.csr_matrix((np.asarray(values, np.float64), (rows, others)), shape=(n, n_others))
@@ -111,8 +116,9 @@ class ALS(Recommender):
 
     def _alternate(self, data: Ratings, valid: Ratings | None, iterations: int, callbacks, stop, phase: str,
                    history: History) -> tuple[np.ndarray, History]:
-        """`iterations` alternations from a seeded start; keeps the factors; returns the training and
-        validation RMSE after each half step (the start first) and the history."""
+        """`iterations` alternations from a seeded start; keeps the factors; returns, after each half
+        step (the start first), the training and validation RMSE and the root penalised loss, and
+        the history."""
         cfg, low, high = self.config, data.scale.low, data.scale.high
         self.mean = float(data.values.mean())
         centred = data.values - self.mean
@@ -123,8 +129,14 @@ class ALS(Recommender):
         bx, by = np.zeros(data.n_users), np.zeros(data.n_items)
 
         def errors() -> list[float]:
+            """Training RMSE, validation RMSE and the penalised loss per training rating (what
+            each half step lowers) as its square root, on the RMSE's scale."""
+            fitted = self.mean + bx[data.users] + by[data.items] + np.einsum("nk,nk->n", x[data.users], y[data.items])
+            penalty = cfg.reg * (np.sum((people.counts + cfg.prior) * (np.sum(x * x, 1) + bx * bx))
+                                 + np.sum((movies.counts + cfg.prior) * (np.sum(y * y, 1) + by * by)))
             return [rmse(data, self.mean, x, bx, y, by, low, high),
-                    rmse(valid, self.mean, x, bx, y, by, low, high) if valid is not None and len(valid) else np.nan]
+                    rmse(valid, self.mean, x, bx, y, by, low, high) if valid is not None and len(valid) else np.nan,
+                    float(np.sqrt((np.sum((data.values - fitted) ** 2) + penalty) / len(data)))]
 
         steps = [errors()]
         loop = EpochLoop(iterations, callbacks, stop, phase=phase, history=history)
@@ -133,7 +145,7 @@ class ALS(Recommender):
             steps.append(errors())
             y, by = solve_side(movies, x, bx, cfg.reg, cfg.prior)
             steps.append(errors())
-            train_error, valid_error = steps[-1]
+            train_error, valid_error, _ = steps[-1]
             loop.end(train_error ** 2, None if np.isnan(valid_error) else valid_error ** 2,
                      None if np.isnan(valid_error) else valid_error)
         self._x, self._bx, self._y, self._by = x, bx, y, by
@@ -169,7 +181,7 @@ class ALS(Recommender):
 
     def _state(self):
         return {"x": self._x, "bx": self._bx, "y": self._y, "by": self._by, "mean": np.array(self.mean),
-                "half_steps": getattr(self, "half_steps", np.zeros((0, 2)))}
+                "half_steps": getattr(self, "half_steps", np.zeros((0, 3)))}
 
     def _load_state(self, arrays):
         self._x, self._bx, self._y, self._by = arrays["x"], arrays["bx"], arrays["y"], arrays["by"]

@@ -22,6 +22,8 @@ def test_half_steps_draw_training_and_validation_only_where_there_is_one():
     table["valid_rmse"] = [1.1, 1.0, 0.95]
     fig = lf.alternation_figure(table, "t")
     assert [t.name for t in fig.data] == ["training", "validation"] and list(fig.data[1].y) == [1.1, 1.0, 0.95]
+    table["objective"] = [1.2, 1.0, 0.9]
+    assert fig.data[-1].line.dash != "dot" and lf.alternation_figure(table, "t").data[-1].line.dash == "dot"
 
 
 def test_the_direction_figure_marks_the_point_and_its_nearest_movies():

@@ -46,6 +46,10 @@ def test_the_penalised_loss_never_rises_from_one_iteration_to_the_next():
     data = _random_ratings(2)
     losses = [_penalised_loss(_fitted(data, n), data) for n in range(1, 7)]
     assert all(b <= a + 1e-9 for a, b in zip(losses, losses[1:])), losses
+    model = _fitted(data, 6)  # its own record, half step by half step, agrees
+    recorded = model.half_steps[:, 2]
+    assert np.all(np.diff(recorded) <= 1e-9), recorded
+    assert recorded[-1] == pytest.approx(np.sqrt(losses[-1] / len(data)))
 
 
 def _fitted(data: Ratings, iterations: int):

@@ -50,12 +50,13 @@ def test_the_bias_ladder_starts_at_the_mean_and_each_part_is_scored_on_the_test_
 
 def test_half_steps_are_labelled_by_the_side_just_solved():
     table = lessons.alternation_table(np.array([[1.0, 1.1], [0.9, 1.0], [0.8, 0.95]]))
-    assert list(table["solved"]) == ["random start", "people solved", "movies solved"]
+    assert list(table["solved"]) == ["random start", "people solved", "movies solved"] and table["objective"].isna().all()
     assert list(table["iteration"]) == [0, 0.5, 1.0]
     mini = lessons.mini_alternation(iterations=4)
     assert len(mini) == 9 and mini["valid_rmse"].isna().all() and mini["train_rmse"].iloc[-1] < 0.3
+    assert (np.diff(mini["objective"]) <= 1e-9).all()  # what ALS lowers falls at every half step
     with pytest.raises(ConfigError):
-        lessons.alternation_table(np.zeros((3, 3)))
+        lessons.alternation_table(np.zeros((3, 4)))
 
 
 def test_directions_are_named_by_their_ends_and_a_walk_finds_the_nearest():
