@@ -32,8 +32,9 @@ run: setup data
 	$(PY) -m dashboard.serve --server.address localhost --server.port $(PORT)
 
 # Both cores: each test file runs whole on one of two workers (a module's server and browser are
-# started once); every server picks its own free port.
-PYTEST_PARALLEL ?= -n 2 --dist loadfile
+# started once); every server picks its own free port. Files go out in collection order, where
+# tests/conftest.py puts the longest first, so the workers finish together.
+PYTEST_PARALLEL ?= -n 2 --dist loadfile --no-loadscope-reorder
 
 test: setup browser
 	$(PY) -m pytest $(PYTEST_PARALLEL)

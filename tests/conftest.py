@@ -28,6 +28,19 @@ def require_data() -> Path:
     return folder
 
 
+#: the longest test files (about 1-4 minutes each beside the rest), started first: with the Makefile's
+#: `--no-loadscope-reorder`, xdist hands files out in this order, so the two workers end together
+#: instead of one running a long browser file alone at the end
+LONGEST_FIRST = ("tests/e2e/test_browser.py", "tests/robustness/test_load.py", "tests/e2e/test_journeys.py",
+                 "tests/e2e/test_jobs_browser.py", "tests/robustness/test_faults.py", "tests/recsys/test_distribute.py")
+
+
+def pytest_collection_modifyitems(session, config, items) -> None:
+    """The longest files first, everything else in its usual order (a stable sort)."""
+    rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
+
+
 def require_chromium() -> None:
     """Debian's Chromium for the browser tests: skipped locally without it, a failure under CI=true."""
     from bench.dashboard_driver import CHROMIUM
