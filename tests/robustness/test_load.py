@@ -1,9 +1,9 @@
-"""Load: six browser sessions at once against one dashboard server on localhost open every page
+"""Load: four browser sessions at once against one dashboard server on localhost open every page
 and ask for recommendations. All succeed; a model already in the artifact store is loaded once and
 shared; a model nobody trained yet is trained once while the other sessions wait; memory stays
 bounded. (AppTest cannot do this: its instances share one global runtime and are not
 thread-safe.) `python bench/speed.py --parts load` sends waves of ten and reports the numbers;
-the suite keeps to six, enough for several sessions to wait on one training."""
+the suite keeps to four, enough for several sessions to wait on one training."""
 from __future__ import annotations
 
 from collections import Counter
@@ -19,14 +19,14 @@ from recsys.work.training import train_plan
 from tests.conftest import REPO, require_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-SESSIONS = 6
+SESSIONS = 4
 PEAK_RSS_MIB = 2048
 LESSON_MODEL = "als"  # the Lessons page trains it on first visit
 OUTPUT = REPO / "test-output" / "load"
 
 
-@pytest.mark.timeout(1800)  # six sessions take about 90 s alone; far longer beside the suite's other browser tests
-def test_six_sessions_at_once(ml_small, movielens_dir, tmp_path):
+@pytest.mark.timeout(1800)  # four sessions take about 70 s alone; far longer beside the suite's other browser tests
+def test_four_sessions_at_once(ml_small, movielens_dir, tmp_path):
     require_chromium()
     artifacts = tmp_path / "artifacts"
     planned = resolve(ml_small, DEFAULT_FACTOR_MODEL, SPLITS["random 80/20 holdout"]).plan
@@ -36,7 +36,7 @@ def test_six_sessions_at_once(ml_small, movielens_dir, tmp_path):
     OUTPUT.mkdir(parents=True, exist_ok=True)
     (OUTPUT / "report.txt").write_text(wave.describe(1) + "\n")
     assert not wave.failures, wave.failures
-    assert wave.loads == Counter({DEFAULT_FACTOR_MODEL: 1}), wave.loads  # loaded once, shared by all six
+    assert wave.loads == Counter({DEFAULT_FACTOR_MODEL: 1}), wave.loads  # loaded once, shared by all four
     # trained once, the others waited: the ranking default (Recommendations) and the lessons' model
     assert wave.trainings == Counter({DEFAULT_RANKING_MODEL: 1, LESSON_MODEL: 1}), wave.trainings
     assert wave.memory["peak"] < PEAK_RSS_MIB, wave.memory
