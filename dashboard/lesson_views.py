@@ -58,7 +58,7 @@ def you(dataset: Dataset, model, items: np.ndarray, ratings: np.ndarray | None) 
 def alternate(dataset: Dataset, model, on_mini: bool) -> Lesson:
     """Lesson 2 on the mini 4 x 5 example or on the dataset."""
     table = lessons.mini_alternation() if on_mini else lessons.alternation_table(model.half_steps)
-    where = "the 4 x 5 romance/sci-fi example" if on_mini else f"{dataset.name} (training part; validation dashed)"
+    where = "the 4 x 5 romance/sci-fi example" if on_mini else f"{dataset.name} (its training and validation parts)"
     text = ("If we knew each movie's vector (how much romance, how much action), each person's taste would be a "
             "regression on the movies they rated; and if we knew the people, each movie would be a regression on "
             "the people who rated it. Alternating least squares does exactly that: fix the movies and solve the "
