@@ -8,7 +8,7 @@ from dashboard import compare_panels as panels
 from dashboard import services
 from dashboard.tables import glossed, readable
 from recsys.data.split import fold_splits
-from recsys.evaluation.compare import fold_table
+from recsys.evaluation.compare import comparison, fold_table
 from recsys.evaluation.confidence import fold_pairs
 from recsys.evaluation.evaluate import GROUP_COLUMNS
 from recsys.work.catalog import DEFAULT_COMPARISON, all_labels
@@ -59,20 +59,14 @@ def warm_and_new(table: pd.DataFrame, result) -> None:
 def _with_outside(dataset, split, results: dict, outside: dict):
     """The comparison with this session's outside models in it, kept for this session only (an
     upload never enters the server's shared cache); recomputed when the models or files change."""
-    key = (tuple(r.key for r in results.values()), tuple((n, m.results.rows, m.results.kind) for n, m in outside.items()),
-           split.label(), dataset.fingerprint)
+    key = (tuple(r.key for r in results.values()), tuple(outside))  # outside: by name and file content
     memo = st.session_state.get("outside_comparison")
     if memo is None or memo[0] != key:
         with st.spinner("Comparing, with the outside models…"):
-            memo = (key, compare({**{label: r.model for label, r in results.items()}, **outside}, dataset, split))
+            theirs = {content[0]: model for content, model in outside.items()}
+            memo = (key, comparison(dataset, split, {**{label: r.model for label, r in results.items()}, **theirs}))
         st.session_state["outside_comparison"] = memo
     return memo[1]
-
-
-def compare(models: dict, dataset, split):
-    from recsys.evaluation.compare import comparison
-
-    return comparison(dataset, split, models)
 
 
 def one_split(dataset, split, found: dict, labels: list[str]) -> None:
