@@ -132,6 +132,8 @@ WATCH_RUNS = """() => {
   new MutationObserver(() => window.__runs.push([app.getAttribute('data-test-script-state'), performance.now()]))
     .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
 }"""
+#: true when the app is not running its script (its last run has ended)
+RUN_ENDED = """() => document.querySelector('[data-testid="stApp"]')?.getAttribute('data-test-script-state') === 'notRunning'"""
 #: true once a run has started and ended since the edit; waits two frames so the charts are painted
 RUN_ANSWERED = """() => {
   const runs = window.__runs || [];
@@ -200,6 +202,9 @@ def concurrent_sessions(url: str, sessions: int, timeout_scale: float = 4.0) -> 
                     await page.get_by_role("button", name="Random user").click()
                     await page.wait_for_timeout(500)
                     await page.get_by_text(expected).first.wait_for(timeout=wait * 1000 * timeout_scale)
+                    # that run must end before the next link: a page switch sent while a run is still
+                    # going was seen to leave a session on the old page under load (Mini demo next)
+                    await page.wait_for_function(RUN_ENDED, timeout=wait * 1000 * timeout_scale, polling=100)
                 record[link] = time.perf_counter() - begun
                 if await page.locator('[data-testid="stException"]').count() or \
                         await page.get_by_text("Traceback").count():
