@@ -74,7 +74,7 @@ class MyFMPeer(PeerModel):
         os.environ.setdefault("TQDM_DISABLE", "1")  # myFM draws a progress bar otherwise
         import myfm
 
-        from recsys.models.fm_features import DayBins, build_sides
+        from recsys.gibbs.features import DayBins, build_sides
 
         self.bins = DayBins.of(train.timestamps, 1)
         self.sides = build_sides(train, self.bins, user_implicit=True, movie_implicit=True)
@@ -95,7 +95,7 @@ class MyFMPeer(PeerModel):
 
     def _predict_known_at(self, users, items, when):
         if when is None:  # the latest training day (the bench always gives the test ratings' times)
-            from recsys.models.fm_features import SECONDS_PER_DAY
+            from recsys.gibbs.features import SECONDS_PER_DAY
 
             when = np.full(len(users), int(self.bins.starts[-1]) * SECONDS_PER_DAY)
         return self.algo.predict(None, self._blocks(users, items, when))

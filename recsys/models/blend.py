@@ -1,7 +1,7 @@
 """A linear blend of rating models, with weights learned on a validation part of the training data.
 
-Each component predicts the validation ratings out of sample (a part that learns from the
-validation part, such as bayes-fm's first chain, before it does; the others fitted without them),
+Each component predicts the validation ratings out of sample (AutoRec before it reads them, bayes-fm
+leave-one-out over its samples, the others fitted without them),
 a least-squares fit with an intercept turns those columns into weights, and every component then
 learns from all training data. The default is built around the Bayesian factorisation machine
 (bayes-fm: time, implicit feedback and the movies' content), with an item neighbourhood model and
@@ -130,8 +130,8 @@ class Blend(Recommender):
     seconds_per_100k = 12  # train() on P2's 80,668 ratings: 9.8 s warm, 13.4 s in a fresh process
     blendable = False  # a blend of blends is refused; its factors are its Keras part's, drawn under that name
     config_type = BlendConfig
-    curve_note = ("The curves are those of the blend's bayes-fm part, one step per Gibbs iteration (its first chain "
-                  "predicts the validation part, its refit chain learns from all the training data); the other "
+    curve_note = ("The curves are those of the blend's bayes-fm part, one step per Gibbs iteration of its first chain "
+                  "(its chains learn from all the training data and predict the validation part leave-one-out); the other "
                   "parts fit without steps to draw, and the stage list above says where the run is.")
 
     @classmethod
@@ -203,7 +203,7 @@ class Blend(Recommender):
         """One step per part (the Keras part's epochs in two phases when it refits), then the weights."""
         return tuple(Stage(f"part {n + 1} of {len(self.config.components)}: {part.name}"
                            + (f" ({len(part.members)} networks)" if isinstance(part, Bag) else ""),
-                           refits=part.learns_from_validation and bool(getattr(part.config, "refit", False)))
+                           refits=part.learns_from_validation and part.stages()[0].refits)
                      for n, part in enumerate(self._components())) + (Stage("blend weights"),)
 
     def _fit(self, train, valid, callbacks, stop) -> History:

@@ -291,16 +291,16 @@ def process_alive(pid: int) -> bool:
 
 
 def _versions() -> dict:
-    import sklearn
+    """The libraries behind an artifact, read from their installed metadata (importing scikit-learn
+    to ask it cost a cold `train()` 1.4 s)."""
+    from importlib.metadata import PackageNotFoundError, version
 
-    versions = {"python": platform.python_version(), "numpy": np.__version__, "pandas": pd.__version__,
-                "scikit-learn": sklearn.__version__}
-    try:
-        from importlib.metadata import version
-
-        versions["keras"] = version("keras")
-    except Exception:  # keras not installed is fine for numpy-only models
-        pass
+    versions = {"python": platform.python_version(), "numpy": np.__version__, "pandas": pd.__version__}
+    for name in ("scikit-learn", "keras", "myfm"):
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:  # keras or myFM not installed is fine for models without them
+            pass
     return versions
 
 

@@ -12,8 +12,9 @@ from recsys.data.dataset import ItemContent, Ratings
 from recsys.data.split import Split, validation_split
 from recsys.errors import ConfigError
 from recsys.models import make_model, model_class
+from recsys.gibbs.chain import LeaveOneOut
+from recsys.gibbs.features import DayBins, build_sides, content_rows, predict_sample, split_sample
 from recsys.models.bayes_fm import _conditional_user
-from recsys.models.fm_features import DayBins, build_sides, content_rows, predict_sample, split_sample
 from recsys.models.persistence import load_model, save_model
 
 SMALL = {"iterations": 8, "burn_in": 2, "samples": 4, "rank": 4}
@@ -57,17 +58,18 @@ def test_numpy_prediction_is_myfms_for_every_sample(u1):
     assert len(gaps) == 3 and max(gaps) < 1e-8
 
 
-def test_curve_refit_time_and_content(u1):
+def test_curve_chains_time_and_content(u1):
     train, test = u1
     fit, valid = validation_split(train, 0.1, seed=0)
-    model = make_model("bayes-fm", **SMALL)
+    model = make_model("bayes-fm", **SMALL)  # two chains on all of it, validation predicted leave-one-out
     history = model.fit(fit, valid)
     frame = history.frame()
-    assert list(frame["phase"]) == ["fit"] * 8 + ["refit"] * 8
-    fitted = frame[frame["phase"] == "fit"]
-    assert fitted["val_rmse"].iloc[:2].isna().all() and fitted["val_rmse"].iloc[2:].notna().all()  # after the burn-in
+    assert list(frame["phase"]) == ["fit"] * 8  # the first chain draws the curve
+    assert frame["val_rmse"].iloc[:2].isna().all() and frame["val_rmse"].iloc[2:].notna().all()  # after the burn-in
     assert model.validation_predictions.shape == (len(valid),)
-    assert len(model.snapshots) == 16 and model.snapshots[0].items.shape[1] == 4
+    assert model._kept.count == 2 * 4  # both chains' kept samples, pooled
+    assert len(model.snapshots) == 8 and model.snapshots[0].items.shape[1] == 4
+    assert model.stages()[0].refits is False
     # the day of the rating matters; without it the user's latest day is used
     at = model.predict(test.users, test.items, test.timestamps)
     assert not np.allclose(at, model.predict(test.users, test.items))
@@ -86,6 +88,49 @@ def test_curve_refit_time_and_content(u1):
     plain = make_model("bayes-fm", **SMALL)
     plain.fit(bare)
     assert np.isfinite(plain.predict(test.users, test.items)).all()
+
+
+def test_held_out_validation_samples_a_refit_chain(u1):
+    train, _ = u1
+    fit, valid = validation_split(train, 0.1, seed=0)
+    model = make_model("bayes-fm", **SMALL, validation="held-out")
+    frame = model.fit(fit, valid).frame()
+    assert list(frame["phase"]) == ["fit"] * 8 + ["refit"] * 8 and model.stages()[0].refits
+    assert model._kept.count == 4 and len(model.chain_peaks) == 2
+
+
+def test_leave_one_out_sums_match_the_direct_estimate_and_pool():
+    rng = np.random.default_rng(0)
+    values, predicted, precision = rng.normal(3, 1, 50), rng.normal(3, 1, (12, 50)), rng.uniform(0.5, 2, 12)
+    log_weight = 0.5 * precision[:, None] * (values - predicted) ** 2 - 0.5 * np.log(precision)[:, None]
+    weights = np.exp(log_weight - log_weight.max(axis=0))
+    direct = (weights * predicted).sum(axis=0) / weights.sum(axis=0)
+    chains = [LeaveOneOut(values), LeaveOneOut(values)]
+    for s in range(12):
+        chains[s % 2].add(predicted[s], precision[s])
+    assert np.allclose(LeaveOneOut.pooled(chains).mean(), direct)
+    one = LeaveOneOut(values)
+    for s in range(12):
+        one.add(predicted[s], precision[s])
+    assert np.allclose(one.mean(), direct)
+
+
+def test_leave_one_out_estimates_the_error_on_unseen_ratings(u1):
+    """A chain that learned the validation ratings predicts them far better than it would unseen
+    ones; weighed leave-one-out, its error is close to that of a chain that never saw them."""
+    train, _ = u1
+    fit, valid = validation_split(train, 0.1, seed=0)
+    settings = {"iterations": 24, "burn_in": 4, "samples": 10, "rank": 6}
+    loo = make_model("bayes-fm", **settings, chains=1)
+    loo.fit(fit, valid)
+    held = make_model("bayes-fm", **settings, validation="held-out", refit=False)
+    held.fit(fit, valid)
+
+    def error(predicted):
+        return float(np.sqrt(np.mean((np.clip(predicted, 1, 5) - valid.values) ** 2)))
+    in_sample = error(loo.predict(valid.users, valid.items, valid.timestamps))
+    assert in_sample < error(loo.validation_predictions) - 0.05
+    assert abs(error(loo.validation_predictions) - error(held.validation_predictions)) < 0.03
 
 
 def test_stop_keeps_what_was_sampled(u1):
@@ -188,14 +233,14 @@ def test_content_of_an_items_table():
 
 def test_a_failing_chain_says_why_and_leaves_nothing(u1):
     from recsys.errors import RecsysError
-    from recsys.models.fm_chain import ChainSpec
-    from recsys.models.fm_process import ChainProcess
+    from recsys.gibbs.chain import ChainSpec
+    from recsys.gibbs.process import ChainProcess
 
     train, _ = u1
-    broken = ChainSpec.of(make_model("bayes-fm", **SMALL).config, 0).as_dict() | {"samples": 0}  # divides by zero
+    broken = ChainSpec.of(make_model("bayes-fm", **SMALL).config, 0).as_dict() | {"iterations": "many"}  # not a number
     chain = ChainProcess(ChainSpec(**broken), train, None, np.arange(5), np.arange(5))
     folder = chain.folder
-    with pytest.raises(RecsysError, match="ZeroDivisionError"):
+    with pytest.raises(RecsysError, match="TypeError"):
         list(chain.steps())
         chain.result()
     chain.close()
@@ -207,8 +252,8 @@ import sys, time
 import numpy as np
 from recsys.data import sources
 from recsys.models import make_model
-from recsys.models.fm_chain import ChainSpec
-from recsys.models.fm_process import ChainProcess
+from recsys.gibbs.chain import ChainSpec
+from recsys.gibbs.process import ChainProcess
 from recsys.data.split import Split
 train, _ = Split("official", name="u1").apply(sources.load("ml-100k", download=False))
 config = make_model("bayes-fm", iterations=10000, burn_in=2, samples=2, rank=2).config

@@ -2,8 +2,9 @@
 
 myFM's sampler holds the interpreter lock for each whole sweep over the data (about 0.1 s on
 ml-latest-small, tens of seconds at 25M ratings). In the server's job threads that would freeze
-every page while a model trains; in a child process it does not, and the two chains of a fit (the
-one that predicts the validation part, the refit on everything) run side by side on two cores.
+every page while a model trains; in a child process it does not, and the chains of a fit run side
+by side on two cores. The child imports `recsys.gibbs` and no model, so it starts in about half a
+second (numpy, SciPy, pandas through myFM).
 
 The parent writes the chain's data (rating arrays, the movies' content) and settings into a private
 temporary folder and starts the child; the child writes a file per iteration (its numbers and the
@@ -12,7 +13,7 @@ at the end the kept samples. The parent asks the child to stop by a file (it end
 sweep and writes what it kept); the child ends itself, removing the folder, when its parent dies.
 Everything travels as numeric arrays (loaded with allow_pickle off) and JSON.
 
-    python -m recsys.models.fm_process FOLDER     # what the parent runs; not for people
+    python -m recsys.gibbs.process FOLDER     # what the parent runs; not for people
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ import numpy as np
 
 from recsys.data.dataset import ItemContent, Ratings, RatingScale
 from recsys.errors import ConfigError, RecsysError
-from recsys.models.fm_chain import ChainResult, ChainSpec, Kept, Step, run_chain
+from recsys.gibbs.chain import ChainResult, ChainSpec, Kept, LeaveOneOut, Step, run_chain
 
 FIELDS = ("users", "items", "values", "timestamps")
 POLL = 0.02  # seconds between looks for the child's next iteration
@@ -45,7 +46,8 @@ class ChainProcess:
         self._folder = tempfile.TemporaryDirectory(prefix="recsys-fm-")
         self.folder = Path(self._folder.name)
         _write_ratings(self.folder / "train.npz", train)
-        if valid is not None and len(valid):
+        self._valid_values = valid.values if valid is not None and len(valid) else None
+        if self._valid_values is not None:
             _write_ratings(self.folder / "valid.npz", valid)
         np.savez(self.folder / "snapshot.npz", items=snapshot_items, users=snapshot_users)
         (self.folder / "spec.json").write_text(json.dumps(spec.as_dict()))
@@ -53,7 +55,7 @@ class ChainProcess:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
                "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
         self._log = open(self.folder / "log.txt", "wb")
-        self._child = subprocess.Popen([sys.executable, "-m", "recsys.models.fm_process", str(self.folder)],
+        self._child = subprocess.Popen([sys.executable, "-m", "recsys.gibbs.process", str(self.folder)],
                                        stdout=self._log, stderr=subprocess.STDOUT, env=env)
         self._next = 1
 
@@ -94,7 +96,8 @@ class ChainProcess:
             arrays = {key: data[key] for key in data.files}
         valid_mean = arrays.pop("valid_mean", None)
         peak = int(arrays.pop("peak_kib", np.zeros(1))[0]) * 1024
-        return ChainResult(Kept.from_arrays(arrays), valid_mean, peak)
+        loo = LeaveOneOut.from_arrays(self._valid_values, arrays) if "loo_top" in arrays else None
+        return ChainResult(Kept.from_arrays(arrays), valid_mean, peak, loo)
 
     def close(self) -> None:
         """Kill the child if it still runs, and remove the folder."""
@@ -174,7 +177,8 @@ def child(folder: Path) -> int:
     if orphaned:
         shutil.rmtree(folder, ignore_errors=True)
         return 1
-    extra = {} if result.valid_mean is None else {"valid_mean": result.valid_mean}
+    extra = ({} if result.valid_mean is None else {"valid_mean": result.valid_mean}) | \
+        ({} if result.loo is None else result.loo.arrays())
     _write_atomically(folder / "result.npz", **result.kept.arrays(), **extra, peak_kib=np.array([_peak_kib()]))
     return 0
 
