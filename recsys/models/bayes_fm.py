@@ -85,9 +85,10 @@ class BayesFMConfig(ModelConfig):
                             "rating as if it were left out (importance sampling over its samples); held-out: a chain "
                             "on the rest predicts them out of sample (then, with refit, a fresh chain on everything)",
                             choices=VALIDATIONS)
-    chains: int = hyper(2, "int", "Chains", "leave-one-out validation: independent chains from seeds seed, seed+1, ... "
-                        "on all the training data, sampling side by side in their own processes, their samples pooled "
-                        "(P3: one chain 0.8765, two 0.8743)", low=1, high=16, page=True, page_range=(1, 8))
+    chains: int = hyper(2, "int", "Chains", "independent chains from seeds seed, seed+1, ... on all the training data, "
+                        "sampling side by side in their own processes, their samples pooled (P3: one chain 0.8765, "
+                        "two 0.8743; held-out validation samples one chain and its refit instead)", low=1, high=16,
+                        page=True, page_range=(1, 8))
     refit: bool = hyper(True, "bool", "Refit", "held-out validation only: after the chain that predicts the validation "
                         "part, sample a fresh chain on all the training data (the one kept)")
     fold_in: str = hyper("regression", "choice", "New users",
@@ -170,7 +171,7 @@ class BayesFM(Recommender):
         curve's validation RMSE, from the first chain; the blend's weights, from all). Held out:
         a chain on `train` predicts them and, with `refit`, a fresh chain on all the training data is
         the model kept, the two sampling side by side in child processes (the refit's iterations
-        relayed after the first chain's). Without a validation part: a single chain."""
+        relayed after the first chain's). Without a validation part: `chains` chains, pooled."""
         from recsys.gibbs.process import ChainProcess
 
         cfg = self.config
@@ -179,9 +180,10 @@ class BayesFM(Recommender):
         refitting = checking and not loo and cfg.refit
         everything = train.concat(valid) if loo or refitting else train
         self.snapshot_items, self.snapshot_users = snapshots.sample(train)
-        if loo:
-            samples_from = [self._sampled(train, reserve=len(valid)).concat(valid)]
-            specs = [ChainSpec.of(cfg, cfg.seed + n, loo=True) for n in range(cfg.chains)]
+        pooling = loo or not checking  # `chains` chains side by side on the same ratings
+        if pooling:
+            samples_from = [self._sampled(train, reserve=len(valid)).concat(valid) if loo else self._sampled(train)]
+            specs = [ChainSpec.of(cfg, cfg.seed + n, loo=loo) for n in range(cfg.chains)]
         else:
             samples_from = [self._sampled(train)] + ([self._sampled(everything)] if refitting else [])
             specs = [ChainSpec.of(cfg, cfg.seed)] + ([ChainSpec.of(cfg, cfg.seed + 1)] if refitting else [])
@@ -194,7 +196,7 @@ class BayesFM(Recommender):
             history = History()
             held = self._relay(chains[0], callbacks, stop, "fit", history)
             final, peaks = held, [held.peak_bytes]
-            if loo:  # the other chains sampled beside the first, which drew the curve: their samples join it
+            if pooling:  # the other chains sampled beside the first, which drew the curve: their samples join it
                 others = [self._finish(chain, stop, history.stopped) for chain in chains[1:]]
                 peaks += [other.peak_bytes for other in others]
                 final = held = _pooled([held] + others)
