@@ -66,7 +66,7 @@ def watch_jobs(keys: list[str], title: str | None = None) -> None:
 
 def _job_progress(keys: tuple[str, ...], title: str | None, live: bool) -> None:
     views = [view for view in map(job_runner().get, keys) if view is not None]
-    if live and not any(view.active for view in views):
+    if live and not any(view.active for view in views) and not asked_for_another_page():
         st.rerun()  # the jobs ended: redraw the page with their models
     if title:
         st.markdown(title)
@@ -78,6 +78,22 @@ def _job_progress(keys: tuple[str, ...], title: str | None, live: bool) -> None:
             job_progress(view, note="the page fills in when it is done; other pages stay usable")
         elif view.state in (FAILED, STOPPED) and is_mine(view):
             show_ended(view)
+
+
+def asked_for_another_page() -> bool:
+    """Whether this session has already asked to run another page (a link clicked just as the job
+    ended). Streamlit folds two pending runs into one of the page named last, and `st.rerun()` here
+    names this page: the click would be lost and the person left here. Streamlit keeps the pending
+    request in its script requests, which are not a public API: anything unexpected reads as no."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
+
+    ctx = get_script_run_ctx()
+    requests = getattr(ctx, "script_requests", None)
+    if getattr(requests, "_state", None) != ScriptRequestType.RERUN:
+        return False
+    pending = getattr(getattr(requests, "_rerun_data", None), "page_script_hash", "")
+    return bool(pending) and pending != ctx.page_script_hash
 
 
 MANY_JOBS = 3

@@ -21,9 +21,10 @@ from tests.conftest import REPO, require_chromium
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SESSIONS = 4
 PEAK_RSS_MIB = 2048
-#: the Lessons page's model, stored before the wave: when its training job ended while another
-#: session switched to the Mini demo, that session sometimes never showed the page (the server logged
-#: a lost fragment rerun); an open bug, kept out of this test's way so the test measures sharing
+#: the Lessons page's model, stored before the wave so the wave measures sharing, not a third training.
+#: (A job that ended as a session clicked another page used to send that session back: the page
+#: watching the job reran itself and Streamlit folded that run with the click's, keeping this page.
+#: `job_widgets.asked_for_another_page` now lets the click win; tests/dashboard/test_job_ending.py.)
 LESSON_MODEL = "als"
 OUTPUT = REPO / "test-output" / "load"
 
@@ -32,8 +33,7 @@ OUTPUT = REPO / "test-output" / "load"
 def test_four_sessions_at_once(ml_small, movielens_dir, tmp_path):
     require_chromium()
     artifacts = tmp_path / "artifacts"
-    # stored, not in memory: the latent map's default and the lessons' model (a job finishing while
-    # another session switches page has left that session stuck: see the note on LESSON_MODEL)
+    # stored, not in memory: the latent map's default and the lessons' model (see the note on LESSON_MODEL)
     for label in (DEFAULT_FACTOR_MODEL, LESSON_MODEL):
         planned = resolve(ml_small, label, SPLITS["random 80/20 holdout"]).plan
         train_plan(ml_small, planned, store=ArtifactStore(artifacts / "models"))
