@@ -23,6 +23,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 #: what a page says while it shows its quick stand-in model until its default is trained
 STAND_IN_NOTE = "Meanwhile:"
 PAGES = [
+    ("Start here", "Teachers and students", 60),
     ("Dataset", "Rating histogram", 60),
     ("Rating matrix", "A window of actual cells", 60),
     ("Train", "Results are cached", 60),

@@ -16,7 +16,8 @@ from dashboard import datasets, job_widgets  # noqa: E402
 st.set_page_config(page_title="Latent Factor Explorer", page_icon=":material/movie:", layout="wide")
 
 PAGES = [
-    st.Page("app_pages/dataset.py", title="Dataset", icon=":material/bar_chart:", default=True),
+    st.Page("app_pages/home.py", title="Start here", icon=":material/home:", default=True),
+    st.Page("app_pages/dataset.py", title="Dataset", icon=":material/bar_chart:"),
     st.Page("app_pages/matrix.py", title="Rating matrix", icon=":material/grid_on:"),
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("app_pages/factors.py", title="Latent factors", icon=":material/scatter_plot:"),

@@ -12,11 +12,11 @@ from dashboard.figure_base import empty_figure, layout, log_ticks, short_titles
 from recsys.evaluation import glossary
 
 
-def rating_histogram(hist: pd.DataFrame) -> go.Figure:
+def rating_histogram(hist: pd.DataFrame, title: str = "Rating histogram") -> go.Figure:
     fig = go.Figure(go.Bar(x=hist["rating"].astype(str), y=hist["count"], name="ratings"))
     fig.update_xaxes(title="rating", type="category")
     fig.update_yaxes(title="number of ratings")
-    return layout(fig, "Rating histogram")
+    return layout(fig, title)
 
 
 def thinned_ranks(n: int, most: int = 2000) -> np.ndarray:

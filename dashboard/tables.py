@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import streamlit as st
 
 from recsys.evaluation import glossary
 
 MISSING = "—"
+#: a movie table's columns: the title kept narrow enough that the count and the mean fit beside it
+MOVIE_COLUMNS = {"title": st.column_config.TextColumn("title", width="medium"),
+                 "count": st.column_config.NumberColumn("ratings", format="%d", width="small"),
+                 "mean_rating": st.column_config.NumberColumn("mean", format="%.2f", width="small"),
+                 "year": st.column_config.TextColumn("year", width="small")}
 
 
 def readable(frame: pd.DataFrame, decimals: dict[str, int] | None = None, default_decimals: int = 2,

@@ -2,14 +2,8 @@
 import streamlit as st
 
 from dashboard import datasets, figures, services, state
-from dashboard.tables import readable
+from dashboard.tables import MOVIE_COLUMNS, readable
 from recsys.data import stats, upload
-
-#: the title column kept narrow enough that the count and the mean fit beside it without scrolling
-MOVIE_COLUMNS = {"title": st.column_config.TextColumn("title", width="medium"),
-                 "count": st.column_config.NumberColumn("ratings", format="%d", width="small"),
-                 "mean_rating": st.column_config.NumberColumn("mean", format="%.2f", width="small"),
-                 "year": st.column_config.TextColumn("year", width="small")}
 
 
 def main() -> None:

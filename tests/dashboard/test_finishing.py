@@ -17,6 +17,8 @@ def app(movielens_dir) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=300)
     at.run()
     assert not at.exception
+    at.switch_page("app_pages/dataset.py").run()  # the app opens on Start here; these begin with the data
+    assert not at.exception
     return at
 
 

@@ -20,6 +20,8 @@ def app(movielens_dir) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
     assert not at.exception
+    at.switch_page("app_pages/dataset.py").run()  # the app opens on Start here; these begin with the data
+    assert not at.exception
     return at
 
 
@@ -40,6 +42,17 @@ def _train_if_offered(at: AppTest, label: str) -> None:
 
 def _charts(at: AppTest) -> int:
     return len(at.get("plotly_chart"))
+
+
+def test_the_app_opens_on_start_here(movielens_dir):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert at.title[0].value == "Latent Factor Explorer"
+    assert {m.label: m.value for m in at.metric}["Ratings"] == "100,836"
+    text = " ".join(m.value for m in at.markdown)
+    assert all(who in text for who in ("Analysts", "Teachers and students", "Comparing models"))
+    assert _charts(at) == 1 and len(at.dataframe) == 1  # at a glance, after the words
+    assert at.dataframe[0].value["title"].iloc[0] == "Forrest Gump (1994)"
 
 
 def test_dataset_page(app):

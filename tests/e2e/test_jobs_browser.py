@@ -10,9 +10,11 @@ import time
 
 import pytest
 
-from bench.dashboard_driver import CHROMIUM, CHROMIUM_ARGS, STAND_IN_NOTE, serve
+from bench.dashboard_driver import CHROMIUM, CHROMIUM_ARGS, PAGES, STAND_IN_NOTE, serve
 from recsys.store.artifacts import ArtifactStore
 from tests.conftest import REPO, require_chromium
+
+LANDING = PAGES[0][1]  # the text the app opens with (its Start here page)
 
 pytestmark = pytest.mark.browser
 OUTPUT = REPO / "test-output" / "e2e-jobs"
@@ -64,7 +66,7 @@ def test_training_survives_leaving_the_page_and_is_stoppable_from_another_sessio
     with serve(env, log=tmp_path / "server.log") as (url, _, _):
         alice = browser.new_page(viewport={"width": 1400, "height": 1000})
         alice.goto(url)
-        alice.get_by_text("Rating histogram").first.wait_for(timeout=90_000)
+        alice.get_by_text(LANDING).first.wait_for(timeout=90_000)
 
         # 1. a page that needs an untrained model: progress in place, the rest of the app usable
         _goto(alice, "Latent factors", "the page fills in when it is done", 60)
@@ -98,7 +100,7 @@ def test_training_survives_leaving_the_page_and_is_stoppable_from_another_sessio
         # with its metrics on the page that started it, after leaving, is the teacher's journey)
         bob = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
         bob.goto(url)
-        bob.get_by_text("Rating histogram").first.wait_for(timeout=90_000)
+        bob.get_by_text(LANDING).first.wait_for(timeout=90_000)
         panel = bob.locator('[data-testid="stSidebar"]')
         panel.get_by_text("mf · ml-latest-small").first.wait_for(timeout=10_000)
         assert panel.get_by_role("button", name="Stop").count() == 1
@@ -120,7 +122,7 @@ def test_a_server_killed_during_a_job_leaves_nothing_behind(browser, movielens_d
     with serve(env) as (url, _, pid):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(url)
-        page.get_by_text("Rating histogram").first.wait_for(timeout=90_000)
+        page.get_by_text(LANDING).first.wait_for(timeout=90_000)
         _goto(page, "Train", "Results are cached", 60)
         _choose_long_mf(page)
         page.get_by_role("button", name="Start training").click()
@@ -154,14 +156,15 @@ def test_an_upload_leaves_nothing_behind_when_its_session_ends(browser, movielen
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
         page.goto(url)
-        page.get_by_text("Rating histogram").first.wait_for(timeout=90_000)
+        page.get_by_text(LANDING).first.wait_for(timeout=90_000)
+        _goto(page, "Dataset", "Rating histogram", 60)
         page.get_by_text("Upload your own ratings").click()
         page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(ratings))
         page.get_by_text("Loaded 8,000 ratings").first.wait_for(timeout=60_000)
         _goto(page, "Recommendations", "Recommendations", 30)
         other = browser.new_context().new_page()
         other.goto(url)
-        other.get_by_text("Rating histogram").first.wait_for(timeout=90_000)
+        other.get_by_text(LANDING).first.wait_for(timeout=90_000)
         page.get_by_text("Top-10 by").first.wait_for(timeout=240_000)
         other.get_by_text("No training is running").first.wait_for(timeout=10_000)  # the upload's job is not listed
         assert not other.get_by_text("uploaded").count()

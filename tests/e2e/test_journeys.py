@@ -29,6 +29,8 @@ def page(server):
     context = browser.new_context(viewport={"width": 1600, "height": 1000})
     page = context.new_page()
     page.goto(url)
+    page.get_by_text("Teachers and students").first.wait_for(timeout=90_000)  # the Start here page
+    page.get_by_role("link", name="Dataset").first.click()  # each journey starts from the data
     page.get_by_text("Rating histogram").first.wait_for(timeout=90_000)
     yield page
     context.close()

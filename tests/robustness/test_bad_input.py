@@ -90,6 +90,8 @@ def upload_page(movielens_dir, tmp_path_factory) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=300)
     at.run()
     assert not at.exception
+    at.switch_page("app_pages/dataset.py").run()  # the app opens on Start here; these begin with the data
+    assert not at.exception
     return at
 
 
