@@ -12,7 +12,7 @@ from recsys.data.dataset import ItemContent, Ratings
 from recsys.data.split import Split, validation_split
 from recsys.errors import ConfigError
 from recsys.models import make_model, model_class
-from recsys.gibbs.chain import LeaveOneOut
+from recsys.gibbs.chain import Kept, LeaveOneOut
 from recsys.gibbs.features import DayBins, build_sides, content_rows, predict_sample, split_sample
 from recsys.models.bayes_fm import _conditional_user
 from recsys.models.persistence import load_model, save_model
@@ -113,6 +113,22 @@ def test_leave_one_out_sums_match_the_direct_estimate_and_pool():
     for s in range(12):
         one.add(predicted[s], precision[s])
     assert np.allclose(one.mean(), direct)
+
+
+def test_pooled_samples_average_over_every_sample():
+    rng = np.random.default_rng(1)
+
+    def kept(count: int, rank: int = 3) -> Kept:
+        return Kept(float(rng.normal()), tuple(rng.normal(size=n) for n in (4, 5, 2)),
+                    tuple(rng.normal(size=(n, count * rank)).astype(np.float32) for n in (4, 5, 2)),
+                    (rng.normal(size=(5, count)), rng.normal(size=(5, count * rank)).astype(np.float32)),
+                    rng.normal(size=(count, 3 + 2 * rank)))
+    first, second = kept(2), kept(3)
+    pooled = Kept.pooled([first, second])
+    assert pooled.count == 5 and pooled.vectors[1].shape == (5, 15) and pooled.implicit[0].shape == (5, 5)
+    assert np.allclose(pooled.biases[0], (2 * first.biases[0] + 3 * second.biases[0]) / 5)
+    assert np.isclose(pooled.w0, (2 * first.w0 + 3 * second.w0) / 5)
+    assert np.array_equal(pooled.priors, np.concatenate([first.priors, second.priors]))
 
 
 def test_leave_one_out_estimates_the_error_on_unseen_ratings(u1):
