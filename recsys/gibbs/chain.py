@@ -64,16 +64,24 @@ class Kept:
     vectors: tuple[np.ndarray, np.ndarray, np.ndarray]  # (rows, samples * rank) float32 per side
     implicit: tuple[np.ndarray, np.ndarray]  # per sample: w (n_items, S) and V (n_items, S*rank) of "rated j"
     priors: np.ndarray  # (S, 3 + 2 * rank): noise precision, then mu_w, lambda_w, mu_V, lambda_V of the user ids
+    #: samples per chain, in order (pooled chains): each chain's vectors live in a space of their own
+    #: (a factorisation is the same under any rotation), so only one chain's may be averaged
+    chains: tuple[int, ...] = ()
 
     @property
     def count(self) -> int:
         return int(self.priors.shape[0])
 
+    @property
+    def first_chain(self) -> int:
+        """How many of the samples, from the first, are the first chain's."""
+        return self.chains[0] if self.chains else self.count
+
     NAMES = ("user", "item", "day")
 
     def arrays(self) -> dict[str, np.ndarray]:
         out = {"w0": np.array([self.w0]), "priors": self.priors, "implicit_w": self.implicit[0],
-               "implicit_v": self.implicit[1]}
+               "implicit_v": self.implicit[1], "chain_samples": np.array(self.chains or (self.count,))}
         for name, bias, vectors in zip(self.NAMES, self.biases, self.vectors):
             out[f"{name}_bias"], out[f"{name}_vectors"] = bias, vectors
         return out
@@ -88,13 +96,13 @@ class Kept:
         return cls(float(mean([k.w0 for k in chains])), tuple(mean([k.biases[n] for k in chains]) for n in range(3)),
                    tuple(np.concatenate([k.vectors[n] for k in chains], axis=1) for n in range(3)),
                    tuple(np.concatenate([k.implicit[n] for k in chains], axis=1) for n in range(2)),
-                   np.concatenate([k.priors for k in chains]))
+                   np.concatenate([k.priors for k in chains]), sum((k.chains or (k.count,) for k in chains), ()))
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> "Kept":
         return cls(float(arrays["w0"][0]), tuple(arrays[f"{n}_bias"] for n in cls.NAMES),
                    tuple(arrays[f"{n}_vectors"] for n in cls.NAMES), (arrays["implicit_w"], arrays["implicit_v"]),
-                   arrays["priors"])
+                   arrays["priors"], tuple(int(n) for n in arrays.get("chain_samples", ())))
 
 
 @dataclass(frozen=True)

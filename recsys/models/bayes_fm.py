@@ -309,9 +309,11 @@ class BayesFM(Recommender):
     # ----- the map -----
     def factors(self) -> Factors:
         """Posterior means of each user's and movie's side vector (the user's with their rated
-        movies, the movie's with its raters); `spread` holds their standard deviations over samples."""
-        count, rank = self._kept.count, self.config.rank
-        users, items = (v.reshape(v.shape[0], count, rank) for v in self._kept.vectors[:2])
+        movies, the movie's with its raters) over the first chain's samples (another chain's space is
+        rotated against it; the moving map is the first chain's too); `spread` holds their standard
+        deviations over those samples."""
+        count, rank, first = self._kept.count, self.config.rank, self._kept.first_chain
+        users, items = (v.reshape(v.shape[0], count, rank)[:, :first] for v in self._kept.vectors[:2])
         return Factors(users.mean(axis=1), items.mean(axis=1), users.std(axis=1).mean(axis=1),
                        items.std(axis=1).mean(axis=1))
 

@@ -67,7 +67,10 @@ def test_curve_chains_time_and_content(u1):
     assert list(frame["phase"]) == ["fit"] * 8  # the first chain draws the curve
     assert frame["val_rmse"].iloc[:2].isna().all() and frame["val_rmse"].iloc[2:].notna().all()  # after the burn-in
     assert model.validation_predictions.shape == (len(valid),)
-    assert model._kept.count == 2 * 4  # both chains' kept samples, pooled
+    assert model._kept.count == 2 * 4 and model._kept.chains == (4, 4)  # both chains' kept samples, pooled
+    # the map averages the first chain's samples only: another chain's space is rotated against it
+    first = model._kept.vectors[1].reshape(train.n_items, 8, 4)[:, :4].mean(axis=1)
+    assert np.allclose(model.factors().items, first)
     assert len(model.snapshots) == 8 and model.snapshots[0].items.shape[1] == 4
     assert model.stages()[0].refits is False
     # the day of the rating matters; without it the user's latest day is used
@@ -129,6 +132,8 @@ def test_pooled_samples_average_over_every_sample():
     assert np.allclose(pooled.biases[0], (2 * first.biases[0] + 3 * second.biases[0]) / 5)
     assert np.isclose(pooled.w0, (2 * first.w0 + 3 * second.w0) / 5)
     assert np.array_equal(pooled.priors, np.concatenate([first.priors, second.priors]))
+    assert pooled.chains == (2, 3) and pooled.first_chain == 2
+    assert Kept.from_arrays(pooled.arrays()).chains == (2, 3)  # saved and loaded with the model
 
 
 def test_leave_one_out_estimates_the_error_on_unseen_ratings(u1):
