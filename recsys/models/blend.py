@@ -91,6 +91,11 @@ class BlendConfig(ModelConfig):
         for name in names:
             self.part_config(name)  # each part's own checks
 
+    def identity(self) -> dict:
+        """Its settings and each part's whole config: a blend cached under a part's old defaults
+        is not the blend those defaults make now (a changed part default once served stale blends)."""
+        return {**self.as_dict(), "parts": {name: self.part_config(name).identity() for name in self.components}}
+
     def part_config(self, name: str) -> ModelConfig:
         """Part `name`'s config: its own defaults, its own settings for `parts_sized_for` ratings,
         the blend's seed and `part_*` settings (for a Keras part), then what `part_settings` gives it."""

@@ -28,6 +28,11 @@ class ModelConfig:
         return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
                 for f in fields(self)}
 
+    def identity(self) -> dict:
+        """What makes a model trained with this config the model it is (its artifact's key): its
+        settings, and for a model made of others (the blend) theirs as well."""
+        return self.as_dict()
+
     @classmethod
     def from_dict(cls, values: dict) -> "ModelConfig":
         """Build from a plain dict (e.g. meta.json or CLI), refusing unknown keys."""

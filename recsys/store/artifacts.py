@@ -44,7 +44,7 @@ EXECUTION_SETTINGS = ("strategy",)
 
 def artifact_key(fingerprint: str, split: Split, model_name: str, config: ModelConfig) -> str:
     """The hash that names an artifact."""
-    settings = {k: v for k, v in config.as_dict().items() if k not in EXECUTION_SETTINGS}
+    settings = {k: v for k, v in config.identity().items() if k not in EXECUTION_SETTINGS}
     payload = json.dumps({"dataset": fingerprint, "split": split.as_dict(), "model": model_name,
                           "config": settings, "format": FORMAT_VERSION}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]

@@ -273,3 +273,19 @@ def test_a_bag_reuses_a_cached_second_network_under_its_own_file_name(ml100k, st
     loaded = load_model(type(blend), tmp_path, blend.config)
     np.testing.assert_allclose(loaded.predict(test.users, test.items), blend.predict(test.users, test.items),
                                atol=1e-5)
+
+
+def test_a_blend_is_keyed_by_its_parts_whole_configs(monkeypatch):
+    """A part's default changing makes another blend: a blend cached under the old default is not served."""
+    from dataclasses import replace
+
+    from recsys.models.blend import BlendConfig
+    from recsys.store.artifacts import artifact_key
+
+    config = make_model("blend").config
+    assert config.identity()["parts"]["bayes-fm"]["chains"] == 2
+    before = artifact_key("data", Split(), "blend", config)
+    original = BlendConfig.part_config
+    monkeypatch.setattr(BlendConfig, "part_config", lambda self, name: replace(original(self, name), seed=7)
+                        if name == "bayes-fm" else original(self, name))
+    assert artifact_key("data", Split(), "blend", config) != before
