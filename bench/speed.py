@@ -285,9 +285,11 @@ def bench_growth(sizes: list[int]) -> list[str]:
         if row["note"]:
             notes.append(f"- {row['size']:,}: {row['note']}")
     return lines + ["", f"The default {DEFAULT_RATING_MODEL} with its per-size settings (what the Train page says was "
-                    "cut), fitted on 90% with a 10% validation part, in a fresh process per size; iterations count both "
-                    "chains of bayes-fm where it refits. Peak RSS: the process that fits (with the synthetic set it "
-                    "made); bayes-fm's chains sample in processes of their own, the largest one's peak beside it.", *notes, ""]
+                    "cut), fitted on 90% with a 10% validation part, in a fresh process per size; iterations are "
+                    "those of bayes-fm's first chain (its other chains sample beside it; with held-out validation, as "
+                    "above 5M ratings, the chain and its refit in turn). Peak RSS: the process that fits (with the "
+                    "synthetic set it made); bayes-fm's chains sample in processes of their own, the largest one's "
+                    "peak beside it.", *notes, ""]
 
 
 HOSTILE_LIMIT_BYTES = 10 * 1024**2
