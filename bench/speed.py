@@ -46,7 +46,7 @@ from recsys.data import sources  # noqa: E402
 from recsys.data.split import Split, validation_split  # noqa: E402
 from recsys.evaluation.evaluate import rmse  # noqa: E402
 from recsys.models import make_model  # noqa: E402
-from recsys.models.persistence import save_model  # noqa: E402
+from recsys.models.persistence import load_model, save_model  # noqa: E402
 from recsys.work.catalog import (  # noqa: E402
     DEFAULT_FACTOR_MODEL,
     DEFAULT_RANKING_MODEL,
@@ -168,7 +168,7 @@ def bench_recommend() -> list[str]:
         model.fit(train)
         with tempfile.TemporaryDirectory() as folder:  # as a server that did not train it meets it
             save_model(model, Path(folder))
-            loaded = type(model).load(Path(folder), model.config)
+            loaded = load_model(type(model), Path(folder), model.config)
             for what, served in (("just trained", model), ("loaded from its files", loaded)):
                 times, everyone = _timed_recommend(served, dataset.n_users)
                 lines.append(f"| {label}, {what} | {np.percentile(times, 50) * 1e3:.2f} | "
