@@ -132,7 +132,7 @@ class Blend(Recommender):
     """Validation-weighted linear blend of rating models."""
 
     name = "blend"
-    seconds_per_100k = 12  # train() on P2's 80,668 ratings: 9.8 s warm, 13.4 s in a fresh process
+    seconds_per_100k = 12  # train() on P2's 80,668 ratings: 9.3 s warm, 11.6 s in a fresh process
     blendable = False  # a blend of blends is refused; its factors are its Keras part's, drawn under that name
     config_type = BlendConfig
     curve_note = ("The curves are those of the blend's bayes-fm part, one step per Gibbs iteration of its first chain "
