@@ -54,12 +54,20 @@ def is_mine(view: JobView) -> bool:
     return view.submitter in (None, session_id())
 
 
+QUICK_JOB_SECONDS = 10
+
+
 def watch_jobs(keys: list[str], title: str | None = None) -> None:
-    """Progress of these jobs in place. While any is active, a fragment redraws it every second
-    and reruns the whole page when the last one ends, so the page fills in by itself."""
+    """Progress of these jobs in place. While any is active, a fragment redraws it every second (every
+    half second while they are young) and reruns the whole page when the last one ends, so the page
+    fills in by itself."""
     views = [view for view in map(job_runner().get, keys) if view is not None]
-    if any(view.active for view in views):
-        st.fragment(_job_progress, run_every=1.0)(tuple(keys), title, True)
+    active = [view for view in views if view.active]
+    if active:
+        # a job in its first seconds may end any moment (the lessons' model takes about 1.3 s): look
+        # twice as often, so the page fills in sooner; a long one is looked at once a second
+        quick = all(view.elapsed() < QUICK_JOB_SECONDS for view in active)
+        st.fragment(_job_progress, run_every=0.5 if quick else 1.0)(tuple(keys), title, True)
     else:
         _job_progress(tuple(keys), title, False)
 

@@ -17,7 +17,7 @@ if str(ROOT) not in sys.path:
 #: what the pages import, loaded before the first visit
 WARM = ("streamlit", "pandas", "plotly.express", "plotly.graph_objects", "recsys.models", "recsys.work.request",
         "recsys.work.jobs", "recsys.evaluation.compare", "recsys.explain.recommend", "recsys.explain.explore",
-        "recsys.data.stats")
+        "recsys.data.stats", "sklearn.decomposition")  # the maps' and lessons' PCA: 0.5 s on a first visit
 DEFAULT_DATASET = "ml-latest-small"
 
 
