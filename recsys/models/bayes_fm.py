@@ -133,7 +133,7 @@ class BayesFM(Recommender):
 
         if n_ratings <= sizing.LARGE_RATINGS:
             return {}, []
-        return ({"iterations": 16, "burn_in": 4, "samples": 6, "validation": "held-out", "refit": False, "rank": 8,
+        return ({"iterations": 16, "burn_in": 4, "samples": 6, "validation": "held-out", "refit": False, "chains": 1, "rank": 8,
                  "user_implicit": False,
                  "movie_implicit": False, "max_ratings": LARGE_CHAIN_RATINGS},
                 [f"above {sizing.LARGE_RATINGS:,} ratings bayes-fm samples one chain (no refit) of 16 Gibbs iterations "
