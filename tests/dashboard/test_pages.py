@@ -411,7 +411,7 @@ def test_an_upload_and_its_models_stay_private_to_the_session(movielens_dir, tmp
     resources.reset_models()
     lines = (movielens_dir / "ml-latest-small" / "ratings.csv").read_text().splitlines()[:5001]
     mine = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    mine.run()
+    mine.run().switch_page("app_pages/dataset.py").run()  # the app opens on Start here
     mine.file_uploader(key="upload_file").set_value(("secret-name.csv", "\n".join(lines).encode(), "text/csv")).run()
     assert any("private scratch folder" in c.value for c in mine.caption)
     mine.switch_page("app_pages/recommend.py").run()

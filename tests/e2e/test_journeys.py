@@ -121,8 +121,9 @@ def test_the_teacher(page):
 
 def test_the_analyst(page):
     visit(page, "Recommendations", "Top-10 by", timeout=240, settle=False)
-    if page.get_by_text(STAND_IN_NOTE).count():  # answered at once by the stand-in while the default trains
-        assert "Top-10 by pure-svd" in look(page, "analyst-0-recommendations-meanwhile")
+    meanwhile = look(page, "analyst-0-recommendations-meanwhile")
+    if STAND_IN_NOTE in meanwhile:  # answered at once by the stand-in while the default trains
+        assert "Top-10 by pure-svd" in meanwhile
     settled(page)
     text = look(page, "analyst-1-recommendations")
     assert "User 1's favourites" in text
@@ -171,6 +172,8 @@ def test_the_comparer(page):
     look(page, "comparer-1-queued")
     assert page.get_by_text("you already have").count() == 0  # every run queued, none refused
     page.get_by_text("Rating error per model").first.wait_for(timeout=300_000)
+    # the table shows the runs trained so far (a rerun midway shows them too): wait for the last
+    page.get_by_text("not trained yet").first.wait_for(state="detached", timeout=300_000)
     text = look(page, "comparer-2-table")
     assert "not trained yet" not in text
     assert page.get_by_role("button", name=re.compile("^Train the")).count() == 0
