@@ -67,7 +67,11 @@ def dataset_sidebar() -> None:
         st.session_state["_linked_dataset"] = linked
         choose("dataset", linked)
     choices = list(known) + ([UPLOAD] if "uploaded_dataset" in st.session_state else [])
-    st.sidebar.selectbox("Dataset", choices, key=persistent("dataset", DEFAULT), on_change=keep, args=("dataset",),
+    key = persistent("dataset", DEFAULT)
+    # the chosen one is also the widget's default: when the browser redraws the picker afresh (a page
+    # switch while the jobs panel redraws itself) it shows the default, and the next run would take it
+    chosen = choices.index(st.session_state[key]) if st.session_state[key] in choices else 0
+    st.sidebar.selectbox("Dataset", choices, index=chosen, key=key, on_change=keep, args=("dataset",),
                          format_func=lambda name: picker_label(known[name]) if name in known else name,
                          help="Every MovieLens set GroupLens publishes, the embedded mini example, synthetic "
                               "sets with MovieLens-25M's shape (not real ratings), or your own upload on the "

@@ -114,6 +114,30 @@ def test_training_survives_leaving_the_page_and_is_stoppable_from_another_sessio
         assert "training stopped: mf" in log and "model trained: mf" not in log
 
 
+def test_the_picked_dataset_survives_a_page_switch_as_a_job_ends(browser, movielens_dir, tmp_path):
+    """Another session's job ends while a person opens their first pages: the sidebar's dataset
+    picker, drawn afresh then, showed its first option (mini) and the next run took it."""
+    env = {"RECSYS_ARTIFACTS_DIR": str(tmp_path / "artifacts"), "RECSYS_DATA_DIR": str(movielens_dir)}
+    with serve(env) as (url, _, _):
+        alice = browser.new_page(viewport={"width": 1400, "height": 1000})
+        alice.goto(url)
+        alice.get_by_text(LANDING).first.wait_for(timeout=90_000)
+        _goto(alice, "Train", "Results are cached", 60)
+        alice.locator('[data-testid="stSelectbox"]', has_text="Model").first.click()
+        alice.keyboard.type("biased-mf")
+        alice.get_by_role("option", name="biased-mf", exact=True).click()
+        alice.get_by_role("button", name="Start training").click()
+        alice.get_by_text(EPOCH).first.wait_for(timeout=120_000)
+        alice.close()  # the job goes on
+        bob = browser.new_page(viewport={"width": 1400, "height": 1000})
+        bob.goto(url)
+        bob.get_by_text(LANDING).first.wait_for(timeout=90_000)
+        _goto(bob, "Dataset", "Rating histogram", 60)
+        bob.get_by_text("done in").first.wait_for(timeout=120_000)
+        _goto(bob, "Rating matrix", "A window of actual cells", 60)
+        assert bob.get_by_role("combobox", name="Dataset").input_value() == "ml-latest-small"
+
+
 def test_a_server_killed_during_a_job_leaves_nothing_behind(browser, movielens_dir, tmp_path):
     """SIGKILL while a job trains: no artifact, no staging folder kept, and the next server shows
     no job running and offers to start the training again."""
