@@ -25,6 +25,9 @@ from recsys.gibbs.features import DayBins, Sides, SideTerms, build_sides, conten
 
 #: the training RMSE on the curve is each sample's on this many training ratings (a fixed random set)
 TRAIN_PROBE = 10_000
+#: a leave-one-out estimate from one sample is that sample's own fit (every weight alike), far too
+#: good: the curve shows it from this many samples on (the blend's weights use every sample)
+LOO_FIRST_SAMPLES = 5
 
 
 @dataclass(frozen=True)
@@ -272,7 +275,8 @@ class _Sampler:
                     self.loo.add(predicted, float(hyper.alpha))
                 else:
                     self.valid_sum += predicted
-                val_rmse = _rmse(self.scale.clip(self.valid_mean()), self.valid.values)
+                if self.loo is None or self.averaged >= LOO_FIRST_SAMPLES:
+                    val_rmse = _rmse(self.scale.clip(self.valid_mean()), self.valid.values)
         if i in self.keep:
             self.kept.append(sample)
         return bool(self.on_step(Step(i + 1, loss, val_rmse, *self._map(terms))))

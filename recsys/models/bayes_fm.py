@@ -115,9 +115,10 @@ class BayesFM(Recommender):
     step_name = "Gibbs iteration"
     description = "Bayesian factorisation machine with time and implicit feedback (Rendle 2019's timeSVD++ flipped)"
     curve_note = ("Each step is one Gibbs iteration: the training RMSE of that sample, and the validation RMSE of "
-                  "the posterior mean so far (every sample after the burn-in averaged). The one chain learns from the "
-                  "validation ratings too, so each is predicted as if it were left out: the samples are weighed by "
-                  "how badly they fit it (importance-sampling leave-one-out).")
+                  "the posterior mean so far (every sample after the burn-in averaged), of the first of its chains. The "
+                  "chains learn from the validation ratings too, so each is predicted as if it were left out: the "
+                  "samples are weighed by how badly they fit it (importance-sampling leave-one-out), shown from the "
+                  "fifth sample on.")
 
     @property
     def fits_in_threads(self) -> bool:
