@@ -29,12 +29,12 @@ def _first_k(starts, neighbour, sim, target, position, residuals, k):  # pragma:
 
 
 @njit(cache=True, nogil=True)
-def user_terms(column_starts, column_targets, column_sim, starts, neighbour, sim, rated, residuals, k,
+def user_terms(column_starts, column_targets, column_sim, starts, neighbour, sim, rated, residuals, k, damping,
                out):  # pragma: no cover - compiled
     """One user's neighbourhood term of every movie into `out`. The lists by neighbour (CSC:
     column m holds the targets that have movie m as a candidate) give each target's rated
     candidates in one pass over the rated movies; a target with more than k of them walks its
-    list, most similar first, to the k-th."""
+    list, most similar first, to the k-th. The term is sum(sim * residual) / (sum(sim) + damping)."""
     n = out.size
     count = np.zeros(n, np.int64)
     weight = np.zeros(n)
@@ -51,15 +51,15 @@ def user_terms(column_starts, column_targets, column_sim, starts, neighbour, sim
     for t in range(n):
         if count[t] > k:
             weight[t], total[t] = _first_k(starts, neighbour, sim, t, position, residuals, k)
-        out[t] = total[t] / weight[t] if weight[t] > 0 else 0.0
+        out[t] = total[t] / (weight[t] + damping) if weight[t] > 0 else 0.0
 
 
 @njit(cache=True, nogil=True)
-def pair_terms(starts, neighbour, sim, users, items, indptr, indices, residuals, k, n_items,
+def pair_terms(starts, neighbour, sim, users, items, indptr, indices, residuals, k, n_items, damping,
                out):  # pragma: no cover - compiled
     """For (user, item) pairs sorted by user, with the users' training rows in CSR form (indptr,
-    indices, residuals): each pair's neighbourhood term, sum(sim * residual) / sum(sim) over the
-    first k rated entries of the item's list (0 when there is none), into out[i]."""
+    indices, residuals): each pair's neighbourhood term, sum(sim * residual) / (sum(sim) + damping) over
+    the first k rated entries of the item's list (0 when there is none), into out[i]."""
     position = np.full(n_items, -1, np.int64)
     current = -1
     for i in range(users.size):
@@ -72,7 +72,7 @@ def pair_terms(starts, neighbour, sim, users, items, indptr, indices, residuals,
                 position[indices[j]] = j
             current = u
         weight, total = _first_k(starts, neighbour, sim, items[i], position, residuals, k)
-        out[i] = total / weight if weight > 0 else 0.0
+        out[i] = total / (weight + damping) if weight > 0 else 0.0
 
 
 @njit(cache=True, nogil=True)

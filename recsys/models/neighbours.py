@@ -49,6 +49,9 @@ class ItemKNNConfig(BiasConfig):
                    search=(10, 200), log=True, page=True, page_range=(1, 200))
     shrinkage: float = hyper(100.0, "float", "Shrinkage", "pull of a similarity towards zero when few users share it",
                              low=0.0, high=1e6, search=(0.0, 300.0))
+    damping: float = hyper(0.25, "float", "Damping", "added to the neighbours' summed similarity: a movie with few "
+                           "or weak rated neighbours leans less on them (someone with one rating is not moved by its "
+                           "whole residual)", low=0.0, high=1e3, search=(0.0, 5.0))
     candidates: int = hyper(1000, "int", "Candidates", "neighbours kept per movie before the top k", low=1,
                             high=1_000_000)
     max_items: int = hyper(100_000, "int", "Largest catalogue", "movies it agrees to compare", low=1, high=10_000_000)
@@ -159,7 +162,8 @@ class ItemKNN(Recommender):
         if rated.size:
             by_neighbour, by_target = self._walk_arrays
             user_terms(*by_neighbour, *by_target, np.asarray(rated, dtype=np.int64),
-                       np.ascontiguousarray(residuals, dtype=np.float64), self.config.k, scores)
+                       np.ascontiguousarray(residuals, dtype=np.float64), self.config.k, float(self.config.damping),
+                       scores)
         return scores
 
     def _pair_terms(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
@@ -169,7 +173,7 @@ class ItemKNN(Recommender):
         terms, rows = np.zeros(len(users)), self._rows
         pair_terms(*self._walk_arrays[1], users[order].astype(np.int64), items[order].astype(np.int64),
                    rows.indptr.astype(np.int64), rows.indices.astype(np.int64), rows.data.astype(np.float64),
-                   self.config.k, self.n_items, terms)
+                   self.config.k, self.n_items, float(self.config.damping), terms)
         out = np.empty_like(terms)
         out[order] = terms
         return out

@@ -100,3 +100,28 @@ def test_fold_in_beats_the_bias_fallback_for_new_users(name, new_user_setup):
         fallback.append(np.sqrt(np.mean((without - actual) ** 2)))
     assert len(folded) >= 50
     assert np.mean(folded) < np.mean(fallback) - 0.03, (np.mean(folded), np.mean(fallback))
+
+
+def test_item_knn_is_not_thrown_by_a_new_user_with_one_rating(new_user_setup):
+    """A newcomer's one rating used to move every neighbour of that movie by its whole residual
+    (sum(sim * r) / sum(sim) with one term is r): worse than knowing nothing. The damping added to
+    the summed similarity keeps one rating's pull small."""
+    fit, valid, held_out, test, new_users = new_user_setup
+    errors = {}
+    for damping in (0.0, 0.25):
+        model = make_model("item-knn", damping=damping)
+        model.fit(fit, valid)
+        folded, fallback, actual = [], [], []
+        for user in new_users:
+            mine = np.flatnonzero(held_out.users == user)
+            first = mine[np.argsort(held_out.timestamps[mine], kind="stable")[:1]]
+            tested = (test.users == user) & model.known_items(test.items)
+            if not tested.any() or not model.known_items(held_out.items[first]).any():
+                continue
+            folded.append(model.fold_in_predict(held_out.items[first], held_out.values[first], test.items[tested]))
+            fallback.append(model.predict(np.full(tested.sum(), user), test.items[tested]))
+            actual.append(test.values[tested])
+        truth = np.concatenate(actual)
+        errors[damping] = [np.sqrt(np.mean((np.concatenate(p) - truth) ** 2)) for p in (folded, fallback)]
+    (undamped, fallback_error), (damped, _) = errors[0.0], errors[0.25]
+    assert damped < fallback_error + 0.01 < undamped, errors

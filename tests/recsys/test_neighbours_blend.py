@@ -68,7 +68,7 @@ def test_item_knn_matches_its_definition(parts):
     s = np.array([_brute_force_similarity(model, item, int(j)) for j in rated])
     top = np.argsort(-s)[:5]
     top = top[s[top] > 0]
-    expected = mu + bu[user] + bi[item] + (s[top] @ residuals[top]) / s[top].sum()
+    expected = mu + bu[user] + bi[item] + (s[top] @ residuals[top]) / (s[top].sum() + model.config.damping)
     assert model.predict(np.array([user]), np.array([item]))[0] == pytest.approx(np.clip(expected, 1, 5), abs=1e-5)
     # one user's row, a batch of users and single predictions agree
     few, many = model.score_all(np.arange(3)), model.score_all(np.arange(20))[:3]
@@ -96,7 +96,7 @@ def test_item_knn_neighbour_lists_are_exact_when_they_hold_every_movie(parts):
     top = np.argsort(-sims, axis=1, kind="stable")[:, :exact.config.k]
     chosen = np.take_along_axis(sims, top, 1)
     weight = chosen.sum(1)
-    expected = np.where(weight > 0, (chosen * residuals[top]).sum(1) / np.where(weight > 0, weight, 1), 0.0)
+    expected = np.where(weight > 0, (chosen * residuals[top]).sum(1) / np.where(weight > 0, weight + exact.config.damping, 1), 0.0)
     assert np.allclose(exact._user_scores(rated, residuals), expected, atol=1e-5)
     lists = exact.neighbour_lists.tocoo()  # the compiled similarity blocks against the definition
     assert lists.nnz > 100_000
@@ -112,7 +112,8 @@ def _top_k_from_lists(model, rated: np.ndarray, residuals: np.ndarray) -> np.nda
     top = np.argsort(-lists, axis=1, kind="stable")[:, :model.config.k]
     chosen = np.take_along_axis(lists, top, 1)
     weight = chosen.sum(1)
-    return np.where(weight > 0, (chosen * residuals[top]).sum(1) / np.where(weight > 0, weight, 1), 0.0)
+    return np.where(weight > 0, (chosen * residuals[top]).sum(1) / np.where(weight > 0, weight + model.config.damping, 1),
+                    0.0)
 
 
 def test_item_knn_walks_give_the_top_k_for_light_and_heavy_raters(parts):
