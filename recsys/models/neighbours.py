@@ -1,7 +1,9 @@
 """Item-based k-nearest neighbours on baseline residuals (the KNNBaseline family).
 
 A rating is the baseline (global mean + user bias + item bias) plus a similarity-weighted average
-of the user's residuals on the k items most similar to the target among those the user rated.
+of the user's residuals on the k items most similar to the target among those the user rated,
+damped: sum(sim * r) / (sum(sim) + damping), so that a target with few or weak rated neighbours
+leans less on them (one rating no longer moves every neighbour of its movie by its whole residual).
 Similarity is the shrunk Pearson-baseline correlation: over the users who rated both items,
     sim(i, j) = sum r_ui r_uj / sqrt(sum r_ui^2 * sum r_uj^2) * (n_ij - 1) / (n_ij - 1 + shrinkage)
 with r the residuals from the baseline. Similarities are computed once at fit time from the sparse

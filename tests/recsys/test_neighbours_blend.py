@@ -95,8 +95,7 @@ def test_item_knn_neighbour_lists_are_exact_when_they_hold_every_movie(parts):
     sims = np.where(sims > 0, sims, 0.0)
     top = np.argsort(-sims, axis=1, kind="stable")[:, :exact.config.k]
     chosen = np.take_along_axis(sims, top, 1)
-    weight = chosen.sum(1)
-    expected = np.where(weight > 0, (chosen * residuals[top]).sum(1) / np.where(weight > 0, weight + exact.config.damping, 1), 0.0)
+    expected = _damped_terms(chosen, residuals[top], exact.config.damping)
     assert np.allclose(exact._user_scores(rated, residuals), expected, atol=1e-5)
     lists = exact.neighbour_lists.tocoo()  # the compiled similarity blocks against the definition
     assert lists.nnz > 100_000
@@ -106,14 +105,18 @@ def test_item_knn_neighbour_lists_are_exact_when_they_hold_every_movie(parts):
     assert gap < 1e-3
 
 
+def _damped_terms(chosen: np.ndarray, picked: np.ndarray, damping: float) -> np.ndarray:
+    """Per target, sum(sim * residual) / (sum(sim) + damping) over its chosen neighbours (0 without any)."""
+    weight = chosen.sum(1)
+    return np.where(weight > 0, (chosen * picked).sum(1) / np.where(weight > 0, weight + damping, 1), 0.0)
+
+
 def _top_k_from_lists(model, rated: np.ndarray, residuals: np.ndarray) -> np.ndarray:
     """Every target's term straight from its candidate list: the k most similar rated candidates."""
     lists = model.neighbour_lists.toarray()[:, rated]  # targets x rated, 0 where not a candidate
     top = np.argsort(-lists, axis=1, kind="stable")[:, :model.config.k]
     chosen = np.take_along_axis(lists, top, 1)
-    weight = chosen.sum(1)
-    return np.where(weight > 0, (chosen * residuals[top]).sum(1) / np.where(weight > 0, weight + model.config.damping, 1),
-                    0.0)
+    return _damped_terms(chosen, residuals[top], model.config.damping)
 
 
 def test_item_knn_walks_give_the_top_k_for_light_and_heavy_raters(parts):
