@@ -9,7 +9,7 @@ import streamlit as st
 
 from dashboard import compare_figures as cf, job_widgets, state
 from dashboard import figures, links, services
-from dashboard.tables import column_help, glossed, readable
+from dashboard.tables import MISSING, column_help, glossed, readable
 from recsys.errors import ArtifactError, RecsysError
 from recsys.evaluation import glossary
 from recsys.evaluation.compare import Comparison, user_versus
@@ -20,6 +20,9 @@ from recsys.work.request import resolve
 
 BEYOND = {name: glossary.meaning(name) for name in ("coverage", "gini", "arp", "aplt", "novelty", "diversity",
                                                     "factor_diversity", "personalisation")}
+
+#: the beyond-accuracy table's decimals where four would be noise (popularity in ratings, novelty in bits)
+BEYOND_FORMATS = {"arp": "%.1f", "novelty": "%.2f"}
 
 
 def gather(dataset, labels: list[str], splits: list) -> dict:
@@ -63,14 +66,14 @@ def gather(dataset, labels: list[str], splits: list) -> dict:
 
 
 def with_interval(table: pd.DataFrame, metrics: tuple[str, ...]) -> pd.DataFrame:
-    """Each metric as "0.8390 (0.8301 to 0.8482)" for the on-screen table (empty where n/a)."""
+    """Each metric as "0.8390 (0.8301 to 0.8482)" for the on-screen table (`MISSING` where n/a)."""
     out = table[["model"]].copy()
     for metric in metrics:
         if metric not in table or table[metric].isna().all():
             continue
         low, high = table.get(f"{metric}_low"), table.get(f"{metric}_high")
         out[cf.METRIC_NAMES.get(metric, metric)] = [
-            "" if pd.isna(v) else f"{v:.4f}" + ("" if low is None or pd.isna(lo) else f" ({lo:.4f} to {hi:.4f})")
+            MISSING if pd.isna(v) else f"{v:.4f}" + ("" if low is None or pd.isna(lo) else f" ({lo:.4f} to {hi:.4f})")
             for v, lo, hi in zip(table[metric], low if low is not None else table[metric],
                                  high if high is not None else table[metric])]
     return out
@@ -86,6 +89,10 @@ def numbers(table: pd.DataFrame, interval_note: str) -> None:
     st.caption(interval_note)
     shown = ("rmse", "mae", "ndcg", "precision", "recall")
     st.dataframe(with_interval(table, shown), hide_index=True, column_config=column_help(shown))
+    if "rmse" in table and table["rmse"].notna().any() and table["rmse"].isna().any():
+        ranking = ", ".join(table.loc[table["rmse"].isna(), "model"].astype(str))
+        st.caption(f"{MISSING} under RMSE and MAE: {ranking} rank movies without predicting ratings, so they have "
+                   "no rating error; their top-10 numbers compare with everyone's.")
     services.csv_download(table.round(6), "Download the comparison (CSV, with interval bounds)",
                           "model-comparison.csv", key="download_compare")
 
@@ -215,7 +222,15 @@ def beyond(table: pd.DataFrame) -> None:
                            key=state.persistent("compare_beyond", measures[0]), on_change=state.keep,
                            args=("compare_beyond",))
     st.plotly_chart(cf.beyond_bars(table, measure, BEYOND[measure]), key="beyond_bars")
-    st.dataframe(**glossed(readable(table[["model", *measures]].round(4), default_decimals=4)), hide_index=True)
+    shown = glossed(readable(table[["model", *measures]].round(4), default_decimals=4))
+    for name in measures:  # one number of decimals per column (0.077 beside 0.0037 read as different precisions)
+        label = glossary.label(name)
+        if pd.api.types.is_float_dtype(shown["data"][label]):
+            shown["column_config"][label] = st.column_config.NumberColumn(
+                label, help=glossary.meaning(name), format=BEYOND_FORMATS.get(name, "%.4f"))
+    st.dataframe(**shown, hide_index=True)
+    if any(shown["data"][glossary.label(name)].dtype == object for name in measures):
+        st.caption(f"{MISSING}: the model has no such number (vector diversity needs the movies' latent vectors).")
 
 
 def training(found: dict, table: pd.DataFrame, folds: bool) -> None:

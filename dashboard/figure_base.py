@@ -53,12 +53,13 @@ GENRE_PALETTE = tuple(px.colors.qualitative.Dark24) + tuple(px.colors.qualitativ
 
 
 #: MovieLens' genres in colours of high contrast (mostly Kelly's), the big genres in the strongest ones,
-#: so that no two genres on one map read alike (Comedy, Musical and Mystery were three pinks)
+#: so that no two genres on one map read alike (Comedy, Musical and Mystery were three pinks; Horror and
+#: Film-Noir two dark greys, Musical a third crimson beside Action and Romance, Sci-Fi too pale on white)
 MOVIELENS_GENRE_COLOURS = {
     "Drama": "#0067A5", "Comedy": "#F6A600", "Action": "#BE0032", "Thriller": "#875692", "Adventure": "#008856",
-    "Romance": "#E68FAC", "Sci-Fi": "#A1CAF1", "Crime": "#5C3A1E", "Fantasy": "#00A6A6", "Children": "#DCD300",
-    "Horror": "#2B3D26", "Mystery": "#848482", "Animation": "#E25822", "War": "#C2B280", "Musical": "#B3446C",
-    "Western": "#A0785A", "Documentary": "#8DB600", "Film-Noir": "#222222", "IMAX": "#7B68EE",
+    "Romance": "#E68FAC", "Sci-Fi": "#3C9BE0", "Crime": "#5C3A1E", "Fantasy": "#00A6A6", "Children": "#DCD300",
+    "Horror": "#2B3D26", "Mystery": "#848482", "Animation": "#E25822", "War": "#C2B280", "Musical": "#E040C8",
+    "Western": "#A0785A", "Documentary": "#8DB600", "Film-Noir": "#882D17", "IMAX": "#7B68EE",
     "(none)": "#D0D0D0"}
 
 

@@ -15,6 +15,15 @@ from recsys.data.readers import MINI_MOVIES, MINI_USERS
 from recsys.explain.mini import FACTOR_NAMES, MiniStep
 
 SCALE = "Blues"
+#: labels fanned out around their markers: films to the left, people to the right, alternately above and
+#: below, so that the three romance films (nearly one point) and a person beside their film stay readable
+FILM_LABELS = ("top left", "middle left", "bottom left")
+PEOPLE_LABELS = ("top right", "bottom right")
+
+
+def fanned(count: int, positions: tuple[str, ...]) -> list[str]:
+    """A text position per point, cycling through `positions`."""
+    return [positions[i % len(positions)] for i in range(count)]
 
 
 def _traces(step: MiniStep) -> list[go.BaseTraceType]:
@@ -22,9 +31,9 @@ def _traces(step: MiniStep) -> list[go.BaseTraceType]:
     recon = np.clip(step.p @ step.q.T, 0, 6)
     return [
         go.Scatter(x=step.q[:, 0], y=step.q[:, 1], mode="markers+text", text=list(MINI_MOVIES), name="films (Q)",
-                   textposition="top center", marker=dict(size=12, symbol="square", color="#e4572e")),
+                   textposition=fanned(len(MINI_MOVIES), FILM_LABELS), marker=dict(size=12, symbol="square", color="#e4572e")),
         go.Scatter(x=step.p[:, 0], y=step.p[:, 1], mode="markers+text", text=list(MINI_USERS), name="people (P)",
-                   textposition="bottom center", marker=dict(size=12, color="#2e86ab")),
+                   textposition=fanned(len(MINI_USERS), PEOPLE_LABELS), marker=dict(size=12, color="#2e86ab")),
         go.Heatmap(z=recon, x=list(MINI_MOVIES), y=list(MINI_USERS), zmin=0, zmax=5, colorscale=SCALE,
                    text=np.round(recon, 1), texttemplate="%{text}", showscale=False,
                    hovertemplate="%{y} / %{x}: %{z:.2f}<extra></extra>"),

@@ -123,6 +123,12 @@ def _on_disk_as_loaded(result: TrainResult) -> bool:
     return (status.st_ino, status.st_mtime_ns) == result.stamp
 
 
+def job_label(label: str, overrides: dict | None) -> str:
+    """A job's name in the jobs panel: the model and the settings it was asked for, so that two jobs
+    of one model (the lessons' als with and without its penalty) read apart."""
+    return label + (f" ({', '.join(f'{name} {value}' for name, value in overrides.items())})" if overrides else "")
+
+
 def request_model(dataset: Dataset, label: str, split: Split = Split(), overrides: dict | None = None,
                   start: bool = True, resolved: Resolved | None = None) -> TrainResult | None:
     """The model for these settings if it is trained; otherwise a training job is submitted (or
@@ -169,7 +175,7 @@ def request_model(dataset: Dataset, label: str, split: Split = Split(), override
             st.caption(f"{label} is this page's default and is not trained on {dataset.name} yet, so it trains now "
                        f"(about {expected_seconds_text(label, dataset)}).")
     try:
-        submit(dataset, resolved.plan, retrain=retrain, label=label)
+        submit(dataset, resolved.plan, retrain=retrain, label=job_label(label, overrides))
     except RecsysError as error:
         st.error(f"Could not train {label} on {dataset.name}: {error}")
         return None

@@ -57,7 +57,8 @@ def main() -> None:
             dataset.fingerprint, "hist", lambda: stats.rating_histogram(dataset)), title="How the ratings fall"))
         right.markdown("**Most rated movies**")
         top = stats.top_movies(dataset, "count", n=8)[["title", "count", "mean_rating"]]
-        right.dataframe(readable(top, {"mean_rating": 2}), hide_index=True, column_config=MOVIE_COLUMNS)
+        right.dataframe(readable(top, {"mean_rating": 2}), hide_index=True,
+                        column_config={**MOVIE_COLUMNS, "title": st.column_config.TextColumn("title", width="large")})
 
 
 main()

@@ -25,9 +25,10 @@ def main() -> None:
                         on_change=state.keep, args=("window_mode",))
         if mode == "a block by activity rank":
             c1, c2, c3, c4 = st.columns(4)
-            first_user = c1.number_input("First user (rank)", 0, max(dataset.n_users - 1, 0), 0, step=5)
+            # ranks count from 1, the most active user or movie first
+            first_user = c1.number_input("First user (rank)", 1, max(dataset.n_users, 1), 1, step=5) - 1
             n_users = c2.slider("Users", 5, 40, 15)
-            first_item = c3.number_input("First movie (rank)", 0, max(dataset.n_items - 1, 0), 0, step=10)
+            first_item = c3.number_input("First movie (rank)", 1, max(dataset.n_items, 1), 1, step=10) - 1
             n_items = c4.slider("Movies", 5, 40, 15)
             users = users_by_activity[first_user: first_user + n_users]
             items = items_by_activity[first_item: first_item + n_items]
@@ -42,7 +43,7 @@ def main() -> None:
         if len(users) and len(items):
             window = stats.matrix_window(dataset, users, items)
             filled = window.notna().to_numpy().mean()
-            st.caption(f"{filled:.0%} of this window is filled" + (" (the densest corner of the matrix is at rank 0)."
+            st.caption(f"{filled:.0%} of this window is filled" + (" (the densest corner of the matrix is at rank 1)."
                                                                    if mode == "a block by activity rank" else "."))
             st.plotly_chart(figures.matrix_window(window))
             cells = readable(window.reset_index().rename(columns=str), default_decimals=1, missing="")

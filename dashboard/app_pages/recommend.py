@@ -10,24 +10,25 @@ from recsys.errors import RecsysError
 from recsys.explain import explore, recommend
 from recsys.work.catalog import DEFAULT_RANKING_MODEL, DEFAULT_RATING_MODEL, all_labels
 
-#: the top-10 table: the title and why it is there first, so both show without scrolling sideways
-TOP_TEN_COLUMNS = {"title": st.column_config.TextColumn("title", width=190),
-                   "reason": st.column_config.TextColumn("because you liked", width=290,
-                                                         help="the liked movies nearest to it in the model"),
-                   "preference score": st.column_config.NumberColumn("score", width=70, format="%.3f"),
+#: the top-10 table: the title, its number and why it is there first, so all three show without
+#: scrolling sideways in the page's right-hand column (about 560 px in a 1400 px window)
+TOP_TEN_COLUMNS = {"title": st.column_config.TextColumn("title", width=200),
                    "predicted rating": st.column_config.NumberColumn("predicted", width=70, format="%.2f"),
+                   "preference score": st.column_config.NumberColumn("score", width=60, format="%.3f"),
                    recommend.RANKS_BY: st.column_config.NumberColumn(
                        "ranked by", width=75, format="%.3f",
                        help="the model's own score: predictions above the top of the scale show as the top "
                             "star, and are ranked by this"),
+                   "reason": st.column_config.TextColumn("because you liked", width=280,
+                                                         help="the liked movies nearest to it in the model"),
                    "genres": st.column_config.TextColumn("genres", width=110)}
 BECAUSE = "because you liked "
 
 
 def top_ten_columns(table):
-    """title, reason, score, genres: what a person reads first, first (the reason without the
-    words its column header already says)."""
-    first = [c for c in ("title", "reason") if c in table]
+    """title, its number, reason, genres: what a person reads first, first (the reason without
+    the words its column header already says; "ranked by" only where it differs from the number)."""
+    first = [c for c in TOP_TEN_COLUMNS if c in table]
     table = table[first + [c for c in table if c not in first and c != "item"]]
     if "reason" in table:
         table = table.assign(reason=table["reason"].fillna("").astype(str).str.removeprefix(BECAUSE))
@@ -44,6 +45,11 @@ def future_check(dataset, model, split, user: int, user_id) -> None:
         return
     when = "later" if split.kind in ("time", "temporal") else "in the held-out part"
     st.subheader(f"Checked against what user {user_id} rated {when}")
+    if check.later == 0:
+        others = ", ".join(str(u) for u in recommend.users_who_rated_later(dataset, split))
+        st.info(f"User {user_id} rated nothing {when}, so there is nothing to check this top-10 against. "
+                f"Users who rated the most {when}: {others}.")
+        return
     left, right, rest = st.columns([1, 1, 3])
     left.metric("Hits in the top-10", f"{check.hits} of {len(check.table)}")
     right.metric("NDCG@10", "n/a" if np.isnan(check.ndcg) else f"{check.ndcg:.3f}",

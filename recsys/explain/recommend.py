@@ -128,3 +128,12 @@ def against_the_future(model: Recommender, dataset: Dataset, split: Split, user:
     note = (f"{int(rated.sum())} of these {recs.items.size} were rated by this user {when} "
             f"({later_items.size} test ratings, {relevant.size} of them >= {threshold:g}).")
     return FutureCheck(table, int(rated.sum()), float(ndcg), int(later_items.size), int(relevant.size), note)
+
+
+def users_who_rated_later(dataset: Dataset, split: Split, n: int = 5) -> list:
+    """The ids of the `n` users with the most ratings in the split's test part (most first): people
+    whose top-10 can be checked against what they went on to rate."""
+    _, test = split.apply(dataset)
+    counts = np.bincount(test.users, minlength=dataset.n_users)
+    best = np.argsort(-counts, kind="stable")[:n]
+    return [dataset.user_ids[u] for u in best if counts[u] > 0]

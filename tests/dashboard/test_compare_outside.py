@@ -52,7 +52,7 @@ def test_an_outside_model_joins_the_comparison_as_a_row_like_ours(movielens_dir)
     assert any("outside-means: 20,167 prediction rows" in s.value for s in at.success)
     table = at.dataframe[0].value.set_index("model")
     assert set(table.index) == {"biases", "global-mean", "outside-means"}
-    assert table.at["outside-means", "NDCG@10"] == ""  # predictions only: no lists, no top-10 numbers
+    assert table.at["outside-means", "NDCG@10"] == "—"  # predictions only: no lists, no top-10 numbers
     assert table.at["outside-means", "RMSE"].startswith(f"{rmse:.4f} (")  # the same RMSE as computed outside
     sentences = [m.value for m in at.markdown if "outside-means" in m.value and "RMSE" in m.value]
     assert sentences  # paired against ours

@@ -24,3 +24,11 @@ def test_a_job_ending_keeps_a_click_on_another_page(monkeypatch):
 def test_outside_a_script_run_nothing_is_pending(monkeypatch):
     monkeypatch.setattr("streamlit.runtime.scriptrunner.get_script_run_ctx", lambda: None)
     assert not job_widgets.asked_for_another_page()
+
+
+def test_two_jobs_of_one_model_read_apart_in_the_jobs_panel():
+    """The lessons' als with and without its penalty were two identical lines in the sidebar."""
+    from dashboard.services import job_label
+
+    assert job_label("als", None) == "als"
+    assert job_label("als", {"reg": 0.5}) == "als (reg 0.5)" != job_label("als", {"reg": 0.0})

@@ -5,9 +5,11 @@ import dataclasses
 import hashlib
 import time
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from recsys.data.split import Split
 from recsys.work.catalog import DEFAULT_RATING_MODEL
 from tests.conftest import REPO, compare_over_folds, finish_jobs
 
@@ -176,7 +178,7 @@ def test_recommendations_say_which_split_and_how_a_new_user_was_served(app, ml_s
     at.selectbox(key="rec_split").set_value(next(o for o in at.selectbox(key="rec_split").options
                                                   if o.startswith("time"))).run()
     _train_if_offered(at, "biases")  # an earlier test may have trained it on this split
-    train, _ = __import__("recsys.data.split", fromlist=["Split"]).Split("time", fraction=0.2).apply(ml_small)
+    train, _ = Split("time", fraction=0.2).apply(ml_small)
     new_user = next(u for u in range(ml_small.n_users) if u not in set(train.users.tolist()))
     at.selectbox(key="user").set_value(ml_small.user_ids[new_user]).run()
     assert not at.exception
@@ -191,6 +193,13 @@ def test_recommendations_say_which_split_and_how_a_new_user_was_served(app, ml_s
     hits = {m.label: m.value for m in at.metric}["Hits in the top-10"]
     assert hits == f"{int(later['rated later'].sum())} of 10"
     assert set(later.loc[later["rated later"], "title"]) <= rated
+    # a user who rated nothing after the cut: said up front, with users who did, instead of an empty check
+    _, test = Split("time", fraction=0.2).apply(ml_small)
+    quiet = next(u for u in range(ml_small.n_users) if u not in set(test.users.tolist()))
+    at.selectbox(key="user").set_value(ml_small.user_ids[quiet]).run()
+    said = next(i.value for i in at.info if "rated nothing later" in i.value)
+    assert "Hits in the top-10" not in {m.label for m in at.metric}
+    assert str(ml_small.user_ids[int(np.bincount(test.users).argmax())]) in said
 
 
 def assert_no_missing_cells(at) -> None:
@@ -262,12 +271,13 @@ def test_compare_page_trains_missing_and_compares_with_confidence(app):
     assert warm + new_items + new_users == 20167 and new_users == 0 and new_items > 0
     at.radio(key="compare_segment").set_value("movie popularity").run()
     assert not at.exception
-    # a ranking model has no RMSE: its cell is empty, never "None"; most-popular is a model too
+    # a ranking model has no RMSE: its cell says so (—, explained below), never "None"; most-popular is a model too
     at.multiselect(key="compare_models").set_value(["biases", "popular"]).run()
     at.button(key="train_missing").click().run()
     finish_jobs(at)
     table = at.dataframe[0].value.set_index("model")
-    assert set(table.index) == {"biases", "popular"} and table.at["popular", "RMSE"] == ""
+    assert set(table.index) == {"biases", "popular"} and table.at["popular", "RMSE"] == "—"
+    assert any("— under RMSE and MAE: popular rank movies" in c.value for c in at.caption)
     assert at.dataframe[1].value.set_index("model").at["popular", "Gini of exposure"] > 0.9
     assert_no_missing_cells(at)
 

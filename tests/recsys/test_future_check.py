@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from recsys.data.split import Split
-from recsys.explain.recommend import against_the_future
+from recsys.explain.recommend import against_the_future, users_who_rated_later
 from recsys.models import make_model
 
 
@@ -49,3 +49,11 @@ def test_full_split_has_nothing_to_check(ml_small):
     model = make_model("global-mean")
     model.fit(ml_small.ratings)
     assert against_the_future(model, ml_small, Split("full"), 0) is None
+
+
+def test_users_who_rated_later_come_most_first(ml_small, temporal):
+    split, _, _, test = temporal
+    ids = users_who_rated_later(ml_small, split, n=3)
+    counts = np.bincount(test.users, minlength=ml_small.n_users)
+    assert [ml_small.user_ids[u] for u in np.argsort(-counts, kind="stable")[:3]] == ids
+    assert counts[list(ml_small.user_ids).index(ids[0])] == counts.max()
