@@ -33,12 +33,13 @@ def interval_bars(table: pd.DataFrame, metrics: tuple[str, ...], title: str, axi
         return empty_figure(title, "None of these models has this kind of number (rating models have RMSE, "
                             "every model has top-10 metrics).")
     models = list(dict.fromkeys(table["model"]))
-    fig.update_layout(barmode="group", legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"))
+    fig.update_layout(barmode="group", legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"))
     # every model named under its bars (Plotly thins crowded category ticks), the interval in the axis title
     # so the chart's title fits half of a 1024 px window
     fig.update_xaxes(tickmode="array", tickvals=models, ticktext=models, tickangle=-45)
     fig.update_yaxes(title=f"{axis}, 95% interval")
-    return layout(fig, title).update_layout(margin=dict(t=90))
+    # room above the plot for the title and up to three rows of legend (a chart in half of a narrow window)
+    return layout(fig, title, height=440).update_layout(margin=dict(t=120), title=dict(y=0.98, yanchor="top"))
 
 
 def forest(pairs: pd.DataFrame, holds: pd.Series, metric: str) -> go.Figure:

@@ -58,7 +58,8 @@ def _figure(first: MiniStep, index: int, steps: list[MiniStep]) -> go.Figure:
     values = np.vstack([np.vstack([s.p, s.q]) for s in steps])
     low, high = min(float(values.min()), 0.0), float(values.max())
     pad = 0.12 * (high - low or 1.0)
-    fig.update_xaxes(title_text=FACTOR_NAMES[0], range=[low - pad, high + pad], row=1, col=1)
+    # the films' labels sit left of their markers, the people's right: room for a title's width on either side
+    fig.update_xaxes(title_text=FACTOR_NAMES[0], range=[low - 3 * pad, high + 2 * pad], row=1, col=1)
     fig.update_yaxes(title_text=FACTOR_NAMES[1], range=[low - pad, high + pad], row=1, col=1)
     for row, col in ((1, 2), (2, 1), (2, 2)):
         fig.update_yaxes(autorange="reversed", row=row, col=col)
