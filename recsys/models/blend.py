@@ -2,8 +2,10 @@
 
 Each component predicts the validation ratings out of sample (AutoRec before it reads them, bayes-fm
 leave-one-out over its samples, the others fitted without them),
-a least-squares fit with an intercept turns those columns into weights, and every component then
-learns from all training data. The default is built around the Bayesian factorisation machine
+a ridge least-squares fit with an intercept turns those columns into weights, and every component
+then learns from all training data. By default each weight is linear in how many ratings the user
+and the movie have (`weighting`, `recsys.models.stacking`: feature-weighted linear stacking).
+The default is built around the Bayesian factorisation machine
 (bayes-fm: time, implicit feedback and the movies' content), with an item neighbourhood model and
 I-AutoRec beside it: their errors differ, so the blend beats each of them (docs/benchmarks.md).
 It needs no TensorFlow; a Keras model can still be a part (a bag of networks, trained compiled).
@@ -22,7 +24,7 @@ import numpy as np
 from recsys.budget import Cost, Shape
 from recsys.data.split import validation_split
 from recsys.errors import ConfigError
-from recsys.models import sizing
+from recsys.models import sizing, stacking
 from recsys.models.bag import Bag, load_parts, load_parts_state, parts_state, save_parts
 from recsys.models.base import Recommender
 from recsys.models.config import ModelConfig
@@ -30,7 +32,7 @@ from recsys.models.keras_config import TRAINERS
 from recsys.models.loop import History, Stage
 from recsys.models.params import ASSIGNMENT, declared, hyper, parse_value
 
-RIDGE = 1e-3  # keeps the weight fit stable when two components agree closely
+WEIGHTINGS = ("by support", "constant")
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,10 @@ class BlendConfig(ModelConfig):
                                "(one network above 5M ratings)", low=1, high=16)
     parts_sized_for: int = hyper(0, "int", "Parts sized for", "ratings each part picks its own per-size settings for "
                                  "(0: the parts' defaults; the blend's per-size settings set it on big data)", low=0)
+    weighting: str = hyper("by support", "choice", "Weights",
+                           "by support: each part's weight grows or shrinks with how many ratings the user and "
+                           "the movie have (feature-weighted stacking); constant: one weight per part",
+                           choices=WEIGHTINGS)
     part_settings: tuple[str, ...] = hyper((), "assignments", "Parts' own settings",
                                            "a part's setting as part.setting=value, e.g. recommender-net.factors=48 "
                                            "(each part's declared ranges apply; a tuned preset's settings fit here)")
@@ -255,9 +261,13 @@ class Blend(Recommender):
         finally:
             aside.shutdown(wait=False, cancel_futures=True)
         self._announce(plan[-1].name)
-        self.weights = _least_squares(columns, valid.values)
+        self.support = (stacking.support(np.bincount(everything.users, minlength=everything.n_users)),
+                        stacking.support(np.bincount(everything.items, minlength=everything.n_items)))
+        where = (self.support[0][valid.users], self.support[1][valid.items])
+        by_support, seed = self.config.weighting == "by support", self.config.seed
+        self.weights = stacking.fit(columns, valid.values, *where, by_support, seed)
         folding = [column for column, part in zip(columns, self.parts) if part.can_fold_in]
-        self.fold_weights = _least_squares(folding, valid.values) if folding else None
+        self.fold_weights = stacking.fit(folding, valid.values, *where, by_support, seed) if folding else None
         return history
 
     def _reusable(self, component: Recommender, valid) -> Recommender | None:
@@ -270,22 +280,24 @@ class Blend(Recommender):
             return None
         return twin
 
-    def _combine(self, columns: list[np.ndarray], weights: np.ndarray | None = None) -> np.ndarray:
-        weights = self.weights if weights is None else weights
-        return sum(w * c for w, c in zip(weights[:-1], columns)) + weights[-1]
+    def _combine(self, columns: list[np.ndarray], users, items, weights: np.ndarray | None = None) -> np.ndarray:
+        """The parts' columns blended; `users` and `items` index the support arrays (broadcasting)."""
+        return stacking.combine(self.weights if weights is None else weights, columns, users, items)
 
     def _predict_known(self, users, items):
         return self._predict_known_at(users, items, None)
 
     def _predict_known_at(self, users, items, when):
-        return self._combine([self.scale.clip(part._predict_known_at(users, items, when)) for part in self.parts])
+        return self._combine([self.scale.clip(part._predict_known_at(users, items, when)) for part in self.parts],
+                             self.support[0][users], self.support[1][items])
 
     @property
     def uses_time(self) -> bool:  # type: ignore[override]
         return any(part.uses_time for part in getattr(self, "parts", ()))
 
     def _score_known(self, users):
-        return self._combine([part.scores_to_output(part._score_known(users)) for part in self.parts])
+        return self._combine([part.scores_to_output(part._score_known(users)) for part in self.parts],
+                             self.support[0][np.asarray(users)][:, None], self.support[1][None, :])
 
     @property
     def can_fold_in(self) -> bool:
@@ -294,20 +306,23 @@ class Blend(Recommender):
 
     def _fold_in(self, items, ratings):
         columns = [part.scores_to_output(part._fold_in(items, ratings)) for part in self.parts if part.can_fold_in]
-        return self._combine(columns, self.fold_weights)
+        return self._combine(columns, stacking.support(len(items)), self.support[1], self.fold_weights)
 
     def factors(self):
         return next((f for part in self.parts if (f := part.factors()) is not None), None)
 
     def _state(self):
-        arrays = {"weights": self.weights, "parts": np.array([part.name for part in self.parts])}
+        arrays = {"weights": self.weights, "parts": np.array([part.name for part in self.parts]),
+                  "user_support": self.support[0], "item_support": self.support[1]}
         if self.fold_weights is not None:
             arrays["fold_weights"] = self.fold_weights
         return {**arrays, **parts_state(self.parts, "c")}
 
     def _load_state(self, arrays):
         self.weights, names = arrays["weights"], tuple(str(n) for n in arrays["parts"])
-        if not set(names) <= set(self.config.components) or self.weights.shape != (len(names) + 1,):
+        self.support = (arrays["user_support"], arrays["item_support"])
+        if not set(names) <= set(self.config.components) or self.weights.ndim != 2 \
+                or self.weights.shape[0] != len(names) + 1:
             raise ValueError(f"blend parts {names} and weights {self.weights.shape} do not match its config")
         self.fold_weights = arrays.get("fold_weights")
         self.parts = self._components(names)
@@ -351,10 +366,3 @@ def _out_of_sample(component: Recommender, train, valid, everything,
     final.fit(everything)
     final.prepare_scoring()
     return probe, final
-
-
-def _least_squares(columns: list[np.ndarray], target: np.ndarray) -> np.ndarray:
-    """Weights (one per column, then an intercept) minimising the squared error, ridge-stabilised."""
-    design = np.column_stack(columns + [np.ones(len(target))])
-    gram = design.T @ design + RIDGE * np.eye(design.shape[1])
-    return np.linalg.solve(gram, design.T @ np.asarray(target, dtype=np.float64))

@@ -5,7 +5,7 @@ import pytest
 from recsys.data.split import Split, validation_split
 from recsys.errors import ConfigError
 from recsys.evaluation.evaluate import rmse
-from recsys.models import make_model
+from recsys.models import make_model, stacking
 from recsys.models.persistence import load_model, save_model
 
 
@@ -152,10 +152,11 @@ def test_blend_beats_each_of_its_parts(parts):
     assert errors["blend"] < min(errors[n] for n in ("bayes-fm", "item-knn", "autorec")) - 0.0005, errors
     assert [part.name for part in model.parts] == ["bayes-fm", "item-knn", "autorec"]
     # on ml-100k bayes-fm and AutoRec share the weight and item-knn's is about 0 (0.13 on ml-latest-small)
-    assert model.weights.shape == (4,) and model.weights[0] > 0.5 and model.weights[2] > 0.1, model.weights
-    assert abs(model.weights[1]) < 0.1, model.weights
+    typical = stacking.typical(model.weights, float(np.median(model.support[0])), float(np.median(model.support[1])))
+    assert model.weights.shape == (4, 3) and typical[0] > 0.5 and typical[2] > 0.1, typical
+    assert abs(typical[1]) < 0.1, typical
     # fold-in goes through the parts that can (autorec cannot), with weights of their own
-    assert model.can_fold_in and model.fold_weights.shape == (3,)
+    assert model.can_fold_in and model.fold_weights.shape == (3, 3)
     scores = model.fold_in(train.items[train.users == 0], train.values[train.users == 0])
     assert np.isfinite(scores[model.known_items(np.arange(train.n_items))]).all()
 
@@ -175,7 +176,7 @@ def test_autorec_states_its_size_limit_and_the_blend_leaves_it_out(parts, monkey
     monkeypatch.setattr(AutoRec, "config_type", Tiny)
     model = make_model("blend", components=("biases", "item-knn", "autorec"))
     model.fit(*validation_split(train, 0.1, seed=42))
-    assert [part.name for part in model.parts] == ["biases", "item-knn"] and model.weights.shape == (3,)
+    assert [part.name for part in model.parts] == ["biases", "item-knn"] and model.weights.shape == (3, 3)
     assert any("left out autorec" in note and "max_cells" in note for note in model.notes)
     with pytest.raises(ConfigError, match="dense movies x users"):
         make_model("blend", components=("biases", "autorec"), optional=()).fit(train)
