@@ -264,6 +264,11 @@ class Blend(Recommender):
         self.support = (stacking.support(np.bincount(everything.users, minlength=everything.n_users)),
                         stacking.support(np.bincount(everything.items, minlength=everything.n_items)))
         where = (self.support[0][valid.users], self.support[1][valid.items])
+        # the weights are linear in support: kept inside the support they were fitted on, never extrapolated
+        # (a newcomer with 10 ratings, below ml-latest-small's least active user, once got worse weights)
+        self.user_range = np.array([where[0].min(), where[0].max()]) if len(valid) else np.zeros(2)
+        self.support = (np.clip(self.support[0], *self.user_range),
+                        np.clip(self.support[1], where[1].min(), where[1].max()) if len(valid) else self.support[1])
         by_support, seed = self.config.weighting == "by support", self.config.seed
         self.weights = stacking.fit(columns, valid.values, *where, by_support, seed)
         folding = [column for column, part in zip(columns, self.parts) if part.can_fold_in]
@@ -306,21 +311,22 @@ class Blend(Recommender):
 
     def _fold_in(self, items, ratings):
         columns = [part.scores_to_output(part._fold_in(items, ratings)) for part in self.parts if part.can_fold_in]
-        return self._combine(columns, stacking.support(len(items)), self.support[1], self.fold_weights)
+        user = float(np.clip(stacking.support(len(items)), *self.user_range))
+        return self._combine(columns, user, self.support[1], self.fold_weights)
 
     def factors(self):
         return next((f for part in self.parts if (f := part.factors()) is not None), None)
 
     def _state(self):
         arrays = {"weights": self.weights, "parts": np.array([part.name for part in self.parts]),
-                  "user_support": self.support[0], "item_support": self.support[1]}
+                  "user_support": self.support[0], "item_support": self.support[1], "user_range": self.user_range}
         if self.fold_weights is not None:
             arrays["fold_weights"] = self.fold_weights
         return {**arrays, **parts_state(self.parts, "c")}
 
     def _load_state(self, arrays):
         self.weights, names = arrays["weights"], tuple(str(n) for n in arrays["parts"])
-        self.support = (arrays["user_support"], arrays["item_support"])
+        self.support, self.user_range = (arrays["user_support"], arrays["item_support"]), arrays["user_range"]
         if not set(names) <= set(self.config.components) or self.weights.ndim != 2 \
                 or self.weights.shape[0] != len(names) + 1:
             raise ValueError(f"blend parts {names} and weights {self.weights.shape} do not match its config")

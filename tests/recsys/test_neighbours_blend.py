@@ -155,6 +155,8 @@ def test_blend_beats_each_of_its_parts(parts):
     typical = stacking.typical(model.weights, float(np.median(model.support[0])), float(np.median(model.support[1])))
     assert model.weights.shape == (4, 3) and typical[0] > 0.5 and typical[2] > 0.1, typical
     assert abs(typical[1]) < 0.1, typical
+    low, high = model.user_range  # the weights never extrapolate beyond the support they were fitted on
+    assert low <= model.support[0].min() and model.support[0].max() <= high and low > 0
     # fold-in goes through the parts that can (autorec cannot), with weights of their own
     assert model.can_fold_in and model.fold_weights.shape == (3, 3)
     scores = model.fold_in(train.items[train.users == 0], train.values[train.users == 0])
