@@ -125,7 +125,7 @@ def side_by_side(dataset, result, label: str, split, user: int, user_id) -> None
     left.caption(f"Their ratings of {stats.favourite_threshold(dataset):g} or more, highest first"
                  + ("" if len(favourites) else ": none, as they rated nothing that high") + ".")
     left.dataframe(readable(favourites.drop(columns="item"), {"rating": 1}), hide_index=True,
-                   column_config={"title": st.column_config.TextColumn("title", width="medium")})
+                   column_config={"title": st.column_config.TextColumn("title", width=170)})  # its rating shows at 1024 px
     right.subheader(f"Top-10 by {label}" + (" (fallback)" if recs.source == recommend.FROM_FALLBACK else ""))
     right.dataframe(readable(top_ten_columns(recs.table)), hide_index=True, column_config=TOP_TEN_COLUMNS)
     services.csv_download(recs.table.drop(columns="item").assign(user=user_id), "Download these recommendations (CSV)",

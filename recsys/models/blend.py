@@ -33,6 +33,8 @@ from recsys.models.loop import History, Stage
 from recsys.models.params import ASSIGNMENT, declared, hyper, parse_value
 
 WEIGHTINGS = ("by support", "constant")
+#: the layout of the blend's saved state; 2: weights by support, the support arrays and the user range
+STATE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -99,8 +101,10 @@ class BlendConfig(ModelConfig):
 
     def identity(self) -> dict:
         """Its settings and each part's whole config: a blend cached under a part's old defaults
-        is not the blend those defaults make now (a changed part default once served stale blends)."""
-        return {**self.as_dict(), "parts": {name: self.part_config(name).identity() for name in self.components}}
+        is not the blend those defaults make now (a changed part default once served stale blends);
+        and the layout of what it saves, so an artifact of an older layout is not found rather than broken."""
+        return {**self.as_dict(), "parts": {name: self.part_config(name).identity() for name in self.components},
+                "saved_as": STATE_VERSION}
 
     def part_config(self, name: str) -> ModelConfig:
         """Part `name`'s config: its own defaults, its own settings for `parts_sized_for` ratings,
