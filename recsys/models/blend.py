@@ -268,8 +268,8 @@ class Blend(Recommender):
         self.support = (stacking.support(np.bincount(everything.users, minlength=everything.n_users)),
                         stacking.support(np.bincount(everything.items, minlength=everything.n_items)))
         where = (self.support[0][valid.users], self.support[1][valid.items])
-        # the weights are linear in support: kept inside the support they were fitted on, never extrapolated
-        # (a newcomer with 10 ratings, below ml-latest-small's least active user, once got worse weights)
+        # the weights are linear in support: used inside the range they were fitted on, never extrapolated
+        # (a newcomer folded in from one rating has less support than any user the weights saw)
         self.user_range = np.array([where[0].min(), where[0].max()]) if len(valid) else np.zeros(2)
         self.support = (np.clip(self.support[0], *self.user_range),
                         np.clip(self.support[1], where[1].min(), where[1].max()) if len(valid) else self.support[1])
@@ -290,7 +290,7 @@ class Blend(Recommender):
         return twin
 
     def _combine(self, columns: list[np.ndarray], users, items, weights: np.ndarray | None = None) -> np.ndarray:
-        """The parts' columns blended; `users` and `items` index the support arrays (broadcasting)."""
+        """The parts' columns blended at these user and movie supports (broadcast against the columns)."""
         return stacking.combine(self.weights if weights is None else weights, columns, users, items)
 
     def _predict_known(self, users, items):

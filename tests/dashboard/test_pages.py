@@ -153,7 +153,9 @@ def test_recommendations_for_a_known_user_and_a_new_profile(app, ml_small):
     user = ml_small.user_index(1)
     seen = set(ml_small.titles(ml_small.ratings.items[ml_small.ratings.users == user]))
     assert not set(recs["title"]) & seen
-    assert list(recs.columns[:2]) == ["title", "reason"]  # the reason next to the title, in view
+    # the title, its number, then the reason: all three in view in the page's right-hand column
+    numbers = {"predicted rating", "preference score"}
+    assert recs.columns[0] == "title" and recs.columns[1] in numbers and "reason" in recs.columns[2:4]
     assert (recs["reason"].str.len() > 0).all() and not recs["reason"].str.startswith("because").any()
     assert favourites["rating"].max() == 5.0
     # rate a few movies yourself
