@@ -28,6 +28,7 @@ from bench.publish import publish  # noqa: E402
 from recsys.data import sources  # noqa: E402
 from recsys.data.dataset import Ratings  # noqa: E402
 from recsys.data.split import validation_split  # noqa: E402
+from recsys.evaluation.evaluate import rmse  # noqa: E402
 from recsys.models import make_model  # noqa: E402
 from recsys.models.base import Recommender  # noqa: E402
 from recsys.work.catalog import DEFAULT_RATING_MODEL  # noqa: E402
@@ -64,10 +65,6 @@ def fitted(name: str, settings: dict, train: Ratings) -> Recommender:
     fit_part, valid_part = validation_split(train, VALIDATION_FRACTION, seed=42)
     model.fit(fit_part, valid_part)
     return model
-
-
-def rmse(predicted: np.ndarray, values: np.ndarray) -> float:
-    return float(np.sqrt(np.mean((predicted - values) ** 2)))
 
 
 def measure(dataset_name: str, users: int, log, models: tuple = MODELS) -> pd.DataFrame:

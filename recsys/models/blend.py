@@ -270,9 +270,8 @@ class Blend(Recommender):
         where = (self.support[0][valid.users], self.support[1][valid.items])
         # the weights are linear in support: used inside the range they were fitted on, never extrapolated
         # (a newcomer folded in from one rating has less support than any user the weights saw)
-        self.user_range = np.array([where[0].min(), where[0].max()]) if len(valid) else np.zeros(2)
-        self.support = (np.clip(self.support[0], *self.user_range),
-                        np.clip(self.support[1], where[1].min(), where[1].max()) if len(valid) else self.support[1])
+        self.user_range = np.array([where[0].min(), where[0].max()])
+        self.support = (np.clip(self.support[0], *self.user_range), np.clip(self.support[1], where[1].min(), where[1].max()))
         by_support, seed = self.config.weighting == "by support", self.config.seed
         self.weights = stacking.fit(columns, valid.values, *where, by_support, seed)
         folding = [column for column, part in zip(columns, self.parts) if part.can_fold_in]

@@ -38,8 +38,11 @@ def fit(columns: list[np.ndarray], target: np.ndarray, users: np.ndarray, items:
     width = 3 if by_support else 1
     x, y = design(columns, users, items, width), np.asarray(target, dtype=np.float64)
     ridge = _cross_validated_ridge(x, y, seed) if len(y) >= 10 * FOLDS else RIDGES[0]
-    weights = np.linalg.solve(x.T @ x + ridge * np.eye(x.shape[1]), x.T @ y)
-    return weights.reshape(len(columns) + 1, width)
+    return _solve(x, y, ridge).reshape(len(columns) + 1, width)
+
+
+def _solve(x: np.ndarray, y: np.ndarray, ridge: float) -> np.ndarray:
+    return np.linalg.solve(x.T @ x + ridge * np.eye(x.shape[1]), x.T @ y)
 
 
 def _cross_validated_ridge(x: np.ndarray, y: np.ndarray, seed: int) -> float:
@@ -49,8 +52,7 @@ def _cross_validated_ridge(x: np.ndarray, y: np.ndarray, seed: int) -> float:
         squared = 0.0
         for k in range(FOLDS):
             inside, out = fold != k, fold == k
-            w = np.linalg.solve(x[inside].T @ x[inside] + ridge * np.eye(x.shape[1]), x[inside].T @ y[inside])
-            squared += float(np.sum((x[out] @ w - y[out]) ** 2))
+            squared += float(np.sum((x[out] @ _solve(x[inside], y[inside], ridge) - y[out]) ** 2))
         errors.append(squared)
     return RIDGES[int(np.argmin(errors))]
 
@@ -59,11 +61,15 @@ def combine(weights: np.ndarray, columns: list[np.ndarray], users: np.ndarray | 
             items: np.ndarray | float) -> np.ndarray:
     """The blended values; `users` and `items` are supports that broadcast against the columns
     (per rating, or a user's column against a row of movies)."""
-    def weight(row: np.ndarray):
-        return sum(w * t for w, t in zip(row, _meta(users, items, len(row))))
-    return sum(weight(row) * c for row, c in zip(weights[:-1], columns)) + weight(weights[-1])
+    return sum(_weight(row, users, items) * c for row, c in zip(weights[:-1], columns)) \
+        + _weight(weights[-1], users, items)
 
 
 def typical(weights: np.ndarray, users: float, items: float) -> np.ndarray:
     """Each part's weight and the intercept for a rating of this support (for reporting)."""
-    return np.array([float(sum(w * t for w, t in zip(row, _meta(users, items, len(row))))) for row in weights])
+    return np.array([float(_weight(row, users, items)) for row in weights])
+
+
+def _weight(row: np.ndarray, users: np.ndarray | float, items: np.ndarray | float):
+    """One part's weight (or the intercept) at these supports."""
+    return sum(w * t for w, t in zip(row, _meta(users, items, len(row))))
